@@ -1,0 +1,289 @@
+//! Events and their priced seats, and the rules for replacing an event.
+//!
+//! An organizer may re-`PUT` an event at any time. What a replacement may not
+//! do is take back what buyers already have: a held or sold seat cannot
+//! disappear, a sold seat's price is history, and the currency is frozen once
+//! money is in flight (PRODUCT.md §4, Events).
+
+use std::collections::HashSet;
+
+use crate::hold::HeldSeat;
+use crate::ids::{EventId, SeatId, TenantId};
+use crate::money::{Cents, Currency};
+use crate::time::Timestamp;
+
+/// Most seats one event may have.
+pub const MAX_SEATS_PER_EVENT: usize = 20_000;
+/// Longest event name, in characters.
+pub const MAX_EVENT_NAME_CHARS: usize = 200;
+
+/// A seat for sale and its current price.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seat {
+    pub id: SeatId,
+    pub price: Cents,
+}
+
+/// Where a seat stands right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeatStatus {
+    Available,
+    Held,
+    Sold,
+}
+
+/// A rule an event definition breaks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventRuleError {
+    #[error("name must not be blank")]
+    BlankName,
+    #[error("name must be at most {MAX_EVENT_NAME_CHARS} characters")]
+    NameTooLong,
+    #[error("an event needs at least one seat")]
+    NoSeats,
+    #[error("an event may have at most {MAX_SEATS_PER_EVENT} seats")]
+    TooManySeats,
+    #[error("seat {seat} appears more than once")]
+    DuplicateSeat { seat: SeatId, index: usize },
+}
+
+/// Why a replacement was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventConflict {
+    #[error("seat {0} is held and cannot be removed")]
+    RemovesHeldSeat(SeatId),
+    #[error("seat {0} is sold and cannot be removed")]
+    RemovesSoldSeat(SeatId),
+    #[error("seat {0} is sold and cannot be repriced")]
+    RepricesSoldSeat(SeatId),
+    #[error("the currency cannot change once seats are held or sold")]
+    ChangesCurrency,
+}
+
+/// An event as an organizer defines it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub tenant: TenantId,
+    pub id: EventId,
+    pub name: String,
+    pub starts_at: Timestamp,
+    pub currency: Currency,
+    seats: Vec<Seat>,
+}
+
+impl Event {
+    /// Builds an event, reporting every rule the definition breaks.
+    pub fn new(
+        tenant: TenantId,
+        id: EventId,
+        name: &str,
+        starts_at: Timestamp,
+        currency: Currency,
+        seats: Vec<Seat>,
+    ) -> Result<Self, Vec<EventRuleError>> {
+        let mut errors = Vec::new();
+        let name = name.trim();
+        if name.is_empty() {
+            errors.push(EventRuleError::BlankName);
+        } else if name.chars().count() > MAX_EVENT_NAME_CHARS {
+            errors.push(EventRuleError::NameTooLong);
+        }
+        if seats.is_empty() {
+            errors.push(EventRuleError::NoSeats);
+        } else if seats.len() > MAX_SEATS_PER_EVENT {
+            errors.push(EventRuleError::TooManySeats);
+        }
+        let mut seen = HashSet::with_capacity(seats.len());
+        for (index, seat) in seats.iter().enumerate() {
+            if !seen.insert(&seat.id) {
+                errors.push(EventRuleError::DuplicateSeat {
+                    seat: seat.id.clone(),
+                    index,
+                });
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Self {
+            tenant,
+            id,
+            name: name.to_owned(),
+            starts_at,
+            currency,
+            seats,
+        })
+    }
+
+    /// Seats in the order the organizer listed them.
+    pub fn seats(&self) -> &[Seat] {
+        &self.seats
+    }
+
+    pub fn seat(&self, id: &SeatId) -> Option<&Seat> {
+        self.seats.iter().find(|seat| &seat.id == id)
+    }
+
+    /// Prices the requested seats at today's prices, or lists the seats the
+    /// event does not have, in request order.
+    pub fn price_seats(&self, requested: &[SeatId]) -> Result<Vec<HeldSeat>, Vec<SeatId>> {
+        let mut priced = Vec::with_capacity(requested.len());
+        let mut unknown = Vec::new();
+        for id in requested {
+            match self.seat(id) {
+                Some(seat) => priced.push(HeldSeat {
+                    id: seat.id.clone(),
+                    price: seat.price,
+                }),
+                None => unknown.push(id.clone()),
+            }
+        }
+        if unknown.is_empty() { Ok(priced) } else { Err(unknown) }
+    }
+
+    /// Checks that `replacement` may replace `self`, given each current
+    /// seat's status. Returns every conflict, in seat order.
+    pub fn check_replacement(
+        &self,
+        replacement: &Event,
+        status_of: impl Fn(&SeatId) -> SeatStatus,
+    ) -> Result<(), Vec<EventConflict>> {
+        let mut conflicts = Vec::new();
+        let mut anything_taken = false;
+        for seat in &self.seats {
+            let status = status_of(&seat.id);
+            anything_taken |= status != SeatStatus::Available;
+            match (status, replacement.seat(&seat.id)) {
+                (SeatStatus::Held, None) => conflicts.push(EventConflict::RemovesHeldSeat(seat.id.clone())),
+                (SeatStatus::Sold, None) => conflicts.push(EventConflict::RemovesSoldSeat(seat.id.clone())),
+                (SeatStatus::Sold, Some(new)) if new.price != seat.price => {
+                    conflicts.push(EventConflict::RepricesSoldSeat(seat.id.clone()));
+                }
+                _ => {}
+            }
+        }
+        if anything_taken && replacement.currency != self.currency {
+            conflicts.push(EventConflict::ChangesCurrency);
+        }
+        if conflicts.is_empty() { Ok(()) } else { Err(conflicts) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seat(id: &str, price: u64) -> Seat {
+        Seat {
+            id: SeatId::parse(id).unwrap(),
+            price: Cents(price),
+        }
+    }
+
+    fn event(currency: &str, seats: Vec<Seat>) -> Result<Event, Vec<EventRuleError>> {
+        Event::new(
+            TenantId::parse("acme").unwrap(),
+            EventId::parse("gig").unwrap(),
+            "  The Gig ",
+            Timestamp::from_millis(0),
+            Currency::parse(currency).unwrap(),
+            seats,
+        )
+    }
+
+    fn status(sold: &[&str], held: &[&str]) -> impl Fn(&SeatId) -> SeatStatus {
+        let sold: Vec<String> = sold.iter().map(|s| (*s).to_owned()).collect();
+        let held: Vec<String> = held.iter().map(|s| (*s).to_owned()).collect();
+        move |id| {
+            if sold.iter().any(|s| s == id.as_str()) {
+                SeatStatus::Sold
+            } else if held.iter().any(|s| s == id.as_str()) {
+                SeatStatus::Held
+            } else {
+                SeatStatus::Available
+            }
+        }
+    }
+
+    #[test]
+    fn an_event_keeps_its_seats_in_the_order_given_and_a_trimmed_name() {
+        let e = event("EUR", vec![seat("B", 1), seat("A", 2)]).unwrap();
+        assert_eq!(e.name, "The Gig");
+        let ids: Vec<&str> = e.seats().iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["B", "A"]);
+    }
+
+    #[test]
+    fn an_event_without_seats_is_rejected() {
+        assert_eq!(event("EUR", vec![]), Err(vec![EventRuleError::NoSeats]));
+    }
+
+    #[test]
+    fn an_event_with_more_than_twenty_thousand_seats_is_rejected() {
+        let seats = (0..=MAX_SEATS_PER_EVENT).map(|i| seat(&format!("s{i}"), 1)).collect();
+        assert_eq!(event("EUR", seats), Err(vec![EventRuleError::TooManySeats]));
+    }
+
+    #[test]
+    fn every_repeated_seat_id_is_reported_with_its_position() {
+        let errors = event("EUR", vec![seat("A", 1), seat("A", 2), seat("B", 1), seat("B", 1)]).unwrap_err();
+        assert_eq!(
+            errors,
+            vec![
+                EventRuleError::DuplicateSeat { seat: SeatId::parse("A").unwrap(), index: 1 },
+                EventRuleError::DuplicateSeat { seat: SeatId::parse("B").unwrap(), index: 3 },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_blank_or_overlong_name_is_rejected() {
+        let base = event("EUR", vec![seat("A", 1)]).unwrap();
+        let blank = Event::new(base.tenant.clone(), base.id.clone(), "  ", base.starts_at, base.currency, vec![seat("A", 1)]);
+        assert_eq!(blank, Err(vec![EventRuleError::BlankName]));
+        let long = "n".repeat(MAX_EVENT_NAME_CHARS + 1);
+        let long = Event::new(base.tenant, base.id, &long, base.starts_at, base.currency, vec![seat("A", 1)]);
+        assert_eq!(long, Err(vec![EventRuleError::NameTooLong]));
+    }
+
+    #[test]
+    fn pricing_seats_uses_todays_prices_and_lists_unknown_seats_in_request_order() {
+        let e = event("EUR", vec![seat("A", 100), seat("B", 200)]).unwrap();
+        let ids = |names: &[&str]| names.iter().map(|n| SeatId::parse(n).unwrap()).collect::<Vec<_>>();
+        let priced = e.price_seats(&ids(&["B", "A"])).unwrap();
+        assert_eq!(priced.iter().map(|s| s.price).collect::<Vec<_>>(), [Cents(200), Cents(100)]);
+        assert_eq!(e.price_seats(&ids(&["Z", "A", "Y"])), Err(ids(&["Z", "Y"])));
+    }
+
+    #[test]
+    fn a_replacement_may_add_seats_and_reprice_unsold_ones() {
+        let current = event("EUR", vec![seat("A", 100), seat("B", 100)]).unwrap();
+        let new = event("EUR", vec![seat("A", 150), seat("B", 100), seat("C", 100)]).unwrap();
+        assert_eq!(current.check_replacement(&new, status(&["B"], &["A"])), Ok(()));
+    }
+
+    #[test]
+    fn a_replacement_may_not_remove_held_or_sold_seats_or_reprice_sold_ones() {
+        let current = event("EUR", vec![seat("A", 100), seat("B", 100), seat("C", 100), seat("D", 1)]).unwrap();
+        let new = event("EUR", vec![seat("C", 999), seat("D", 2)]).unwrap();
+        assert_eq!(
+            current.check_replacement(&new, status(&["B", "C"], &["A"])),
+            Err(vec![
+                EventConflict::RemovesHeldSeat(SeatId::parse("A").unwrap()),
+                EventConflict::RemovesSoldSeat(SeatId::parse("B").unwrap()),
+                EventConflict::RepricesSoldSeat(SeatId::parse("C").unwrap()),
+            ])
+        );
+    }
+
+    #[test]
+    fn the_currency_may_change_only_while_nothing_is_held_or_sold() {
+        let current = event("EUR", vec![seat("A", 100)]).unwrap();
+        let in_usd = event("USD", vec![seat("A", 100)]).unwrap();
+        assert_eq!(current.check_replacement(&in_usd, status(&[], &[])), Ok(()));
+        assert_eq!(
+            current.check_replacement(&in_usd, status(&[], &["A"])),
+            Err(vec![EventConflict::ChangesCurrency])
+        );
+    }
+}

@@ -1,0 +1,351 @@
+//! Holds: a short, exclusive claim on some seats of one event.
+//!
+//! A hold is born ACTIVE with every seat it asked for (I2) and ends exactly
+//! once: RELEASED by its customer, CONVERTED into an order, or EXPIRED when its
+//! time runs out. Expiry is computed from `expires_at`, never from a stored
+//! flag, so no background job is needed and no store's TTL deletion timing can
+//! change an answer.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use crate::ids::{CustomerId, EventId, HoldId, SeatId, TenantId};
+use crate::money::{Cents, Currency, Money, MoneyError};
+use crate::time::Timestamp;
+
+/// Shortest hold a buyer may ask for.
+pub const MIN_HOLD_TTL: Duration = Duration::from_secs(60);
+/// Longest hold a buyer may ask for.
+pub const MAX_HOLD_TTL: Duration = Duration::from_secs(1800);
+
+/// A seat under a hold, with the price fixed when the hold was placed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldSeat {
+    pub id: SeatId,
+    pub price: Cents,
+}
+
+/// Where a hold is in its life cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HoldStatus {
+    Active,
+    Released,
+    Expired,
+    Converted,
+}
+
+impl HoldStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "ACTIVE",
+            Self::Released => "RELEASED",
+            Self::Expired => "EXPIRED",
+            Self::Converted => "CONVERTED",
+        }
+    }
+}
+
+/// Limits that configuration sets on hold requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HoldPolicy {
+    pub max_seats: usize,
+    pub default_ttl: Duration,
+}
+
+/// A rule a hold request breaks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HoldRequestError {
+    #[error("at least one seat is required")]
+    NoSeats,
+    #[error("at most {max} seats may be held at once")]
+    TooManySeats { max: usize },
+    #[error("seat {seat} is requested more than once")]
+    DuplicateSeat { seat: SeatId, index: usize },
+    #[error("ttlSeconds must be between 60 and 1800")]
+    TtlOutOfRange,
+}
+
+/// A validated request for seats: unique, within the policy's limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoldRequest {
+    seats: Vec<SeatId>,
+    ttl: Duration,
+}
+
+impl HoldRequest {
+    /// Checks the request against the policy, reporting every broken rule.
+    pub fn new(
+        seats: Vec<SeatId>,
+        ttl_seconds: Option<u64>,
+        policy: HoldPolicy,
+    ) -> Result<Self, Vec<HoldRequestError>> {
+        let mut errors = Vec::new();
+        if seats.is_empty() {
+            errors.push(HoldRequestError::NoSeats);
+        } else if seats.len() > policy.max_seats {
+            errors.push(HoldRequestError::TooManySeats {
+                max: policy.max_seats,
+            });
+        }
+        let mut seen = HashSet::with_capacity(seats.len());
+        for (index, seat) in seats.iter().enumerate() {
+            if !seen.insert(seat) {
+                errors.push(HoldRequestError::DuplicateSeat {
+                    seat: seat.clone(),
+                    index,
+                });
+            }
+        }
+        let ttl = ttl_seconds.map_or(policy.default_ttl, Duration::from_secs);
+        if !(MIN_HOLD_TTL..=MAX_HOLD_TTL).contains(&ttl) {
+            errors.push(HoldRequestError::TtlOutOfRange);
+        }
+        if errors.is_empty() {
+            Ok(Self { seats, ttl })
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn seats(&self) -> &[SeatId] {
+        &self.seats
+    }
+
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+}
+
+/// Why a hold cannot become an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum HoldUnusable {
+    #[error("the hold has expired")]
+    Expired,
+    #[error("the hold is {0:?}, not active")]
+    NotActive(HoldStatus),
+}
+
+/// What releasing did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReleaseOutcome {
+    /// The hold was active and is now released: its seats must be unlocked.
+    Released,
+    /// The hold had already ended (released or expired): nothing to do.
+    AlreadyEnded,
+}
+
+/// A converted hold belongs to an order and can no longer be released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the hold was converted into an order")]
+pub struct HoldConverted;
+
+/// A hold on seats of one event for one customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    pub id: HoldId,
+    pub tenant: TenantId,
+    pub event: EventId,
+    pub customer: CustomerId,
+    pub seats: Vec<HeldSeat>,
+    pub currency: Currency,
+    /// The status as last written. Use [`Hold::status_at`] for the truth.
+    pub recorded_status: HoldStatus,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+impl Hold {
+    /// A new ACTIVE hold on exactly the priced seats.
+    #[allow(clippy::too_many_arguments)] // Each is a distinct, required fact of a new hold.
+    pub fn place(
+        id: HoldId,
+        tenant: TenantId,
+        event: EventId,
+        customer: CustomerId,
+        seats: Vec<HeldSeat>,
+        currency: Currency,
+        now: Timestamp,
+        ttl: Duration,
+    ) -> Self {
+        Self {
+            id,
+            tenant,
+            event,
+            customer,
+            seats,
+            currency,
+            recorded_status: HoldStatus::Active,
+            created_at: now,
+            expires_at: now.plus(ttl),
+        }
+    }
+
+    /// The status at `now`: an ACTIVE hold whose time is up is EXPIRED.
+    pub fn status_at(&self, now: Timestamp) -> HoldStatus {
+        match self.recorded_status {
+            HoldStatus::Active if now >= self.expires_at => HoldStatus::Expired,
+            status => status,
+        }
+    }
+
+    pub fn seat_ids(&self) -> Vec<SeatId> {
+        self.seats.iter().map(|seat| seat.id.clone()).collect()
+    }
+
+    pub fn is_owned_by(&self, tenant: &TenantId, customer: &CustomerId) -> bool {
+        &self.tenant == tenant && &self.customer == customer
+    }
+
+    /// Ends the hold at its customer's request. Releasing twice is harmless;
+    /// a converted hold cannot be released.
+    pub fn release(&mut self, now: Timestamp) -> Result<ReleaseOutcome, HoldConverted> {
+        match self.status_at(now) {
+            HoldStatus::Active => {
+                self.recorded_status = HoldStatus::Released;
+                Ok(ReleaseOutcome::Released)
+            }
+            HoldStatus::Released | HoldStatus::Expired => Ok(ReleaseOutcome::AlreadyEnded),
+            HoldStatus::Converted => Err(HoldConverted),
+        }
+    }
+
+    /// Checks that the hold can be turned into an order at `now`.
+    pub fn check_convertible(&self, now: Timestamp) -> Result<(), HoldUnusable> {
+        match self.status_at(now) {
+            HoldStatus::Active => Ok(()),
+            HoldStatus::Expired => Err(HoldUnusable::Expired),
+            status => Err(HoldUnusable::NotActive(status)),
+        }
+    }
+
+    /// The sum of the prices fixed when the hold was placed.
+    pub fn total(&self) -> Result<Money, MoneyError> {
+        Money::sum(self.currency, self.seats.iter().map(|seat| seat.price))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: HoldPolicy = HoldPolicy {
+        max_seats: 3,
+        default_ttl: Duration::from_secs(600),
+    };
+
+    fn seats(names: &[&str]) -> Vec<SeatId> {
+        names.iter().map(|n| SeatId::parse(n).unwrap()).collect()
+    }
+
+    fn hold(now: i64) -> Hold {
+        Hold::place(
+            HoldId::parse("01890a5d-ac96-774b-bcce-b302099a8057").unwrap(),
+            TenantId::parse("acme").unwrap(),
+            EventId::parse("gig").unwrap(),
+            CustomerId::parse("alice").unwrap(),
+            vec![
+                HeldSeat { id: SeatId::parse("A1").unwrap(), price: Cents(1000) },
+                HeldSeat { id: SeatId::parse("A2").unwrap(), price: Cents(2500) },
+            ],
+            Currency::parse("EUR").unwrap(),
+            Timestamp::from_millis(now),
+            Duration::from_secs(60),
+        )
+    }
+
+    #[test]
+    fn a_request_without_ttl_gets_the_default_ttl() {
+        let request = HoldRequest::new(seats(&["A"]), None, POLICY).unwrap();
+        assert_eq!(request.ttl(), Duration::from_secs(600));
+    }
+
+    #[test]
+    fn a_ttl_below_60_or_above_1800_seconds_is_rejected() {
+        assert!(HoldRequest::new(seats(&["A"]), Some(60), POLICY).is_ok());
+        assert!(HoldRequest::new(seats(&["A"]), Some(1800), POLICY).is_ok());
+        for ttl in [0, 59, 1801] {
+            assert_eq!(
+                HoldRequest::new(seats(&["A"]), Some(ttl), POLICY),
+                Err(vec![HoldRequestError::TtlOutOfRange]),
+                "{ttl}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_request_for_no_seats_or_more_than_the_maximum_is_rejected() {
+        assert_eq!(HoldRequest::new(vec![], None, POLICY), Err(vec![HoldRequestError::NoSeats]));
+        assert_eq!(
+            HoldRequest::new(seats(&["A", "B", "C", "D"]), None, POLICY),
+            Err(vec![HoldRequestError::TooManySeats { max: 3 }])
+        );
+    }
+
+    #[test]
+    fn a_seat_requested_twice_is_reported_at_its_second_position() {
+        assert_eq!(
+            HoldRequest::new(seats(&["A", "B", "A"]), None, POLICY),
+            Err(vec![HoldRequestError::DuplicateSeat { seat: SeatId::parse("A").unwrap(), index: 2 }])
+        );
+    }
+
+    #[test]
+    fn a_hold_is_active_until_its_expiry_instant_and_expired_from_then_on() {
+        let h = hold(0);
+        assert_eq!(h.expires_at, Timestamp::from_millis(60_000));
+        assert_eq!(h.status_at(Timestamp::from_millis(59_999)), HoldStatus::Active);
+        assert_eq!(h.status_at(Timestamp::from_millis(60_000)), HoldStatus::Expired);
+    }
+
+    #[test]
+    fn releasing_an_active_hold_ends_it_and_releasing_again_is_harmless() {
+        let mut h = hold(0);
+        let now = Timestamp::from_millis(1);
+        assert_eq!(h.release(now), Ok(ReleaseOutcome::Released));
+        assert_eq!(h.status_at(now), HoldStatus::Released);
+        assert_eq!(h.release(now), Ok(ReleaseOutcome::AlreadyEnded));
+    }
+
+    #[test]
+    fn releasing_an_expired_hold_changes_nothing() {
+        let mut h = hold(0);
+        assert_eq!(h.release(Timestamp::from_millis(70_000)), Ok(ReleaseOutcome::AlreadyEnded));
+        assert_eq!(h.recorded_status, HoldStatus::Active);
+    }
+
+    #[test]
+    fn a_converted_hold_cannot_be_released() {
+        let mut h = hold(0);
+        h.recorded_status = HoldStatus::Converted;
+        assert_eq!(h.release(Timestamp::from_millis(1)), Err(HoldConverted));
+    }
+
+    #[test]
+    fn only_an_active_unexpired_hold_is_convertible() {
+        let mut h = hold(0);
+        assert_eq!(h.check_convertible(Timestamp::from_millis(1)), Ok(()));
+        assert_eq!(h.check_convertible(Timestamp::from_millis(60_000)), Err(HoldUnusable::Expired));
+        h.recorded_status = HoldStatus::Released;
+        assert_eq!(
+            h.check_convertible(Timestamp::from_millis(1)),
+            Err(HoldUnusable::NotActive(HoldStatus::Released))
+        );
+    }
+
+    #[test]
+    fn the_total_is_the_sum_of_the_prices_fixed_at_hold_time() {
+        assert_eq!(hold(0).total().map(|m| m.cents), Ok(Cents(3500)));
+    }
+
+    #[test]
+    fn a_hold_belongs_only_to_its_tenant_and_customer() {
+        let h = hold(0);
+        let acme = TenantId::parse("acme").unwrap();
+        let other = TenantId::parse("other").unwrap();
+        let alice = CustomerId::parse("alice").unwrap();
+        let bob = CustomerId::parse("bob").unwrap();
+        assert!(h.is_owned_by(&acme, &alice));
+        assert!(!h.is_owned_by(&acme, &bob));
+        assert!(!h.is_owned_by(&other, &alice));
+    }
+}
