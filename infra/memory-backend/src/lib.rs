@@ -1,0 +1,41 @@
+//! # In-memory backend
+//!
+//! Production-quality, in-process adapters for every storage port: the dev
+//! server's embedded backend and the reference semantics the Redis and
+//! DynamoDB adapters must match (the conformance suite in `tests/` runs
+//! against all of them).
+//!
+//! - [`MemorySeatLocks`] plays Redis: per-seat locks with a TTL read from the
+//!   clock port, and permanent sold markers.
+//! - [`MemoryStore`] plays DynamoDB: events, holds, orders, sold seats and
+//!   idempotency records behind ONE mutex, which is what makes the order
+//!   commit a single atomic step like `TransactWriteItems`.
+//!
+//! Both use `std::sync::Mutex`: no lock is ever held across an `.await`, and
+//! every critical section is a few map operations, so an async mutex would
+//! only add overhead.
+
+mod seat_locks;
+mod store;
+
+pub use seat_locks::MemorySeatLocks;
+pub use store::MemoryStore;
+
+use std::sync::Arc;
+
+use application::ports::{Clock, IdGenerator, Ports};
+
+/// Ports filled entirely in memory, sharing one clock.
+pub fn memory_ports(clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Ports {
+    let store = Arc::new(MemoryStore::new());
+    Ports {
+        seat_locks: Arc::new(MemorySeatLocks::new(clock.clone())),
+        events: store.clone(),
+        holds: store.clone(),
+        orders: store.clone(),
+        idempotency: store.clone(),
+        probes: vec![store],
+        clock,
+        ids,
+    }
+}

@@ -14,6 +14,9 @@ use crate::time::Timestamp;
 
 /// Most seats one event may have.
 pub const MAX_SEATS_PER_EVENT: usize = 20_000;
+/// Highest seat price, in minor units. Keeps every total far from overflow
+/// and within the integers JSON clients represent exactly.
+pub const MAX_PRICE_CENTS: u64 = 1_000_000_000_000;
 /// Longest event name, in characters.
 pub const MAX_EVENT_NAME_CHARS: usize = 200;
 
@@ -43,6 +46,8 @@ pub enum EventRuleError {
     NoSeats,
     #[error("an event may have at most {MAX_SEATS_PER_EVENT} seats")]
     TooManySeats,
+    #[error("price must be at most {MAX_PRICE_CENTS} cents")]
+    PriceTooHigh { index: usize },
     #[error("seat {seat} appears more than once")]
     DuplicateSeat { seat: SeatId, index: usize },
 }
@@ -95,6 +100,9 @@ impl Event {
         }
         let mut seen = HashSet::with_capacity(seats.len());
         for (index, seat) in seats.iter().enumerate() {
+            if seat.price.0 > MAX_PRICE_CENTS {
+                errors.push(EventRuleError::PriceTooHigh { index });
+            }
             if !seen.insert(&seat.id) {
                 errors.push(EventRuleError::DuplicateSeat {
                     seat: seat.id.clone(),
@@ -138,7 +146,11 @@ impl Event {
                 None => unknown.push(id.clone()),
             }
         }
-        if unknown.is_empty() { Ok(priced) } else { Err(unknown) }
+        if unknown.is_empty() {
+            Ok(priced)
+        } else {
+            Err(unknown)
+        }
     }
 
     /// Checks that `replacement` may replace `self`, given each current
@@ -154,8 +166,12 @@ impl Event {
             let status = status_of(&seat.id);
             anything_taken |= status != SeatStatus::Available;
             match (status, replacement.seat(&seat.id)) {
-                (SeatStatus::Held, None) => conflicts.push(EventConflict::RemovesHeldSeat(seat.id.clone())),
-                (SeatStatus::Sold, None) => conflicts.push(EventConflict::RemovesSoldSeat(seat.id.clone())),
+                (SeatStatus::Held, None) => {
+                    conflicts.push(EventConflict::RemovesHeldSeat(seat.id.clone()))
+                }
+                (SeatStatus::Sold, None) => {
+                    conflicts.push(EventConflict::RemovesSoldSeat(seat.id.clone()))
+                }
                 (SeatStatus::Sold, Some(new)) if new.price != seat.price => {
                     conflicts.push(EventConflict::RepricesSoldSeat(seat.id.clone()));
                 }
@@ -165,7 +181,11 @@ impl Event {
         if anything_taken && replacement.currency != self.currency {
             conflicts.push(EventConflict::ChangesCurrency);
         }
-        if conflicts.is_empty() { Ok(()) } else { Err(conflicts) }
+        if conflicts.is_empty() {
+            Ok(())
+        } else {
+            Err(conflicts)
+        }
     }
 }
 
@@ -220,38 +240,81 @@ mod tests {
 
     #[test]
     fn an_event_with_more_than_twenty_thousand_seats_is_rejected() {
-        let seats = (0..=MAX_SEATS_PER_EVENT).map(|i| seat(&format!("s{i}"), 1)).collect();
+        let seats = (0..=MAX_SEATS_PER_EVENT)
+            .map(|i| seat(&format!("s{i}"), 1))
+            .collect();
         assert_eq!(event("EUR", seats), Err(vec![EventRuleError::TooManySeats]));
     }
 
     #[test]
     fn every_repeated_seat_id_is_reported_with_its_position() {
-        let errors = event("EUR", vec![seat("A", 1), seat("A", 2), seat("B", 1), seat("B", 1)]).unwrap_err();
+        let errors = event(
+            "EUR",
+            vec![seat("A", 1), seat("A", 2), seat("B", 1), seat("B", 1)],
+        )
+        .unwrap_err();
         assert_eq!(
             errors,
             vec![
-                EventRuleError::DuplicateSeat { seat: SeatId::parse("A").unwrap(), index: 1 },
-                EventRuleError::DuplicateSeat { seat: SeatId::parse("B").unwrap(), index: 3 },
+                EventRuleError::DuplicateSeat {
+                    seat: SeatId::parse("A").unwrap(),
+                    index: 1
+                },
+                EventRuleError::DuplicateSeat {
+                    seat: SeatId::parse("B").unwrap(),
+                    index: 3
+                },
             ]
         );
     }
 
     #[test]
+    fn a_price_above_the_maximum_is_rejected_with_its_position() {
+        let errors = event(
+            "EUR",
+            vec![seat("A", MAX_PRICE_CENTS), seat("B", MAX_PRICE_CENTS + 1)],
+        );
+        assert_eq!(errors, Err(vec![EventRuleError::PriceTooHigh { index: 1 }]));
+    }
+
+    #[test]
     fn a_blank_or_overlong_name_is_rejected() {
         let base = event("EUR", vec![seat("A", 1)]).unwrap();
-        let blank = Event::new(base.tenant.clone(), base.id.clone(), "  ", base.starts_at, base.currency, vec![seat("A", 1)]);
+        let blank = Event::new(
+            base.tenant.clone(),
+            base.id.clone(),
+            "  ",
+            base.starts_at,
+            base.currency,
+            vec![seat("A", 1)],
+        );
         assert_eq!(blank, Err(vec![EventRuleError::BlankName]));
         let long = "n".repeat(MAX_EVENT_NAME_CHARS + 1);
-        let long = Event::new(base.tenant, base.id, &long, base.starts_at, base.currency, vec![seat("A", 1)]);
+        let long = Event::new(
+            base.tenant,
+            base.id,
+            &long,
+            base.starts_at,
+            base.currency,
+            vec![seat("A", 1)],
+        );
         assert_eq!(long, Err(vec![EventRuleError::NameTooLong]));
     }
 
     #[test]
     fn pricing_seats_uses_todays_prices_and_lists_unknown_seats_in_request_order() {
         let e = event("EUR", vec![seat("A", 100), seat("B", 200)]).unwrap();
-        let ids = |names: &[&str]| names.iter().map(|n| SeatId::parse(n).unwrap()).collect::<Vec<_>>();
+        let ids = |names: &[&str]| {
+            names
+                .iter()
+                .map(|n| SeatId::parse(n).unwrap())
+                .collect::<Vec<_>>()
+        };
         let priced = e.price_seats(&ids(&["B", "A"])).unwrap();
-        assert_eq!(priced.iter().map(|s| s.price).collect::<Vec<_>>(), [Cents(200), Cents(100)]);
+        assert_eq!(
+            priced.iter().map(|s| s.price).collect::<Vec<_>>(),
+            [Cents(200), Cents(100)]
+        );
         assert_eq!(e.price_seats(&ids(&["Z", "A", "Y"])), Err(ids(&["Z", "Y"])));
     }
 
@@ -259,12 +322,19 @@ mod tests {
     fn a_replacement_may_add_seats_and_reprice_unsold_ones() {
         let current = event("EUR", vec![seat("A", 100), seat("B", 100)]).unwrap();
         let new = event("EUR", vec![seat("A", 150), seat("B", 100), seat("C", 100)]).unwrap();
-        assert_eq!(current.check_replacement(&new, status(&["B"], &["A"])), Ok(()));
+        assert_eq!(
+            current.check_replacement(&new, status(&["B"], &["A"])),
+            Ok(())
+        );
     }
 
     #[test]
     fn a_replacement_may_not_remove_held_or_sold_seats_or_reprice_sold_ones() {
-        let current = event("EUR", vec![seat("A", 100), seat("B", 100), seat("C", 100), seat("D", 1)]).unwrap();
+        let current = event(
+            "EUR",
+            vec![seat("A", 100), seat("B", 100), seat("C", 100), seat("D", 1)],
+        )
+        .unwrap();
         let new = event("EUR", vec![seat("C", 999), seat("D", 2)]).unwrap();
         assert_eq!(
             current.check_replacement(&new, status(&["B", "C"], &["A"])),

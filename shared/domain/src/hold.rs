@@ -244,8 +244,14 @@ mod tests {
             EventId::parse("gig").unwrap(),
             CustomerId::parse("alice").unwrap(),
             vec![
-                HeldSeat { id: SeatId::parse("A1").unwrap(), price: Cents(1000) },
-                HeldSeat { id: SeatId::parse("A2").unwrap(), price: Cents(2500) },
+                HeldSeat {
+                    id: SeatId::parse("A1").unwrap(),
+                    price: Cents(1000),
+                },
+                HeldSeat {
+                    id: SeatId::parse("A2").unwrap(),
+                    price: Cents(2500),
+                },
             ],
             Currency::parse("EUR").unwrap(),
             Timestamp::from_millis(now),
@@ -274,7 +280,10 @@ mod tests {
 
     #[test]
     fn a_request_for_no_seats_or_more_than_the_maximum_is_rejected() {
-        assert_eq!(HoldRequest::new(vec![], None, POLICY), Err(vec![HoldRequestError::NoSeats]));
+        assert_eq!(
+            HoldRequest::new(vec![], None, POLICY),
+            Err(vec![HoldRequestError::NoSeats])
+        );
         assert_eq!(
             HoldRequest::new(seats(&["A", "B", "C", "D"]), None, POLICY),
             Err(vec![HoldRequestError::TooManySeats { max: 3 }])
@@ -285,7 +294,10 @@ mod tests {
     fn a_seat_requested_twice_is_reported_at_its_second_position() {
         assert_eq!(
             HoldRequest::new(seats(&["A", "B", "A"]), None, POLICY),
-            Err(vec![HoldRequestError::DuplicateSeat { seat: SeatId::parse("A").unwrap(), index: 2 }])
+            Err(vec![HoldRequestError::DuplicateSeat {
+                seat: SeatId::parse("A").unwrap(),
+                index: 2
+            }])
         );
     }
 
@@ -293,8 +305,14 @@ mod tests {
     fn a_hold_is_active_until_its_expiry_instant_and_expired_from_then_on() {
         let h = hold(0);
         assert_eq!(h.expires_at, Timestamp::from_millis(60_000));
-        assert_eq!(h.status_at(Timestamp::from_millis(59_999)), HoldStatus::Active);
-        assert_eq!(h.status_at(Timestamp::from_millis(60_000)), HoldStatus::Expired);
+        assert_eq!(
+            h.status_at(Timestamp::from_millis(59_999)),
+            HoldStatus::Active
+        );
+        assert_eq!(
+            h.status_at(Timestamp::from_millis(60_000)),
+            HoldStatus::Expired
+        );
     }
 
     #[test]
@@ -309,7 +327,10 @@ mod tests {
     #[test]
     fn releasing_an_expired_hold_changes_nothing() {
         let mut h = hold(0);
-        assert_eq!(h.release(Timestamp::from_millis(70_000)), Ok(ReleaseOutcome::AlreadyEnded));
+        assert_eq!(
+            h.release(Timestamp::from_millis(70_000)),
+            Ok(ReleaseOutcome::AlreadyEnded)
+        );
         assert_eq!(h.recorded_status, HoldStatus::Active);
     }
 
@@ -324,7 +345,10 @@ mod tests {
     fn only_an_active_unexpired_hold_is_convertible() {
         let mut h = hold(0);
         assert_eq!(h.check_convertible(Timestamp::from_millis(1)), Ok(()));
-        assert_eq!(h.check_convertible(Timestamp::from_millis(60_000)), Err(HoldUnusable::Expired));
+        assert_eq!(
+            h.check_convertible(Timestamp::from_millis(60_000)),
+            Err(HoldUnusable::Expired)
+        );
         h.recorded_status = HoldStatus::Released;
         assert_eq!(
             h.check_convertible(Timestamp::from_millis(1)),

@@ -69,7 +69,14 @@ impl fmt::Display for IdempotencyScope {
     /// contain `:` and the operation is a constant, so with the free-form key
     /// last the text is unambiguous; it names storage keys and seeds order ids.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}:{}", self.tenant, self.customer, self.operation, self.key.as_str())
+        write!(
+            f,
+            "{}:{}:{}:{}",
+            self.tenant,
+            self.customer,
+            self.operation,
+            self.key.as_str()
+        )
     }
 }
 
@@ -112,14 +119,24 @@ mod tests {
 
     #[test]
     fn an_empty_or_overlong_key_is_rejected() {
-        assert_eq!(IdempotencyKey::parse(""), Err(IdempotencyKeyError::BadLength));
-        assert_eq!(IdempotencyKey::parse(&"k".repeat(256)), Err(IdempotencyKeyError::BadLength));
+        assert_eq!(
+            IdempotencyKey::parse(""),
+            Err(IdempotencyKeyError::BadLength)
+        );
+        assert_eq!(
+            IdempotencyKey::parse(&"k".repeat(256)),
+            Err(IdempotencyKeyError::BadLength)
+        );
     }
 
     #[test]
     fn a_key_with_spaces_controls_or_non_ascii_is_rejected() {
         for bad in ["a b", "a\tb", "é", "a\u{7f}"] {
-            assert_eq!(IdempotencyKey::parse(bad), Err(IdempotencyKeyError::BadCharacter), "{bad:?}");
+            assert_eq!(
+                IdempotencyKey::parse(bad),
+                Err(IdempotencyKeyError::BadCharacter),
+                "{bad:?}"
+            );
         }
     }
 
@@ -155,7 +172,9 @@ mod tests {
 
     #[test]
     fn an_in_progress_record_may_be_taken_over_once_its_lease_runs_out() {
-        let running = RecordPhase::InProgress { lease_expires_at: at(50) };
+        let running = RecordPhase::InProgress {
+            lease_expires_at: at(50),
+        };
         assert!(!may_claim(Some((running, at(100))), at(49)));
         assert!(may_claim(Some((running, at(100))), at(50)));
     }

@@ -160,7 +160,10 @@ mod tests {
 
     #[test]
     fn a_slug_of_letters_digits_dots_underscores_and_dashes_is_accepted() {
-        assert_eq!(TenantId::parse("acme.co_2-x").map(|t| t.to_string()), Ok("acme.co_2-x".to_owned()));
+        assert_eq!(
+            TenantId::parse("acme.co_2-x").map(|t| t.to_string()),
+            Ok("acme.co_2-x".to_owned())
+        );
     }
 
     #[test]
@@ -171,13 +174,19 @@ mod tests {
     #[test]
     fn a_tenant_id_of_64_characters_is_accepted_and_65_is_rejected() {
         assert!(TenantId::parse(&"t".repeat(64)).is_ok());
-        assert_eq!(TenantId::parse(&"t".repeat(65)), Err(IdError::TooLong { max: 64 }));
+        assert_eq!(
+            TenantId::parse(&"t".repeat(65)),
+            Err(IdError::TooLong { max: 64 })
+        );
     }
 
     #[test]
     fn a_seat_id_longer_than_32_characters_is_rejected() {
         assert!(SeatId::parse(&"s".repeat(32)).is_ok());
-        assert_eq!(SeatId::parse(&"s".repeat(33)), Err(IdError::TooLong { max: 32 }));
+        assert_eq!(
+            SeatId::parse(&"s".repeat(33)),
+            Err(IdError::TooLong { max: 32 })
+        );
     }
 
     #[test]
@@ -201,6 +210,9 @@ mod tests {
     #[test]
     fn an_order_id_accepts_any_uuid_and_prints_lowercase() {
         let id = OrderId::parse("0E3F1A52-3B8A-5F6E-9A5C-2F1D1C9B8A7E");
-        assert_eq!(id.map(|o| o.to_string()), Ok("0e3f1a52-3b8a-5f6e-9a5c-2f1d1c9b8a7e".to_owned()));
+        assert_eq!(
+            id.map(|o| o.to_string()),
+            Ok("0e3f1a52-3b8a-5f6e-9a5c-2f1d1c9b8a7e".to_owned())
+        );
     }
 }

@@ -16,8 +16,8 @@
 
 pub mod event;
 pub mod hold;
-pub mod identity;
 pub mod idempotency;
+pub mod identity;
 pub mod ids;
 pub mod money;
 pub mod order;

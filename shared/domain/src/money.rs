@@ -92,10 +92,15 @@ impl Money {
     }
 
     /// Sums prices in one currency.
-    pub fn sum(currency: Currency, prices: impl IntoIterator<Item = Cents>) -> Result<Money, MoneyError> {
-        prices.into_iter().try_fold(Money::zero(currency), |total, cents| {
-            total.checked_add(Money { cents, currency })
-        })
+    pub fn sum(
+        currency: Currency,
+        prices: impl IntoIterator<Item = Cents>,
+    ) -> Result<Money, MoneyError> {
+        prices
+            .into_iter()
+            .try_fold(Money::zero(currency), |total, cents| {
+                total.checked_add(Money { cents, currency })
+            })
     }
 }
 
@@ -111,14 +116,21 @@ mod tests {
     fn the_currency_table_is_sorted_so_lookups_find_every_code() {
         assert!(ISO_4217.windows(2).all(|w| w[0] < w[1]));
         for code in ISO_4217 {
-            assert_eq!(Currency::parse(code).map(|c| c.to_string()), Ok((*code).to_owned()));
+            assert_eq!(
+                Currency::parse(code).map(|c| c.to_string()),
+                Ok((*code).to_owned())
+            );
         }
     }
 
     #[test]
     fn lowercase_or_invented_currency_codes_are_rejected() {
         for bad in ["eur", "EURO", "ABC", "", "E€"] {
-            assert_eq!(Currency::parse(bad), Err(MoneyError::UnknownCurrency), "{bad}");
+            assert_eq!(
+                Currency::parse(bad),
+                Err(MoneyError::UnknownCurrency),
+                "{bad}"
+            );
         }
     }
 
@@ -130,7 +142,10 @@ mod tests {
 
     #[test]
     fn a_total_that_would_overflow_is_an_error_not_a_wrap() {
-        assert_eq!(Money::sum(eur(), [Cents(u64::MAX), Cents(1)]), Err(MoneyError::Overflow));
+        assert_eq!(
+            Money::sum(eur(), [Cents(u64::MAX), Cents(1)]),
+            Err(MoneyError::Overflow)
+        );
     }
 
     #[test]

@@ -28,7 +28,12 @@ pub struct Buyer {
 
 impl Order {
     /// The order a hold becomes; its total uses the prices fixed in the hold.
-    pub fn from_hold(id: OrderId, hold: &Hold, buyer: Buyer, now: Timestamp) -> Result<Self, MoneyError> {
+    pub fn from_hold(
+        id: OrderId,
+        hold: &Hold,
+        buyer: Buyer,
+        now: Timestamp,
+    ) -> Result<Self, MoneyError> {
         Ok(Self {
             id,
             tenant: hold.tenant.clone(),
@@ -59,14 +64,26 @@ mod tests {
             EventId::parse("gig").unwrap(),
             CustomerId::parse("alice").unwrap(),
             vec![
-                HeldSeat { id: SeatId::parse("A1").unwrap(), price: Cents(1200) },
-                HeldSeat { id: SeatId::parse("A2").unwrap(), price: Cents(800) },
+                HeldSeat {
+                    id: SeatId::parse("A1").unwrap(),
+                    price: Cents(1200),
+                },
+                HeldSeat {
+                    id: SeatId::parse("A2").unwrap(),
+                    price: Cents(800),
+                },
             ],
             Currency::parse("GBP").unwrap(),
             Timestamp::from_millis(0),
             Duration::from_secs(60),
         );
-        let order = Order::from_hold(OrderId::from_u128(7), &hold, Buyer::default(), Timestamp::from_millis(5)).unwrap();
+        let order = Order::from_hold(
+            OrderId::from_u128(7),
+            &hold,
+            Buyer::default(),
+            Timestamp::from_millis(5),
+        )
+        .unwrap();
         assert_eq!(order.total.cents, Cents(2000));
         assert_eq!(order.total.currency.as_str(), "GBP");
         assert_eq!(order.seats, hold.seats);

@@ -37,18 +37,30 @@ mod tests {
 
     #[test]
     fn adding_a_duration_moves_the_timestamp_forward_by_its_milliseconds() {
-        assert_eq!(Timestamp::from_millis(1_000).plus(Duration::from_secs(2)), Timestamp::from_millis(3_000));
+        assert_eq!(
+            Timestamp::from_millis(1_000).plus(Duration::from_secs(2)),
+            Timestamp::from_millis(3_000)
+        );
     }
 
     #[test]
     fn adding_a_huge_duration_saturates_instead_of_overflowing() {
-        assert_eq!(Timestamp::from_millis(1).plus(Duration::MAX), Timestamp::from_millis(i64::MAX));
+        assert_eq!(
+            Timestamp::from_millis(1).plus(Duration::MAX),
+            Timestamp::from_millis(i64::MAX)
+        );
     }
 
     #[test]
     fn remaining_time_is_zero_once_the_deadline_has_passed() {
         let deadline = Timestamp::from_millis(5_000);
-        assert_eq!(deadline.remaining_after(Timestamp::from_millis(4_000)), Duration::from_secs(1));
-        assert_eq!(deadline.remaining_after(Timestamp::from_millis(6_000)), Duration::ZERO);
+        assert_eq!(
+            deadline.remaining_after(Timestamp::from_millis(4_000)),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            deadline.remaining_after(Timestamp::from_millis(6_000)),
+            Duration::ZERO
+        );
     }
 }

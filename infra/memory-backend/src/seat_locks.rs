@@ -1,0 +1,142 @@
+//! Seat locks in a map, with the same semantics as the Redis scripts.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use application::ports::{BackendError, Clock, LockError, SeatLock, SeatLocks};
+use async_trait::async_trait;
+use domain::ids::{EventId, HoldId, SeatId, TenantId};
+use domain::time::Timestamp;
+
+#[derive(Debug, Clone, Copy)]
+enum Entry {
+    Held { hold: HoldId, expires_at: Timestamp },
+    Sold,
+}
+
+type EventKey = (TenantId, EventId);
+
+/// Seat locks for every event, expiring by the injected clock.
+pub struct MemorySeatLocks {
+    clock: Arc<dyn Clock>,
+    events: Mutex<HashMap<EventKey, HashMap<SeatId, Entry>>>,
+}
+
+impl std::fmt::Debug for MemorySeatLocks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemorySeatLocks").finish_non_exhaustive()
+    }
+}
+
+impl MemorySeatLocks {
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            clock,
+            events: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Drops every lock and sold marker, as a Redis flush or failover would.
+    /// Exists so tests can prove I6: losing the locks never oversells.
+    pub fn forget_everything(&self) {
+        self.map().clear();
+    }
+
+    fn map(&self) -> MutexGuard<'_, HashMap<EventKey, HashMap<SeatId, Entry>>> {
+        // A panic while holding the lock cannot leave a half-applied change:
+        // every critical section below checks before it writes.
+        self.events
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn current(entry: Option<&Entry>, now: Timestamp) -> SeatLock {
+    match entry {
+        Some(Entry::Sold) => SeatLock::Sold,
+        Some(Entry::Held { hold, expires_at }) if *expires_at > now => SeatLock::HeldBy(*hold),
+        _ => SeatLock::Free,
+    }
+}
+
+#[async_trait]
+impl SeatLocks for MemorySeatLocks {
+    async fn lock(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+        hold: HoldId,
+        ttl: Duration,
+    ) -> Result<(), LockError> {
+        let now = self.clock.now();
+        let mut events = self.map();
+        let locks = events.entry((tenant.clone(), event.clone())).or_default();
+        let taken: Vec<SeatId> = seats
+            .iter()
+            .filter(|seat| match current(locks.get(*seat), now) {
+                SeatLock::Free => false,
+                SeatLock::HeldBy(owner) => owner != hold,
+                SeatLock::Sold => true,
+            })
+            .cloned()
+            .collect();
+        if !taken.is_empty() {
+            return Err(LockError::Unavailable(taken));
+        }
+        let expires_at = now.plus(ttl);
+        for seat in seats {
+            locks.insert(seat.clone(), Entry::Held { hold, expires_at });
+        }
+        Ok(())
+    }
+
+    async fn release(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+        hold: HoldId,
+    ) -> Result<(), BackendError> {
+        let mut events = self.map();
+        if let Some(locks) = events.get_mut(&(tenant.clone(), event.clone())) {
+            for seat in seats {
+                if matches!(locks.get(seat), Some(Entry::Held { hold: owner, .. }) if *owner == hold)
+                {
+                    locks.remove(seat);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn inspect(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+    ) -> Result<Vec<SeatLock>, BackendError> {
+        let now = self.clock.now();
+        let events = self.map();
+        let locks = events.get(&(tenant.clone(), event.clone()));
+        Ok(seats
+            .iter()
+            .map(|seat| current(locks.and_then(|l| l.get(seat)), now))
+            .collect())
+    }
+
+    async fn mark_sold(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+    ) -> Result<(), BackendError> {
+        let mut events = self.map();
+        let locks = events.entry((tenant.clone(), event.clone())).or_default();
+        for seat in seats {
+            locks.insert(seat.clone(), Entry::Sold);
+        }
+        Ok(())
+    }
+}

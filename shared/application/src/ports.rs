@@ -1,0 +1,350 @@
+//! Ports: what the use cases need from the outside world.
+//!
+//! Every trait is capability-sized and states its contract in `# Errors`.
+//! Adapters MUST honour these contracts exactly; the conformance suite in
+//! `infra/memory-backend/tests` is the executable version of them, and every
+//! adapter of a port runs it.
+//!
+//! The traits are object-safe (`async_trait`) because the backend is chosen at
+//! start from configuration (memory or AWS) and held as `Arc<dyn Port>`; see
+//! `docs/adr/0002-ports-and-layout.md`.
+
+use std::collections::HashSet;
+use std::error::Error;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use domain::event::Event;
+use domain::hold::Hold;
+use domain::idempotency::{Fingerprint, IdempotencyScope, LeaseId};
+use domain::ids::{EventId, HoldId, OrderId, SeatId, TenantId};
+use domain::order::Order;
+use domain::time::Timestamp;
+
+/// A backend could not be reached, timed out or failed unexpectedly.
+///
+/// Always answered as 503 `service-unavailable`; `source` goes to the log,
+/// never to the client.
+#[derive(Debug, thiserror::Error)]
+#[error("{backend} is unavailable")]
+pub struct BackendError {
+    /// Which backend failed, e.g. `"redis"` or `"dynamodb"`. Named in `/ready`.
+    pub backend: &'static str,
+    #[source]
+    pub source: Box<dyn Error + Send + Sync>,
+}
+
+impl BackendError {
+    pub fn new(backend: &'static str, source: impl Into<Box<dyn Error + Send + Sync>>) -> Self {
+        Self {
+            backend,
+            source: source.into(),
+        }
+    }
+}
+
+/// The current time. Injected so tests can move time instead of sleeping.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Timestamp;
+}
+
+/// Fresh and derived identifiers.
+pub trait IdGenerator: Send + Sync {
+    /// A new UUID v7 hold id.
+    fn hold_id(&self) -> HoldId;
+    /// A new lease id, unique per attempt.
+    fn lease_id(&self) -> LeaseId;
+    /// The order id for a scope. MUST be a pure function of `scope`: a retry
+    /// that takes over a crashed attempt has to land on the same order id.
+    fn order_id(&self, scope: &IdempotencyScope) -> OrderId;
+}
+
+/// Who holds a seat, as far as the seat locks know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeatLock {
+    Free,
+    HeldBy(HoldId),
+    Sold,
+}
+
+/// Why seats could not be locked.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// Some seats are held by another hold or sold, in the order requested.
+    #[error("seats unavailable: {0:?}")]
+    Unavailable(Vec<SeatId>),
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+/// Short-lived, exclusive seat locks: the fast contention filter (Redis in AWS).
+///
+/// Advisory only (I6): losing them may invalidate a hold, never oversell,
+/// because the order commit re-checks in the durable store.
+#[async_trait]
+pub trait SeatLocks: Send + Sync {
+    /// Locks every seat for `hold` for `ttl`, or none of them (I2).
+    ///
+    /// # Errors
+    /// - [`LockError::Unavailable`] MUST list, in request order, every seat
+    ///   locked by any other hold or marked sold; then nothing was locked.
+    /// - [`LockError::Backend`] if the store failed; then nothing stays locked
+    ///   beyond what `ttl` bounds.
+    async fn lock(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+        hold: HoldId,
+        ttl: Duration,
+    ) -> Result<(), LockError>;
+
+    /// Unlocks the seats still locked by `hold` (compare-and-delete); locks of
+    /// other holds and sold markers are untouched. Releasing twice is harmless.
+    async fn release(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+        hold: HoldId,
+    ) -> Result<(), BackendError>;
+
+    /// The lock of each seat, in the order given. Expired locks are `Free`.
+    async fn inspect(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+    ) -> Result<Vec<SeatLock>, BackendError>;
+
+    /// Marks seats sold for good, replacing any lock, so later lock attempts
+    /// fail fast without asking the durable store.
+    async fn mark_sold(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+    ) -> Result<(), BackendError>;
+}
+
+/// An event with the version used for optimistic concurrency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub event: Event,
+    pub version: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PutEventError {
+    /// The stored version is not the one the caller read.
+    #[error("the event was changed concurrently")]
+    VersionMismatch,
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+/// Durable store of events.
+#[async_trait]
+pub trait EventCatalog: Send + Sync {
+    async fn get(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+    ) -> Result<Option<StoredEvent>, BackendError>;
+
+    /// Writes `event` if the stored version is still `expected` (`None`: no
+    /// event may exist yet). Returns the new version.
+    ///
+    /// # Errors
+    /// - [`PutEventError::VersionMismatch`] if the condition failed; nothing written.
+    async fn put(&self, event: &Event, expected: Option<u64>) -> Result<u64, PutEventError>;
+}
+
+/// Durable store of holds.
+#[async_trait]
+pub trait HoldStore: Send + Sync {
+    /// Records a new hold. Hold ids are unique, so an existing id is a backend fault.
+    async fn insert(&self, hold: &Hold) -> Result<(), BackendError>;
+
+    /// The hold with this id in this tenant, whoever owns it.
+    async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError>;
+
+    /// Moves the hold from ACTIVE to RELEASED if, at `now`, it is still ACTIVE
+    /// and unexpired. Returns whether it moved; `false` means the caller must
+    /// re-read, because it was converted, released or expired meanwhile.
+    async fn mark_released(
+        &self,
+        tenant: &TenantId,
+        hold: HoldId,
+        now: Timestamp,
+    ) -> Result<bool, BackendError>;
+}
+
+/// A response as stored for replay: status, exact body bytes, `Location`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub location: Option<String>,
+}
+
+/// What is known of a scope's idempotency record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    pub fingerprint: Fingerprint,
+    pub state: RecordState,
+    /// When the record stops counting (retention, default 24 h).
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordState {
+    InProgress {
+        lease: LeaseId,
+        lease_expires_at: Timestamp,
+    },
+    Completed(StoredResponse),
+}
+
+/// The result of trying to claim a scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The scope is ours until the lease expires (fresh, or taken over).
+    Claimed,
+    /// Someone else's live record; returned by the same call, no second read.
+    Existing(IdempotencyRecord),
+}
+
+/// A claim attempt.
+#[derive(Debug, Clone)]
+pub struct ClaimRequest<'a> {
+    pub scope: &'a IdempotencyScope,
+    pub fingerprint: Fingerprint,
+    pub lease: LeaseId,
+    pub lease_expires_at: Timestamp,
+    pub record_expires_at: Timestamp,
+    pub now: Timestamp,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LeaseError {
+    /// The record no longer carries our lease: another attempt took over.
+    #[error("the idempotency lease was lost")]
+    LeaseLost,
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+/// Idempotency records, keyed by scope.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Writes an IN_PROGRESS record with our lease, in one conditional step,
+    /// if [`domain::idempotency::may_claim`] allows it at `now`.
+    ///
+    /// # Errors
+    /// Only [`BackendError`]; a live record is `Ok(Claim::Existing)`.
+    async fn claim(&self, request: ClaimRequest<'_>) -> Result<Claim, BackendError>;
+
+    /// Stores a final, replayable answer that is not an order (404, 409) if
+    /// the record still carries `lease`.
+    ///
+    /// # Errors
+    /// - [`LeaseError::LeaseLost`] if another attempt took over.
+    async fn complete(
+        &self,
+        scope: &IdempotencyScope,
+        lease: LeaseId,
+        response: &StoredResponse,
+        record_expires_at: Timestamp,
+    ) -> Result<(), LeaseError>;
+
+    /// Deletes our IN_PROGRESS record after a transient failure, so a retry
+    /// can start at once. A record with another lease is left alone.
+    async fn abandon(&self, scope: &IdempotencyScope, lease: LeaseId) -> Result<(), BackendError>;
+}
+
+/// Everything the order commit writes, in one atomic step.
+#[derive(Debug, Clone)]
+pub struct OrderCommit<'a> {
+    pub order: &'a Order,
+    pub scope: &'a IdempotencyScope,
+    pub lease: LeaseId,
+    pub response: &'a StoredResponse,
+    pub record_expires_at: Timestamp,
+    pub now: Timestamp,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    /// These seats already have a sold record, in the order's seat order.
+    #[error("seats already sold: {0:?}")]
+    SeatsSold(Vec<SeatId>),
+    /// The hold is no longer ACTIVE, unexpired and the caller's.
+    #[error("the hold is not active")]
+    HoldNotActive,
+    /// The idempotency record no longer carries our lease.
+    #[error("the idempotency lease was lost")]
+    LeaseLost,
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+/// Durable store of orders and sold seats: the decider of I1 and I3.
+#[async_trait]
+pub trait OrderStore: Send + Sync {
+    /// In ONE atomic step (PRODUCT.md §4, idempotency rule 5): insert the
+    /// order (must not exist), insert one sold record per seat (none may
+    /// exist), move the hold ACTIVE → CONVERTED (it must be ACTIVE, owned by
+    /// the order's customer and unexpired at `now`), and move the idempotency
+    /// record IN_PROGRESS → COMPLETED with `response` (it must carry `lease`).
+    ///
+    /// # Errors
+    /// Nothing is written on any error.
+    /// - [`CommitError::SeatsSold`] names every seat already sold.
+    /// - [`CommitError::HoldNotActive`] if the hold condition failed.
+    /// - [`CommitError::LeaseLost`] if the record condition failed.
+    /// When several conditions fail, the first in this list is reported.
+    async fn commit(&self, commit: OrderCommit<'_>) -> Result<(), CommitError>;
+
+    /// The order with this id in this tenant, whoever owns it.
+    async fn get(&self, tenant: &TenantId, order: OrderId) -> Result<Option<Order>, BackendError>;
+
+    /// Every sold seat of an event.
+    async fn sold_seats(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+    ) -> Result<HashSet<SeatId>, BackendError>;
+}
+
+/// A backend `/ready` checks.
+#[async_trait]
+pub trait ReadinessProbe: Send + Sync {
+    /// The backend's name as shown by `/ready`.
+    fn name(&self) -> &'static str;
+    /// Succeeds if the backend answers now.
+    async fn check(&self) -> Result<(), BackendError>;
+}
+
+/// Every port, filled by the composition root.
+#[derive(Clone)]
+pub struct Ports {
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGenerator>,
+    pub seat_locks: Arc<dyn SeatLocks>,
+    pub events: Arc<dyn EventCatalog>,
+    pub holds: Arc<dyn HoldStore>,
+    pub orders: Arc<dyn OrderStore>,
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    pub probes: Vec<Arc<dyn ReadinessProbe>>,
+}
+
+impl std::fmt::Debug for Ports {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let probes: Vec<&str> = self.probes.iter().map(|p| p.name()).collect();
+        f.debug_struct("Ports")
+            .field("probes", &probes)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,68 @@
+//! The use cases, one module each, all methods of [`UseCases`].
+//!
+//! `UseCases` is cheap to clone (ports are `Arc`s) and built once per process
+//! by the composition root, then shared by every request.
+
+mod create_order;
+mod get_availability;
+mod get_order;
+mod place_hold;
+mod put_event;
+mod release_hold;
+mod verify_hold;
+
+use std::time::Duration;
+
+use domain::hold::HoldPolicy;
+
+use crate::ports::Ports;
+
+pub use create_order::{CREATE_ORDER_OPERATION, CreateOrder, CreateOrderOutcome, OrderResponses};
+pub use get_availability::Availability;
+pub use put_event::PutEventOutcome;
+pub use verify_hold::{HoldVerification, InvalidReason};
+
+/// Limits and durations set by configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    pub hold_policy: HoldPolicy,
+    /// How long an idempotency record (and its stored answer) counts.
+    pub idempotency_ttl: Duration,
+    /// The longest an attempt may own an idempotency scope; the Lambda's
+    /// remaining time may shorten it per request.
+    pub idempotency_lease: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            hold_policy: HoldPolicy {
+                max_seats: 10,
+                default_ttl: Duration::from_secs(600),
+            },
+            idempotency_ttl: Duration::from_secs(24 * 60 * 60),
+            idempotency_lease: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Every use case, over one set of ports.
+#[derive(Debug, Clone)]
+pub struct UseCases {
+    ports: Ports,
+    settings: Settings,
+}
+
+impl UseCases {
+    pub fn new(ports: Ports, settings: Settings) -> Self {
+        Self { ports, settings }
+    }
+
+    pub fn ports(&self) -> &Ports {
+        &self.ports
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+}
