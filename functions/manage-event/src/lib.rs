@@ -1,0 +1,184 @@
+//! # manage-event
+//!
+//! `PUT /events/{eventId}` (organizer) → 201 created / 200 replaced; 409
+//! `event-conflict` when a replacement would take back held or sold seats.
+//! `GET /events/{eventId}/seats` → every seat with price and status.
+
+use application::Rejection;
+use application::use_cases::PutEventOutcome;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use domain::event::{Event, Seat, SeatStatus};
+use domain::ids::{EventId, SeatId};
+use domain::money::{Cents, Currency};
+use http::StatusCode;
+use http_interface::AppState;
+use http_interface::identity::Caller;
+use http_interface::json_body::{JsonBody, MAX_EVENT_BODY_BYTES};
+use http_interface::path::PathId;
+use http_interface::problem::{ApiError, FieldError};
+use http_interface::representations::{parse_rfc3339, rfc3339};
+use serde::{Deserialize, Serialize};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/events/{eventId}", put(put_event))
+        .route("/events/{eventId}/seats", get(get_seats))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EventBody {
+    name: String,
+    starts_at: String,
+    currency: String,
+    seats: Vec<SeatBody>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SeatBody {
+    id: String,
+    price_cents: u64,
+}
+
+/// The event as saved.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventJson {
+    event_id: String,
+    name: String,
+    starts_at: String,
+    currency: String,
+    seats: Vec<PricedSeatJson>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PricedSeatJson {
+    id: String,
+    price_cents: u64,
+}
+
+impl From<&Event> for EventJson {
+    fn from(event: &Event) -> Self {
+        Self {
+            event_id: event.id.to_string(),
+            name: event.name.clone(),
+            starts_at: rfc3339(event.starts_at),
+            currency: event.currency.to_string(),
+            seats: event
+                .seats()
+                .iter()
+                .map(|seat| PricedSeatJson {
+                    id: seat.id.to_string(),
+                    price_cents: seat.price.0,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AvailabilityJson {
+    event_id: String,
+    name: String,
+    starts_at: String,
+    currency: String,
+    seats: Vec<SeatJson>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SeatJson {
+    id: String,
+    price_cents: u64,
+    status: &'static str,
+}
+
+async fn put_event(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    event: PathId,
+    body: Result<JsonBody<EventBody, MAX_EVENT_BODY_BYTES>, ApiError>,
+) -> Result<Response, ApiError> {
+    let event_id = event.parse(EventId::parse, ApiError::event_not_found)?;
+    // Refuse non-organizers before looking at what they sent.
+    if !caller.is_organizer() {
+        return Err(Rejection::Forbidden.into());
+    }
+    let body = body?.value;
+    let mut errors = Vec::new();
+    let starts_at = parse_rfc3339(&body.starts_at);
+    if starts_at.is_none() {
+        errors.push(FieldError::new("startsAt", "must be an RFC 3339 timestamp"));
+    }
+    let currency = Currency::parse(&body.currency)
+        .map_err(|e| errors.push(FieldError::new("currency", e)))
+        .ok();
+    let seats: Vec<Seat> = body
+        .seats
+        .iter()
+        .enumerate()
+        .filter_map(|(index, seat)| match SeatId::parse(&seat.id) {
+            Ok(id) => Some(Seat {
+                id,
+                price: Cents(seat.price_cents),
+            }),
+            Err(error) => {
+                errors.push(FieldError::new(format!("seats[{index}].id"), error));
+                None
+            }
+        })
+        .collect();
+    let (Some(starts_at), Some(currency), true) = (starts_at, currency, errors.is_empty()) else {
+        return Err(ApiError::validation(errors));
+    };
+    let event = Event::new(caller.tenant.clone(), event_id, &body.name, starts_at, currency, seats)
+        .map_err(Rejection::InvalidEvent)?;
+    let saved = EventJson::from(&event);
+    let outcome = state.use_cases.put_event(&caller, event).await?;
+    let status = match outcome {
+        PutEventOutcome::Created => StatusCode::CREATED,
+        PutEventOutcome::Replaced => StatusCode::OK,
+    };
+    tracing::info!(
+        event = "event.saved",
+        created = (status == StatusCode::CREATED),
+        "event saved"
+    );
+    Ok((status, Json(saved)).into_response())
+}
+
+async fn get_seats(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    event: PathId,
+) -> Result<Json<AvailabilityJson>, ApiError> {
+    let event_id = event.parse(EventId::parse, ApiError::event_not_found)?;
+    let availability = state.use_cases.get_availability(&caller, &event_id).await?;
+    let event = &availability.event;
+    Ok(Json(AvailabilityJson {
+        event_id: event.id.to_string(),
+        name: event.name.clone(),
+        starts_at: rfc3339(event.starts_at),
+        currency: event.currency.to_string(),
+        seats: event
+            .seats()
+            .iter()
+            .zip(&availability.statuses)
+            .map(|(seat, status)| SeatJson {
+                id: seat.id.to_string(),
+                price_cents: seat.price.0,
+                status: match status {
+                    SeatStatus::Available => "AVAILABLE",
+                    SeatStatus::Held => "HELD",
+                    SeatStatus::Sold => "SOLD",
+                },
+            })
+            .collect(),
+    }))
+}

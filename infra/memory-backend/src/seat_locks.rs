@@ -46,9 +46,7 @@ impl MemorySeatLocks {
     fn map(&self) -> MutexGuard<'_, HashMap<EventKey, HashMap<SeatId, Entry>>> {
         // A panic while holding the lock cannot leave a half-applied change:
         // every critical section below checks before it writes.
-        self.events
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.events.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -102,8 +100,7 @@ impl SeatLocks for MemorySeatLocks {
         let mut events = self.map();
         if let Some(locks) = events.get_mut(&(tenant.clone(), event.clone())) {
             for seat in seats {
-                if matches!(locks.get(seat), Some(Entry::Held { hold: owner, .. }) if *owner == hold)
-                {
+                if matches!(locks.get(seat), Some(Entry::Held { hold: owner, .. }) if *owner == hold) {
                     locks.remove(seat);
                 }
             }
@@ -126,12 +123,7 @@ impl SeatLocks for MemorySeatLocks {
             .collect())
     }
 
-    async fn mark_sold(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-        seats: &[SeatId],
-    ) -> Result<(), BackendError> {
+    async fn mark_sold(&self, tenant: &TenantId, event: &EventId, seats: &[SeatId]) -> Result<(), BackendError> {
         let mut events = self.map();
         let locks = events.entry((tenant.clone(), event.clone())).or_default();
         for seat in seats {

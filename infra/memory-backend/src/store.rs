@@ -4,9 +4,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
 use application::ports::{
-    BackendError, Claim, ClaimRequest, CommitError, EventCatalog, HoldStore, IdempotencyRecord,
-    IdempotencyStore, LeaseError, OrderCommit, OrderStore, PutEventError, ReadinessProbe,
-    RecordState, StoredEvent, StoredResponse,
+    BackendError, Claim, ClaimRequest, CommitError, EventCatalog, HoldStore, IdempotencyRecord, IdempotencyStore,
+    LeaseError, OrderCommit, OrderStore, PutEventError, ReadinessProbe, RecordState, StoredEvent, StoredResponse,
 };
 use async_trait::async_trait;
 use domain::event::Event;
@@ -45,30 +44,19 @@ impl MemoryStore {
     fn tables(&self) -> MutexGuard<'_, Tables> {
         // Every critical section checks all conditions before its first
         // write, so a poisoned lock never guards half-applied state.
-        self.tables
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.tables.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Records whose retention ran out, as DynamoDB TTL would eventually
     /// delete them. Logic never relies on this: it compares timestamps.
-    fn live_record<'a>(
-        tables: &'a Tables,
-        scope: &IdempotencyScope,
-        now: Timestamp,
-    ) -> Option<&'a IdempotencyRecord> {
-        tables
-            .idempotency
-            .get(scope)
-            .filter(|record| record.expires_at > now)
+    fn live_record<'a>(tables: &'a Tables, scope: &IdempotencyScope, now: Timestamp) -> Option<&'a IdempotencyRecord> {
+        tables.idempotency.get(scope).filter(|record| record.expires_at > now)
     }
 }
 
 fn phase(record: &IdempotencyRecord) -> RecordPhase {
     match record.state {
-        RecordState::InProgress {
-            lease_expires_at, ..
-        } => RecordPhase::InProgress { lease_expires_at },
+        RecordState::InProgress { lease_expires_at, .. } => RecordPhase::InProgress { lease_expires_at },
         RecordState::Completed(_) => RecordPhase::Completed,
     }
 }
@@ -79,16 +67,8 @@ fn carries_lease(record: Option<&IdempotencyRecord>, lease: LeaseId) -> bool {
 
 #[async_trait]
 impl EventCatalog for MemoryStore {
-    async fn get(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-    ) -> Result<Option<StoredEvent>, BackendError> {
-        Ok(self
-            .tables()
-            .events
-            .get(&(tenant.clone(), event.clone()))
-            .cloned())
+    async fn get(&self, tenant: &TenantId, event: &EventId) -> Result<Option<StoredEvent>, BackendError> {
+        Ok(self.tables().events.get(&(tenant.clone(), event.clone())).cloned())
     }
 
     async fn put(&self, event: &Event, expected: Option<u64>) -> Result<u64, PutEventError> {
@@ -116,10 +96,7 @@ impl HoldStore for MemoryStore {
         let mut tables = self.tables();
         let key = (hold.tenant.clone(), hold.id);
         if tables.holds.contains_key(&key) {
-            return Err(BackendError::new(
-                "memory",
-                format!("hold {} already exists", hold.id),
-            ));
+            return Err(BackendError::new("memory", format!("hold {} already exists", hold.id)));
         }
         tables.holds.insert(key, hold.clone());
         Ok(())
@@ -129,12 +106,7 @@ impl HoldStore for MemoryStore {
         Ok(self.tables().holds.get(&(tenant.clone(), hold)).cloned())
     }
 
-    async fn mark_released(
-        &self,
-        tenant: &TenantId,
-        hold: HoldId,
-        now: Timestamp,
-    ) -> Result<bool, BackendError> {
+    async fn mark_released(&self, tenant: &TenantId, hold: HoldId, now: Timestamp) -> Result<bool, BackendError> {
         let mut tables = self.tables();
         match tables.holds.get_mut(&(tenant.clone(), hold)) {
             Some(stored) if stored.status_at(now) == HoldStatus::Active => {
@@ -221,8 +193,7 @@ impl OrderStore for MemoryStore {
             .holds
             .get(&(order.tenant.clone(), order.hold))
             .is_some_and(|hold| {
-                hold.is_owned_by(&order.tenant, &order.customer)
-                    && hold.status_at(commit.now) == HoldStatus::Active
+                hold.is_owned_by(&order.tenant, &order.customer) && hold.status_at(commit.now) == HoldStatus::Active
             });
         if !hold_ok || tables.orders.contains_key(&order_key) {
             return Err(CommitError::HoldNotActive);
@@ -253,11 +224,7 @@ impl OrderStore for MemoryStore {
         Ok(self.tables().orders.get(&(tenant.clone(), order)).cloned())
     }
 
-    async fn sold_seats(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-    ) -> Result<HashSet<SeatId>, BackendError> {
+    async fn sold_seats(&self, tenant: &TenantId, event: &EventId) -> Result<HashSet<SeatId>, BackendError> {
         Ok(self
             .tables()
             .sold

@@ -29,9 +29,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
-        let since_epoch = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or(Duration::ZERO);
+        let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
         Timestamp::from_millis(i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX))
     }
 }
@@ -67,8 +65,7 @@ pub struct UuidIds;
 
 impl IdGenerator for UuidIds {
     fn hold_id(&self) -> HoldId {
-        HoldId::from_u128(Uuid::now_v7().as_u128())
-            .unwrap_or_else(|_| unreachable!("now_v7 sets version 7"))
+        HoldId::from_u128(Uuid::now_v7().as_u128()).unwrap_or_else(|_| unreachable!("now_v7 sets version 7"))
     }
 
     fn lease_id(&self) -> LeaseId {
@@ -124,18 +121,12 @@ mod tests {
 
     #[test]
     fn the_same_scope_always_derives_the_same_order_id_and_another_scope_another() {
-        assert_eq!(
-            UuidIds.order_id(&scope("k1")),
-            UuidIds.order_id(&scope("k1"))
-        );
+        assert_eq!(UuidIds.order_id(&scope("k1")), UuidIds.order_id(&scope("k1")));
         assert_eq!(
             UuidIds.order_id(&scope("k1")),
             SequentialIds::default().order_id(&scope("k1"))
         );
-        assert_ne!(
-            UuidIds.order_id(&scope("k1")),
-            UuidIds.order_id(&scope("k2"))
-        );
+        assert_ne!(UuidIds.order_id(&scope("k1")), UuidIds.order_id(&scope("k2")));
     }
 
     #[test]

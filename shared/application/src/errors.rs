@@ -63,9 +63,7 @@ pub enum UseCaseError {
 impl From<crate::ports::LockError> for UseCaseError {
     fn from(error: crate::ports::LockError) -> Self {
         match error {
-            crate::ports::LockError::Unavailable(seats) => {
-                Rejection::SeatsUnavailable(seats).into()
-            }
+            crate::ports::LockError::Unavailable(seats) => Rejection::SeatsUnavailable(seats).into(),
             crate::ports::LockError::Backend(backend) => backend.into(),
         }
     }

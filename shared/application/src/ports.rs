@@ -120,12 +120,7 @@ pub trait SeatLocks: Send + Sync {
 
     /// Marks seats sold for good, replacing any lock, so later lock attempts
     /// fail fast without asking the durable store.
-    async fn mark_sold(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-        seats: &[SeatId],
-    ) -> Result<(), BackendError>;
+    async fn mark_sold(&self, tenant: &TenantId, event: &EventId, seats: &[SeatId]) -> Result<(), BackendError>;
 }
 
 /// An event with the version used for optimistic concurrency.
@@ -147,11 +142,7 @@ pub enum PutEventError {
 /// Durable store of events.
 #[async_trait]
 pub trait EventCatalog: Send + Sync {
-    async fn get(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-    ) -> Result<Option<StoredEvent>, BackendError>;
+    async fn get(&self, tenant: &TenantId, event: &EventId) -> Result<Option<StoredEvent>, BackendError>;
 
     /// Writes `event` if the stored version is still `expected` (`None`: no
     /// event may exist yet). Returns the new version.
@@ -173,12 +164,7 @@ pub trait HoldStore: Send + Sync {
     /// Moves the hold from ACTIVE to RELEASED if, at `now`, it is still ACTIVE
     /// and unexpired. Returns whether it moved; `false` means the caller must
     /// re-read, because it was converted, released or expired meanwhile.
-    async fn mark_released(
-        &self,
-        tenant: &TenantId,
-        hold: HoldId,
-        now: Timestamp,
-    ) -> Result<bool, BackendError>;
+    async fn mark_released(&self, tenant: &TenantId, hold: HoldId, now: Timestamp) -> Result<bool, BackendError>;
 }
 
 /// A response as stored for replay: status, exact body bytes, `Location`.
@@ -311,11 +297,7 @@ pub trait OrderStore: Send + Sync {
     async fn get(&self, tenant: &TenantId, order: OrderId) -> Result<Option<Order>, BackendError>;
 
     /// Every sold seat of an event.
-    async fn sold_seats(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-    ) -> Result<HashSet<SeatId>, BackendError>;
+    async fn sold_seats(&self, tenant: &TenantId, event: &EventId) -> Result<HashSet<SeatId>, BackendError>;
 }
 
 /// A backend `/ready` checks.
@@ -343,8 +325,6 @@ pub struct Ports {
 impl std::fmt::Debug for Ports {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let probes: Vec<&str> = self.probes.iter().map(|p| p.name()).collect();
-        f.debug_struct("Ports")
-            .field("probes", &probes)
-            .finish_non_exhaustive()
+        f.debug_struct("Ports").field("probes", &probes).finish_non_exhaustive()
     }
 }

@@ -8,9 +8,7 @@ use std::time::Duration;
 use application::ports::{
     BackendError, Claim, ClaimRequest, Clock, CommitError, OrderCommit, OrderStore, StoredResponse,
 };
-use application::use_cases::{
-    CreateOrder, CreateOrderOutcome, InvalidReason, OrderResponses, PutEventOutcome,
-};
+use application::use_cases::{CreateOrder, CreateOrderOutcome, InvalidReason, OrderResponses, PutEventOutcome};
 use application::{Rejection, Settings, UseCaseError, UseCases};
 use async_trait::async_trait;
 use domain::event::{Event, EventConflict, Seat, SeatStatus};
@@ -92,23 +90,12 @@ fn event_with(tenant: &str, prices: &[(&str, u64)], currency: &str) -> Event {
 }
 
 async fn with_event(world: &World) {
-    let event = event_with(
-        "acme",
-        &[("A1", 1000), ("A2", 1500), ("A3", 2000), ("A4", 2500)],
-        "EUR",
-    );
-    world
-        .use_cases
-        .put_event(&organizer(), event)
-        .await
-        .unwrap();
+    let event = event_with("acme", &[("A1", 1000), ("A2", 1500), ("A3", 2000), ("A4", 2500)], "EUR");
+    world.use_cases.put_event(&organizer(), event).await.unwrap();
 }
 
 async fn hold(world: &World, who: &Identity, names: &[&str]) -> Result<Hold, UseCaseError> {
-    world
-        .use_cases
-        .place_hold(who, &gig(), seats(names), None)
-        .await
+    world.use_cases.place_hold(who, &gig(), seats(names), None).await
 }
 
 /// Renders answers as short text so tests can compare bytes.
@@ -151,11 +138,7 @@ async fn order(
 ) -> Result<CreateOrderOutcome, UseCaseError> {
     world
         .use_cases
-        .create_order(
-            who,
-            order_request(key, fingerprint, hold_id),
-            &TextResponses,
-        )
+        .create_order(who, order_request(key, fingerprint, hold_id), &TextResponses)
         .await
 }
 
@@ -207,10 +190,7 @@ async fn a_hold_covers_every_requested_seat_at_todays_prices_and_locks_them() {
 #[tokio::test]
 async fn a_hold_on_an_unknown_event_is_event_not_found() {
     let w = world();
-    assert_eq!(
-        rejection(hold(&w, &alice(), &["A1"]).await),
-        Rejection::EventNotFound
-    );
+    assert_eq!(rejection(hold(&w, &alice(), &["A1"]).await), Rejection::EventNotFound);
 }
 
 #[tokio::test]
@@ -218,10 +198,7 @@ async fn another_tenants_event_is_not_found() {
     let w = world();
     with_event(&w).await;
     let mallory = caller("evil", "mallory", &[]);
-    assert_eq!(
-        rejection(hold(&w, &mallory, &["A1"]).await),
-        Rejection::EventNotFound
-    );
+    assert_eq!(rejection(hold(&w, &mallory, &["A1"]).await), Rejection::EventNotFound);
 }
 
 #[tokio::test]
@@ -232,12 +209,7 @@ async fn unknown_seats_are_listed_in_request_order_and_nothing_is_locked() {
         rejection(hold(&w, &alice(), &["Z9", "A1", "Q1"]).await),
         Rejection::UnknownSeats(seats(&["Z9", "Q1"]))
     );
-    assert!(
-        statuses(&w)
-            .await
-            .iter()
-            .all(|s| *s == SeatStatus::Available)
-    );
+    assert!(statuses(&w).await.iter().all(|s| *s == SeatStatus::Available));
 }
 
 #[tokio::test]
@@ -321,11 +293,7 @@ async fn a_hold_past_its_expiry_verifies_expired() {
     let v = w.use_cases.verify_hold(&alice(), h.id).await.unwrap();
     assert_eq!(
         (v.status, v.invalid_reason, v.remaining),
-        (
-            HoldStatus::Expired,
-            Some(InvalidReason::Expired),
-            Duration::ZERO
-        )
+        (HoldStatus::Expired, Some(InvalidReason::Expired), Duration::ZERO)
     );
 }
 
@@ -380,21 +348,13 @@ async fn releasing_frees_the_seats_at_once_and_releasing_again_is_harmless() {
     let h = hold(&w, &alice(), &["A1", "A2"]).await.unwrap();
     w.use_cases.release_hold(&alice(), h.id).await.unwrap();
     w.use_cases.release_hold(&alice(), h.id).await.unwrap();
-    assert!(
-        statuses(&w)
-            .await
-            .iter()
-            .all(|s| *s == SeatStatus::Available)
-    );
+    assert!(statuses(&w).await.iter().all(|s| *s == SeatStatus::Available));
     let v = w.use_cases.verify_hold(&alice(), h.id).await.unwrap();
     assert_eq!(
         (v.status, v.invalid_reason),
         (HoldStatus::Released, Some(InvalidReason::Released))
     );
-    assert_eq!(
-        body(&fresh(order(&w, &alice(), "k", 1, h.id).await)),
-        "HoldNotActive"
-    );
+    assert_eq!(body(&fresh(order(&w, &alice(), "k", 1, h.id).await)), "HoldNotActive");
 }
 
 #[tokio::test]
@@ -416,25 +376,14 @@ async fn an_order_sells_the_held_seats_at_the_held_prices_even_after_a_reprice()
     let w = world();
     with_event(&w).await;
     let h = hold(&w, &alice(), &["A1", "A3"]).await.unwrap();
-    let repriced = event_with(
-        "acme",
-        &[("A1", 9999), ("A2", 1500), ("A3", 9999), ("A4", 2500)],
-        "EUR",
-    );
+    let repriced = event_with("acme", &[("A1", 9999), ("A2", 1500), ("A3", 9999), ("A4", 2500)], "EUR");
     w.use_cases.put_event(&organizer(), repriced).await.unwrap();
 
     let created = fresh(order(&w, &alice(), "k1", 1, h.id).await);
     assert_eq!(created.status, 201);
     assert!(body(&created).ends_with("total 3000"), "{}", body(&created));
 
-    let order_id = OrderId::parse(
-        created
-            .location
-            .as_deref()
-            .unwrap()
-            .trim_start_matches("/orders/"),
-    )
-    .unwrap();
+    let order_id = OrderId::parse(created.location.as_deref().unwrap().trim_start_matches("/orders/")).unwrap();
     let stored = w.use_cases.get_order(&alice(), order_id).await.unwrap();
     assert_eq!((stored.hold, stored.total.cents), (h.id, Cents(3000)));
     use SeatStatus::{Available, Sold};
@@ -547,9 +496,7 @@ async fn a_second_key_on_a_converted_hold_gets_hold_not_active_stored_for_replay
     fresh(order(&w, &alice(), "k1", 1, h.id).await);
     let second = fresh(order(&w, &alice(), "k2", 1, h.id).await);
     assert_eq!(body(&second), "HoldNotActive");
-    assert!(
-        matches!(order(&w, &alice(), "k2", 1, h.id).await, Ok(CreateOrderOutcome::Replayed(r)) if r == second)
-    );
+    assert!(matches!(order(&w, &alice(), "k2", 1, h.id).await, Ok(CreateOrderOutcome::Replayed(r)) if r == second));
 }
 
 #[tokio::test]
@@ -558,10 +505,7 @@ async fn ordering_an_expired_hold_is_hold_expired() {
     with_event(&w).await;
     let h = hold(&w, &alice(), &["A1"]).await.unwrap();
     w.clock.advance(Duration::from_secs(601));
-    assert_eq!(
-        body(&fresh(order(&w, &alice(), "k1", 1, h.id).await)),
-        "HoldExpired"
-    );
+    assert_eq!(body(&fresh(order(&w, &alice(), "k1", 1, h.id).await)), "HoldExpired");
 }
 
 #[tokio::test]
@@ -573,10 +517,7 @@ async fn after_the_retention_period_a_key_counts_as_new() {
     w.clock.advance(Duration::from_secs(24 * 3600));
     // Not "reused": the old record no longer counts. The hold is converted, so
     // the new attempt is told so, and no second order is possible.
-    assert_eq!(
-        body(&fresh(order(&w, &alice(), "k1", 2, h.id).await)),
-        "HoldNotActive"
-    );
+    assert_eq!(body(&fresh(order(&w, &alice(), "k1", 2, h.id).await)), "HoldNotActive");
 }
 
 #[tokio::test]
@@ -586,10 +527,7 @@ async fn when_locks_are_lost_a_second_buyer_can_hold_but_never_buy_a_sold_seat()
     let first = hold(&w, &alice(), &["A1", "A2"]).await.unwrap();
     w.locks.forget_everything();
     let second = hold(&w, &bob(), &["A2"]).await.unwrap();
-    assert_eq!(
-        fresh(order(&w, &alice(), "ka", 1, first.id).await).status,
-        201
-    );
+    assert_eq!(fresh(order(&w, &alice(), "ka", 1, first.id).await).status, 201);
     w.locks.forget_everything();
     let refused = fresh(order(&w, &bob(), "kb", 1, second.id).await);
     assert_eq!(
@@ -612,19 +550,14 @@ impl OrderStore for UnreachableOrders {
     async fn get(&self, tenant: &TenantId, order: OrderId) -> Result<Option<Order>, BackendError> {
         self.0.get(tenant, order).await
     }
-    async fn sold_seats(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-    ) -> Result<HashSet<SeatId>, BackendError> {
+    async fn sold_seats(&self, tenant: &TenantId, event: &EventId) -> Result<HashSet<SeatId>, BackendError> {
         self.0.sold_seats(tenant, event).await
     }
 }
 
 #[tokio::test]
 async fn a_transient_failure_is_not_stored_so_the_next_retry_starts_at_once() {
-    let broken =
-        world_with(|ports| ports.orders = Arc::new(UnreachableOrders(ports.orders.clone())));
+    let broken = world_with(|ports| ports.orders = Arc::new(UnreachableOrders(ports.orders.clone())));
     with_event(&broken).await;
     let h = hold(&broken, &alice(), &["A1"]).await.unwrap();
     let failure = order(&broken, &alice(), "k1", 1, h.id).await;
@@ -634,10 +567,7 @@ async fn a_transient_failure_is_not_stored_so_the_next_retry_starts_at_once() {
     );
     // The claim was dropped: the same key is free again, not "in progress".
     let again = order(&broken, &alice(), "k1", 1, h.id).await;
-    assert!(
-        matches!(again, Err(UseCaseError::Unavailable(_))),
-        "{again:?}"
-    );
+    assert!(matches!(again, Err(UseCaseError::Unavailable(_))), "{again:?}");
 }
 
 // ---- events and availability ----------------------------------------------
@@ -647,10 +577,7 @@ async fn putting_a_new_event_creates_it_and_putting_it_again_replaces_it() {
     let w = world();
     let event = event_with("acme", &[("A1", 1)], "EUR");
     assert_eq!(
-        w.use_cases
-            .put_event(&organizer(), event.clone())
-            .await
-            .unwrap(),
+        w.use_cases.put_event(&organizer(), event.clone()).await.unwrap(),
         PutEventOutcome::Created
     );
     assert_eq!(
@@ -677,15 +604,9 @@ async fn a_replacement_that_removes_a_held_seat_or_changes_currency_conflicts() 
     let without_a1 = event_with("acme", &[("A2", 1500), ("A3", 2000), ("A4", 2500)], "EUR");
     assert_eq!(
         rejection(w.use_cases.put_event(&organizer(), without_a1).await),
-        Rejection::EventConflict(vec![EventConflict::RemovesHeldSeat(
-            SeatId::parse("A1").unwrap()
-        )])
+        Rejection::EventConflict(vec![EventConflict::RemovesHeldSeat(SeatId::parse("A1").unwrap())])
     );
-    let in_usd = event_with(
-        "acme",
-        &[("A1", 1000), ("A2", 1500), ("A3", 2000), ("A4", 2500)],
-        "USD",
-    );
+    let in_usd = event_with("acme", &[("A1", 1000), ("A2", 1500), ("A3", 2000), ("A4", 2500)], "USD");
     assert_eq!(
         rejection(w.use_cases.put_event(&organizer(), in_usd).await),
         Rejection::EventConflict(vec![EventConflict::ChangesCurrency])
@@ -698,16 +619,10 @@ async fn a_replacement_may_not_reprice_a_sold_seat() {
     with_event(&w).await;
     let h = hold(&w, &alice(), &["A1"]).await.unwrap();
     fresh(order(&w, &alice(), "k", 1, h.id).await);
-    let repriced = event_with(
-        "acme",
-        &[("A1", 1), ("A2", 1500), ("A3", 2000), ("A4", 2500)],
-        "EUR",
-    );
+    let repriced = event_with("acme", &[("A1", 1), ("A2", 1500), ("A3", 2000), ("A4", 2500)], "EUR");
     assert_eq!(
         rejection(w.use_cases.put_event(&organizer(), repriced).await),
-        Rejection::EventConflict(vec![EventConflict::RepricesSoldSeat(
-            SeatId::parse("A1").unwrap()
-        )])
+        Rejection::EventConflict(vec![EventConflict::RepricesSoldSeat(SeatId::parse("A1").unwrap())])
     );
 }
 
@@ -726,14 +641,7 @@ async fn an_unknown_or_someone_elses_order_is_not_found() {
     with_event(&w).await;
     let h = hold(&w, &alice(), &["A1"]).await.unwrap();
     let created = fresh(order(&w, &alice(), "k", 1, h.id).await);
-    let id = OrderId::parse(
-        created
-            .location
-            .as_deref()
-            .unwrap()
-            .trim_start_matches("/orders/"),
-    )
-    .unwrap();
+    let id = OrderId::parse(created.location.as_deref().unwrap().trim_start_matches("/orders/")).unwrap();
     assert_eq!(
         rejection(w.use_cases.get_order(&bob(), id).await),
         Rejection::OrderNotFound
@@ -760,9 +668,7 @@ async fn racing_multi_seat_holds_never_put_one_seat_in_two_active_holds() {
         let w = w.clone();
         tasks.push(tokio::spawn(async move {
             let who = caller("acme", &format!("buyer{buyer}"), &[]);
-            let wanted: Vec<String> = (0..3)
-                .map(|k| format!("S{}", (buyer * 7 + k * 3) % 20))
-                .collect();
+            let wanted: Vec<String> = (0..3).map(|k| format!("S{}", (buyer * 7 + k * 3) % 20)).collect();
             let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
             hold(&w, &who, &wanted).await
         }));
@@ -783,11 +689,7 @@ async fn racing_multi_seat_holds_never_put_one_seat_in_two_active_holds() {
         }
     }
     assert!(winners >= 1);
-    let held_now = statuses(&w)
-        .await
-        .iter()
-        .filter(|s| **s == SeatStatus::Held)
-        .count();
+    let held_now = statuses(&w).await.iter().filter(|s| **s == SeatStatus::Held).count();
     assert_eq!(held_now, held.len());
 }
 
@@ -803,9 +705,7 @@ async fn twenty_concurrent_identical_orders_create_one_order_and_agree_on_the_an
             loop {
                 match order(&w, &alice(), "same", 1, h.id).await {
                     Ok(CreateOrderOutcome::Fresh(r) | CreateOrderOutcome::Replayed(r)) => return r,
-                    Err(UseCaseError::IdempotencyInProgress { .. }) => {
-                        tokio::task::yield_now().await
-                    }
+                    Err(UseCaseError::IdempotencyInProgress { .. }) => tokio::task::yield_now().await,
                     Err(other) => panic!("unexpected {other:?}"),
                 }
             }

@@ -146,11 +146,7 @@ impl Event {
                 None => unknown.push(id.clone()),
             }
         }
-        if unknown.is_empty() {
-            Ok(priced)
-        } else {
-            Err(unknown)
-        }
+        if unknown.is_empty() { Ok(priced) } else { Err(unknown) }
     }
 
     /// Checks that `replacement` may replace `self`, given each current
@@ -166,12 +162,8 @@ impl Event {
             let status = status_of(&seat.id);
             anything_taken |= status != SeatStatus::Available;
             match (status, replacement.seat(&seat.id)) {
-                (SeatStatus::Held, None) => {
-                    conflicts.push(EventConflict::RemovesHeldSeat(seat.id.clone()))
-                }
-                (SeatStatus::Sold, None) => {
-                    conflicts.push(EventConflict::RemovesSoldSeat(seat.id.clone()))
-                }
+                (SeatStatus::Held, None) => conflicts.push(EventConflict::RemovesHeldSeat(seat.id.clone())),
+                (SeatStatus::Sold, None) => conflicts.push(EventConflict::RemovesSoldSeat(seat.id.clone())),
                 (SeatStatus::Sold, Some(new)) if new.price != seat.price => {
                     conflicts.push(EventConflict::RepricesSoldSeat(seat.id.clone()));
                 }
@@ -181,11 +173,7 @@ impl Event {
         if anything_taken && replacement.currency != self.currency {
             conflicts.push(EventConflict::ChangesCurrency);
         }
-        if conflicts.is_empty() {
-            Ok(())
-        } else {
-            Err(conflicts)
-        }
+        if conflicts.is_empty() { Ok(()) } else { Err(conflicts) }
     }
 }
 
@@ -240,19 +228,13 @@ mod tests {
 
     #[test]
     fn an_event_with_more_than_twenty_thousand_seats_is_rejected() {
-        let seats = (0..=MAX_SEATS_PER_EVENT)
-            .map(|i| seat(&format!("s{i}"), 1))
-            .collect();
+        let seats = (0..=MAX_SEATS_PER_EVENT).map(|i| seat(&format!("s{i}"), 1)).collect();
         assert_eq!(event("EUR", seats), Err(vec![EventRuleError::TooManySeats]));
     }
 
     #[test]
     fn every_repeated_seat_id_is_reported_with_its_position() {
-        let errors = event(
-            "EUR",
-            vec![seat("A", 1), seat("A", 2), seat("B", 1), seat("B", 1)],
-        )
-        .unwrap_err();
+        let errors = event("EUR", vec![seat("A", 1), seat("A", 2), seat("B", 1), seat("B", 1)]).unwrap_err();
         assert_eq!(
             errors,
             vec![
@@ -270,10 +252,7 @@ mod tests {
 
     #[test]
     fn a_price_above_the_maximum_is_rejected_with_its_position() {
-        let errors = event(
-            "EUR",
-            vec![seat("A", MAX_PRICE_CENTS), seat("B", MAX_PRICE_CENTS + 1)],
-        );
+        let errors = event("EUR", vec![seat("A", MAX_PRICE_CENTS), seat("B", MAX_PRICE_CENTS + 1)]);
         assert_eq!(errors, Err(vec![EventRuleError::PriceTooHigh { index: 1 }]));
     }
 
@@ -304,12 +283,7 @@ mod tests {
     #[test]
     fn pricing_seats_uses_todays_prices_and_lists_unknown_seats_in_request_order() {
         let e = event("EUR", vec![seat("A", 100), seat("B", 200)]).unwrap();
-        let ids = |names: &[&str]| {
-            names
-                .iter()
-                .map(|n| SeatId::parse(n).unwrap())
-                .collect::<Vec<_>>()
-        };
+        let ids = |names: &[&str]| names.iter().map(|n| SeatId::parse(n).unwrap()).collect::<Vec<_>>();
         let priced = e.price_seats(&ids(&["B", "A"])).unwrap();
         assert_eq!(
             priced.iter().map(|s| s.price).collect::<Vec<_>>(),
@@ -322,10 +296,7 @@ mod tests {
     fn a_replacement_may_add_seats_and_reprice_unsold_ones() {
         let current = event("EUR", vec![seat("A", 100), seat("B", 100)]).unwrap();
         let new = event("EUR", vec![seat("A", 150), seat("B", 100), seat("C", 100)]).unwrap();
-        assert_eq!(
-            current.check_replacement(&new, status(&["B"], &["A"])),
-            Ok(())
-        );
+        assert_eq!(current.check_replacement(&new, status(&["B"], &["A"])), Ok(()));
     }
 
     #[test]

@@ -83,9 +83,7 @@ impl HoldRequest {
         if seats.is_empty() {
             errors.push(HoldRequestError::NoSeats);
         } else if seats.len() > policy.max_seats {
-            errors.push(HoldRequestError::TooManySeats {
-                max: policy.max_seats,
-            });
+            errors.push(HoldRequestError::TooManySeats { max: policy.max_seats });
         }
         let mut seen = HashSet::with_capacity(seats.len());
         for (index, seat) in seats.iter().enumerate() {
@@ -305,14 +303,8 @@ mod tests {
     fn a_hold_is_active_until_its_expiry_instant_and_expired_from_then_on() {
         let h = hold(0);
         assert_eq!(h.expires_at, Timestamp::from_millis(60_000));
-        assert_eq!(
-            h.status_at(Timestamp::from_millis(59_999)),
-            HoldStatus::Active
-        );
-        assert_eq!(
-            h.status_at(Timestamp::from_millis(60_000)),
-            HoldStatus::Expired
-        );
+        assert_eq!(h.status_at(Timestamp::from_millis(59_999)), HoldStatus::Active);
+        assert_eq!(h.status_at(Timestamp::from_millis(60_000)), HoldStatus::Expired);
     }
 
     #[test]

@@ -119,10 +119,7 @@ mod tests {
 
     #[test]
     fn an_empty_or_overlong_key_is_rejected() {
-        assert_eq!(
-            IdempotencyKey::parse(""),
-            Err(IdempotencyKeyError::BadLength)
-        );
+        assert_eq!(IdempotencyKey::parse(""), Err(IdempotencyKeyError::BadLength));
         assert_eq!(
             IdempotencyKey::parse(&"k".repeat(256)),
             Err(IdempotencyKeyError::BadLength)

@@ -174,19 +174,13 @@ mod tests {
     #[test]
     fn a_tenant_id_of_64_characters_is_accepted_and_65_is_rejected() {
         assert!(TenantId::parse(&"t".repeat(64)).is_ok());
-        assert_eq!(
-            TenantId::parse(&"t".repeat(65)),
-            Err(IdError::TooLong { max: 64 })
-        );
+        assert_eq!(TenantId::parse(&"t".repeat(65)), Err(IdError::TooLong { max: 64 }));
     }
 
     #[test]
     fn a_seat_id_longer_than_32_characters_is_rejected() {
         assert!(SeatId::parse(&"s".repeat(32)).is_ok());
-        assert_eq!(
-            SeatId::parse(&"s".repeat(33)),
-            Err(IdError::TooLong { max: 32 })
-        );
+        assert_eq!(SeatId::parse(&"s".repeat(33)), Err(IdError::TooLong { max: 32 }));
     }
 
     #[test]

@@ -7,19 +7,16 @@ use std::fmt;
 
 /// Active ISO 4217 alphabetic codes (list one, 2024 edition), sorted for binary search.
 const ISO_4217: &[&str] = &[
-    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT",
-    "BGN", "BHD", "BIF", "BMD", "BND", "BOB", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD",
-    "CDF", "CHF", "CLP", "CNY", "COP", "CRC", "CUP", "CVE", "CZK", "DJF", "DKK", "DOP", "DZD",
-    "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL", "GHS", "GIP", "GMD", "GNF", "GTQ",
-    "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR", "IQD", "IRR", "ISK", "JMD", "JOD",
-    "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD", "KZT", "LAK", "LBP", "LKR",
-    "LRD", "LSL", "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR",
-    "MWK", "MXN", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN",
-    "PGK", "PHP", "PKR", "PLN", "PYG", "QAR", "RON", "RSD", "RUB", "RWF", "SAR", "SBD", "SCR",
-    "SDG", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB",
-    "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "UYU", "UZS",
-    "VED", "VES", "VND", "VUV", "WST", "XAF", "XCD", "XCG", "XOF", "XPF", "YER", "ZAR", "ZMW",
-    "ZWG",
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BGN", "BHD", "BIF",
+    "BMD", "BND", "BOB", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHF", "CLP", "CNY", "COP", "CRC",
+    "CUP", "CVE", "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL", "GHS",
+    "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR", "IQD", "IRR", "ISK", "JMD",
+    "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL",
+    "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MYR", "MZN", "NAD",
+    "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG", "QAR", "RON", "RSD",
+    "RUB", "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD", "SSP", "STN", "SVC", "SYP",
+    "SZL", "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "UYU", "UZS", "VED",
+    "VES", "VND", "VUV", "WST", "XAF", "XCD", "XCG", "XOF", "XPF", "YER", "ZAR", "ZMW", "ZWG",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,9 +35,7 @@ pub struct Currency([u8; 3]);
 
 impl Currency {
     pub fn parse(text: &str) -> Result<Self, MoneyError> {
-        let index = ISO_4217
-            .binary_search(&text)
-            .map_err(|_| MoneyError::UnknownCurrency)?;
+        let index = ISO_4217.binary_search(&text).map_err(|_| MoneyError::UnknownCurrency)?;
         let code = ISO_4217[index].as_bytes();
         Ok(Self([code[0], code[1], code[2]]))
     }
@@ -80,11 +75,7 @@ impl Money {
         if self.currency != other.currency {
             return Err(MoneyError::CurrencyMismatch);
         }
-        let cents = self
-            .cents
-            .0
-            .checked_add(other.cents.0)
-            .ok_or(MoneyError::Overflow)?;
+        let cents = self.cents.0.checked_add(other.cents.0).ok_or(MoneyError::Overflow)?;
         Ok(Money {
             cents: Cents(cents),
             currency: self.currency,
@@ -92,15 +83,10 @@ impl Money {
     }
 
     /// Sums prices in one currency.
-    pub fn sum(
-        currency: Currency,
-        prices: impl IntoIterator<Item = Cents>,
-    ) -> Result<Money, MoneyError> {
-        prices
-            .into_iter()
-            .try_fold(Money::zero(currency), |total, cents| {
-                total.checked_add(Money { cents, currency })
-            })
+    pub fn sum(currency: Currency, prices: impl IntoIterator<Item = Cents>) -> Result<Money, MoneyError> {
+        prices.into_iter().try_fold(Money::zero(currency), |total, cents| {
+            total.checked_add(Money { cents, currency })
+        })
     }
 }
 
@@ -116,21 +102,14 @@ mod tests {
     fn the_currency_table_is_sorted_so_lookups_find_every_code() {
         assert!(ISO_4217.windows(2).all(|w| w[0] < w[1]));
         for code in ISO_4217 {
-            assert_eq!(
-                Currency::parse(code).map(|c| c.to_string()),
-                Ok((*code).to_owned())
-            );
+            assert_eq!(Currency::parse(code).map(|c| c.to_string()), Ok((*code).to_owned()));
         }
     }
 
     #[test]
     fn lowercase_or_invented_currency_codes_are_rejected() {
         for bad in ["eur", "EURO", "ABC", "", "E€"] {
-            assert_eq!(
-                Currency::parse(bad),
-                Err(MoneyError::UnknownCurrency),
-                "{bad}"
-            );
+            assert_eq!(Currency::parse(bad), Err(MoneyError::UnknownCurrency), "{bad}");
         }
     }
 

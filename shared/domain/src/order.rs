@@ -28,12 +28,7 @@ pub struct Buyer {
 
 impl Order {
     /// The order a hold becomes; its total uses the prices fixed in the hold.
-    pub fn from_hold(
-        id: OrderId,
-        hold: &Hold,
-        buyer: Buyer,
-        now: Timestamp,
-    ) -> Result<Self, MoneyError> {
+    pub fn from_hold(id: OrderId, hold: &Hold, buyer: Buyer, now: Timestamp) -> Result<Self, MoneyError> {
         Ok(Self {
             id,
             tenant: hold.tenant.clone(),

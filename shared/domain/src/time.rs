@@ -58,9 +58,6 @@ mod tests {
             deadline.remaining_after(Timestamp::from_millis(4_000)),
             Duration::from_secs(1)
         );
-        assert_eq!(
-            deadline.remaining_after(Timestamp::from_millis(6_000)),
-            Duration::ZERO
-        );
+        assert_eq!(deadline.remaining_after(Timestamp::from_millis(6_000)), Duration::ZERO);
     }
 }

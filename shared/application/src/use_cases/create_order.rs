@@ -26,8 +26,7 @@ use domain::time::Timestamp;
 use super::UseCases;
 use crate::errors::{Rejection, UseCaseError};
 use crate::ports::{
-    Claim, ClaimRequest, CommitError, IdempotencyRecord, LeaseError, OrderCommit, RecordState,
-    StoredResponse,
+    Claim, ClaimRequest, CommitError, IdempotencyRecord, LeaseError, OrderCommit, RecordState, StoredResponse,
 };
 
 /// The operation named in idempotency scopes of create-order.
@@ -88,11 +87,9 @@ impl UseCases {
             key: request.key.clone(),
         };
         let now = ports.clock.now();
-        let lease_length = request
-            .time_budget
-            .map_or(self.settings.idempotency_lease, |budget| {
-                budget.min(self.settings.idempotency_lease)
-            });
+        let lease_length = request.time_budget.map_or(self.settings.idempotency_lease, |budget| {
+            budget.min(self.settings.idempotency_lease)
+        });
         let attempt = Attempt {
             scope: &scope,
             lease: ports.ids.lease_id(),
@@ -113,9 +110,7 @@ impl UseCases {
             return answer_from_record(record, request.fingerprint, now);
         }
 
-        let result = self
-            .create_claimed(caller, &request, &attempt, responses)
-            .await;
+        let result = self.create_claimed(caller, &request, &attempt, responses).await;
         if let Err(UseCaseError::Unavailable(_) | UseCaseError::Internal(_)) = &result {
             if let Err(error) = ports.idempotency.abandon(&scope, attempt.lease).await {
                 tracing::warn!(event = "idempotency.abandon_failed", error = %error, "the claim stays until its lease expires");
@@ -140,9 +135,7 @@ impl UseCases {
             Err(other) => return Err(other),
         };
         if let Err(unusable) = hold.check_convertible(ports.clock.now()) {
-            return self
-                .store_rejection(attempt, rejection_for(unusable), responses)
-                .await;
+            return self.store_rejection(attempt, rejection_for(unusable), responses).await;
         }
 
         let order_id = ports.ids.order_id(attempt.scope);
@@ -160,11 +153,7 @@ impl UseCases {
         match ports.orders.commit(commit).await {
             Ok(()) => {
                 let seats = hold.seat_ids();
-                if let Err(error) = ports
-                    .seat_locks
-                    .mark_sold(&hold.tenant, &hold.event, &seats)
-                    .await
-                {
+                if let Err(error) = ports.seat_locks.mark_sold(&hold.tenant, &hold.event, &seats).await {
                     tracing::warn!(event = "seats.mark_sold_failed", error = %error, "sold markers missing; the durable store still refuses a second sale");
                 }
                 Ok(response)
@@ -201,12 +190,7 @@ impl UseCases {
         match self
             .ports
             .idempotency
-            .complete(
-                attempt.scope,
-                attempt.lease,
-                &response,
-                attempt.record_expires_at,
-            )
+            .complete(attempt.scope, attempt.lease, &response, attempt.record_expires_at)
             .await
         {
             Ok(()) => Ok(response),
@@ -237,12 +221,9 @@ fn answer_from_record(
     }
     match record.state {
         RecordState::Completed(response) => Ok(CreateOrderOutcome::Replayed(response)),
-        RecordState::InProgress {
-            lease_expires_at, ..
-        } => {
+        RecordState::InProgress { lease_expires_at, .. } => {
             let left = lease_expires_at.remaining_after(now);
-            let whole_seconds =
-                Duration::from_secs(left.as_secs() + u64::from(left.subsec_nanos() > 0));
+            let whole_seconds = Duration::from_secs(left.as_secs() + u64::from(left.subsec_nanos() > 0));
             Err(UseCaseError::IdempotencyInProgress {
                 retry_after: whole_seconds.max(MIN_RETRY_AFTER),
             })

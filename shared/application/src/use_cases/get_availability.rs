@@ -21,11 +21,7 @@ pub struct Availability {
 impl UseCases {
     /// # Errors
     /// `EventNotFound` (absent, or another tenant's), `Unavailable`.
-    pub async fn get_availability(
-        &self,
-        caller: &Identity,
-        event_id: &EventId,
-    ) -> Result<Availability, UseCaseError> {
+    pub async fn get_availability(&self, caller: &Identity, event_id: &EventId) -> Result<Availability, UseCaseError> {
         let ports = &self.ports;
         let event = ports
             .events
@@ -35,10 +31,7 @@ impl UseCases {
             .event;
         let seat_ids: Vec<_> = event.seats().iter().map(|s| s.id.clone()).collect();
         let sold = ports.orders.sold_seats(&caller.tenant, event_id).await?;
-        let locks = ports
-            .seat_locks
-            .inspect(&caller.tenant, event_id, &seat_ids)
-            .await?;
+        let locks = ports.seat_locks.inspect(&caller.tenant, event_id, &seat_ids).await?;
         let statuses = seat_ids
             .iter()
             .zip(locks)

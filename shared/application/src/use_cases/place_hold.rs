@@ -22,8 +22,8 @@ impl UseCases {
         seats: Vec<SeatId>,
         ttl_seconds: Option<u64>,
     ) -> Result<Hold, UseCaseError> {
-        let request = HoldRequest::new(seats, ttl_seconds, self.settings.hold_policy)
-            .map_err(Rejection::InvalidHoldRequest)?;
+        let request =
+            HoldRequest::new(seats, ttl_seconds, self.settings.hold_policy).map_err(Rejection::InvalidHoldRequest)?;
         let ports = &self.ports;
         let event = ports
             .events
@@ -31,20 +31,12 @@ impl UseCases {
             .await?
             .ok_or(Rejection::EventNotFound)?
             .event;
-        let priced = event
-            .price_seats(request.seats())
-            .map_err(Rejection::UnknownSeats)?;
+        let priced = event.price_seats(request.seats()).map_err(Rejection::UnknownSeats)?;
 
         let hold_id = ports.ids.hold_id();
         ports
             .seat_locks
-            .lock(
-                &caller.tenant,
-                event_id,
-                request.seats(),
-                hold_id,
-                request.ttl(),
-            )
+            .lock(&caller.tenant, event_id, request.seats(), hold_id, request.ttl())
             .await?;
 
         let hold = Hold::place(

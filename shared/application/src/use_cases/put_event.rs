@@ -24,18 +24,12 @@ impl UseCases {
     ///
     /// # Errors
     /// `Forbidden` (not an organizer), `EventConflict`, `EventChangedConcurrently`, `Unavailable`.
-    pub async fn put_event(
-        &self,
-        caller: &Identity,
-        event: Event,
-    ) -> Result<PutEventOutcome, UseCaseError> {
+    pub async fn put_event(&self, caller: &Identity, event: Event) -> Result<PutEventOutcome, UseCaseError> {
         if !caller.is_organizer() {
             return Err(Rejection::Forbidden.into());
         }
         if event.tenant != caller.tenant {
-            return Err(UseCaseError::Internal(
-                "event built for another tenant".to_owned(),
-            ));
+            return Err(UseCaseError::Internal("event built for another tenant".to_owned()));
         }
         let ports = &self.ports;
         let current = ports.events.get(&event.tenant, &event.id).await?;
@@ -44,10 +38,7 @@ impl UseCases {
             Some(stored) => {
                 let seat_ids: Vec<_> = stored.event.seats().iter().map(|s| s.id.clone()).collect();
                 let sold = ports.orders.sold_seats(&event.tenant, &event.id).await?;
-                let locks = ports
-                    .seat_locks
-                    .inspect(&event.tenant, &event.id, &seat_ids)
-                    .await?;
+                let locks = ports.seat_locks.inspect(&event.tenant, &event.id, &seat_ids).await?;
                 let held: HashSet<_> = seat_ids
                     .iter()
                     .zip(&locks)

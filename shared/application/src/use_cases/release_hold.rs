@@ -18,23 +18,13 @@ const RELEASE_ATTEMPTS: usize = 3;
 impl UseCases {
     /// # Errors
     /// `HoldNotFound`, `HoldNotActive` (converted into an order), `Unavailable`.
-    pub async fn release_hold(
-        &self,
-        caller: &Identity,
-        hold_id: HoldId,
-    ) -> Result<(), UseCaseError> {
+    pub async fn release_hold(&self, caller: &Identity, hold_id: HoldId) -> Result<(), UseCaseError> {
         for _ in 0..RELEASE_ATTEMPTS {
             let mut hold = self.owned_hold(caller, hold_id).await?;
             let now = self.ports.clock.now();
-            let outcome = hold
-                .release(now)
-                .map_err(|HoldConverted| Rejection::HoldNotActive)?;
+            let outcome = hold.release(now).map_err(|HoldConverted| Rejection::HoldNotActive)?;
             if outcome == ReleaseOutcome::Released
-                && !self
-                    .ports
-                    .holds
-                    .mark_released(&hold.tenant, hold.id, now)
-                    .await?
+                && !self.ports.holds.mark_released(&hold.tenant, hold.id, now).await?
             {
                 continue;
             }

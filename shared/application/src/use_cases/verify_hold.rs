@@ -49,11 +49,7 @@ impl UseCases {
     ///
     /// # Errors
     /// `HoldNotFound` (absent or someone else's), `Unavailable`.
-    pub async fn verify_hold(
-        &self,
-        caller: &Identity,
-        hold_id: HoldId,
-    ) -> Result<HoldVerification, UseCaseError> {
+    pub async fn verify_hold(&self, caller: &Identity, hold_id: HoldId) -> Result<HoldVerification, UseCaseError> {
         let hold = self.owned_hold(caller, hold_id).await?;
         let now = self.ports.clock.now();
         let status = hold.status_at(now);
@@ -86,11 +82,7 @@ impl UseCases {
 
     /// The hold if it exists and is the caller's; otherwise not found (I4:
     /// someone else's hold is indistinguishable from a missing one).
-    pub(crate) async fn owned_hold(
-        &self,
-        caller: &Identity,
-        hold_id: HoldId,
-    ) -> Result<Hold, UseCaseError> {
+    pub(crate) async fn owned_hold(&self, caller: &Identity, hold_id: HoldId) -> Result<Hold, UseCaseError> {
         match self.ports.holds.get(&caller.tenant, hold_id).await? {
             Some(hold) if hold.is_owned_by(&caller.tenant, &caller.customer) => Ok(hold),
             _ => Err(Rejection::HoldNotFound.into()),

@@ -1,0 +1,193 @@
+//! Configuration, from environment variables only, validated at start.
+//!
+//! Every problem names the variable, so a bad deploy fails at init with a
+//! message like `HOLD_TTL_SECONDS: must be a whole number from 60 to 1800`
+//! instead of misbehaving later.
+
+use std::time::Duration;
+
+use application::Settings;
+use domain::hold::{HoldPolicy, MAX_HOLD_TTL, MIN_HOLD_TTL};
+use http_interface::identity::AuthMode;
+
+/// A variable that is set but wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration variable {variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+fn bad(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        message: message.into(),
+    }
+}
+
+/// Which adapters fill the storage ports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// Everything in process memory (dev server default; no dependencies).
+    Memory,
+}
+
+/// Defaults that differ between entry points.
+#[derive(Debug, Clone, Copy)]
+pub struct Defaults {
+    pub auth_mode: &'static str,
+    pub backend: &'static str,
+}
+
+impl Defaults {
+    /// Lambdas trust only the JWT authorizer unless told otherwise.
+    pub const LAMBDA: Defaults = Defaults {
+        auth_mode: "jwt",
+        backend: "memory",
+    };
+    /// The dev server takes identity from headers and keeps data in memory.
+    pub const DEV_SERVER: Defaults = Defaults {
+        auth_mode: "dev",
+        backend: "memory",
+    };
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub backend: Backend,
+    pub auth: AuthMode,
+    pub settings: Settings,
+    pub log_level: String,
+    pub readiness_timeout: Duration,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env(defaults: Defaults) -> Result<Self, ConfigError> {
+        Self::from_lookup(defaults, |name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(defaults: Defaults, lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let backend = match get("BACKEND").as_deref().unwrap_or(defaults.backend) {
+            "memory" => Backend::Memory,
+            "aws" => {
+                return Err(bad(
+                    "BACKEND",
+                    "\"aws\" (Redis + DynamoDB) is not available in this build yet; use \"memory\"",
+                ));
+            }
+            other => return Err(bad("BACKEND", format!("must be \"memory\" or \"aws\", not {other:?}"))),
+        };
+        let tenant_claim = get("TENANT_CLAIM").unwrap_or_else(|| "tenant_id".to_owned());
+        let auth = match get("AUTH_MODE").as_deref().unwrap_or(defaults.auth_mode) {
+            "jwt" => AuthMode::Jwt { tenant_claim },
+            "dev" => AuthMode::Dev,
+            other => return Err(bad("AUTH_MODE", format!("must be \"jwt\" or \"dev\", not {other:?}"))),
+        };
+        let seconds = |name: &'static str, default: u64, min: u64, max: u64| -> Result<Duration, ConfigError> {
+            match get(name) {
+                None => Ok(Duration::from_secs(default)),
+                Some(text) => text
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| (min..=max).contains(n))
+                    .map(Duration::from_secs)
+                    .ok_or_else(|| {
+                        bad(
+                            name,
+                            format!("must be a whole number from {min} to {max}, not {text:?}"),
+                        )
+                    }),
+            }
+        };
+        let default_ttl = seconds("HOLD_TTL_SECONDS", 600, MIN_HOLD_TTL.as_secs(), MAX_HOLD_TTL.as_secs())?;
+        let max_seats = match get("MAX_SEATS_PER_HOLD") {
+            None => 10,
+            Some(text) => text
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=100).contains(n))
+                .ok_or_else(|| {
+                    bad(
+                        "MAX_SEATS_PER_HOLD",
+                        format!("must be a whole number from 1 to 100, not {text:?}"),
+                    )
+                })?,
+        };
+        let settings = Settings {
+            hold_policy: HoldPolicy { max_seats, default_ttl },
+            idempotency_ttl: seconds("IDEMPOTENCY_TTL_SECONDS", 86_400, 60, 30 * 86_400)?,
+            idempotency_lease: seconds("IDEMPOTENCY_LEASE_SECONDS", 30, 1, 900)?,
+        };
+        let log_level = get("LOG_LEVEL").unwrap_or_else(|| "info".to_owned());
+        if !["trace", "debug", "info", "warn", "error"].contains(&log_level.as_str()) {
+            return Err(bad(
+                "LOG_LEVEL",
+                format!("must be trace, debug, info, warn or error, not {log_level:?}"),
+            ));
+        }
+        Ok(Self {
+            backend,
+            auth,
+            settings,
+            log_level,
+            readiness_timeout: Duration::from_millis(500),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::from_lookup(Defaults::LAMBDA, |name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn with_nothing_set_a_lambda_uses_jwt_auth_and_the_documented_defaults() {
+        let c = config(&[]).unwrap();
+        assert_eq!(
+            c.auth,
+            AuthMode::Jwt {
+                tenant_claim: "tenant_id".to_owned()
+            }
+        );
+        assert_eq!(c.settings, Settings::default());
+    }
+
+    #[test]
+    fn each_bad_variable_is_named_in_the_error() {
+        for (name, value) in [
+            ("HOLD_TTL_SECONDS", "59"),
+            ("HOLD_TTL_SECONDS", "ten"),
+            ("MAX_SEATS_PER_HOLD", "0"),
+            ("IDEMPOTENCY_TTL_SECONDS", "-1"),
+            ("AUTH_MODE", "none"),
+            ("BACKEND", "sqlite"),
+            ("LOG_LEVEL", "loud"),
+        ] {
+            assert_eq!(config(&[(name, value)]).unwrap_err().variable, name, "{name}={value}");
+        }
+    }
+
+    #[test]
+    fn the_tenant_claim_name_is_configurable() {
+        let c = config(&[("TENANT_CLAIM", "custom:tenant")]).unwrap();
+        assert_eq!(
+            c.auth,
+            AuthMode::Jwt {
+                tenant_claim: "custom:tenant".to_owned()
+            }
+        );
+    }
+}

@@ -1,0 +1,81 @@
+//! Correlation ids: one id per request, from the caller if it sent a sane
+//! one, else API Gateway's request id, else a fresh UUID.
+//!
+//! The id is echoed on every response, put in every problem body and on the
+//! request's tracing span. It is kept in a task-local for the duration of the
+//! request, so code far from the request (problem rendering, the stored
+//! create-order answer) reads it without threading it through every call.
+
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+use http::HeaderValue;
+use lambda_http::RequestExt;
+use lambda_http::request::RequestContext;
+use tracing::Instrument;
+
+/// The header carrying the id both ways.
+pub const HEADER: &str = "x-correlation-id";
+const MAX_LEN: usize = 128;
+
+tokio::task_local! {
+    static CURRENT: String;
+}
+
+/// The current request's correlation id, or `"unknown"` outside a request.
+pub fn current() -> String {
+    CURRENT.try_with(Clone::clone).unwrap_or_else(|_| "unknown".to_owned())
+}
+
+/// A caller-supplied id is used only if it is short and plain, because it
+/// ends up in headers and logs.
+fn acceptable(candidate: &str) -> bool {
+    !candidate.is_empty()
+        && candidate.len() <= MAX_LEN
+        && candidate
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+fn choose(request: &Request) -> String {
+    let from_header = request
+        .headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| acceptable(v));
+    if let Some(id) = from_header {
+        return id.to_owned();
+    }
+    if let Some(RequestContext::ApiGatewayV2(context)) = request.request_context_ref()
+        && let Some(id) = context.request_id.as_deref().filter(|v| acceptable(v))
+    {
+        return id.to_owned();
+    }
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Middleware: choose the id, run the request inside its scope and span, echo it.
+pub async fn middleware(request: Request, next: Next) -> Response {
+    let id = choose(&request);
+    let span =
+        tracing::info_span!("request", correlationId = %id, method = %request.method(), path = %request.uri().path());
+    let mut response = CURRENT.scope(id.clone(), next.run(request).instrument(span)).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(HEADER, value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_caller_id_is_kept_and_anything_odd_is_replaced() {
+        assert!(acceptable("req-123_abc.def:9"));
+        assert!(!acceptable(""));
+        assert!(!acceptable("has space"));
+        assert!(!acceptable("quote\"d"));
+        assert!(!acceptable(&"x".repeat(MAX_LEN + 1)));
+    }
+}

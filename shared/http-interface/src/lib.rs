@@ -1,0 +1,24 @@
+//! # HTTP interface: what every function does the same way
+//!
+//! Each Lambda is an axum `Router` of its own routes wrapped by
+//! [`service_router`], which adds, once for all of them:
+//! - correlation ids ([`correlation`]): read or minted, echoed, in every problem;
+//! - identity ([`identity`]): JWT authorizer claims, or dev headers only when
+//!   `AUTH_MODE=dev`;
+//! - request bodies ([`json_body`]): the 64 KiB limit, 400 vs 422, and the
+//!   canonical fingerprint used for idempotency;
+//! - errors ([`problem`]): every use-case error → one problem+json answer;
+//! - `/health`, `/ready`, and problem answers for unknown routes and methods.
+//!
+//! Handlers stay short: extract, call one use case, render ([`representations`]).
+
+pub mod correlation;
+pub mod identity;
+pub mod json_body;
+pub mod path;
+pub mod problem;
+pub mod remaining_time;
+pub mod representations;
+mod service;
+
+pub use service::{AppState, ServiceName, service_router};

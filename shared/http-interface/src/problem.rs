@@ -1,0 +1,384 @@
+//! RFC 9457 problem details, and the ONE mapping from use-case errors to them.
+//!
+//! Every non-2xx answer of the API is an [`ApiError`] rendered as
+//! `application/problem+json` with `type: /problems/<slug>`, the request's
+//! `correlationId`, and slug-specific extensions. A 5xx never carries
+//! internals: the cause is logged under the same correlation id instead.
+
+use std::time::Duration;
+
+use application::{Rejection, UseCaseError};
+use axum::response::{IntoResponse, Response};
+use domain::event::{EventConflict, EventRuleError};
+use domain::hold::HoldRequestError;
+use http::{HeaderValue, StatusCode, header};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::correlation;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One rule a request broke, for `validation-failed`'s `errors` list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl ToString) -> Self {
+        Self {
+            field: field.into(),
+            message: message.to_string(),
+        }
+    }
+}
+
+/// A problem answer.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    status: StatusCode,
+    slug: &'static str,
+    title: &'static str,
+    detail: String,
+    extensions: Map<String, Value>,
+    retry_after: Option<Duration>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, slug: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            slug,
+            title,
+            detail: detail.into(),
+            extensions: Map::new(),
+            retry_after: None,
+        }
+    }
+
+    /// Adds an extension member to the problem body.
+    #[must_use]
+    pub fn with(mut self, name: &str, value: Value) -> Self {
+        self.extensions.insert(name.to_owned(), value);
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn slug(&self) -> &'static str {
+        self.slug
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let list: Vec<Value> = errors
+            .iter()
+            .map(|e| json!({ "field": e.field, "message": e.message }))
+            .collect();
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-failed",
+            "Validation failed",
+            "The request breaks one or more rules; see errors.",
+        )
+        .with("errors", Value::Array(list))
+    }
+
+    pub fn malformed_json(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "validation-failed",
+            "Malformed request body",
+            detail,
+        )
+        .with(
+            "errors",
+            json!([{ "field": "", "message": "the body must be a JSON document" }]),
+        )
+    }
+
+    pub fn malformed_header(field: &str, message: impl ToString) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "validation-failed",
+            "Malformed header",
+            format!("The {field} header is malformed."),
+        )
+        .with("errors", json!([{ "field": field, "message": message.to_string() }]))
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Unauthorized",
+            "The request carries no valid identity.",
+        )
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Forbidden",
+            "The caller lacks the role this needs.",
+        )
+    }
+
+    pub fn event_not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "event-not-found",
+            "Event not found",
+            "No such event.",
+        )
+    }
+
+    pub fn hold_not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "hold-not-found",
+            "Hold not found",
+            "No such hold.",
+        )
+    }
+
+    pub fn order_not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "order-not-found",
+            "Order not found",
+            "No such order.",
+        )
+    }
+
+    pub fn route_not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", "No such route.")
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "Method not allowed",
+            "This route does not answer this method.",
+        )
+    }
+
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "Payload too large",
+            format!("Request bodies are limited to {limit} bytes."),
+        )
+    }
+
+    pub fn idempotency_key_missing() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "idempotency-key-missing",
+            "Idempotency-Key missing",
+            "POST /orders needs an Idempotency-Key header.",
+        )
+    }
+
+    pub fn service_unavailable(backend: &str) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service-unavailable",
+            "Service unavailable",
+            "A backend is unavailable; retry later.",
+        )
+        .with("backend", json!(backend))
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "Something went wrong on our side; quote the correlation id.",
+        )
+    }
+
+    /// The problem body, as bytes, with the current correlation id.
+    pub fn body(&self) -> Vec<u8> {
+        let body = ProblemBody {
+            kind: format!("/problems/{}", self.slug),
+            title: self.title,
+            status: self.status.as_u16(),
+            detail: &self.detail,
+            correlation_id: correlation::current(),
+            extensions: &self.extensions,
+        };
+        serde_json::to_vec(&body).unwrap_or_default()
+    }
+}
+
+/// The RFC 9457 members in their conventional order, then the extensions.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ProblemBody<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    correlation_id: String,
+    #[serde(flatten)]
+    extensions: &'a Map<String, Value>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, [(header::CONTENT_TYPE, PROBLEM_JSON)], self.body()).into_response();
+        if let Some(retry_after) = self.retry_after
+            && let Ok(value) = HeaderValue::from_str(&retry_after.as_secs().max(1).to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
+    }
+}
+
+fn seat_list(seats: &[domain::ids::SeatId]) -> Value {
+    Value::Array(seats.iter().map(|s| json!(s.as_str())).collect())
+}
+
+fn event_rule_field(error: &EventRuleError) -> FieldError {
+    let field = match error {
+        EventRuleError::BlankName | EventRuleError::NameTooLong => "name".to_owned(),
+        EventRuleError::NoSeats | EventRuleError::TooManySeats => "seats".to_owned(),
+        EventRuleError::PriceTooHigh { index } => format!("seats[{index}].priceCents"),
+        EventRuleError::DuplicateSeat { index, .. } => format!("seats[{index}].id"),
+    };
+    FieldError::new(field, error)
+}
+
+fn hold_rule_field(error: &HoldRequestError) -> FieldError {
+    let field = match error {
+        HoldRequestError::NoSeats | HoldRequestError::TooManySeats { .. } => "seats".to_owned(),
+        HoldRequestError::DuplicateSeat { index, .. } => format!("seats[{index}]"),
+        HoldRequestError::TtlOutOfRange => "ttlSeconds".to_owned(),
+    };
+    FieldError::new(field, error)
+}
+
+impl From<Rejection> for ApiError {
+    fn from(rejection: Rejection) -> Self {
+        match rejection {
+            Rejection::Forbidden => Self::forbidden(),
+            Rejection::EventNotFound => Self::event_not_found(),
+            Rejection::HoldNotFound => Self::hold_not_found(),
+            Rejection::OrderNotFound => Self::order_not_found(),
+            Rejection::InvalidEvent(errors) => Self::validation(errors.iter().map(event_rule_field).collect()),
+            Rejection::InvalidHoldRequest(errors) => Self::validation(errors.iter().map(hold_rule_field).collect()),
+            Rejection::UnknownSeats(seats) => Self::validation(
+                seats
+                    .iter()
+                    .map(|seat| FieldError::new("seats", format!("the event has no seat {seat}")))
+                    .collect(),
+            ),
+            Rejection::SeatsUnavailable(seats) => Self::new(
+                StatusCode::CONFLICT,
+                "seats-unavailable",
+                "Seats unavailable",
+                "Some requested seats are held or sold.",
+            )
+            .with("unavailableSeats", seat_list(&seats)),
+            Rejection::HoldExpired => Self::new(
+                StatusCode::CONFLICT,
+                "hold-expired",
+                "Hold expired",
+                "The hold has expired.",
+            ),
+            Rejection::HoldNotActive => Self::new(
+                StatusCode::CONFLICT,
+                "hold-not-active",
+                "Hold not active",
+                "The hold was released or already converted into an order.",
+            ),
+            Rejection::EventConflict(conflicts) => Self::new(
+                StatusCode::CONFLICT,
+                "event-conflict",
+                "Event conflict",
+                "The replacement would take back seats that are held or sold.",
+            )
+            .with(
+                "conflicts",
+                Value::Array(conflicts.iter().map(|c: &EventConflict| json!(c.to_string())).collect()),
+            ),
+            Rejection::EventChangedConcurrently => Self::new(
+                StatusCode::CONFLICT,
+                "event-conflict",
+                "Event conflict",
+                "The event was changed by another request at the same time; read it and try again.",
+            ),
+        }
+    }
+}
+
+impl From<UseCaseError> for ApiError {
+    fn from(error: UseCaseError) -> Self {
+        match error {
+            UseCaseError::Rejected(rejection) => rejection.into(),
+            UseCaseError::IdempotencyKeyReused => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "Idempotency-Key reused",
+                "This Idempotency-Key was used with a different request body.",
+            ),
+            UseCaseError::IdempotencyInProgress { retry_after } => {
+                let mut problem = Self::new(
+                    StatusCode::CONFLICT,
+                    "idempotency-in-progress",
+                    "Request in progress",
+                    "A request with this Idempotency-Key is still being processed; retry later.",
+                );
+                problem.retry_after = Some(retry_after);
+                problem
+            }
+            UseCaseError::Unavailable(error) => {
+                let cause = std::error::Error::source(&error)
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                tracing::error!(event = "backend.unavailable", backend = error.backend, cause = %cause, "answered 503");
+                Self::service_unavailable(error.backend)
+            }
+            UseCaseError::Internal(detail) => {
+                tracing::error!(event = "internal.error", detail = %detail, "answered 500");
+                Self::internal()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_problem_body_names_its_type_status_and_extensions() {
+        let body: Value = serde_json::from_slice(&ApiError::from(Rejection::SeatsUnavailable(vec![])).body()).unwrap();
+        assert_eq!(body["type"], "/problems/seats-unavailable");
+        assert_eq!(body["status"], 409);
+        assert_eq!(body["unavailableSeats"], json!([]));
+        assert_eq!(body["correlationId"], "unknown");
+    }
+
+    #[test]
+    fn an_unavailable_backend_never_leaks_its_error_text() {
+        let error = UseCaseError::Unavailable(application::ports::BackendError::new(
+            "dynamodb",
+            "ResourceNotFoundException: secret-table-name",
+        ));
+        let body = String::from_utf8(ApiError::from(error).body()).unwrap();
+        assert!(!body.contains("secret-table-name"), "{body}");
+        assert!(body.contains("service-unavailable"));
+    }
+}

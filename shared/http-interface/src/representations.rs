@@ -1,0 +1,112 @@
+//! JSON shapes of holds, orders and timestamps, shared by the functions that
+//! return them (a hold is returned by place-hold and verify-hold, an order by
+//! create-order and get-order). camelCase, RFC 3339 UTC, seats as id lists.
+
+use domain::hold::Hold;
+use domain::order::Order;
+use domain::time::Timestamp;
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+
+/// `2026-11-27T05:11:00.123Z`: always UTC, always milliseconds.
+pub fn rfc3339(at: Timestamp) -> String {
+    let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(at.as_millis()) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_default()
+}
+
+/// Parses an RFC 3339 timestamp with any offset.
+pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
+    let parsed = OffsetDateTime::parse(text, &Rfc3339).ok()?;
+    let millis = parsed.unix_timestamp_nanos() / 1_000_000;
+    i64::try_from(millis).ok().map(Timestamp::from_millis)
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HoldJson {
+    pub hold_id: String,
+    pub event_id: String,
+    pub customer_id: String,
+    pub seats: Vec<String>,
+    pub status: &'static str,
+    pub created_at: String,
+    pub expires_at: String,
+}
+
+impl HoldJson {
+    /// The hold as it stands at `now` (an ACTIVE hold past expiry shows EXPIRED).
+    pub fn new(hold: &Hold, now: Timestamp) -> Self {
+        Self {
+            hold_id: hold.id.to_string(),
+            event_id: hold.event.to_string(),
+            customer_id: hold.customer.to_string(),
+            seats: hold.seats.iter().map(|s| s.id.to_string()).collect(),
+            status: hold.status_at(now).as_str(),
+            created_at: rfc3339(hold.created_at),
+            expires_at: rfc3339(hold.expires_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderJson {
+    pub order_id: String,
+    pub hold_id: String,
+    pub event_id: String,
+    pub customer_id: String,
+    pub seats: Vec<String>,
+    pub total_cents: u64,
+    pub currency: String,
+    pub status: &'static str,
+    pub created_at: String,
+}
+
+impl From<&Order> for OrderJson {
+    fn from(order: &Order) -> Self {
+        Self {
+            order_id: order.id.to_string(),
+            hold_id: order.hold.to_string(),
+            event_id: order.event.to_string(),
+            customer_id: order.customer.to_string(),
+            seats: order.seats.iter().map(|s| s.id.to_string()).collect(),
+            total_cents: order.total.cents.0,
+            currency: order.total.currency.to_string(),
+            status: "CONFIRMED",
+            created_at: rfc3339(order.created_at),
+        }
+    }
+}
+
+/// Where a created order lives.
+pub fn order_location(order: &Order) -> String {
+    format!("/orders/{}", order.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_print_in_utc_with_milliseconds() {
+        assert_eq!(
+            rfc3339(Timestamp::from_millis(1_700_000_000_123)),
+            "2023-11-14T22:13:20.123Z"
+        );
+        assert_eq!(rfc3339(Timestamp::from_millis(0)), "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn timestamps_with_an_offset_parse_to_the_same_instant_in_utc() {
+        assert_eq!(
+            parse_rfc3339("2023-11-14T23:13:20.123+01:00"),
+            Some(Timestamp::from_millis(1_700_000_000_123))
+        );
+        assert_eq!(parse_rfc3339("2023-11-14 23:13"), None);
+    }
+}

@@ -1,0 +1,88 @@
+//! Wraps a function's routes with what every function has.
+
+use std::time::Duration;
+
+use application::UseCases;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router, middleware};
+use serde_json::{Map, Value, json};
+
+use crate::correlation;
+use crate::identity::AuthMode;
+use crate::problem::ApiError;
+
+/// The function's name, as written on log lines and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceName(pub &'static str);
+
+/// What every handler can reach: the use cases and how to identify callers.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub use_cases: UseCases,
+    pub auth: AuthMode,
+    pub service: ServiceName,
+    /// How long `/ready` waits for each backend.
+    pub readiness_timeout: Duration,
+}
+
+/// `routes` plus `/health`, `/ready`, problem answers for unknown routes and
+/// methods, and correlation ids on everything.
+pub fn service_router(routes: Router<AppState>, state: AppState) -> Router {
+    routes
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(correlation::middleware))
+        .with_state(state)
+}
+
+async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn ready(State(state): State<AppState>) -> Response {
+    let mut checks = Map::new();
+    let mut all_ok = true;
+    for probe in &state.use_cases.ports().probes {
+        let outcome = tokio::time::timeout(state.readiness_timeout, probe.check()).await;
+        let verdict = match outcome {
+            Ok(Ok(())) => "ok",
+            Ok(Err(error)) => {
+                tracing::warn!(event = "readiness.failed", backend = probe.name(), error = %error, "backend not ready");
+                "unavailable"
+            }
+            Err(_) => {
+                tracing::warn!(
+                    event = "readiness.timeout",
+                    backend = probe.name(),
+                    "backend not ready in time"
+                );
+                "timeout"
+            }
+        };
+        all_ok &= verdict == "ok";
+        checks.insert(probe.name().to_owned(), json!(verdict));
+    }
+    if all_ok {
+        return Json(json!({ "status": "ready", "checks": checks })).into_response();
+    }
+    let failing: Vec<&str> = checks
+        .iter()
+        .filter(|(_, verdict)| *verdict != "ok")
+        .map(|(name, _)| name.as_str())
+        .collect();
+    ApiError::service_unavailable(&failing.join(","))
+        .with("checks", Value::Object(checks.clone()))
+        .into_response()
+}
+
+async fn not_found() -> ApiError {
+    ApiError::route_not_found()
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::method_not_allowed()
+}

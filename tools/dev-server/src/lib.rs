@@ -1,0 +1,23 @@
+//! # dev-server
+//!
+//! Serves the routes of all six functions from one process, so the whole API
+//! runs locally with no dependencies. The routes are the functions' own
+//! routers merged, wrapped by the same composition root as each Lambda:
+//! what you exercise here is what runs in AWS.
+
+use axum::Router;
+use http_interface::AppState;
+
+/// The address used when `DEV_SERVER_ADDR` is not set.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+
+/// Every function's routes, merged.
+pub fn all_routes() -> Router<AppState> {
+    Router::new()
+        .merge(manage_event::routes())
+        .merge(place_hold::routes())
+        .merge(verify_hold::routes())
+        .merge(release_hold::routes())
+        .merge(create_order::routes())
+        .merge(get_order::routes())
+}

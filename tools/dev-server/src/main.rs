@@ -1,0 +1,38 @@
+//! `cargo run --release -p dev-server`: the whole API on `DEV_SERVER_ADDR`
+//! (default 127.0.0.1:3000), `AUTH_MODE=dev`, in-memory backend.
+
+use std::process::ExitCode;
+
+use composition::{Config, Defaults};
+use http_interface::ServiceName;
+
+const SERVICE: ServiceName = ServiceName("dev-server");
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match serve().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("dev-server: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+    let config = Config::from_env(Defaults::DEV_SERVER)?;
+    composition::init_local_telemetry(SERVICE, &config);
+    let addr = std::env::var("DEV_SERVER_ADDR").unwrap_or_else(|_| dev_server::DEFAULT_ADDR.to_owned());
+    let app = composition::build_app(SERVICE, dev_server::all_routes(), &config)?;
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|error| format!("DEV_SERVER_ADDR={addr}: cannot listen: {error}"))?;
+    // Tests and scripts read this line to learn the port when given port 0.
+    println!("dev-server listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
