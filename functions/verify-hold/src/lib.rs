@@ -3,6 +3,7 @@
 //! `GET /holds/{holdId}` → 200 `{holdId, eventId, seats, status, valid,
 //! expiresAt, remainingSeconds, reason?}`. Advisory: create-order re-checks.
 
+use application::use_cases::InvalidReason;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -48,6 +49,6 @@ async fn verify_hold(
         valid: verification.invalid_reason.is_none(),
         expires_at: rfc3339(hold.expires_at),
         remaining_seconds: verification.remaining.as_secs(),
-        reason: verification.invalid_reason.map(|r| r.as_str()),
+        reason: verification.invalid_reason.map(InvalidReason::as_str),
     }))
 }

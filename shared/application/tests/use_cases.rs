@@ -1,6 +1,9 @@
 //! Use-case tests over the in-memory backend with a manual clock and
 //! sequential ids: no network, no wall-clock time, no sleeps.
 
+// Test helpers panic on purpose: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,6 +14,7 @@ use application::ports::{
 use application::use_cases::{CreateOrder, CreateOrderOutcome, InvalidReason, OrderResponses, PutEventOutcome};
 use application::{Rejection, Settings, UseCaseError, UseCases};
 use async_trait::async_trait;
+use domain::event::SeatStatus::{Available, Held, Sold};
 use domain::event::{Event, EventConflict, Seat, SeatStatus};
 use domain::hold::{Hold, HoldRequestError, HoldStatus};
 use domain::idempotency::{Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId};
@@ -183,7 +187,6 @@ async fn a_hold_covers_every_requested_seat_at_todays_prices_and_locks_them() {
         [Cents(1500), Cents(1000)]
     );
     assert_eq!(h.expires_at, h.created_at.plus(Duration::from_secs(600)));
-    use SeatStatus::{Available, Held};
     assert_eq!(statuses(&w).await, [Held, Held, Available, Available]);
 }
 
@@ -386,7 +389,6 @@ async fn an_order_sells_the_held_seats_at_the_held_prices_even_after_a_reprice()
     let order_id = OrderId::parse(created.location.as_deref().unwrap().trim_start_matches("/orders/")).unwrap();
     let stored = w.use_cases.get_order(&alice(), order_id).await.unwrap();
     assert_eq!((stored.hold, stored.total.cents), (h.id, Cents(3000)));
-    use SeatStatus::{Available, Sold};
     assert_eq!(statuses(&w).await, [Sold, Available, Sold, Available]);
     let v = w.use_cases.verify_hold(&alice(), h.id).await.unwrap();
     assert_eq!(v.status, HoldStatus::Converted);
@@ -439,7 +441,7 @@ async fn a_key_in_flight_answers_in_progress_with_the_remaining_lease_as_retry_a
     w.clock.advance(Duration::from_millis(10_500));
     match order(&w, &alice(), "k1", 1, h.id).await {
         Err(UseCaseError::IdempotencyInProgress { retry_after }) => {
-            assert_eq!(retry_after, Duration::from_secs(20))
+            assert_eq!(retry_after, Duration::from_secs(20));
         }
         other => panic!("expected in-progress, got {other:?}"),
     }
@@ -716,6 +718,5 @@ async fn twenty_concurrent_identical_orders_create_one_order_and_agree_on_the_an
         answers.insert(task.await.unwrap().body);
     }
     assert_eq!(answers.len(), 1, "every retry got the same answer");
-    use SeatStatus::{Available, Sold};
     assert_eq!(statuses(&w).await, [Sold, Sold, Available, Available]);
 }

@@ -28,7 +28,7 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl ToString) -> Self {
+    pub fn new(field: impl Into<String>, message: impl std::fmt::Display) -> Self {
         Self {
             field: field.into(),
             message: message.to_string(),
@@ -76,7 +76,7 @@ impl ApiError {
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
         let list: Vec<Value> = errors
-            .iter()
+            .into_iter()
             .map(|e| json!({ "field": e.field, "message": e.message }))
             .collect();
         Self::new(
@@ -101,7 +101,7 @@ impl ApiError {
         )
     }
 
-    pub fn malformed_header(field: &str, message: impl ToString) -> Self {
+    pub fn malformed_header(field: &str, message: impl std::fmt::Display) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
             "validation-failed",

@@ -111,10 +111,10 @@ impl UseCases {
         }
 
         let result = self.create_claimed(caller, &request, &attempt, responses).await;
-        if let Err(UseCaseError::Unavailable(_) | UseCaseError::Internal(_)) = &result {
-            if let Err(error) = ports.idempotency.abandon(&scope, attempt.lease).await {
-                tracing::warn!(event = "idempotency.abandon_failed", error = %error, "the claim stays until its lease expires");
-            }
+        if let Err(UseCaseError::Unavailable(_) | UseCaseError::Internal(_)) = &result
+            && let Err(error) = ports.idempotency.abandon(&scope, attempt.lease).await
+        {
+            tracing::warn!(event = "idempotency.abandon_failed", error = %error, "the claim stays until its lease expires");
         }
         result.map(CreateOrderOutcome::Fresh)
     }
@@ -204,8 +204,7 @@ impl UseCases {
 
 fn rejection_for(unusable: HoldUnusable) -> Rejection {
     match unusable {
-        HoldUnusable::Expired => Rejection::HoldExpired,
-        HoldUnusable::NotActive(HoldStatus::Expired) => Rejection::HoldExpired,
+        HoldUnusable::Expired | HoldUnusable::NotActive(HoldStatus::Expired) => Rejection::HoldExpired,
         HoldUnusable::NotActive(_) => Rejection::HoldNotActive,
     }
 }

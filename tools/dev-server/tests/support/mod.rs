@@ -1,0 +1,187 @@
+//! In-process harness: the dev server's full router over a fresh in-memory
+//! backend with a manual clock, driven through `tower::ServiceExt::oneshot`.
+//! Each test builds its own app, so tests never share state.
+
+#![allow(dead_code)] // Each test binary uses a different subset.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use application::{Settings, UseCases};
+use axum::Router;
+use axum::body::Body;
+use domain::time::Timestamp;
+use http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use http_interface::identity::AuthMode;
+use http_interface::{AppState, ServiceName, service_router};
+use serde_json::{Value, json};
+use system_runtime::{ManualClock, SequentialIds};
+use tower::ServiceExt;
+
+pub struct TestApp {
+    pub router: Router,
+    pub ports: application::ports::Ports,
+    pub clock: ManualClock,
+    pub seat_locks: Arc<memory_backend::MemorySeatLocks>,
+}
+
+impl TestApp {
+    pub fn new() -> Self {
+        Self::with_auth(AuthMode::Dev)
+    }
+
+    pub fn with_auth(auth: AuthMode) -> Self {
+        let clock = ManualClock::starting_at(Timestamp::from_millis(1_800_000_000_000));
+        let mut ports = memory_backend::memory_ports(Arc::new(clock.clone()), Arc::new(SequentialIds::default()));
+        let seat_locks = Arc::new(memory_backend::MemorySeatLocks::new(Arc::new(clock.clone())));
+        ports.seat_locks = seat_locks.clone();
+        let state = AppState {
+            use_cases: UseCases::new(ports.clone(), Settings::default()),
+            auth,
+            service: ServiceName("dev-server"),
+            readiness_timeout: Duration::from_millis(500),
+        };
+        Self {
+            router: service_router(dev_server::all_routes(), state),
+            ports,
+            clock,
+            seat_locks,
+        }
+    }
+
+    pub fn call(&self, method: Method, path: &str) -> Call<'_> {
+        Call {
+            app: self,
+            request: Request::builder().method(method).uri(path),
+            body: Body::empty(),
+        }
+    }
+
+    /// `PUT /events/gig` with seats A1..A4 priced 1000..2500 EUR, as tenant acme.
+    pub async fn with_gig(&self) {
+        let response = self
+            .call(Method::PUT, "/events/gig")
+            .organizer()
+            .json(&gig_body())
+            .send()
+            .await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text);
+    }
+
+    /// Places a hold for `customer` (tenant acme) and returns its id.
+    pub async fn hold(&self, customer: &str, seats: &[&str]) -> String {
+        let response = self
+            .call(Method::POST, "/events/gig/holds")
+            .as_customer("acme", customer)
+            .json(&json!({ "seats": seats }))
+            .send()
+            .await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text);
+        response.json["holdId"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn seat_statuses(&self) -> Vec<String> {
+        let response = self
+            .call(Method::GET, "/events/gig/seats")
+            .as_customer("acme", "reader")
+            .send()
+            .await;
+        response.json["seats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["status"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+pub fn gig_body() -> Value {
+    json!({
+        "name": "The Gig",
+        "startsAt": "2027-06-01T19:30:00Z",
+        "currency": "EUR",
+        "seats": [
+            { "id": "A1", "priceCents": 1000 },
+            { "id": "A2", "priceCents": 1500 },
+            { "id": "A3", "priceCents": 2000 },
+            { "id": "A4", "priceCents": 2500 }
+        ]
+    })
+}
+
+pub struct Call<'a> {
+    app: &'a TestApp,
+    request: http::request::Builder,
+    body: Body,
+}
+
+impl Call<'_> {
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.request = self.request.header(name, value);
+        self
+    }
+
+    pub fn as_customer(self, tenant: &str, customer: &str) -> Self {
+        self.header("x-tenant-id", tenant).header("x-customer-id", customer)
+    }
+
+    pub fn organizer(self) -> Self {
+        self.as_customer("acme", "boss").header("x-roles", "organizer")
+    }
+
+    pub fn json(mut self, body: &Value) -> Self {
+        self.request = self.request.header("content-type", "application/json");
+        self.body = Body::from(serde_json::to_vec(body).unwrap());
+        self
+    }
+
+    pub fn raw(mut self, body: impl Into<Body>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    pub async fn send(self) -> TestResponse {
+        let request = self.request.body(self.body).unwrap();
+        let response = self.app.router.clone().oneshot(request).await.unwrap();
+        TestResponse::read(response).await
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub bytes: Vec<u8>,
+    pub text: String,
+    pub json: Value,
+}
+
+impl TestResponse {
+    pub async fn read(response: http::Response<Body>) -> Self {
+        let (parts, body) = response.into_parts();
+        let bytes = body.collect().await.unwrap().to_bytes().to_vec();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        Self {
+            status: parts.status,
+            headers: parts.headers,
+            json: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            bytes,
+            text,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts a problem answer: status, slug, content type, correlation id in body and header.
+    pub fn assert_problem(&self, status: u16, slug: &str) {
+        assert_eq!(self.status.as_u16(), status, "{}", self.text);
+        assert_eq!(self.json["type"], format!("/problems/{slug}"), "{}", self.text);
+        assert_eq!(self.header("content-type"), Some("application/problem+json"));
+        assert_eq!(self.json["status"], status);
+        let correlation = self.header("x-correlation-id").expect("correlation header");
+        assert_eq!(self.json["correlationId"], correlation);
+    }
+}
