@@ -54,7 +54,7 @@ async fn an_unknown_route_is_not_found_and_a_wrong_method_is_method_not_allowed(
         .await
         .assert_problem(404, "not-found");
     app.call(Method::PATCH, "/orders")
-        .as_customer("acme", "alice")
+        .by("acme", "alice")
         .send()
         .await
         .assert_problem(405, "method-not-allowed");
@@ -87,7 +87,7 @@ async fn a_malformed_identity_header_is_unauthorized() {
     let app = TestApp::new();
     let response = app
         .call(Method::GET, "/events/gig/seats")
-        .as_customer("acme", "al ice")
+        .by("acme", "al ice")
         .send()
         .await;
     response.assert_problem(401, "unauthorized");
@@ -120,7 +120,7 @@ async fn only_an_organizer_may_put_an_event_even_with_a_bad_body() {
     let app = TestApp::new();
     let response = app
         .call(Method::PUT, "/events/gig")
-        .as_customer("acme", "alice")
+        .by("acme", "alice")
         .raw("nope")
         .send()
         .await;
@@ -237,7 +237,7 @@ async fn availability_shows_every_seat_with_price_and_status_to_any_customer_of_
     app.hold("alice", &["A2"]).await;
     let response = app
         .call(Method::GET, "/events/gig/seats")
-        .as_customer("acme", "bob")
+        .by("acme", "bob")
         .send()
         .await;
     assert_eq!(response.status, StatusCode::OK);
@@ -259,7 +259,7 @@ async fn another_tenants_event_is_not_found() {
     app.with_gig().await;
     let response = app
         .call(Method::GET, "/events/gig/seats")
-        .as_customer("evil", "mallory")
+        .by("evil", "mallory")
         .send()
         .await;
     response.assert_problem(404, "event-not-found");
@@ -273,7 +273,7 @@ async fn placing_a_hold_answers_201_with_location_and_the_hold() {
     app.with_gig().await;
     let response = app
         .call(Method::POST, "/events/gig/holds")
-        .as_customer("acme", "alice")
+        .by("acme", "alice")
         .json(&json!({ "seats": ["A3", "A1"], "ttlSeconds": 120 }))
         .send()
         .await;
@@ -292,7 +292,7 @@ async fn a_hold_on_an_unknown_event_is_event_not_found() {
     let app = TestApp::new();
     let response = app
         .call(Method::POST, "/events/nope/holds")
-        .as_customer("acme", "alice")
+        .by("acme", "alice")
         .json(&json!({ "seats": ["A1"] }))
         .send()
         .await;
@@ -321,7 +321,7 @@ async fn every_malformed_hold_request_is_a_validation_failure_naming_its_field()
     for (body, field) in cases {
         let response = app
             .call(Method::POST, "/events/gig/holds")
-            .as_customer("acme", "alice")
+            .by("acme", "alice")
             .json(&body)
             .send()
             .await;
@@ -338,7 +338,7 @@ async fn a_conflicting_hold_lists_in_request_order_every_seat_taken_and_locks_no
     app.hold("alice", &["A1", "A3"]).await;
     let response = app
         .call(Method::POST, "/events/gig/holds")
-        .as_customer("acme", "alice")
+        .by("acme", "alice")
         .json(&json!({ "seats": ["A3", "A2", "A1"] }))
         .send()
         .await;
@@ -354,7 +354,7 @@ async fn a_body_over_64_kib_is_payload_too_large() {
     let huge = format!("{{\"seats\":[\"A1\"],\"pad\":\"{}\"}}", "x".repeat(70 * 1024));
     let response = app
         .call(Method::POST, "/events/gig/holds")
-        .as_customer("acme", "alice")
+        .by("acme", "alice")
         .raw(huge)
         .send()
         .await;
@@ -369,7 +369,7 @@ async fn verifying_a_fresh_hold_says_valid_with_the_time_left() {
     app.clock.advance(Duration::from_secs(90));
     let response = app
         .call(Method::GET, &format!("/holds/{hold}"))
-        .as_customer("acme", "alice")
+        .by("acme", "alice")
         .send()
         .await;
     assert_eq!(response.status, StatusCode::OK);
@@ -388,7 +388,7 @@ async fn verifying_an_expired_hold_or_one_whose_locks_were_lost_says_invalid_and
     app.seat_locks.forget_everything();
     let lost = app
         .call(Method::GET, &format!("/holds/{hold}"))
-        .as_customer("acme", "alice")
+        .by("acme", "alice")
         .send()
         .await;
     assert_eq!(
@@ -398,7 +398,7 @@ async fn verifying_an_expired_hold_or_one_whose_locks_were_lost_says_invalid_and
     app.clock.advance(Duration::from_secs(600));
     let expired = app
         .call(Method::GET, &format!("/holds/{hold}"))
-        .as_customer("acme", "alice")
+        .by("acme", "alice")
         .send()
         .await;
     assert_eq!(expired.json["status"], "EXPIRED");
@@ -420,12 +420,12 @@ async fn a_hold_id_that_is_malformed_or_someone_elses_is_hold_not_found() {
         (format!("/holds/{hold}"), "evil", "alice"),
     ] {
         app.call(Method::GET, &path)
-            .as_customer(tenant, customer)
+            .by(tenant, customer)
             .send()
             .await
             .assert_problem(404, "hold-not-found");
         app.call(Method::DELETE, &path)
-            .as_customer(tenant, customer)
+            .by(tenant, customer)
             .send()
             .await
             .assert_problem(404, "hold-not-found");
@@ -441,7 +441,7 @@ async fn releasing_frees_the_seats_at_once_and_releasing_twice_is_still_204() {
     for _ in 0..2 {
         let response = app
             .call(Method::DELETE, &format!("/holds/{hold}"))
-            .as_customer("acme", "alice")
+            .by("acme", "alice")
             .send()
             .await;
         assert_eq!(response.status, StatusCode::NO_CONTENT);
@@ -459,7 +459,7 @@ async fn releasing_a_converted_hold_is_hold_not_active() {
     let order = order(&app, "alice", "k1", &json!({ "holdId": hold })).await;
     assert_eq!(order.status, StatusCode::CREATED);
     app.call(Method::DELETE, &format!("/holds/{hold}"))
-        .as_customer("acme", "alice")
+        .by("acme", "alice")
         .send()
         .await
         .assert_problem(409, "hold-not-active");
@@ -469,7 +469,7 @@ async fn releasing_a_converted_hold_is_hold_not_active() {
 
 async fn order(app: &TestApp, customer: &str, key: &str, body: &Value) -> support::TestResponse {
     app.call(Method::POST, "/orders")
-        .as_customer("acme", customer)
+        .by("acme", customer)
         .header("idempotency-key", key)
         .json(body)
         .send()
@@ -499,7 +499,7 @@ async fn an_order_answers_201_with_location_and_can_be_read_back() {
 
     let read = app
         .call(Method::GET, &format!("/orders/{order_id}"))
-        .as_customer("acme", "alice")
+        .by("acme", "alice")
         .send()
         .await;
     assert_eq!(read.status, StatusCode::OK);
@@ -514,7 +514,7 @@ async fn an_order_without_an_idempotency_key_is_refused_and_changes_nothing() {
     let hold = app.hold("alice", &["A1"]).await;
     let response = app
         .call(Method::POST, "/orders")
-        .as_customer("acme", "alice")
+        .by("acme", "alice")
         .json(&json!({ "holdId": hold }))
         .send()
         .await;
@@ -532,7 +532,7 @@ async fn a_retry_replays_the_stored_answer_byte_for_byte_with_the_replayed_heade
     let first = order(&app, "alice", "k1", &json!({ "holdId": hold })).await;
     let retry = app
         .call(Method::POST, "/orders")
-        .as_customer("acme", "alice")
+        .by("acme", "alice")
         .header("idempotency-key", "k1")
         .header("x-correlation-id", "retry-1")
         .raw(format!("{{ \"holdId\" :\n \"{hold}\" }}"))
@@ -609,17 +609,17 @@ async fn someone_elses_hold_cannot_be_ordered_and_someone_elses_order_cannot_be_
     let created = order(&app, "alice", "k1", &json!({ "holdId": hold })).await;
     let path = format!("/orders/{}", created.json["orderId"].as_str().unwrap());
     app.call(Method::GET, &path)
-        .as_customer("acme", "bob")
+        .by("acme", "bob")
         .send()
         .await
         .assert_problem(404, "order-not-found");
     app.call(Method::GET, &path)
-        .as_customer("evil", "alice")
+        .by("evil", "alice")
         .send()
         .await
         .assert_problem(404, "order-not-found");
     app.call(Method::GET, "/orders/nope")
-        .as_customer("acme", "alice")
+        .by("acme", "alice")
         .send()
         .await
         .assert_problem(404, "order-not-found");
@@ -637,7 +637,7 @@ async fn a_malformed_order_body_is_a_validation_failure() {
         .assert_problem(422, "validation-failed");
     let response = app
         .call(Method::POST, "/orders")
-        .as_customer("acme", "alice")
+        .by("acme", "alice")
         .header("idempotency-key", "k3")
         .raw("[")
         .send()
@@ -708,7 +708,7 @@ async fn fifty_racing_multi_seat_holds_never_put_one_seat_in_two_holds() {
             let wanted: Vec<String> = (0..4).map(|k| format!("S{}", (buyer * 5 + k * 7) % 30)).collect();
             let response = app
                 .call(Method::POST, "/events/race/holds")
-                .as_customer("acme", &format!("buyer{buyer}"))
+                .by("acme", &format!("buyer{buyer}"))
                 .json(&json!({ "seats": wanted }))
                 .send()
                 .await;
@@ -729,11 +729,7 @@ async fn fifty_racing_multi_seat_holds_never_put_one_seat_in_two_holds() {
             other => panic!("unexpected {other}: {}", response.text),
         }
     }
-    let seats = app
-        .call(Method::GET, "/events/race/seats")
-        .as_customer("acme", "x")
-        .send()
-        .await;
+    let seats = app.call(Method::GET, "/events/race/seats").by("acme", "x").send().await;
     let held_now = seats.json["seats"]
         .as_array()
         .unwrap()

@@ -73,7 +73,7 @@ impl TestApp {
     pub async fn hold(&self, customer: &str, seats: &[&str]) -> String {
         let response = self
             .call(Method::POST, "/events/gig/holds")
-            .as_customer("acme", customer)
+            .by("acme", customer)
             .json(&json!({ "seats": seats }))
             .send()
             .await;
@@ -84,7 +84,7 @@ impl TestApp {
     pub async fn seat_statuses(&self) -> Vec<String> {
         let response = self
             .call(Method::GET, "/events/gig/seats")
-            .as_customer("acme", "reader")
+            .by("acme", "reader")
             .send()
             .await;
         response.json["seats"]
@@ -122,12 +122,12 @@ impl Call<'_> {
         self
     }
 
-    pub fn as_customer(self, tenant: &str, customer: &str) -> Self {
+    pub fn by(self, tenant: &str, customer: &str) -> Self {
         self.header("x-tenant-id", tenant).header("x-customer-id", customer)
     }
 
     pub fn organizer(self) -> Self {
-        self.as_customer("acme", "boss").header("x-roles", "organizer")
+        self.by("acme", "boss").header("x-roles", "organizer")
     }
 
     pub fn json(mut self, body: &Value) -> Self {
