@@ -34,7 +34,7 @@ fn acceptable(candidate: &str) -> bool {
         && candidate.len() <= MAX_LEN
         && candidate
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'=' | b'+' | b'/'))
 }
 
 fn choose(request: &Request) -> String {
@@ -73,6 +73,7 @@ mod tests {
     #[test]
     fn a_plain_caller_id_is_kept_and_anything_odd_is_replaced() {
         assert!(acceptable("req-123_abc.def:9"));
+        assert!(acceptable("JKJaXmPLvHcESHA="), "API Gateway request ids are base64");
         assert!(!acceptable(""));
         assert!(!acceptable("has space"));
         assert!(!acceptable("quote\"d"));

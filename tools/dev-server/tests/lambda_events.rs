@@ -1,0 +1,107 @@
+//! Lambda entry: real API Gateway HTTP API (payload v2) events, decoded by
+//! `lambda_http` exactly as in AWS, through each function's own router with
+//! the Lambda's default `AUTH_MODE=jwt`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use application::UseCases;
+use axum::Router;
+use composition::{Config, Defaults};
+use domain::time::Timestamp;
+use http::StatusCode;
+use http_interface::{AppState, ServiceName, service_router};
+use support::TestResponse;
+use system_runtime::{ManualClock, SequentialIds};
+use tower::ServiceExt;
+
+/// One backend shared by every function, as DynamoDB and Redis are in AWS.
+struct Functions {
+    state: AppState,
+}
+
+impl Functions {
+    fn new(env: &[(&str, &str)]) -> Self {
+        let env: HashMap<String, String> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let config = Config::from_lookup(Defaults::LAMBDA, |name| env.get(name).cloned()).unwrap();
+        let clock = ManualClock::starting_at(Timestamp::from_millis(1_795_756_260_000));
+        let ports = memory_backend::memory_ports(Arc::new(clock), Arc::new(SequentialIds::default()));
+        Self {
+            state: AppState {
+                use_cases: UseCases::new(ports, config.settings),
+                auth: config.auth,
+                service: ServiceName("lambda-under-test"),
+                readiness_timeout: config.readiness_timeout,
+            },
+        }
+    }
+
+    fn lambda(&self, routes: Router<AppState>) -> Router {
+        service_router(routes, self.state.clone())
+    }
+}
+
+async fn invoke(lambda: &Router, fixture: &str) -> TestResponse {
+    let request = lambda_http::request::from_str(fixture).unwrap();
+    let response = lambda.clone().oneshot(request).await.unwrap();
+    TestResponse::read(response).await
+}
+
+const PUT_EVENT_ORGANIZER: &str = include_str!("fixtures/apigw_v2_put_event_organizer.json");
+const PUT_EVENT_FORGED_ROLE: &str = include_str!("fixtures/apigw_v2_put_event_buyer_with_forged_role_header.json");
+const PLACE_HOLD_BUYER: &str = include_str!("fixtures/apigw_v2_place_hold_buyer.json");
+const PLACE_HOLD_NO_AUTHORIZER: &str = include_str!("fixtures/apigw_v2_place_hold_no_authorizer_with_dev_headers.json");
+const HEALTH: &str = include_str!("fixtures/apigw_v2_health.json");
+
+#[tokio::test]
+async fn jwt_claims_identify_the_tenant_customer_and_roles() {
+    let functions = Functions::new(&[]);
+    let manage_event = functions.lambda(manage_event::routes());
+    let place_hold = functions.lambda(place_hold::routes());
+    assert_eq!(invoke(&manage_event, PUT_EVENT_ORGANIZER).await.status, StatusCode::CREATED);
+    let hold = invoke(&place_hold, PLACE_HOLD_BUYER).await;
+    assert_eq!(hold.status, StatusCode::CREATED, "{}", hold.text);
+    assert_eq!(hold.json["customerId"], "alice");
+    // Without a caller-supplied id, API Gateway's request id correlates.
+    assert_eq!(hold.header("x-correlation-id"), Some("Hold1RequestId="));
+}
+
+#[tokio::test]
+async fn without_jwt_claims_dev_headers_are_ignored_and_the_call_is_unauthorized() {
+    let functions = Functions::new(&[]);
+    let place_hold = functions.lambda(place_hold::routes());
+    invoke(&place_hold, PLACE_HOLD_NO_AUTHORIZER).await.assert_problem(401, "unauthorized");
+}
+
+#[tokio::test]
+async fn a_role_header_cannot_grant_what_the_jwt_does_not() {
+    let functions = Functions::new(&[]);
+    let manage_event = functions.lambda(manage_event::routes());
+    invoke(&manage_event, PUT_EVENT_FORGED_ROLE).await.assert_problem(403, "forbidden");
+}
+
+#[tokio::test]
+async fn health_needs_no_authorizer() {
+    let functions = Functions::new(&[]);
+    let response = invoke(&functions.lambda(verify_hold::routes()), HEALTH).await;
+    assert_eq!(response.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_tenant_claim_name_comes_from_configuration() {
+    let functions = Functions::new(&[("TENANT_CLAIM", "custom:org")]);
+    let manage_event = functions.lambda(manage_event::routes());
+    // The fixture carries `tenant_id`, not `custom:org`: no tenant, no identity.
+    invoke(&manage_event, PUT_EVENT_ORGANIZER).await.assert_problem(401, "unauthorized");
+}
+
+#[tokio::test]
+async fn a_function_answers_only_its_own_routes() {
+    let functions = Functions::new(&[]);
+    let get_order = functions.lambda(get_order::routes());
+    invoke(&get_order, PLACE_HOLD_BUYER).await.assert_problem(404, "not-found");
+}
