@@ -62,7 +62,10 @@ async fn jwt_claims_identify_the_tenant_customer_and_roles() {
     let functions = Functions::new(&[]);
     let manage_event = functions.lambda(manage_event::routes());
     let place_hold = functions.lambda(place_hold::routes());
-    assert_eq!(invoke(&manage_event, PUT_EVENT_ORGANIZER).await.status, StatusCode::CREATED);
+    assert_eq!(
+        invoke(&manage_event, PUT_EVENT_ORGANIZER).await.status,
+        StatusCode::CREATED
+    );
     let hold = invoke(&place_hold, PLACE_HOLD_BUYER).await;
     assert_eq!(hold.status, StatusCode::CREATED, "{}", hold.text);
     assert_eq!(hold.json["customerId"], "alice");
@@ -74,14 +77,18 @@ async fn jwt_claims_identify_the_tenant_customer_and_roles() {
 async fn without_jwt_claims_dev_headers_are_ignored_and_the_call_is_unauthorized() {
     let functions = Functions::new(&[]);
     let place_hold = functions.lambda(place_hold::routes());
-    invoke(&place_hold, PLACE_HOLD_NO_AUTHORIZER).await.assert_problem(401, "unauthorized");
+    invoke(&place_hold, PLACE_HOLD_NO_AUTHORIZER)
+        .await
+        .assert_problem(401, "unauthorized");
 }
 
 #[tokio::test]
 async fn a_role_header_cannot_grant_what_the_jwt_does_not() {
     let functions = Functions::new(&[]);
     let manage_event = functions.lambda(manage_event::routes());
-    invoke(&manage_event, PUT_EVENT_FORGED_ROLE).await.assert_problem(403, "forbidden");
+    invoke(&manage_event, PUT_EVENT_FORGED_ROLE)
+        .await
+        .assert_problem(403, "forbidden");
 }
 
 #[tokio::test]
@@ -96,12 +103,16 @@ async fn the_tenant_claim_name_comes_from_configuration() {
     let functions = Functions::new(&[("TENANT_CLAIM", "custom:org")]);
     let manage_event = functions.lambda(manage_event::routes());
     // The fixture carries `tenant_id`, not `custom:org`: no tenant, no identity.
-    invoke(&manage_event, PUT_EVENT_ORGANIZER).await.assert_problem(401, "unauthorized");
+    invoke(&manage_event, PUT_EVENT_ORGANIZER)
+        .await
+        .assert_problem(401, "unauthorized");
 }
 
 #[tokio::test]
 async fn a_function_answers_only_its_own_routes() {
     let functions = Functions::new(&[]);
     let get_order = functions.lambda(get_order::routes());
-    invoke(&get_order, PLACE_HOLD_BUYER).await.assert_problem(404, "not-found");
+    invoke(&get_order, PLACE_HOLD_BUYER)
+        .await
+        .assert_problem(404, "not-found");
 }

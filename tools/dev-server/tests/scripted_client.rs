@@ -1,0 +1,314 @@
+//! The README's run command, for real: starts the `dev-server` binary on a
+//! free port and drives it over TCP with a client that follows PRODUCT.md §4
+//! to the letter.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+
+/// The dev server process; killed when the test ends, pass or fail.
+struct DevServer {
+    child: Child,
+    base_url: String,
+}
+
+impl DevServer {
+    fn start() -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dev-server"))
+            .env("DEV_SERVER_ADDR", "127.0.0.1:0")
+            .env("LOG_LEVEL", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("dev-server starts");
+        let mut first_line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first_line)
+            .unwrap();
+        let base_url = first_line
+            .trim()
+            .strip_prefix("dev-server listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {first_line:?}"))
+            .to_owned();
+        Self { child, base_url }
+    }
+}
+
+impl Drop for DevServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: reqwest::header::HeaderMap,
+    bytes: Vec<u8>,
+    json: Value,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    fn problem(&self) -> (u16, &str) {
+        (
+            self.status.as_u16(),
+            self.json["type"]
+                .as_str()
+                .unwrap_or("")
+                .trim_start_matches("/problems/"),
+        )
+    }
+}
+
+struct Script {
+    client: Client,
+    base_url: String,
+}
+
+impl Script {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        who: Option<(&str, &str, &str)>,
+        headers: &[(&str, &str)],
+        body: Option<String>,
+    ) -> Answer {
+        let mut request = self.client.request(method, format!("{}{path}", self.base_url));
+        if let Some((tenant, customer, roles)) = who {
+            request = request
+                .header("X-Tenant-Id", tenant)
+                .header("X-Customer-Id", customer)
+                .header("X-Roles", roles);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.header("Content-Type", "application/json").body(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap().to_vec();
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            bytes,
+            json,
+        }
+    }
+
+    async fn as_alice(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
+        self.send(method, path, Some(ALICE), &[], body.map(|b| b.to_string()))
+            .await
+    }
+
+    async fn order(&self, who: (&str, &str, &str), key: Option<&str>, body: &str) -> Answer {
+        let headers: Vec<(&str, &str)> = key.map(|k| vec![("Idempotency-Key", k)]).unwrap_or_default();
+        self.send(Method::POST, "/orders", Some(who), &headers, Some(body.to_owned()))
+            .await
+    }
+}
+
+const ORGANIZER: (&str, &str, &str) = ("acme", "boss", "organizer");
+const ALICE: (&str, &str, &str) = ("acme", "alice", "");
+const BOB: (&str, &str, &str) = ("acme", "bob", "");
+const MALLORY: (&str, &str, &str) = ("evil", "mallory", "organizer");
+
+#[tokio::test]
+async fn a_client_following_the_product_contract_gets_exactly_the_documented_answers() {
+    let server = DevServer::start();
+    let s = Script {
+        client: Client::new(),
+        base_url: server.base_url.clone(),
+    };
+
+    // Health, readiness, unknown routes.
+    assert_eq!(
+        s.send(Method::GET, "/health", None, &[], None).await.json,
+        json!({ "status": "ok" })
+    );
+    assert_eq!(
+        s.send(Method::GET, "/ready", None, &[], None).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        s.send(Method::GET, "/nope", Some(ALICE), &[], None).await.problem(),
+        (404, "not-found")
+    );
+
+    // Events: create, replace, 401, 403.
+    let seats: Vec<Value> = (1..=6)
+        .map(|i| json!({ "id": format!("A{i}"), "priceCents": 1000 * i }))
+        .collect();
+    let event =
+        json!({ "name": "Opening Night", "startsAt": "2027-03-01T20:00:00+01:00", "currency": "EUR", "seats": seats });
+    let put = |who| s.send(Method::PUT, "/events/opening", who, &[], Some(event.to_string()));
+    assert_eq!(put(Some(ORGANIZER)).await.status, StatusCode::CREATED);
+    assert_eq!(put(Some(ORGANIZER)).await.status, StatusCode::OK);
+    assert_eq!(put(Some(ALICE)).await.problem(), (403, "forbidden"));
+    assert_eq!(put(None).await.problem(), (401, "unauthorized"));
+
+    // Holds: every 422 case, then a hold.
+    let holds = "/events/opening/holds";
+    for body in [
+        json!({ "seats": ["Z1"] }),
+        json!({ "seats": ["A1", "A1"] }),
+        json!({ "seats": ["A1", "A2", "A3", "A4", "A5", "A6", "A1x", "A2x", "A3x", "A4x", "A5x"] }),
+        json!({ "seats": ["A1"], "ttlSeconds": 30 }),
+        json!({ "seats": [] }),
+    ] {
+        assert_eq!(
+            s.as_alice(Method::POST, holds, Some(body)).await.problem(),
+            (422, "validation-failed")
+        );
+    }
+    assert_eq!(
+        s.as_alice(Method::POST, "/events/missing/holds", Some(json!({ "seats": ["A1"] })))
+            .await
+            .problem(),
+        (404, "event-not-found")
+    );
+    let held = s
+        .as_alice(
+            Method::POST,
+            holds,
+            Some(json!({ "seats": ["A1", "A2"], "ttlSeconds": 300 })),
+        )
+        .await;
+    assert_eq!(held.status, StatusCode::CREATED);
+    let hold_id = held.json["holdId"].as_str().unwrap().to_owned();
+    assert_eq!(held.header("location"), Some(format!("/holds/{hold_id}").as_str()));
+
+    // 409 lists exactly the conflicting seats, and takes none (all-or-nothing).
+    let clash = s
+        .send(
+            Method::POST,
+            holds,
+            Some(BOB),
+            &[],
+            Some(json!({ "seats": ["A3", "A2", "A1"] }).to_string()),
+        )
+        .await;
+    assert_eq!(clash.problem(), (409, "seats-unavailable"));
+    assert_eq!(clash.json["unavailableSeats"], json!(["A2", "A1"]));
+    let bobs = s
+        .send(
+            Method::POST,
+            holds,
+            Some(BOB),
+            &[],
+            Some(json!({ "seats": ["A3"] }).to_string()),
+        )
+        .await;
+    assert_eq!(bobs.status, StatusCode::CREATED);
+    let bobs_hold = bobs.json["holdId"].as_str().unwrap().to_owned();
+
+    // Verify, release (twice), cross-customer and cross-tenant 404s.
+    let verified = s.as_alice(Method::GET, &format!("/holds/{hold_id}"), None).await;
+    assert_eq!(
+        (verified.json["valid"].clone(), verified.json["status"].clone()),
+        (json!(true), json!("ACTIVE"))
+    );
+    assert_eq!(
+        s.as_alice(Method::GET, &format!("/holds/{bobs_hold}"), None)
+            .await
+            .problem(),
+        (404, "hold-not-found")
+    );
+    let mallory_sees = s
+        .send(Method::GET, &format!("/holds/{hold_id}"), Some(MALLORY), &[], None)
+        .await;
+    assert_eq!(mallory_sees.problem(), (404, "hold-not-found"));
+    for _ in 0..2 {
+        let released = s
+            .send(Method::DELETE, &format!("/holds/{bobs_hold}"), Some(BOB), &[], None)
+            .await;
+        assert_eq!(released.status, StatusCode::NO_CONTENT);
+    }
+
+    // Orders: missing key, create, replay, reuse, second key on a converted hold.
+    let body = format!("{{\"holdId\":\"{hold_id}\"}}");
+    assert_eq!(
+        s.order(ALICE, None, &body).await.problem(),
+        (400, "idempotency-key-missing")
+    );
+    let created = s.order(ALICE, Some("checkout-1"), &body).await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    assert_eq!(created.json["totalCents"], 3000);
+    let order_path = created.header("location").unwrap().to_owned();
+    let replay = s
+        .order(ALICE, Some("checkout-1"), &format!("{{ \"holdId\": \"{hold_id}\" }}"))
+        .await;
+    assert_eq!(
+        (replay.status, replay.bytes.clone()),
+        (StatusCode::CREATED, created.bytes.clone())
+    );
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    assert_eq!(replay.header("location"), Some(order_path.as_str()));
+    let reused = s
+        .order(
+            ALICE,
+            Some("checkout-1"),
+            &format!("{{\"holdId\":\"{hold_id}\",\"buyer\":{{\"name\":\"A\"}}}}"),
+        )
+        .await;
+    assert_eq!(reused.problem(), (422, "idempotency-key-reused"));
+    assert_eq!(
+        s.order(ALICE, Some("checkout-2"), &body).await.problem(),
+        (409, "hold-not-active")
+    );
+    assert_eq!(
+        s.as_alice(Method::DELETE, &format!("/holds/{hold_id}"), None)
+            .await
+            .problem(),
+        (409, "hold-not-active")
+    );
+
+    // Reading orders: own 200, anyone else 404.
+    let read = s.as_alice(Method::GET, &order_path, None).await;
+    assert_eq!((read.status, read.json.clone()), (StatusCode::OK, created.json.clone()));
+    assert_eq!(
+        s.send(Method::GET, &order_path, Some(BOB), &[], None).await.problem(),
+        (404, "order-not-found")
+    );
+    assert_eq!(
+        s.send(Method::GET, &order_path, Some(MALLORY), &[], None)
+            .await
+            .problem(),
+        (404, "order-not-found")
+    );
+
+    // Availability agrees with the orders and holds.
+    let seats = s.send(Method::GET, "/events/opening/seats", Some(BOB), &[], None).await;
+    let statuses: Vec<&str> = seats.json["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["SOLD", "SOLD", "AVAILABLE", "AVAILABLE", "AVAILABLE", "AVAILABLE"]
+    );
+    assert_eq!(
+        s.send(Method::GET, "/events/opening/seats", Some(MALLORY), &[], None)
+            .await
+            .problem(),
+        (404, "event-not-found")
+    );
+
+    // 413 for a body over 64 KiB.
+    let huge = format!("{{\"seats\":[\"A4\"],\"pad\":\"{}\"}}", "x".repeat(65 * 1024));
+    let too_big = s.send(Method::POST, holds, Some(ALICE), &[], Some(huge)).await;
+    assert_eq!(too_big.problem(), (413, "payload-too-large"));
+}
