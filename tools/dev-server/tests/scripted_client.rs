@@ -131,8 +131,14 @@ async fn a_client_following_the_product_contract_gets_exactly_the_documented_ans
         client: Client::new(),
         base_url: server.base_url.clone(),
     };
+    basics(&s).await;
+    events(&s).await;
+    let hold_id = holds(&s).await;
+    let order_path = orders(&s, &hold_id).await;
+    reads(&s, &order_path).await;
+}
 
-    // Health, readiness, unknown routes.
+async fn basics(s: &Script) {
     assert_eq!(
         s.send(Method::GET, "/health", None, &[], None).await.json,
         json!({ "status": "ok" })
@@ -145,8 +151,9 @@ async fn a_client_following_the_product_contract_gets_exactly_the_documented_ans
         s.send(Method::GET, "/nope", Some(ALICE), &[], None).await.problem(),
         (404, "not-found")
     );
+}
 
-    // Events: create, replace, 401, 403.
+async fn events(s: &Script) {
     let seats: Vec<Value> = (1..=6)
         .map(|i| json!({ "id": format!("A{i}"), "priceCents": 1000 * i }))
         .collect();
@@ -157,9 +164,13 @@ async fn a_client_following_the_product_contract_gets_exactly_the_documented_ans
     assert_eq!(put(Some(ORGANIZER)).await.status, StatusCode::OK);
     assert_eq!(put(Some(ALICE)).await.problem(), (403, "forbidden"));
     assert_eq!(put(None).await.problem(), (401, "unauthorized"));
+}
 
-    // Holds: every 422 case, then a hold.
-    let holds = "/events/opening/holds";
+const HOLDS: &str = "/events/opening/holds";
+
+/// Every 422 case, a hold, a 409 that takes nothing, verify and release.
+/// Returns alice's active hold on A1 and A2.
+async fn holds(s: &Script) -> String {
     for body in [
         json!({ "seats": ["Z1"] }),
         json!({ "seats": ["A1", "A1"] }),
@@ -168,20 +179,18 @@ async fn a_client_following_the_product_contract_gets_exactly_the_documented_ans
         json!({ "seats": [] }),
     ] {
         assert_eq!(
-            s.as_alice(Method::POST, holds, Some(body)).await.problem(),
+            s.as_alice(Method::POST, HOLDS, Some(body)).await.problem(),
             (422, "validation-failed")
         );
     }
-    assert_eq!(
-        s.as_alice(Method::POST, "/events/missing/holds", Some(json!({ "seats": ["A1"] })))
-            .await
-            .problem(),
-        (404, "event-not-found")
-    );
+    let missing = s
+        .as_alice(Method::POST, "/events/missing/holds", Some(json!({ "seats": ["A1"] })))
+        .await;
+    assert_eq!(missing.problem(), (404, "event-not-found"));
     let held = s
         .as_alice(
             Method::POST,
-            holds,
+            HOLDS,
             Some(json!({ "seats": ["A1", "A2"], "ttlSeconds": 300 })),
         )
         .await;
@@ -193,7 +202,7 @@ async fn a_client_following_the_product_contract_gets_exactly_the_documented_ans
     let clash = s
         .send(
             Method::POST,
-            holds,
+            HOLDS,
             Some(BOB),
             &[],
             Some(json!({ "seats": ["A3", "A2", "A1"] }).to_string()),
@@ -204,7 +213,7 @@ async fn a_client_following_the_product_contract_gets_exactly_the_documented_ans
     let bobs = s
         .send(
             Method::POST,
-            holds,
+            HOLDS,
             Some(BOB),
             &[],
             Some(json!({ "seats": ["A3"] }).to_string()),
@@ -213,7 +222,6 @@ async fn a_client_following_the_product_contract_gets_exactly_the_documented_ans
     assert_eq!(bobs.status, StatusCode::CREATED);
     let bobs_hold = bobs.json["holdId"].as_str().unwrap().to_owned();
 
-    // Verify, release (twice), cross-customer and cross-tenant 404s.
     let verified = s.as_alice(Method::GET, &format!("/holds/{hold_id}"), None).await;
     assert_eq!(
         (verified.json["valid"].clone(), verified.json["status"].clone()),
@@ -235,8 +243,12 @@ async fn a_client_following_the_product_contract_gets_exactly_the_documented_ans
             .await;
         assert_eq!(released.status, StatusCode::NO_CONTENT);
     }
+    hold_id
+}
 
-    // Orders: missing key, create, replay, reuse, second key on a converted hold.
+/// Missing key, create, replay, reuse, second key on a converted hold.
+/// Returns the order's path.
+async fn orders(s: &Script, hold_id: &str) -> String {
     let body = format!("{{\"holdId\":\"{hold_id}\"}}");
     assert_eq!(
         s.order(ALICE, None, &body).await.problem(),
@@ -255,40 +267,35 @@ async fn a_client_following_the_product_contract_gets_exactly_the_documented_ans
     );
     assert_eq!(replay.header("idempotent-replayed"), Some("true"));
     assert_eq!(replay.header("location"), Some(order_path.as_str()));
-    let reused = s
-        .order(
-            ALICE,
-            Some("checkout-1"),
-            &format!("{{\"holdId\":\"{hold_id}\",\"buyer\":{{\"name\":\"A\"}}}}"),
-        )
-        .await;
-    assert_eq!(reused.problem(), (422, "idempotency-key-reused"));
+    let other_body = format!("{{\"holdId\":\"{hold_id}\",\"buyer\":{{\"name\":\"A\"}}}}");
+    assert_eq!(
+        s.order(ALICE, Some("checkout-1"), &other_body).await.problem(),
+        (422, "idempotency-key-reused")
+    );
     assert_eq!(
         s.order(ALICE, Some("checkout-2"), &body).await.problem(),
         (409, "hold-not-active")
     );
-    assert_eq!(
-        s.as_alice(Method::DELETE, &format!("/holds/{hold_id}"), None)
-            .await
-            .problem(),
-        (409, "hold-not-active")
-    );
-
-    // Reading orders: own 200, anyone else 404.
+    let release = s.as_alice(Method::DELETE, &format!("/holds/{hold_id}"), None).await;
+    assert_eq!(release.problem(), (409, "hold-not-active"));
     let read = s.as_alice(Method::GET, &order_path, None).await;
     assert_eq!((read.status, read.json.clone()), (StatusCode::OK, created.json.clone()));
+    order_path
+}
+
+/// Cross-customer and cross-tenant reads, availability, 413.
+async fn reads(s: &Script, order_path: &str) {
     assert_eq!(
-        s.send(Method::GET, &order_path, Some(BOB), &[], None).await.problem(),
+        s.send(Method::GET, order_path, Some(BOB), &[], None).await.problem(),
         (404, "order-not-found")
     );
     assert_eq!(
-        s.send(Method::GET, &order_path, Some(MALLORY), &[], None)
+        s.send(Method::GET, order_path, Some(MALLORY), &[], None)
             .await
             .problem(),
         (404, "order-not-found")
     );
 
-    // Availability agrees with the orders and holds.
     let seats = s.send(Method::GET, "/events/opening/seats", Some(BOB), &[], None).await;
     let statuses: Vec<&str> = seats.json["seats"]
         .as_array()
@@ -300,15 +307,12 @@ async fn a_client_following_the_product_contract_gets_exactly_the_documented_ans
         statuses,
         ["SOLD", "SOLD", "AVAILABLE", "AVAILABLE", "AVAILABLE", "AVAILABLE"]
     );
-    assert_eq!(
-        s.send(Method::GET, "/events/opening/seats", Some(MALLORY), &[], None)
-            .await
-            .problem(),
-        (404, "event-not-found")
-    );
+    let foreign = s
+        .send(Method::GET, "/events/opening/seats", Some(MALLORY), &[], None)
+        .await;
+    assert_eq!(foreign.problem(), (404, "event-not-found"));
 
-    // 413 for a body over 64 KiB.
     let huge = format!("{{\"seats\":[\"A4\"],\"pad\":\"{}\"}}", "x".repeat(65 * 1024));
-    let too_big = s.send(Method::POST, holds, Some(ALICE), &[], Some(huge)).await;
+    let too_big = s.send(Method::POST, HOLDS, Some(ALICE), &[], Some(huge)).await;
     assert_eq!(too_big.problem(), (413, "payload-too-large"));
 }
