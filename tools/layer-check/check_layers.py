@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Layer boundaries, enforced from `cargo metadata` instead of by review.
+
+Rules (docs/ARCHITECTURE.md, "Architecture Invariant" lines):
+  1. `domain` depends, even transitively, on no async runtime, serialization,
+     AWS, HTTP, Lambda or Redis crate.
+  2. `application` depends, even transitively, on no AWS, HTTP, Lambda or Redis crate.
+  3. A function crate (functions/*) reaches adapters (infra/*) only through
+     the composition root: no direct dependency on an infra crate.
+  4. Adapters (infra/*) do not depend on the interface, the composition root
+     or any function.
+
+Usage: check_layers.py [--metadata FILE]   (default: runs `cargo metadata`)
+Exit status 1 and one line per violation when a rule is broken.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+
+ASYNC = ("tokio", "async-std", "smol", "futures", "futures-util", "async-trait")
+SERIALIZATION = ("serde", "serde_json", "serde_derive")
+AWS = ("aws-", "aws_")
+HTTP = ("http", "hyper", "axum", "tower", "reqwest", "tower-http")
+LAMBDA = ("lambda_http", "lambda_runtime", "aws_lambda_events")
+REDIS = ("redis", "fred", "deadpool-redis", "bb8-redis")
+
+
+def banned(name, families):
+    for family in families:
+        for pattern in family:
+            if pattern.endswith(("-", "_")):
+                if name.startswith(pattern):
+                    return True
+            elif name == pattern:
+                return True
+    return False
+
+
+RULES = {
+    "domain": (ASYNC, SERIALIZATION, AWS, HTTP, LAMBDA, REDIS),
+    "application": (AWS, HTTP, LAMBDA, REDIS),
+}
+
+
+def load(metadata_file):
+    if metadata_file:
+        with open(metadata_file, encoding="utf-8") as handle:
+            return json.load(handle)
+    output = subprocess.run(
+        ["cargo", "metadata", "--format-version", "1", "--locked"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return json.loads(output)
+
+
+def check(metadata):
+    packages = {p["id"]: p for p in metadata["packages"]}
+    members = {pid: packages[pid] for pid in metadata["workspace_members"]}
+    nodes = {n["id"]: n for n in metadata["resolve"]["nodes"]}
+
+    def normal_deps(pid):
+        for dep in nodes[pid]["deps"]:
+            kinds = [k.get("kind") for k in dep.get("dep_kinds", [])]
+            if not kinds or any(k is None for k in kinds):
+                yield dep["pkg"]
+
+    def closure(pid):
+        seen, stack = set(), list(normal_deps(pid))
+        while stack:
+            current = stack.pop()
+            if current not in seen:
+                seen.add(current)
+                stack.extend(normal_deps(current))
+        return seen
+
+    def folder(package):
+        path = package["manifest_path"].replace("\\", "/")
+        parts = path.split("/")
+        return parts[-3] if len(parts) >= 3 else ""
+
+    infra = {pid for pid, p in members.items() if folder(p) == "infra"}
+    functions = {pid for pid, p in members.items() if folder(p) == "functions"}
+    outer = {pid for pid, p in members.items() if p["name"] in ("http-interface", "composition")} | functions
+
+    violations = []
+    for pid, package in members.items():
+        name = package["name"]
+        if name in RULES:
+            for dep in sorted(closure(pid)):
+                dep_name = packages[dep]["name"]
+                if banned(dep_name, RULES[name]):
+                    violations.append(f"{name} must not depend on {dep_name} (rule: {name} stays free of it)")
+        if pid in functions:
+            for dep in normal_deps(pid):
+                if dep in infra:
+                    violations.append(f"{name} depends on adapter {packages[dep]['name']} directly; go through composition")
+        if pid in infra:
+            for dep in normal_deps(pid):
+                if dep in outer:
+                    violations.append(f"{name} (an adapter) must not depend on {packages[dep]['name']}")
+    return violations
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--metadata", help="a saved `cargo metadata` JSON file")
+    args = parser.parse_args()
+    violations = check(load(args.metadata))
+    for line in violations:
+        print(f"layer violation: {line}")
+    if violations:
+        return 1
+    print("layer boundaries: ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
