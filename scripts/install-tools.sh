@@ -4,6 +4,8 @@
 set -euo pipefail
 
 NEXTEST_VERSION="0.9.143"
+LLVM_COV_VERSION="0.9.1"
+DEBIAN_LLVM="llvm-22" # matches rustc 1.95's LLVM; Debian's default llvm-cov (14) cannot read its profiles
 
 need_component() {
   if ! cargo "$1" --version >/dev/null 2>&1; then
@@ -12,12 +14,26 @@ need_component() {
   fi
 }
 
+need_cargo_tool() { # binary, crate, version
+  if ! "$1" --version 2>/dev/null | grep -q "$3"; then
+    echo "installing $2 $3"
+    cargo install "$2" --locked --version "$3"
+  fi
+}
+
 need_component fmt rustfmt
 need_component clippy clippy
+need_cargo_tool cargo-nextest cargo-nextest "$NEXTEST_VERSION"
+need_cargo_tool cargo-llvm-cov cargo-llvm-cov "$LLVM_COV_VERSION"
 
-if ! cargo nextest --version 2>/dev/null | grep -q "$NEXTEST_VERSION"; then
-  echo "installing cargo-nextest $NEXTEST_VERSION"
-  cargo install cargo-nextest --locked --version "$NEXTEST_VERSION"
+# LLVM tools for coverage: the rustup component if present, else Debian's llvm-22.
+if ! rustup component list --installed 2>/dev/null | grep -q '^llvm-tools'; then
+  if [ ! -x "/usr/lib/$DEBIAN_LLVM/bin/llvm-cov" ]; then
+    echo "installing Debian $DEBIAN_LLVM for llvm-cov/llvm-profdata"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "$DEBIAN_LLVM" >/dev/null
+  fi
 fi
 
-echo "tools: $(cargo --version); $(cargo nextest --version | head -n1); $(cargo clippy --version)"
+echo "tools: $(cargo --version); $(cargo nextest --version | head -n1); $(cargo llvm-cov --version)"

@@ -4,174 +4,24 @@
 // Test helpers panic on purpose: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use application::ports::{
-    BackendError, Claim, ClaimRequest, Clock, CommitError, OrderCommit, OrderStore, StoredResponse,
-};
-use application::use_cases::{CreateOrder, CreateOrderOutcome, InvalidReason, OrderResponses, PutEventOutcome};
-use application::{Rejection, Settings, UseCaseError, UseCases};
+use application::ports::{BackendError, CommitError, OrderCommit, OrderStore};
+use application::use_cases::{CreateOrderOutcome, InvalidReason, PutEventOutcome};
+use application::{Rejection, UseCaseError};
 use async_trait::async_trait;
 use domain::event::SeatStatus::{Available, Held, Sold};
-use domain::event::{Event, EventConflict, Seat, SeatStatus};
-use domain::hold::{Hold, HoldRequestError, HoldStatus};
-use domain::idempotency::{Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId};
-use domain::identity::{Identity, Role};
-use domain::ids::{CustomerId, EventId, HoldId, OrderId, SeatId, TenantId};
-use domain::money::{Cents, Currency};
-use domain::order::{Buyer, Order};
-use domain::time::Timestamp;
-use memory_backend::{MemorySeatLocks, memory_ports};
-use system_runtime::{ManualClock, SequentialIds};
-
-struct World {
-    use_cases: UseCases,
-    clock: ManualClock,
-    locks: Arc<MemorySeatLocks>,
-}
-
-fn world_with(adjust: impl FnOnce(&mut application::ports::Ports)) -> World {
-    let clock = ManualClock::starting_at(Timestamp::from_millis(1_700_000_000_000));
-    let mut ports = memory_ports(Arc::new(clock.clone()), Arc::new(SequentialIds::default()));
-    let locks = Arc::new(MemorySeatLocks::new(Arc::new(clock.clone())));
-    ports.seat_locks = locks.clone();
-    adjust(&mut ports);
-    World {
-        use_cases: UseCases::new(ports, Settings::default()),
-        clock,
-        locks,
-    }
-}
-
-fn world() -> World {
-    world_with(|_| {})
-}
-
-fn caller(tenant: &str, customer: &str, roles: &[&str]) -> Identity {
-    Identity {
-        tenant: TenantId::parse(tenant).unwrap(),
-        customer: CustomerId::parse(customer).unwrap(),
-        roles: roles.iter().map(|r| Role::parse(r)).collect(),
-    }
-}
-
-fn organizer() -> Identity {
-    caller("acme", "boss", &["organizer"])
-}
-fn alice() -> Identity {
-    caller("acme", "alice", &[])
-}
-fn bob() -> Identity {
-    caller("acme", "bob", &[])
-}
-
-fn seats(names: &[&str]) -> Vec<SeatId> {
-    names.iter().map(|n| SeatId::parse(n).unwrap()).collect()
-}
-
-fn gig() -> EventId {
-    EventId::parse("gig").unwrap()
-}
-
-fn event_with(tenant: &str, prices: &[(&str, u64)], currency: &str) -> Event {
-    Event::new(
-        TenantId::parse(tenant).unwrap(),
-        gig(),
-        "The Gig",
-        Timestamp::from_millis(1_800_000_000_000),
-        Currency::parse(currency).unwrap(),
-        prices
-            .iter()
-            .map(|(id, price)| Seat {
-                id: SeatId::parse(id).unwrap(),
-                price: Cents(*price),
-            })
-            .collect(),
-    )
-    .unwrap()
-}
-
-async fn with_event(world: &World) {
-    let event = event_with("acme", &[("A1", 1000), ("A2", 1500), ("A3", 2000), ("A4", 2500)], "EUR");
-    world.use_cases.put_event(&organizer(), event).await.unwrap();
-}
-
-async fn hold(world: &World, who: &Identity, names: &[&str]) -> Result<Hold, UseCaseError> {
-    world.use_cases.place_hold(who, &gig(), seats(names), None).await
-}
-
-/// Renders answers as short text so tests can compare bytes.
-struct TextResponses;
-
-impl OrderResponses for TextResponses {
-    fn created(&self, order: &Order) -> StoredResponse {
-        StoredResponse {
-            status: 201,
-            body: format!("order {} total {}", order.id, order.total.cents.0).into_bytes(),
-            location: Some(format!("/orders/{}", order.id)),
-        }
-    }
-
-    fn rejected(&self, rejection: &Rejection) -> StoredResponse {
-        StoredResponse {
-            status: 409,
-            body: format!("{rejection:?}").into_bytes(),
-            location: None,
-        }
-    }
-}
-
-fn order_request(key: &str, fingerprint: u8, hold_id: HoldId) -> CreateOrder {
-    CreateOrder {
-        key: IdempotencyKey::parse(key).unwrap(),
-        fingerprint: Fingerprint([fingerprint; 32]),
-        hold_id,
-        buyer: Buyer::default(),
-        time_budget: None,
-    }
-}
-
-async fn order(
-    world: &World,
-    who: &Identity,
-    key: &str,
-    fingerprint: u8,
-    hold_id: HoldId,
-) -> Result<CreateOrderOutcome, UseCaseError> {
-    world
-        .use_cases
-        .create_order(who, order_request(key, fingerprint, hold_id), &TextResponses)
-        .await
-}
-
-fn fresh(outcome: Result<CreateOrderOutcome, UseCaseError>) -> StoredResponse {
-    match outcome {
-        Ok(CreateOrderOutcome::Fresh(response)) => response,
-        other => panic!("expected a fresh answer, got {other:?}"),
-    }
-}
-
-fn body(response: &StoredResponse) -> String {
-    String::from_utf8_lossy(&response.body).into_owned()
-}
-
-fn rejection(result: Result<impl std::fmt::Debug, UseCaseError>) -> Rejection {
-    match result {
-        Err(UseCaseError::Rejected(rejection)) => rejection,
-        other => panic!("expected a rejection, got {other:?}"),
-    }
-}
-
-async fn statuses(world: &World) -> Vec<SeatStatus> {
-    world
-        .use_cases
-        .get_availability(&alice(), &gig())
-        .await
-        .unwrap()
-        .statuses
-}
+use domain::event::{EventConflict, SeatStatus};
+use domain::hold::{HoldRequestError, HoldStatus};
+use domain::idempotency::Fingerprint;
+use domain::ids::{EventId, OrderId, SeatId, TenantId};
+use domain::money::Cents;
+use domain::order::Order;
+use support::*;
 
 // ---- place hold -------------------------------------------------------------
 
@@ -447,35 +297,6 @@ async fn a_key_in_flight_answers_in_progress_with_the_remaining_lease_as_retry_a
     }
 }
 
-fn scope_of(who: &Identity, key: &str) -> IdempotencyScope {
-    IdempotencyScope {
-        tenant: who.tenant.clone(),
-        customer: who.customer.clone(),
-        operation: application::use_cases::CREATE_ORDER_OPERATION,
-        key: IdempotencyKey::parse(key).unwrap(),
-    }
-}
-
-/// An attempt that claimed the scope with a 30 s lease and then died.
-async fn crashed_attempt(w: &World, scope: &IdempotencyScope, fingerprint: Fingerprint) {
-    let now = w.clock.now();
-    let claim = w
-        .use_cases
-        .ports()
-        .idempotency
-        .claim(ClaimRequest {
-            scope,
-            fingerprint,
-            lease: LeaseId(u128::MAX),
-            lease_expires_at: now.plus(Duration::from_secs(30)),
-            record_expires_at: now.plus(Duration::from_secs(86_400)),
-            now,
-        })
-        .await
-        .unwrap();
-    assert_eq!(claim, Claim::Claimed);
-}
-
 #[tokio::test]
 async fn after_a_crash_a_retry_past_the_lease_takes_over_and_creates_the_one_order() {
     let w = world();
@@ -559,7 +380,7 @@ impl OrderStore for UnreachableOrders {
 
 #[tokio::test]
 async fn a_transient_failure_is_not_stored_so_the_next_retry_starts_at_once() {
-    let broken = world_with(|ports| ports.orders = Arc::new(UnreachableOrders(ports.orders.clone())));
+    let broken = world_with(|ports, _| ports.orders = Arc::new(UnreachableOrders(ports.orders.clone())));
     with_event(&broken).await;
     let h = hold(&broken, &alice(), &["A1"]).await.unwrap();
     let failure = order(&broken, &alice(), "k1", 1, h.id).await;

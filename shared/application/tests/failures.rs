@@ -1,0 +1,314 @@
+//! What the use cases do when a backend fails or the world changes between
+//! their steps: nothing half-done (I5), and the durable store decides (I6).
+//! Each failure is injected by a wrapper around an in-memory adapter.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use application::Rejection;
+use application::UseCaseError;
+use application::ports::{
+    BackendError, Claim, ClaimRequest, Clock, CommitError, EventCatalog, HoldStore, IdempotencyStore, LeaseError,
+    LockError, OrderCommit, OrderStore, PutEventError, SeatLock, SeatLocks, StoredEvent, StoredResponse,
+};
+use async_trait::async_trait;
+use domain::event::{Event, SeatStatus};
+use domain::hold::Hold;
+use domain::idempotency::{IdempotencyScope, LeaseId};
+use domain::ids::{EventId, HoldId, OrderId, SeatId, TenantId};
+use domain::order::Order;
+use domain::time::Timestamp;
+use support::*;
+use system_runtime::ManualClock;
+
+fn unreachable(backend: &'static str) -> BackendError {
+    BackendError::new(backend, "connection refused")
+}
+
+/// Holds can be read but not recorded.
+struct HoldsThatCannotBeRecorded(Arc<dyn HoldStore>);
+
+#[async_trait]
+impl HoldStore for HoldsThatCannotBeRecorded {
+    async fn insert(&self, _: &Hold) -> Result<(), BackendError> {
+        Err(unreachable("dynamodb"))
+    }
+    async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {
+        self.0.get(tenant, hold).await
+    }
+    async fn mark_released(&self, tenant: &TenantId, hold: HoldId, now: Timestamp) -> Result<bool, BackendError> {
+        self.0.mark_released(tenant, hold, now).await
+    }
+}
+
+#[tokio::test]
+async fn a_hold_that_cannot_be_recorded_answers_unavailable_and_leaves_no_seat_locked() {
+    let w = world_with(|ports, _| ports.holds = Arc::new(HoldsThatCannotBeRecorded(ports.holds.clone())));
+    with_event(&w).await;
+    let result = hold(&w, &alice(), &["A1", "A2"]).await;
+    assert!(
+        matches!(result, Err(UseCaseError::Unavailable(ref e)) if e.backend == "dynamodb"),
+        "{result:?}"
+    );
+    assert!(
+        statuses(&w).await.iter().all(|s| *s == SeatStatus::Available),
+        "I5: nothing left locked"
+    );
+}
+
+/// Seat locks whose server is down.
+struct DeadSeatLocks;
+
+#[async_trait]
+impl SeatLocks for DeadSeatLocks {
+    async fn lock(&self, _: &TenantId, _: &EventId, _: &[SeatId], _: HoldId, _: Duration) -> Result<(), LockError> {
+        Err(LockError::Backend(unreachable("redis")))
+    }
+    async fn release(&self, _: &TenantId, _: &EventId, _: &[SeatId], _: HoldId) -> Result<(), BackendError> {
+        Err(unreachable("redis"))
+    }
+    async fn inspect(&self, _: &TenantId, _: &EventId, _: &[SeatId]) -> Result<Vec<SeatLock>, BackendError> {
+        Err(unreachable("redis"))
+    }
+    async fn mark_sold(&self, _: &TenantId, _: &EventId, _: &[SeatId]) -> Result<(), BackendError> {
+        Err(unreachable("redis"))
+    }
+}
+
+#[tokio::test]
+async fn with_the_seat_locks_down_holds_are_refused_but_a_placed_hold_can_still_be_ordered() {
+    let healthy = world();
+    with_event(&healthy).await;
+    let h = hold(&healthy, &alice(), &["A1"]).await.unwrap();
+
+    // Same durable store, seat locks gone: the commit does not need them (I6).
+    let ports = healthy.use_cases.ports().clone();
+    let degraded = application::UseCases::new(
+        application::ports::Ports {
+            seat_locks: Arc::new(DeadSeatLocks),
+            ..ports
+        },
+        *healthy.use_cases.settings(),
+    );
+    let refused = degraded.place_hold(&bob(), &gig(), seats(&["A2"]), None).await;
+    assert!(
+        matches!(refused, Err(UseCaseError::Unavailable(ref e)) if e.backend == "redis"),
+        "{refused:?}"
+    );
+    let ordered = degraded
+        .create_order(&alice(), order_request("k", 1, h.id), &TextResponses)
+        .await;
+    assert_eq!(fresh(ordered).status, 201, "sold markers are best effort");
+    let sold = healthy
+        .use_cases
+        .ports()
+        .orders
+        .sold_seats(&alice().tenant, &gig())
+        .await
+        .unwrap();
+    assert!(sold.contains(&SeatId::parse("A1").unwrap()));
+}
+
+/// Records every claim so tests can read the lease that was asked for.
+struct RecordingIdempotency {
+    inner: Arc<dyn IdempotencyStore>,
+    leases: Mutex<Vec<Timestamp>>,
+}
+
+#[async_trait]
+impl IdempotencyStore for RecordingIdempotency {
+    async fn claim(&self, request: ClaimRequest<'_>) -> Result<Claim, BackendError> {
+        self.leases.lock().unwrap().push(request.lease_expires_at);
+        self.inner.claim(request).await
+    }
+    async fn complete(
+        &self,
+        scope: &IdempotencyScope,
+        lease: LeaseId,
+        response: &StoredResponse,
+        until: Timestamp,
+    ) -> Result<(), LeaseError> {
+        self.inner.complete(scope, lease, response, until).await
+    }
+    async fn abandon(&self, scope: &IdempotencyScope, lease: LeaseId) -> Result<(), BackendError> {
+        self.inner.abandon(scope, lease).await
+    }
+}
+
+#[tokio::test]
+async fn the_lease_never_outlives_the_time_the_runtime_gives_the_attempt() {
+    let recorder = Arc::new(Mutex::new(None::<Arc<RecordingIdempotency>>));
+    let slot = recorder.clone();
+    let w = world_with(move |ports, _| {
+        let recording = Arc::new(RecordingIdempotency {
+            inner: ports.idempotency.clone(),
+            leases: Mutex::new(Vec::new()),
+        });
+        *slot.lock().unwrap() = Some(recording.clone());
+        ports.idempotency = recording;
+    });
+    with_event(&w).await;
+    let h = hold(&w, &alice(), &["A1"]).await.unwrap();
+    let now = w.clock.now();
+    let mut short = order_request("k1", 1, h.id);
+    short.time_budget = Some(Duration::from_secs(5));
+    w.use_cases.create_order(&alice(), short, &TextResponses).await.unwrap();
+    let mut long = order_request("k2", 1, h.id);
+    long.time_budget = Some(Duration::from_secs(900));
+    w.use_cases.create_order(&alice(), long, &TextResponses).await.unwrap();
+    let recording = recorder.lock().unwrap().clone().unwrap();
+    let leases = recording.leases.lock().unwrap().clone();
+    assert_eq!(
+        leases,
+        [now.plus(Duration::from_secs(5)), now.plus(Duration::from_secs(30))]
+    );
+}
+
+/// Runs `before` just before delegating the commit: the world changing
+/// between the use case's checks and its atomic step.
+struct CommitAfter<F: Fn() + Send + Sync> {
+    inner: Arc<dyn OrderStore>,
+    before: F,
+}
+
+#[async_trait]
+impl<F: Fn() + Send + Sync> OrderStore for CommitAfter<F> {
+    async fn commit(&self, commit: OrderCommit<'_>) -> Result<(), CommitError> {
+        (self.before)();
+        self.inner.commit(commit).await
+    }
+    async fn get(&self, tenant: &TenantId, order: OrderId) -> Result<Option<Order>, BackendError> {
+        self.inner.get(tenant, order).await
+    }
+    async fn sold_seats(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+    ) -> Result<std::collections::HashSet<SeatId>, BackendError> {
+        self.inner.sold_seats(tenant, event).await
+    }
+}
+
+fn commit_after(before: impl Fn(&ManualClock) + Send + Sync + 'static) -> World {
+    world_with(move |ports, clock| {
+        let clock = clock.clone();
+        ports.orders = Arc::new(CommitAfter {
+            inner: ports.orders.clone(),
+            before: move || before(&clock),
+        });
+    })
+}
+
+#[tokio::test]
+async fn a_hold_released_between_the_check_and_the_commit_is_refused_by_the_commit() {
+    // The customer's other tab releases the hold while checkout is committing.
+    let holds = Arc::new(Mutex::new(None::<(Arc<dyn HoldStore>, HoldId)>));
+    let slot = holds.clone();
+    let w = commit_after(move |clock| {
+        let (store, hold_id) = slot.lock().unwrap().clone().unwrap();
+        let released = block_on(store.mark_released(&alice().tenant, hold_id, clock.now()));
+        assert!(released.unwrap());
+    });
+    with_event(&w).await;
+    let h = hold(&w, &alice(), &["A1"]).await.unwrap();
+    *holds.lock().unwrap() = Some((w.use_cases.ports().holds.clone(), h.id));
+    let answer = fresh(
+        w.use_cases
+            .create_order(&alice(), order_request("k", 1, h.id), &TextResponses)
+            .await,
+    );
+    assert_eq!(body(&answer), "HoldNotActive");
+    assert!(
+        w.use_cases
+            .ports()
+            .orders
+            .sold_seats(&alice().tenant, &gig())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn when_another_attempt_takes_over_the_lease_before_the_commit_nothing_is_written() {
+    // The lease runs out and a retry claims the scope while we were slow.
+    let taken_over = Arc::new(Mutex::new(None::<(Arc<dyn IdempotencyStore>, IdempotencyScope)>));
+    let slot = taken_over.clone();
+    let w = commit_after(move |clock| {
+        clock.advance(Duration::from_secs(31));
+        let now = clock.now();
+        let (store, scope) = slot.lock().unwrap().clone().unwrap();
+        let claimed = block_on(store.claim(ClaimRequest {
+            scope: &scope,
+            fingerprint: domain::idempotency::Fingerprint([1; 32]),
+            lease: LeaseId(999),
+            lease_expires_at: now.plus(Duration::from_secs(30)),
+            record_expires_at: now.plus(Duration::from_secs(86_400)),
+            now,
+        }));
+        assert_eq!(claimed.unwrap(), Claim::Claimed);
+    });
+    *taken_over.lock().unwrap() = Some((w.use_cases.ports().idempotency.clone(), scope_of(&alice(), "k")));
+    with_event(&w).await;
+    let h = hold(&w, &alice(), &["A1"]).await.unwrap();
+    let result = w
+        .use_cases
+        .create_order(&alice(), order_request("k", 1, h.id), &TextResponses)
+        .await;
+    assert!(
+        matches!(result, Err(UseCaseError::IdempotencyInProgress { .. })),
+        "{result:?}"
+    );
+    assert!(
+        w.use_cases
+            .ports()
+            .orders
+            .sold_seats(&alice().tenant, &gig())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// Polls a future that never waits (the in-memory adapters never do).
+fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+    let mut future = std::pin::pin!(future);
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut context) {
+        std::task::Poll::Ready(value) => value,
+        std::task::Poll::Pending => panic!("in-memory adapters complete immediately"),
+    }
+}
+
+/// An event catalog where every write loses a race.
+struct ContendedEvents(Arc<dyn EventCatalog>);
+
+#[async_trait]
+impl EventCatalog for ContendedEvents {
+    async fn get(&self, tenant: &TenantId, event: &EventId) -> Result<Option<StoredEvent>, BackendError> {
+        self.0.get(tenant, event).await
+    }
+    async fn put(&self, _: &Event, _: Option<u64>) -> Result<u64, PutEventError> {
+        Err(PutEventError::VersionMismatch)
+    }
+}
+
+#[tokio::test]
+async fn an_event_changed_by_someone_else_meanwhile_is_a_conflict_not_an_overwrite() {
+    let w = world_with(|ports, _| ports.events = Arc::new(ContendedEvents(ports.events.clone())));
+    let put = w
+        .use_cases
+        .put_event(&organizer(), event_with("acme", &[("A1", 1)], "EUR"))
+        .await;
+    assert_eq!(rejection(put), Rejection::EventChangedConcurrently);
+}
+
+#[tokio::test]
+async fn the_ports_bundle_names_its_readiness_probes_when_debug_printed() {
+    let w = world();
+    assert!(format!("{:?}", w.use_cases.ports()).contains("memory"));
+}
