@@ -1,0 +1,308 @@
+//! # Seat locks in Redis (ElastiCache Valkey/Redis)
+//!
+//! The fast contention filter of I6: advisory, never the decider.
+//!
+//! - **Keys** `hold:{<tenant>:<event>}:<seat>` hold the owning hold id with a
+//!   millisecond TTL, or `SOLD` with none. The `{…}` hash tag puts all seats
+//!   of an event in one cluster slot, so one script can touch N seats
+//!   atomically on a cluster (ElastiCache Serverless is always cluster mode).
+//! - **One round trip per operation**: lock and release are Lua scripts
+//!   (called by SHA, reloaded on `NOSCRIPT` by `redis::Script`); inspect is
+//!   one `MGET`; mark-sold one `MSET`.
+//! - **Connections** are built lazily on first use (no network during Lambda
+//!   init), reused across invocations, and reconnect by themselves
+//!   (`ConnectionManager`, or the cluster client's own reconnects).
+//! - **Every call is bounded** by a timeout, so a dead Redis becomes a
+//!   `BackendError` (503) well under a second, never a hung Lambda.
+//!
+//! Why redis-rs: docs/adr/0007-real-backends.md.
+
+use std::time::Duration;
+
+use application::ports::{BackendError, LockError, ReadinessProbe, SeatLock, SeatLocks};
+use async_trait::async_trait;
+use domain::ids::{EventId, HoldId, SeatId, TenantId};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClientBuilder;
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, RedisError, RedisFuture, Script, Value};
+use tokio::sync::OnceCell;
+
+const BACKEND: &str = "redis";
+const SOLD: &str = "SOLD";
+
+/// Locks every seat for the hold or none; returns the 1-based positions of
+/// seats held by another hold or sold (empty: all locked).
+const LOCK_SCRIPT: &str = r"
+local taken = {}
+for i, key in ipairs(KEYS) do
+  local owner = redis.call('GET', key)
+  if owner and owner ~= ARGV[1] then taken[#taken + 1] = i end
+end
+if #taken > 0 then return taken end
+for _, key in ipairs(KEYS) do
+  redis.call('SET', key, ARGV[1], 'PX', ARGV[2])
+end
+return taken
+";
+
+/// Deletes each key only if it still holds this hold's id (compare-and-delete).
+const RELEASE_SCRIPT: &str = r"
+local released = 0
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then
+    redis.call('DEL', key)
+    released = released + 1
+  end
+end
+return released
+";
+
+/// How to reach Redis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisSettings {
+    /// `redis://host:port` or `rediss://host:port` (TLS).
+    pub url: String,
+    /// Use the cluster protocol (required by ElastiCache Serverless).
+    pub cluster: bool,
+    /// Upper bound on every operation, connection included.
+    pub timeout: Duration,
+}
+
+#[derive(Clone)]
+enum Connection {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Self::Single(c) => c.req_packed_command(cmd),
+            Self::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Self::Single(c) => c.req_packed_commands(cmd, offset, count),
+            Self::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Single(c) => c.get_db(),
+            Self::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+/// Seat locks in Redis. Build once per process; cheap to share.
+pub struct RedisSeatLocks {
+    settings: RedisSettings,
+    connection: OnceCell<Connection>,
+    lock: Script,
+    release: Script,
+}
+
+impl std::fmt::Debug for RedisSeatLocks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisSeatLocks")
+            .field("cluster", &self.settings.cluster)
+            .field("timeout", &self.settings.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+fn backend_error(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> BackendError {
+    BackendError::new(BACKEND, error)
+}
+
+impl RedisSeatLocks {
+    /// Validates the URL; connects on first use.
+    pub fn new(settings: RedisSettings) -> Result<Self, RedisError> {
+        redis::Client::open(settings.url.as_str())?;
+        Ok(Self {
+            settings,
+            connection: OnceCell::new(),
+            lock: Script::new(LOCK_SCRIPT),
+            release: Script::new(RELEASE_SCRIPT),
+        })
+    }
+
+    async fn connect(&self) -> Result<Connection, RedisError> {
+        let timeout = self.settings.timeout;
+        if self.settings.cluster {
+            let client = ClusterClientBuilder::new(vec![self.settings.url.as_str()])
+                .connection_timeout(timeout)
+                .response_timeout(timeout)
+                .retries(1)
+                .build()?;
+            Ok(Connection::Cluster(client.get_async_connection().await?))
+        } else {
+            let client = redis::Client::open(self.settings.url.as_str())?;
+            let config = ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(timeout))
+                .set_response_timeout(Some(timeout))
+                .set_number_of_retries(1)
+                .set_max_delay(Duration::from_millis(100));
+            Ok(Connection::Single(ConnectionManager::new_lazy_with_config(client, config)?))
+        }
+    }
+
+    /// Runs `operation` on the shared connection within the timeout.
+    async fn run<T, F>(&self, operation: impl FnOnce(Connection) -> F) -> Result<T, BackendError>
+    where
+        F: Future<Output = Result<T, RedisError>>,
+    {
+        let work = async {
+            let connection = self.connection.get_or_try_init(|| self.connect()).await?.clone();
+            operation(connection).await
+        };
+        match tokio::time::timeout(self.settings.timeout, work).await {
+            Ok(result) => result.map_err(backend_error),
+            Err(_) => Err(backend_error(format!("no answer within {:?}", self.settings.timeout))),
+        }
+    }
+}
+
+/// `hold:{tenant:event}:seat`. Ids cannot contain `{`, `}` or `:` (see
+/// `domain::ids`), so keys are unambiguous and the hash tag is exact.
+pub fn seat_key(tenant: &TenantId, event: &EventId, seat: &SeatId) -> String {
+    format!("hold:{{{tenant}:{event}}}:{seat}")
+}
+
+fn keys(tenant: &TenantId, event: &EventId, seats: &[SeatId]) -> Vec<String> {
+    seats.iter().map(|seat| seat_key(tenant, event, seat)).collect()
+}
+
+fn ttl_millis(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+fn lock_state(value: Option<String>) -> Result<SeatLock, BackendError> {
+    match value.as_deref() {
+        None => Ok(SeatLock::Free),
+        Some(SOLD) => Ok(SeatLock::Sold),
+        Some(owner) => HoldId::parse(owner)
+            .map(SeatLock::HeldBy)
+            .map_err(|_| backend_error(format!("unexpected seat lock value {owner:?}"))),
+    }
+}
+
+#[async_trait]
+impl SeatLocks for RedisSeatLocks {
+    async fn lock(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+        hold: HoldId,
+        ttl: Duration,
+    ) -> Result<(), LockError> {
+        if seats.is_empty() {
+            return Ok(());
+        }
+        let keys = keys(tenant, event, seats);
+        let taken: Vec<usize> = self
+            .run(|mut connection| async move {
+                let mut invocation = self.lock.prepare_invoke();
+                invocation.key(keys).arg(hold.to_string()).arg(ttl_millis(ttl));
+                invocation.invoke_async(&mut connection).await
+            })
+            .await?;
+        if taken.is_empty() {
+            return Ok(());
+        }
+        let unavailable = taken
+            .iter()
+            .filter_map(|position| seats.get(position.wrapping_sub(1)).cloned())
+            .collect();
+        Err(LockError::Unavailable(unavailable))
+    }
+
+    async fn release(&self, tenant: &TenantId, event: &EventId, seats: &[SeatId], hold: HoldId) -> Result<(), BackendError> {
+        if seats.is_empty() {
+            return Ok(());
+        }
+        let keys = keys(tenant, event, seats);
+        let _released: u64 = self
+            .run(|mut connection| async move {
+                let mut invocation = self.release.prepare_invoke();
+                invocation.key(keys).arg(hold.to_string());
+                invocation.invoke_async(&mut connection).await
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn inspect(&self, tenant: &TenantId, event: &EventId, seats: &[SeatId]) -> Result<Vec<SeatLock>, BackendError> {
+        if seats.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = keys(tenant, event, seats);
+        let values: Vec<Option<String>> = self
+            .run(|mut connection| async move { redis::cmd("MGET").arg(keys).query_async(&mut connection).await })
+            .await?;
+        values.into_iter().map(lock_state).collect()
+    }
+
+    async fn mark_sold(&self, tenant: &TenantId, event: &EventId, seats: &[SeatId]) -> Result<(), BackendError> {
+        if seats.is_empty() {
+            return Ok(());
+        }
+        let mut command = redis::cmd("MSET");
+        for key in keys(tenant, event, seats) {
+            command.arg(key).arg(SOLD);
+        }
+        self.run(|mut connection| async move { command.query_async::<()>(&mut connection).await })
+            .await
+    }
+}
+
+#[async_trait]
+impl ReadinessProbe for RedisSeatLocks {
+    fn name(&self) -> &'static str {
+        BACKEND
+    }
+
+    async fn check(&self) -> Result<(), BackendError> {
+        self.run(|mut connection| async move { redis::cmd("PING").query_async::<String>(&mut connection).await })
+            .await
+            .map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_seat_of_an_event_shares_one_hash_tag() {
+        let tenant = TenantId::parse("acme").unwrap();
+        let event = EventId::parse("gig").unwrap();
+        let key = seat_key(&tenant, &event, &SeatId::parse("A-1").unwrap());
+        assert_eq!(key, "hold:{acme:gig}:A-1");
+    }
+
+    #[test]
+    fn a_lock_value_is_free_sold_or_a_hold_id_and_anything_else_is_an_error() {
+        let hold = "01890a5d-ac96-774b-bcce-b302099a8057";
+        assert_eq!(lock_state(None).unwrap(), SeatLock::Free);
+        assert_eq!(lock_state(Some(SOLD.to_owned())).unwrap(), SeatLock::Sold);
+        assert_eq!(lock_state(Some(hold.to_owned())).unwrap(), SeatLock::HeldBy(HoldId::parse(hold).unwrap()));
+        assert!(lock_state(Some("garbage".to_owned())).is_err());
+    }
+
+    #[test]
+    fn a_ttl_is_sent_in_whole_milliseconds_and_never_zero() {
+        assert_eq!(ttl_millis(Duration::from_secs(600)), 600_000);
+        assert_eq!(ttl_millis(Duration::ZERO), 1);
+    }
+}
