@@ -1,0 +1,89 @@
+//! # The durable store in DynamoDB: the decider (I1, I3, I6)
+//!
+//! One table (`pk`, `sk`, TTL attribute `expiresAt`, see `table.json`) holds
+//! every durable item, each key prefixed by its tenant ([`keys`]):
+//!
+//! | item | pk | sk |
+//! |---|---|---|
+//! | event metadata | `T#<tenant>#EVENT#<event>` | `EVENT` |
+//! | event seats, in chunks | `T#<tenant>#EVENT#<event>` | `EVENT#SEATS#<nnn>` |
+//! | sold seat | `T#<tenant>#EVENT#<event>` | `SOLD#<seat>` |
+//! | hold | `T#<tenant>#HOLD#<hold>` | `HOLD` |
+//! | order | `T#<tenant>#ORDER#<order>` | `ORDER` |
+//! | idempotency record | `T#<tenant>#IDEM#<customer>#<operation>#<key>` | `IDEM` |
+//!
+//! Every write that must not clobber is conditional. The order commit is ONE
+//! `TransactWriteItems`; its cancellation reasons are mapped back to the
+//! exact domain error. Timestamps are compared in condition expressions and
+//! code (milliseconds); `expiresAt` (seconds) only lets DynamoDB clean up.
+//!
+//! Item mapping uses `serde_dynamo` on private item structs ([`items`]); why:
+//! docs/adr/0007-real-backends.md.
+
+mod events;
+mod holds;
+mod idempotency;
+mod items;
+pub mod keys;
+mod orders;
+pub mod table;
+
+use application::ports::{BackendError, ReadinessProbe};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+
+const BACKEND: &str = "dynamodb";
+
+/// Every durable port over one DynamoDB table. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    /// No network call: the SDK client connects on first use.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+}
+
+/// Any SDK failure as a 503-mapped backend error; the SDK's text stays in the log.
+pub(crate) fn backend_error<E, R>(error: SdkError<E, R>) -> BackendError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let code = error.code().unwrap_or("unknown").to_owned();
+    let message = error.message().unwrap_or_default().to_owned();
+    BackendError::new(BACKEND, format!("{code}: {message} ({error})"))
+}
+
+pub(crate) fn corrupt(what: impl std::fmt::Display) -> BackendError {
+    BackendError::new(BACKEND, format!("unreadable item: {what}"))
+}
+
+#[async_trait]
+impl ReadinessProbe for DynamoStore {
+    fn name(&self) -> &'static str {
+        BACKEND
+    }
+
+    async fn check(&self) -> Result<(), BackendError> {
+        self.client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map(drop)
+            .map_err(backend_error)
+    }
+}

@@ -1,0 +1,149 @@
+//! Events: metadata plus seat chunks, written in one transaction with an
+//! optimistic version check.
+
+use application::ports::{BackendError, EventCatalog, PutEventError, StoredEvent};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+use domain::event::{Event, MAX_SEATS_PER_EVENT};
+use domain::ids::{EventId, TenantId};
+
+use crate::items::{EventMetaItem, Item, SeatsChunkItem, decode_seats, encode_seats, event_from, from_item, number, string, to_item};
+use crate::keys::{EVENT_SK, SEATS_SK_PREFIX, event_pk, seats_sk};
+use crate::{DynamoStore, backend_error, corrupt};
+
+/// Seats per chunk item: 2 000 × (32-character id + price) stays under 100 KB.
+const SEATS_PER_CHUNK: usize = 2_000;
+/// Chunks of the largest event; every put rewrites or deletes all of them.
+const MAX_CHUNKS: usize = MAX_SEATS_PER_EVENT.div_ceil(SEATS_PER_CHUNK);
+/// Reads that saw two versions at once are retried this often.
+const READ_ATTEMPTS: usize = 3;
+
+impl DynamoStore {
+    async fn query_event_items(&self, pk: &str) -> Result<Vec<Item>, BackendError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :event)")
+                .expression_attribute_values(":pk", string(pk))
+                .expression_attribute_values(":event", string(EVENT_SK))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(backend_error)?;
+            items.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl EventCatalog for DynamoStore {
+    async fn get(&self, tenant: &TenantId, event: &EventId) -> Result<Option<StoredEvent>, BackendError> {
+        let pk = event_pk(tenant, event);
+        for _ in 0..READ_ATTEMPTS {
+            let mut meta = None;
+            let mut chunks = Vec::new();
+            for item in self.query_event_items(&pk).await? {
+                let is_meta = item.get("sk").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk == EVENT_SK);
+                if is_meta {
+                    meta = Some(from_item::<EventMetaItem>(item)?);
+                } else {
+                    chunks.push(from_item::<SeatsChunkItem>(item)?);
+                }
+            }
+            let Some(meta) = meta else {
+                return Ok(None);
+            };
+            chunks.retain(|chunk| chunk.sk.starts_with(SEATS_SK_PREFIX));
+            chunks.sort_by(|a, b| a.sk.cmp(&b.sk));
+            if chunks.len() != meta.chunks || chunks.iter().any(|c| c.version != meta.version) {
+                continue;
+            }
+            let mut seats = Vec::new();
+            for chunk in &chunks {
+                seats.extend(decode_seats(&chunk.seats)?);
+            }
+            return Ok(Some(StoredEvent {
+                event: event_from(&meta, seats)?,
+                version: meta.version,
+            }));
+        }
+        Err(corrupt(format!("event {pk} kept changing while being read")))
+    }
+
+    async fn put(&self, event: &Event, expected: Option<u64>) -> Result<u64, PutEventError> {
+        let pk = event_pk(&event.tenant, &event.id);
+        let version = expected.map_or(1, |v| v + 1);
+        let chunks: Vec<_> = event.seats().chunks(SEATS_PER_CHUNK).collect();
+        let meta = EventMetaItem {
+            pk: pk.clone(),
+            sk: EVENT_SK.to_owned(),
+            tenant: event.tenant.to_string(),
+            event_id: event.id.to_string(),
+            name: event.name.clone(),
+            starts_at: event.starts_at.as_millis(),
+            currency: event.currency.to_string(),
+            version,
+            chunks: chunks.len(),
+        };
+        let mut put_meta = Put::builder().table_name(&self.table).set_item(Some(to_item(&meta)?));
+        put_meta = match expected {
+            None => put_meta.condition_expression("attribute_not_exists(pk)"),
+            Some(previous) => put_meta
+                .condition_expression("#version = :expected")
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":expected", number(i64::try_from(previous).unwrap_or(i64::MAX))),
+        };
+        let mut writes = vec![TransactWriteItem::builder().put(put_meta.build().map_err(|e| BackendError::new("dynamodb", e))?).build()];
+        for index in 0..MAX_CHUNKS {
+            let write = match chunks.get(index) {
+                Some(seats) => {
+                    let chunk = SeatsChunkItem {
+                        pk: pk.clone(),
+                        sk: seats_sk(index),
+                        version,
+                        seats: encode_seats(seats),
+                    };
+                    let put = Put::builder().table_name(&self.table).set_item(Some(to_item(&chunk)?)).build();
+                    TransactWriteItem::builder().put(put.map_err(|e| BackendError::new("dynamodb", e))?).build()
+                }
+                None => {
+                    let delete = Delete::builder()
+                        .table_name(&self.table)
+                        .key("pk", string(&pk))
+                        .key("sk", string(seats_sk(index)))
+                        .build();
+                    TransactWriteItem::builder().delete(delete.map_err(|e| BackendError::new("dynamodb", e))?).build()
+                }
+            };
+            writes.push(write);
+        }
+        match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
+            Ok(_) => Ok(version),
+            Err(error) => {
+                let meta_condition_failed = error
+                    .as_service_error()
+                    .and_then(|e| match e {
+                        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => {
+                            c.cancellation_reasons().first().and_then(|r| r.code()).map(|code| code == "ConditionalCheckFailed")
+                        }
+                        _ => None,
+                    })
+                    .unwrap_or(false);
+                if meta_condition_failed {
+                    Err(PutEventError::VersionMismatch)
+                } else {
+                    Err(PutEventError::Backend(backend_error(error)))
+                }
+            }
+        }
+    }
+}

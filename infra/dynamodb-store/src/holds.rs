@@ -1,0 +1,63 @@
+//! Holds: conditional insert, consistent reads, conditional release.
+
+use application::ports::{BackendError, HoldStore};
+use async_trait::async_trait;
+use domain::hold::{Hold, HoldStatus};
+use domain::ids::{HoldId, TenantId};
+use domain::time::Timestamp;
+
+use crate::items::{HoldItem, from_item, number, string, to_item};
+use crate::keys::{HOLD_SK, hold_pk};
+use crate::{DynamoStore, backend_error};
+
+#[async_trait]
+impl HoldStore for DynamoStore {
+    async fn insert(&self, hold: &Hold) -> Result<(), BackendError> {
+        let item = HoldItem::new(hold, hold_pk(&hold.tenant, hold.id), HOLD_SK);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&item)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map(drop)
+            .map_err(backend_error)
+    }
+
+    async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", string(hold_pk(tenant, hold)))
+            .key("sk", string(HOLD_SK))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend_error)?;
+        output.item.map(|item| from_item::<HoldItem>(item)?.into_hold()).transpose()
+    }
+
+    async fn mark_released(&self, tenant: &TenantId, hold: HoldId, now: Timestamp) -> Result<bool, BackendError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", string(hold_pk(tenant, hold)))
+            .key("sk", string(HOLD_SK))
+            .update_expression("SET #status = :released")
+            .condition_expression("#status = :active AND expiresAtMs > :now")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":released", string(HoldStatus::Released.as_str()))
+            .expression_attribute_values(":active", string(HoldStatus::Active.as_str()))
+            .expression_attribute_values(":now", number(now.as_millis()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(error) => Err(backend_error(error)),
+        }
+    }
+}

@@ -1,0 +1,289 @@
+//! Item shapes, mapped with `serde_dynamo`, and their conversions to and
+//! from domain values. Attribute names are camelCase. Changing a shape
+//! follows expand → migrate → contract (CONTRIBUTING.md).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use domain::event::{Event, Seat};
+use domain::hold::{HeldSeat, Hold, HoldStatus};
+use domain::ids::{CustomerId, EventId, HoldId, OrderId, SeatId, TenantId};
+use domain::money::{Cents, Currency, Money};
+use domain::order::{Buyer, Order};
+use domain::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::corrupt;
+use application::ports::BackendError;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// Seconds after an item's logical end before DynamoDB may delete it.
+pub const TTL_GRACE_SECONDS: i64 = 7 * 24 * 3600;
+
+pub fn to_item<T: Serialize>(value: &T) -> Result<Item, BackendError> {
+    serde_dynamo::to_item(value).map_err(corrupt)
+}
+
+pub fn from_item<T: for<'de> Deserialize<'de>>(item: Item) -> Result<T, BackendError> {
+    serde_dynamo::from_item(item).map_err(corrupt)
+}
+
+/// DynamoDB TTL value (epoch seconds) for something that ends at `at`.
+pub fn ttl_after(at: Timestamp) -> i64 {
+    at.as_millis() / 1000 + TTL_GRACE_SECONDS
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeatItem {
+    pub id: String,
+    pub price_cents: u64,
+}
+
+impl From<&HeldSeat> for SeatItem {
+    fn from(seat: &HeldSeat) -> Self {
+        Self {
+            id: seat.id.to_string(),
+            price_cents: seat.price.0,
+        }
+    }
+}
+
+fn held_seats(items: &[SeatItem]) -> Result<Vec<HeldSeat>, BackendError> {
+    items
+        .iter()
+        .map(|s| {
+            Ok(HeldSeat {
+                id: SeatId::parse(&s.id).map_err(corrupt)?,
+                price: Cents(s.price_cents),
+            })
+        })
+        .collect()
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventMetaItem {
+    pub pk: String,
+    pub sk: String,
+    pub tenant: String,
+    pub event_id: String,
+    pub name: String,
+    pub starts_at: i64,
+    pub currency: String,
+    pub version: u64,
+    pub chunks: usize,
+}
+
+/// Seats of an event as `id:price,id:price`, in event order: 20 000 seats
+/// stay far below the 400 KB item limit when split into chunks.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeatsChunkItem {
+    pub pk: String,
+    pub sk: String,
+    /// The event version this chunk belongs to: a read that sees chunks of
+    /// two versions (Query is only read-committed) retries.
+    pub version: u64,
+    pub seats: String,
+}
+
+pub fn encode_seats(seats: &[Seat]) -> String {
+    seats.iter().map(|s| format!("{}:{}", s.id, s.price.0)).collect::<Vec<_>>().join(",")
+}
+
+pub fn decode_seats(text: &str) -> Result<Vec<Seat>, BackendError> {
+    text.split(',')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let (id, price) = part.rsplit_once(':').ok_or_else(|| corrupt("seat without price"))?;
+            Ok(Seat {
+                id: SeatId::parse(id).map_err(corrupt)?,
+                price: Cents(price.parse().map_err(corrupt)?),
+            })
+        })
+        .collect()
+}
+
+pub fn event_from(meta: &EventMetaItem, seats: Vec<Seat>) -> Result<Event, BackendError> {
+    Event::new(
+        TenantId::parse(&meta.tenant).map_err(corrupt)?,
+        EventId::parse(&meta.event_id).map_err(corrupt)?,
+        &meta.name,
+        Timestamp::from_millis(meta.starts_at),
+        Currency::parse(&meta.currency).map_err(corrupt)?,
+        seats,
+    )
+    .map_err(|errors| corrupt(format!("{errors:?}")))
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HoldItem {
+    pub pk: String,
+    pub sk: String,
+    pub hold_id: String,
+    pub tenant: String,
+    pub event_id: String,
+    pub customer: String,
+    pub seats: Vec<SeatItem>,
+    pub currency: String,
+    pub status: String,
+    pub created_at: i64,
+    pub expires_at_ms: i64,
+    /// DynamoDB TTL (seconds), a week after the hold ends.
+    pub expires_at: i64,
+}
+
+pub fn status_name(status: HoldStatus) -> &'static str {
+    status.as_str()
+}
+
+fn status_from(name: &str) -> Result<HoldStatus, BackendError> {
+    match name {
+        "ACTIVE" => Ok(HoldStatus::Active),
+        "RELEASED" => Ok(HoldStatus::Released),
+        "EXPIRED" => Ok(HoldStatus::Expired),
+        "CONVERTED" => Ok(HoldStatus::Converted),
+        other => Err(corrupt(format!("hold status {other}"))),
+    }
+}
+
+impl HoldItem {
+    pub fn new(hold: &Hold, pk: String, sk: &str) -> Self {
+        Self {
+            pk,
+            sk: sk.to_owned(),
+            hold_id: hold.id.to_string(),
+            tenant: hold.tenant.to_string(),
+            event_id: hold.event.to_string(),
+            customer: hold.customer.to_string(),
+            seats: hold.seats.iter().map(SeatItem::from).collect(),
+            currency: hold.currency.to_string(),
+            status: status_name(hold.recorded_status).to_owned(),
+            created_at: hold.created_at.as_millis(),
+            expires_at_ms: hold.expires_at.as_millis(),
+            expires_at: ttl_after(hold.expires_at),
+        }
+    }
+
+    pub fn into_hold(self) -> Result<Hold, BackendError> {
+        Ok(Hold {
+            id: HoldId::parse(&self.hold_id).map_err(corrupt)?,
+            tenant: TenantId::parse(&self.tenant).map_err(corrupt)?,
+            event: EventId::parse(&self.event_id).map_err(corrupt)?,
+            customer: CustomerId::parse(&self.customer).map_err(corrupt)?,
+            seats: held_seats(&self.seats)?,
+            currency: Currency::parse(&self.currency).map_err(corrupt)?,
+            recorded_status: status_from(&self.status)?,
+            created_at: Timestamp::from_millis(self.created_at),
+            expires_at: Timestamp::from_millis(self.expires_at_ms),
+        })
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderItem {
+    pub pk: String,
+    pub sk: String,
+    pub order_id: String,
+    pub tenant: String,
+    pub customer: String,
+    pub hold_id: String,
+    pub event_id: String,
+    pub seats: Vec<SeatItem>,
+    pub total_cents: u64,
+    pub currency: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer_email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer_name: Option<String>,
+    pub created_at: i64,
+}
+
+impl OrderItem {
+    pub fn new(order: &Order, pk: String, sk: &str) -> Self {
+        Self {
+            pk,
+            sk: sk.to_owned(),
+            order_id: order.id.to_string(),
+            tenant: order.tenant.to_string(),
+            customer: order.customer.to_string(),
+            hold_id: order.hold.to_string(),
+            event_id: order.event.to_string(),
+            seats: order.seats.iter().map(SeatItem::from).collect(),
+            total_cents: order.total.cents.0,
+            currency: order.total.currency.to_string(),
+            buyer_email: order.buyer.email.clone(),
+            buyer_name: order.buyer.name.clone(),
+            created_at: order.created_at.as_millis(),
+        }
+    }
+
+    pub fn into_order(self) -> Result<Order, BackendError> {
+        Ok(Order {
+            id: OrderId::parse(&self.order_id).map_err(corrupt)?,
+            tenant: TenantId::parse(&self.tenant).map_err(corrupt)?,
+            customer: CustomerId::parse(&self.customer).map_err(corrupt)?,
+            hold: HoldId::parse(&self.hold_id).map_err(corrupt)?,
+            event: EventId::parse(&self.event_id).map_err(corrupt)?,
+            seats: held_seats(&self.seats)?,
+            total: Money {
+                cents: Cents(self.total_cents),
+                currency: Currency::parse(&self.currency).map_err(corrupt)?,
+            },
+            buyer: Buyer {
+                email: self.buyer_email,
+                name: self.buyer_name,
+            },
+            created_at: Timestamp::from_millis(self.created_at),
+        })
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdempotencyItem {
+    pub pk: String,
+    pub sk: String,
+    pub fingerprint: String,
+    pub state: String,
+    pub lease: String,
+    pub lease_expires_at: i64,
+    pub record_expires_at: i64,
+    pub expires_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_location: Option<String>,
+}
+
+pub const IN_PROGRESS: &str = "IN_PROGRESS";
+pub const COMPLETED: &str = "COMPLETED";
+
+pub fn number(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+pub fn string(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seats_round_trip_through_their_compact_text() {
+        let seats = vec![
+            Seat { id: SeatId::parse("A-1").unwrap(), price: Cents(1000) },
+            Seat { id: SeatId::parse("B.2").unwrap(), price: Cents(0) },
+        ];
+        assert_eq!(decode_seats(&encode_seats(&seats)).unwrap(), seats);
+        assert!(decode_seats("A1").is_err());
+    }
+}
