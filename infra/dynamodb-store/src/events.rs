@@ -104,25 +104,22 @@ impl EventCatalog for DynamoStore {
         };
         let mut writes = vec![TransactWriteItem::builder().put(put_meta.build().map_err(|e| BackendError::new("dynamodb", e))?).build()];
         for index in 0..MAX_CHUNKS {
-            let write = match chunks.get(index) {
-                Some(seats) => {
-                    let chunk = SeatsChunkItem {
-                        pk: pk.clone(),
-                        sk: seats_sk(index),
-                        version,
-                        seats: encode_seats(seats),
-                    };
-                    let put = Put::builder().table_name(&self.table).set_item(Some(to_item(&chunk)?)).build();
-                    TransactWriteItem::builder().put(put.map_err(|e| BackendError::new("dynamodb", e))?).build()
-                }
-                None => {
-                    let delete = Delete::builder()
-                        .table_name(&self.table)
-                        .key("pk", string(&pk))
-                        .key("sk", string(seats_sk(index)))
-                        .build();
-                    TransactWriteItem::builder().delete(delete.map_err(|e| BackendError::new("dynamodb", e))?).build()
-                }
+            let write = if let Some(seats) = chunks.get(index) {
+                let chunk = SeatsChunkItem {
+                    pk: pk.clone(),
+                    sk: seats_sk(index),
+                    version,
+                    seats: encode_seats(seats),
+                };
+                let put = Put::builder().table_name(&self.table).set_item(Some(to_item(&chunk)?)).build();
+                TransactWriteItem::builder().put(put.map_err(|e| BackendError::new("dynamodb", e))?).build()
+            } else {
+                let delete = Delete::builder()
+                    .table_name(&self.table)
+                    .key("pk", string(&pk))
+                    .key("sk", string(seats_sk(index)))
+                    .build();
+                TransactWriteItem::builder().delete(delete.map_err(|e| BackendError::new("dynamodb", e))?).build()
             };
             writes.push(write);
         }

@@ -56,7 +56,7 @@ impl HoldStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(error) if error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(error) if error.as_service_error().is_some_and(aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception) => Ok(false),
             Err(error) => Err(backend_error(error)),
         }
     }

@@ -144,7 +144,7 @@ impl IdempotencyStore for DynamoStore {
         }
         match update.send().await {
             Ok(_) => Ok(()),
-            Err(error) if error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+            Err(error) if error.as_service_error().is_some_and(aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception) => {
                 Err(LeaseError::LeaseLost)
             }
             Err(error) => Err(LeaseError::Backend(backend_error(error))),
@@ -166,7 +166,7 @@ impl IdempotencyStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(error) if error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+            Err(error) if error.as_service_error().is_some_and(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::is_conditional_check_failed_exception) => Ok(()),
             Err(error) => Err(backend_error(error)),
         }
     }

@@ -56,6 +56,16 @@ impl DynamoStore {
     }
 }
 
+/// An SDK failure with DynamoDB's error code and message up front, for the log.
+#[derive(Debug, thiserror::Error)]
+#[error("{code}: {message}")]
+struct DynamoFailure<E: std::error::Error + 'static, R: std::fmt::Debug + 'static> {
+    code: String,
+    message: String,
+    #[source]
+    source: SdkError<E, R>,
+}
+
 /// Any SDK failure as a 503-mapped backend error; the SDK's text stays in the log.
 pub(crate) fn backend_error<E, R>(error: SdkError<E, R>) -> BackendError
 where
@@ -63,8 +73,8 @@ where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     let code = error.code().unwrap_or("unknown").to_owned();
-    let message = error.message().unwrap_or_default().to_owned();
-    BackendError::new(BACKEND, format!("{code}: {message} ({error})"))
+    let message = error.message().unwrap_or("no message").to_owned();
+    BackendError::new(BACKEND, DynamoFailure { code, message, source: error })
 }
 
 pub(crate) fn corrupt(what: impl std::fmt::Display) -> BackendError {

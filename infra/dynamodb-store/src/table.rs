@@ -70,7 +70,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<CreateOutcome,
     }
     match request.send().await {
         Ok(_) => {}
-        Err(error) if error.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {
+        Err(error) if error.as_service_error().is_some_and(aws_sdk_dynamodb::operation::create_table::CreateTableError::is_resource_in_use_exception) => {
             return Ok(CreateOutcome::AlreadyExists);
         }
         Err(error) => return Err(Box::new(error)),

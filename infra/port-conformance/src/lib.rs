@@ -1,0 +1,123 @@
+//! # Port conformance suites
+//!
+//! The written contracts in `application::ports`, as code. Each adapter's
+//! tests call [`seat_lock_conformance!`] or [`store_conformance!`] with a
+//! function that builds a fresh [`SeatLockFixture`] / [`StoreFixture`]; the
+//! macro generates one named test per case, so the in-memory, Redis and
+//! DynamoDB adapters are held to exactly the same behaviour.
+//!
+//! Every case uses its own random tenant, so suites can share one server.
+
+// The suite asserts; a failed expectation is a failed conformance test.
+#![allow(clippy::missing_panics_doc, clippy::unwrap_used, clippy::expect_used)]
+// Fixtures hold trait objects; printing them would say nothing useful.
+#![allow(missing_debug_implementations)]
+
+pub mod seat_locks;
+pub mod store;
+
+use std::any::Any;
+use std::sync::Arc;
+use std::time::Duration;
+
+use application::ports::{EventCatalog, HoldStore, IdempotencyStore, OrderStore, SeatLocks};
+use domain::ids::{EventId, SeatId, TenantId};
+
+/// Moves time for TTL-based expiry: a manual clock, or real waiting for
+/// backends whose clock we do not control (Redis).
+pub trait TimeControl: Send + Sync {
+    fn advance(&self, by: Duration) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+}
+
+/// Real time: for Redis, whose TTLs run on its own clock.
+#[derive(Debug, Clone, Copy)]
+pub struct RealTime;
+
+impl TimeControl for RealTime {
+    fn advance(&self, by: Duration) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(tokio::time::sleep(by))
+    }
+}
+
+/// A seat-lock adapter under test, and whatever keeps its server alive.
+pub struct SeatLockFixture {
+    pub locks: Arc<dyn SeatLocks>,
+    pub time: Arc<dyn TimeControl>,
+    pub keep_alive: Box<dyn Any + Send>,
+}
+
+/// The durable-store adapters under test (usually one object behind all four).
+pub struct StoreFixture {
+    pub events: Arc<dyn EventCatalog>,
+    pub holds: Arc<dyn HoldStore>,
+    pub orders: Arc<dyn OrderStore>,
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    pub keep_alive: Box<dyn Any + Send>,
+}
+
+/// A tenant no other case uses.
+pub fn unique_tenant() -> TenantId {
+    TenantId::parse(&format!("t{}", uuid::Uuid::new_v4().simple())).unwrap()
+}
+
+pub fn event_id(name: &str) -> EventId {
+    EventId::parse(name).unwrap()
+}
+
+pub fn seats(names: &[&str]) -> Vec<SeatId> {
+    names.iter().map(|n| SeatId::parse(n).unwrap()).collect()
+}
+
+/// Generates one `#[tokio::test]` per seat-lock case, each with a fresh fixture from `$setup`.
+#[macro_export]
+macro_rules! seat_lock_conformance {
+    ($setup:path) => {
+        $crate::seat_lock_conformance!(@cases $setup;
+            a_lock_takes_every_seat_or_none_and_lists_every_conflict_in_request_order,
+            sold_seats_are_never_lockable_and_stay_sold,
+            a_hold_may_relock_its_own_seats,
+            release_only_removes_the_holds_own_locks_and_is_repeatable,
+            an_expired_lock_is_free_and_lockable_again,
+            the_same_seat_in_another_event_or_tenant_is_independent,
+            empty_seat_lists_are_no_ops,
+        );
+    };
+    (@cases $setup:path; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let fixture = $setup().await;
+                $crate::seat_locks::$case(&fixture).await;
+            }
+        )*
+    };
+}
+
+/// Generates one `#[tokio::test]` per durable-store case, each with a fresh fixture from `$setup`.
+#[macro_export]
+macro_rules! store_conformance {
+    ($setup:path) => {
+        $crate::store_conformance!(@cases $setup;
+            an_event_round_trips_with_a_version_and_writes_are_optimistic,
+            an_event_with_twenty_thousand_seats_round_trips,
+            a_hold_round_trips_and_is_invisible_to_other_tenants,
+            releasing_is_conditional_on_an_active_unexpired_hold,
+            a_claim_is_exclusive_until_its_lease_or_retention_runs_out,
+            a_completed_record_replays_its_exact_answer,
+            completing_or_abandoning_needs_the_current_lease,
+            a_commit_writes_order_sold_seats_hold_and_record_together,
+            a_commit_on_a_sold_seat_names_it_and_writes_nothing,
+            a_commit_on_an_inactive_or_foreign_hold_writes_nothing,
+            a_commit_without_the_lease_writes_nothing,
+        );
+    };
+    (@cases $setup:path; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let fixture = $setup().await;
+                $crate::store::$case(&fixture).await;
+            }
+        )*
+    };
+}

@@ -186,8 +186,8 @@ fn ttl_millis(ttl: Duration) -> u64 {
     u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
-fn lock_state(value: Option<String>) -> Result<SeatLock, BackendError> {
-    match value.as_deref() {
+fn lock_state(value: Option<&str>) -> Result<SeatLock, BackendError> {
+    match value {
         None => Ok(SeatLock::Free),
         Some(SOLD) => Ok(SeatLock::Sold),
         Some(owner) => HoldId::parse(owner)
@@ -250,7 +250,7 @@ impl SeatLocks for RedisSeatLocks {
         let values: Vec<Option<String>> = self
             .run(|mut connection| async move { redis::cmd("MGET").arg(keys).query_async(&mut connection).await })
             .await?;
-        values.into_iter().map(lock_state).collect()
+        values.iter().map(|v| lock_state(v.as_deref())).collect()
     }
 
     async fn mark_sold(&self, tenant: &TenantId, event: &EventId, seats: &[SeatId]) -> Result<(), BackendError> {
@@ -295,9 +295,9 @@ mod tests {
     fn a_lock_value_is_free_sold_or_a_hold_id_and_anything_else_is_an_error() {
         let hold = "01890a5d-ac96-774b-bcce-b302099a8057";
         assert_eq!(lock_state(None).unwrap(), SeatLock::Free);
-        assert_eq!(lock_state(Some(SOLD.to_owned())).unwrap(), SeatLock::Sold);
-        assert_eq!(lock_state(Some(hold.to_owned())).unwrap(), SeatLock::HeldBy(HoldId::parse(hold).unwrap()));
-        assert!(lock_state(Some("garbage".to_owned())).is_err());
+        assert_eq!(lock_state(Some(SOLD)).unwrap(), SeatLock::Sold);
+        assert_eq!(lock_state(Some(hold)).unwrap(), SeatLock::HeldBy(HoldId::parse(hold).unwrap()));
+        assert!(lock_state(Some("garbage")).is_err());
     }
 
     #[test]

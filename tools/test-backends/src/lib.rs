@@ -1,0 +1,256 @@
+//! # Real backends for integration tests
+//!
+//! Tests talk to a real `redis-server` and to DynamoDB Local (AWS's own
+//! emulator, `DynamoDBLocal.jar` from the pinned npm package in
+//! `dynamodb-local/`), never to mocks.
+//!
+//! - If `REDIS_URL` / `AWS_ENDPOINT_URL` are set (the test command starts one
+//!   of each for the whole run), tests share them.
+//! - Otherwise each test starts its own on a free port and stops it when the
+//!   handle drops.
+//! - Readiness is awaited by polling, never by a fixed sleep.
+//! - Isolation: every test gets its own table ([`fresh_table`]) and its own
+//!   tenant ids, so nothing depends on what another test or run left.
+//!
+//! Tests that stop or restart a backend start their own ([`RedisServer`],
+//! [`DynamoDbLocal`]) so they never disturb the shared ones.
+
+// A harness that cannot start its backends must fail the test loudly: it panics.
+#![allow(clippy::missing_panics_doc, clippy::expect_used)]
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::Client;
+
+const READY_WITHIN: Duration = Duration::from_secs(30);
+const POLL_EVERY: Duration = Duration::from_millis(25);
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free local port")
+}
+
+fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !ready() {
+        assert!(started.elapsed() < READY_WITHIN, "{what} not ready within {READY_WITHIN:?}");
+        std::thread::sleep(POLL_EVERY);
+    }
+}
+
+fn accepts_connections(port: u16) -> bool {
+    TcpStream::connect(("127.0.0.1", port)).is_ok()
+}
+
+fn redis_answers(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+    let mut reply = [0u8; 16];
+    stream.write_all(b"PING\r\n").is_ok() && stream.read(&mut reply).is_ok_and(|n| reply[..n].starts_with(b"+PONG"))
+}
+
+/// A child process killed when dropped.
+#[derive(Debug)]
+struct Owned(Child);
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A `redis-server` of the test's own, on a free port, keeping nothing on disk.
+#[derive(Debug)]
+pub struct RedisServer {
+    port: u16,
+    cluster: bool,
+    process: Option<Owned>,
+    dir: PathBuf,
+}
+
+impl RedisServer {
+    /// A standalone server.
+    pub fn start() -> Self {
+        Self::launch(false)
+    }
+
+    /// A one-node cluster owning all 16 384 slots: the cluster protocol, as
+    /// ElastiCache Serverless speaks it, on one local process.
+    pub fn start_cluster() -> Self {
+        Self::launch(true)
+    }
+
+    fn launch(cluster: bool) -> Self {
+        let dir = std::env::temp_dir().join(format!("redis-test-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("a scratch folder");
+        let mut server = Self {
+            port: free_port(),
+            cluster,
+            process: None,
+            dir,
+        };
+        server.restart();
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server (as a crash or failover would). Data is lost.
+    pub fn stop(&mut self) {
+        self.process = None;
+        wait_until("redis to stop", || !accepts_connections(self.port));
+    }
+
+    /// Starts it again on the same port, empty.
+    pub fn restart(&mut self) {
+        self.process = None;
+        let port = self.port.to_string();
+        let mut command = Command::new("redis-server");
+        command
+            .args(["--port", &port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .current_dir(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if self.cluster {
+            let _ = std::fs::remove_file(self.dir.join("nodes.conf"));
+            command.args(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]);
+        }
+        self.process = Some(Owned(command.spawn().expect("redis-server is installed (scripts/install-tools.sh)")));
+        wait_until("redis", || redis_answers(self.port));
+        if self.cluster {
+            let status = Command::new("redis-cli")
+                .args(["-p", &port, "cluster", "addslotsrange", "0", "16383"])
+                .stdout(Stdio::null())
+                .status()
+                .expect("redis-cli is installed");
+            assert!(status.success(), "assigning cluster slots");
+            wait_until("redis cluster", || {
+                Command::new("redis-cli")
+                    .args(["-p", &port, "cluster", "info"])
+                    .output()
+                    .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("cluster_state:ok"))
+            });
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.process = None;
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// DynamoDB Local of the test's own, in memory, on a free port.
+#[derive(Debug)]
+pub struct DynamoDbLocal {
+    port: u16,
+    process: Option<Owned>,
+}
+
+/// Where the pinned npm package puts the emulator.
+pub fn dynamodb_local_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("dynamodb-local/node_modules/amplify-dynamodb-simulator/emulator")
+}
+
+impl DynamoDbLocal {
+    pub fn start() -> Self {
+        let mut emulator = Self {
+            port: free_port(),
+            process: None,
+        };
+        emulator.restart();
+        emulator
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the emulator. In-memory data is lost.
+    pub fn stop(&mut self) {
+        self.process = None;
+        wait_until("DynamoDB Local to stop", || !accepts_connections(self.port));
+    }
+
+    /// Starts it again on the same port, empty.
+    pub fn restart(&mut self) {
+        self.process = None;
+        let dir = dynamodb_local_dir();
+        let child = Command::new("java")
+            .arg(format!("-Djava.library.path={}", dir.join("DynamoDBLocal_lib").display()))
+            .args(["-jar", &dir.join("DynamoDBLocal.jar").display().to_string(), "-inMemory", "-port"])
+            .arg(self.port.to_string())
+            .current_dir(std::env::temp_dir())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("java and DynamoDB Local are installed (scripts/install-tools.sh)");
+        self.process = Some(Owned(child));
+        wait_until("DynamoDB Local", || accepts_connections(self.port));
+    }
+}
+
+/// A Redis URL for a test: the shared `REDIS_URL`, or a server of its own
+/// (kept alive by the returned handle).
+pub fn redis() -> (String, Option<RedisServer>) {
+    match std::env::var("REDIS_URL") {
+        Ok(url) if !url.is_empty() => (url, None),
+        _ => {
+            let server = RedisServer::start();
+            (server.url(), Some(server))
+        }
+    }
+}
+
+/// A DynamoDB endpoint for a test: the shared `AWS_ENDPOINT_URL`, or an
+/// emulator of its own (kept alive by the returned handle).
+pub fn dynamodb() -> (String, Option<DynamoDbLocal>) {
+    match std::env::var("AWS_ENDPOINT_URL") {
+        Ok(url) if !url.is_empty() => (url, None),
+        _ => {
+            let emulator = DynamoDbLocal::start();
+            (emulator.endpoint(), Some(emulator))
+        }
+    }
+}
+
+/// An SDK client for an emulator endpoint, with dummy static credentials.
+pub async fn dynamodb_client(endpoint: &str) -> Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test-backends"))
+        .load()
+        .await;
+    let mut last_error = None;
+    // The JVM accepts connections a moment before it answers requests.
+    for _ in 0..200 {
+        let client = Client::new(&config);
+        match client.list_tables().limit(1).send().await {
+            Ok(_) => return client,
+            Err(error) => last_error = Some(error),
+        }
+        std::thread::sleep(POLL_EVERY);
+    }
+    panic!("DynamoDB Local at {endpoint} does not answer: {last_error:?}");
+}
+
+/// A new table with a unique name, created from THE table definition.
+pub async fn fresh_table(client: &Client) -> String {
+    let name = format!("test-{}", uuid::Uuid::new_v4().simple());
+    dynamodb_store::table::create_table(client, &name).await.expect("creating the test table");
+    name
+}
