@@ -7,7 +7,9 @@ use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use domain::event::{Event, MAX_SEATS_PER_EVENT};
 use domain::ids::{EventId, TenantId};
 
-use crate::items::{EventMetaItem, Item, SeatsChunkItem, decode_seats, encode_seats, event_from, from_item, number, string, to_item};
+use crate::items::{
+    EventMetaItem, Item, SeatsChunkItem, decode_seats, encode_seats, event_from, from_item, number, string, to_item,
+};
 use crate::keys::{EVENT_SK, SEATS_SK_PREFIX, event_pk, seats_sk};
 use crate::{DynamoStore, backend_error, corrupt};
 
@@ -52,7 +54,10 @@ impl EventCatalog for DynamoStore {
             let mut meta = None;
             let mut chunks = Vec::new();
             for item in self.query_event_items(&pk).await? {
-                let is_meta = item.get("sk").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk == EVENT_SK);
+                let is_meta = item
+                    .get("sk")
+                    .and_then(|v| v.as_s().ok())
+                    .is_some_and(|sk| sk == EVENT_SK);
                 if is_meta {
                     meta = Some(from_item::<EventMetaItem>(item)?);
                 } else {
@@ -102,7 +107,11 @@ impl EventCatalog for DynamoStore {
                 .expression_attribute_names("#version", "version")
                 .expression_attribute_values(":expected", number(i64::try_from(previous).unwrap_or(i64::MAX))),
         };
-        let mut writes = vec![TransactWriteItem::builder().put(put_meta.build().map_err(|e| BackendError::new("dynamodb", e))?).build()];
+        let mut writes = vec![
+            TransactWriteItem::builder()
+                .put(put_meta.build().map_err(|e| BackendError::new("dynamodb", e))?)
+                .build(),
+        ];
         for index in 0..MAX_CHUNKS {
             let write = if let Some(seats) = chunks.get(index) {
                 let chunk = SeatsChunkItem {
@@ -111,19 +120,32 @@ impl EventCatalog for DynamoStore {
                     version,
                     seats: encode_seats(seats),
                 };
-                let put = Put::builder().table_name(&self.table).set_item(Some(to_item(&chunk)?)).build();
-                TransactWriteItem::builder().put(put.map_err(|e| BackendError::new("dynamodb", e))?).build()
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(to_item(&chunk)?))
+                    .build();
+                TransactWriteItem::builder()
+                    .put(put.map_err(|e| BackendError::new("dynamodb", e))?)
+                    .build()
             } else {
                 let delete = Delete::builder()
                     .table_name(&self.table)
                     .key("pk", string(&pk))
                     .key("sk", string(seats_sk(index)))
                     .build();
-                TransactWriteItem::builder().delete(delete.map_err(|e| BackendError::new("dynamodb", e))?).build()
+                TransactWriteItem::builder()
+                    .delete(delete.map_err(|e| BackendError::new("dynamodb", e))?)
+                    .build()
             };
             writes.push(write);
         }
-        match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await
+        {
             Ok(_) => Ok(version),
             Err(error) => {
                 let meta_condition_failed = error

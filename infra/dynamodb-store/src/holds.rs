@@ -36,7 +36,10 @@ impl HoldStore for DynamoStore {
             .send()
             .await
             .map_err(backend_error)?;
-        output.item.map(|item| from_item::<HoldItem>(item)?.into_hold()).transpose()
+        output
+            .item
+            .map(|item| from_item::<HoldItem>(item)?.into_hold())
+            .transpose()
     }
 
     async fn mark_released(&self, tenant: &TenantId, hold: HoldId, now: Timestamp) -> Result<bool, BackendError> {
@@ -56,7 +59,13 @@ impl HoldStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(error) if error.as_service_error().is_some_and(aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception) => Ok(false),
+            Err(error)
+                if error.as_service_error().is_some_and(
+                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception,
+                ) =>
+            {
+                Ok(false)
+            }
             Err(error) => Err(backend_error(error)),
         }
     }

@@ -1,7 +1,9 @@
 //! Idempotency records: claim in one conditional put that returns the old
 //! record on failure, so a replay needs no second read.
 
-use application::ports::{BackendError, Claim, ClaimRequest, IdempotencyRecord, IdempotencyStore, LeaseError, RecordState, StoredResponse};
+use application::ports::{
+    BackendError, Claim, ClaimRequest, IdempotencyRecord, IdempotencyStore, LeaseError, RecordState, StoredResponse,
+};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use domain::idempotency::{Fingerprint, IdempotencyScope, LeaseId};
@@ -41,7 +43,9 @@ fn record_from(item: Item) -> Result<IdempotencyRecord, BackendError> {
             lease_expires_at: Timestamp::from_millis(item.lease_expires_at),
         },
         COMPLETED => RecordState::Completed(StoredResponse {
-            status: item.response_status.ok_or_else(|| corrupt("completed record without status"))?,
+            status: item
+                .response_status
+                .ok_or_else(|| corrupt("completed record without status"))?,
             body: item.response_body.unwrap_or_default().into_bytes(),
             location: location_from(item.response_location),
         }),
@@ -55,7 +59,10 @@ fn record_from(item: Item) -> Result<IdempotencyRecord, BackendError> {
 }
 
 /// The attribute updates that complete a record with `response`.
-pub fn completion_values(response: &StoredResponse, record_expires_at: Timestamp) -> Result<Vec<(&'static str, aws_sdk_dynamodb::types::AttributeValue)>, BackendError> {
+pub fn completion_values(
+    response: &StoredResponse,
+    record_expires_at: Timestamp,
+) -> Result<Vec<(&'static str, aws_sdk_dynamodb::types::AttributeValue)>, BackendError> {
     let body = String::from_utf8(response.body.clone()).map_err(|_| corrupt("response body is not UTF-8"))?;
     let mut values = vec![
         (":completed", string(COMPLETED)),
@@ -144,7 +151,11 @@ impl IdempotencyStore for DynamoStore {
         }
         match update.send().await {
             Ok(_) => Ok(()),
-            Err(error) if error.as_service_error().is_some_and(aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception) => {
+            Err(error)
+                if error.as_service_error().is_some_and(
+                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception,
+                ) =>
+            {
                 Err(LeaseError::LeaseLost)
             }
             Err(error) => Err(LeaseError::Backend(backend_error(error))),
@@ -166,7 +177,13 @@ impl IdempotencyStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(error) if error.as_service_error().is_some_and(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::is_conditional_check_failed_exception) => Ok(()),
+            Err(error)
+                if error.as_service_error().is_some_and(
+                    aws_sdk_dynamodb::operation::delete_item::DeleteItemError::is_conditional_check_failed_exception,
+                ) =>
+            {
+                Ok(())
+            }
             Err(error) => Err(backend_error(error)),
         }
     }
@@ -185,7 +202,9 @@ impl DynamoStore {
             .send()
             .await
             .map_err(backend_error)?;
-        let item = output.item.ok_or_else(|| corrupt("claim refused but no record exists"))?;
+        let item = output
+            .item
+            .ok_or_else(|| corrupt("claim refused but no record exists"))?;
         record_from(item)
     }
 }

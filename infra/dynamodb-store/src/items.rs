@@ -90,7 +90,11 @@ pub struct SeatsChunkItem {
 }
 
 pub fn encode_seats(seats: &[Seat]) -> String {
-    seats.iter().map(|s| format!("{}:{}", s.id, s.price.0)).collect::<Vec<_>>().join(",")
+    seats
+        .iter()
+        .map(|s| format!("{}:{}", s.id, s.price.0))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 pub fn decode_seats(text: &str) -> Result<Vec<Seat>, BackendError> {
@@ -250,7 +254,10 @@ pub struct IdempotencyItem {
     pub sk: String,
     pub fingerprint: String,
     pub state: String,
+    /// Present while IN_PROGRESS; removed on completion.
+    #[serde(default)]
     pub lease: String,
+    #[serde(default)]
     pub lease_expires_at: i64,
     pub record_expires_at: i64,
     pub expires_at: i64,
@@ -280,8 +287,14 @@ mod tests {
     #[test]
     fn seats_round_trip_through_their_compact_text() {
         let seats = vec![
-            Seat { id: SeatId::parse("A-1").unwrap(), price: Cents(1000) },
-            Seat { id: SeatId::parse("B.2").unwrap(), price: Cents(0) },
+            Seat {
+                id: SeatId::parse("A-1").unwrap(),
+                price: Cents(1000),
+            },
+            Seat {
+                id: SeatId::parse("B.2").unwrap(),
+                price: Cents(0),
+            },
         ];
         assert_eq!(decode_seats(&encode_seats(&seats)).unwrap(), seats);
         assert!(decode_seats("A1").is_err());

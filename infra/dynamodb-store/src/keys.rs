@@ -33,7 +33,13 @@ pub fn order_pk(tenant: &TenantId, order: OrderId) -> String {
 }
 
 pub fn idempotency_pk(scope: &IdempotencyScope) -> String {
-    format!("T#{}#IDEM#{}#{}#{}", scope.tenant, scope.customer, scope.operation, scope.key.as_str())
+    format!(
+        "T#{}#IDEM#{}#{}#{}",
+        scope.tenant,
+        scope.customer,
+        scope.operation,
+        scope.key.as_str()
+    )
 }
 
 #[cfg(test)]
@@ -48,7 +54,10 @@ mod tests {
         let tenant = TenantId::parse("acme").unwrap();
         let event = EventId::parse("gig").unwrap();
         assert_eq!(event_pk(&tenant, &event), "T#acme#EVENT#gig");
-        assert_eq!(hold_pk(&tenant, HoldId::parse("01890a5d-ac96-774b-bcce-b302099a8057").unwrap()), "T#acme#HOLD#01890a5d-ac96-774b-bcce-b302099a8057");
+        assert_eq!(
+            hold_pk(&tenant, HoldId::parse("01890a5d-ac96-774b-bcce-b302099a8057").unwrap()),
+            "T#acme#HOLD#01890a5d-ac96-774b-bcce-b302099a8057"
+        );
         let scope = IdempotencyScope {
             tenant,
             customer: CustomerId::parse("alice").unwrap(),

@@ -74,7 +74,14 @@ where
 {
     let code = error.code().unwrap_or("unknown").to_owned();
     let message = error.message().unwrap_or("no message").to_owned();
-    BackendError::new(BACKEND, DynamoFailure { code, message, source: error })
+    BackendError::new(
+        BACKEND,
+        DynamoFailure {
+            code,
+            message,
+            source: error,
+        },
+    )
 }
 
 pub(crate) fn corrupt(what: impl std::fmt::Display) -> BackendError {

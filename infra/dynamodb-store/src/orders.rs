@@ -21,7 +21,9 @@ use domain::ids::{EventId, OrderId, SeatId, TenantId};
 
 use crate::idempotency::{COMPLETE_UPDATE, OWNS_LEASE, completion_values, lease_text};
 use crate::items::{IN_PROGRESS, OrderItem, from_item, number, string, to_item};
-use crate::keys::{HOLD_SK, IDEMPOTENCY_SK, ORDER_SK, SOLD_SK_PREFIX, event_pk, hold_pk, idempotency_pk, order_pk, sold_sk};
+use crate::keys::{
+    HOLD_SK, IDEMPOTENCY_SK, ORDER_SK, SOLD_SK_PREFIX, event_pk, hold_pk, idempotency_pk, order_pk, sold_sk,
+};
 use crate::{DynamoStore, backend_error, corrupt};
 
 fn build_error(error: impl std::error::Error + Send + Sync + 'static) -> BackendError {
@@ -40,7 +42,11 @@ impl DynamoStore {
                 .map(|put| TransactWriteItem::builder().put(put).build())
                 .map_err(build_error)
         };
-        let mut writes = vec![put_if_absent(to_item(&OrderItem::new(order, order_pk(&order.tenant, order.id), ORDER_SK))?)?];
+        let mut writes = vec![put_if_absent(to_item(&OrderItem::new(
+            order,
+            order_pk(&order.tenant, order.id),
+            ORDER_SK,
+        ))?)?];
         let event = event_pk(&order.tenant, &order.event);
         for seat in &order.seats {
             let mut item = std::collections::HashMap::new();
@@ -75,7 +81,11 @@ impl DynamoStore {
         for (name, value) in completion_values(commit.response, commit.record_expires_at)? {
             complete = complete.expression_attribute_values(name, value);
         }
-        writes.push(TransactWriteItem::builder().update(complete.build().map_err(build_error)?).build());
+        writes.push(
+            TransactWriteItem::builder()
+                .update(complete.build().map_err(build_error)?)
+                .build(),
+        );
         Ok(writes)
     }
 }
@@ -84,7 +94,12 @@ impl DynamoStore {
 /// in its order of precedence: seats sold, hold not active, lease lost.
 fn commit_error(codes: &[Option<&str>], seats: &[SeatId]) -> Option<CommitError> {
     let failed = |index: usize| codes.get(index).copied().flatten() == Some("ConditionalCheckFailed");
-    let sold: Vec<SeatId> = seats.iter().enumerate().filter(|(i, _)| failed(i + 1)).map(|(_, s)| s.clone()).collect();
+    let sold: Vec<SeatId> = seats
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| failed(i + 1))
+        .map(|(_, s)| s.clone())
+        .collect();
     if !sold.is_empty() {
         return Some(CommitError::SeatsSold(sold));
     }
@@ -102,10 +117,17 @@ impl OrderStore for DynamoStore {
     async fn commit(&self, commit: OrderCommit<'_>) -> Result<(), CommitError> {
         let writes = self.commit_items(&commit)?;
         let seats: Vec<SeatId> = commit.order.seats.iter().map(|s| s.id.clone()).collect();
-        match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             Err(error) => {
-                if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error() {
+                if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error()
+                {
                     let codes: Vec<Option<&str>> = cancelled.cancellation_reasons().iter().map(|r| r.code()).collect();
                     if let Some(mapped) = commit_error(&codes, &seats) {
                         return Err(mapped);
@@ -127,7 +149,10 @@ impl OrderStore for DynamoStore {
             .send()
             .await
             .map_err(backend_error)?;
-        output.item.map(|item| from_item::<OrderItem>(item)?.into_order()).transpose()
+        output
+            .item
+            .map(|item| from_item::<OrderItem>(item)?.into_order())
+            .transpose()
     }
 
     async fn sold_seats(&self, tenant: &TenantId, event: &EventId) -> Result<HashSet<SeatId>, BackendError> {
@@ -148,8 +173,13 @@ impl OrderStore for DynamoStore {
                 .await
                 .map_err(backend_error)?;
             for item in page.items.unwrap_or_default() {
-                let sk = item.get("sk").and_then(|v| v.as_s().ok()).ok_or_else(|| corrupt("sold seat without sk"))?;
-                let seat = sk.strip_prefix(SOLD_SK_PREFIX).ok_or_else(|| corrupt("sold seat key"))?;
+                let sk = item
+                    .get("sk")
+                    .and_then(|v| v.as_s().ok())
+                    .ok_or_else(|| corrupt("sold seat without sk"))?;
+                let seat = sk
+                    .strip_prefix(SOLD_SK_PREFIX)
+                    .ok_or_else(|| corrupt("sold seat key"))?;
                 sold.insert(SeatId::parse(seat).map_err(corrupt)?);
             }
             start = page.last_evaluated_key;
@@ -170,7 +200,14 @@ mod tests {
 
     #[test]
     fn cancellation_reasons_name_every_sold_seat_first() {
-        let codes = [Some("None"), Some("ConditionalCheckFailed"), Some("None"), Some("ConditionalCheckFailed"), Some("ConditionalCheckFailed"), Some("None")];
+        let codes = [
+            Some("None"),
+            Some("ConditionalCheckFailed"),
+            Some("None"),
+            Some("ConditionalCheckFailed"),
+            Some("ConditionalCheckFailed"),
+            Some("None"),
+        ];
         let error = commit_error(&codes, &seats(&["A", "B", "C"]));
         assert!(matches!(error, Some(CommitError::SeatsSold(s)) if s == seats(&["A", "C"])));
     }
@@ -178,9 +215,15 @@ mod tests {
     #[test]
     fn a_failed_hold_or_order_condition_is_hold_not_active_and_a_failed_record_is_a_lost_lease() {
         let hold = [Some("None"), Some("None"), Some("ConditionalCheckFailed"), Some("None")];
-        assert!(matches!(commit_error(&hold, &seats(&["A"])), Some(CommitError::HoldNotActive)));
+        assert!(matches!(
+            commit_error(&hold, &seats(&["A"])),
+            Some(CommitError::HoldNotActive)
+        ));
         let record = [Some("None"), Some("None"), Some("None"), Some("ConditionalCheckFailed")];
-        assert!(matches!(commit_error(&record, &seats(&["A"])), Some(CommitError::LeaseLost)));
+        assert!(matches!(
+            commit_error(&record, &seats(&["A"])),
+            Some(CommitError::LeaseLost)
+        ));
         assert!(commit_error(&[Some("ThrottlingError")], &seats(&["A"])).is_none());
     }
 }

@@ -46,7 +46,10 @@ pub enum CreateOutcome {
 
 /// Creates `table` from the definition and turns on TTL. An existing table
 /// is reported, not an error, so the step can run on every deploy.
-pub async fn create_table(client: &Client, table: &str) -> Result<CreateOutcome, Box<dyn std::error::Error + Send + Sync>> {
+pub async fn create_table(
+    client: &Client,
+    table: &str,
+) -> Result<CreateOutcome, Box<dyn std::error::Error + Send + Sync>> {
     let definition = definition()?;
     let mut request = client
         .create_table()
@@ -70,7 +73,11 @@ pub async fn create_table(client: &Client, table: &str) -> Result<CreateOutcome,
     }
     match request.send().await {
         Ok(_) => {}
-        Err(error) if error.as_service_error().is_some_and(aws_sdk_dynamodb::operation::create_table::CreateTableError::is_resource_in_use_exception) => {
+        Err(error)
+            if error.as_service_error().is_some_and(
+                aws_sdk_dynamodb::operation::create_table::CreateTableError::is_resource_in_use_exception,
+            ) =>
+        {
             return Ok(CreateOutcome::AlreadyExists);
         }
         Err(error) => return Err(Box::new(error)),
@@ -96,8 +103,20 @@ mod tests {
     #[test]
     fn the_definition_has_a_string_partition_and_sort_key_and_a_ttl_attribute() {
         let d = definition().unwrap();
-        assert_eq!(d.key_schema[0], KeyJson { attribute_name: "pk".into(), key_type: "HASH".into() });
-        assert_eq!(d.key_schema[1], KeyJson { attribute_name: "sk".into(), key_type: "RANGE".into() });
+        assert_eq!(
+            d.key_schema[0],
+            KeyJson {
+                attribute_name: "pk".into(),
+                key_type: "HASH".into()
+            }
+        );
+        assert_eq!(
+            d.key_schema[1],
+            KeyJson {
+                attribute_name: "sk".into(),
+                key_type: "RANGE".into()
+            }
+        );
         assert_eq!(d.time_to_live_attribute, "expiresAt");
         assert!(d.attribute_definitions.iter().all(|a| a.attribute_type == "S"));
     }

@@ -22,55 +22,119 @@ fn unavailable(result: Result<(), LockError>) -> Vec<domain::ids::SeatId> {
 
 pub async fn a_lock_takes_every_seat_or_none_and_lists_every_conflict_in_request_order(f: &SeatLockFixture) {
     let (tenant, event) = (unique_tenant(), event_id("gig"));
-    f.locks.lock(&tenant, &event, &seats(&["A", "B"]), hold(1), MINUTE).await.unwrap();
-    let conflict = f.locks.lock(&tenant, &event, &seats(&["C", "B", "D", "A"]), hold(2), MINUTE).await;
+    f.locks
+        .lock(&tenant, &event, &seats(&["A", "B"]), hold(1), MINUTE)
+        .await
+        .unwrap();
+    let conflict = f
+        .locks
+        .lock(&tenant, &event, &seats(&["C", "B", "D", "A"]), hold(2), MINUTE)
+        .await;
     assert_eq!(unavailable(conflict), seats(&["B", "A"]));
-    let states = f.locks.inspect(&tenant, &event, &seats(&["A", "B", "C", "D"])).await.unwrap();
-    assert_eq!(states, [SeatLock::HeldBy(hold(1)), SeatLock::HeldBy(hold(1)), SeatLock::Free, SeatLock::Free]);
+    let states = f
+        .locks
+        .inspect(&tenant, &event, &seats(&["A", "B", "C", "D"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        states,
+        [
+            SeatLock::HeldBy(hold(1)),
+            SeatLock::HeldBy(hold(1)),
+            SeatLock::Free,
+            SeatLock::Free
+        ]
+    );
 }
 
 pub async fn sold_seats_are_never_lockable_and_stay_sold(f: &SeatLockFixture) {
     let (tenant, event) = (unique_tenant(), event_id("gig"));
-    f.locks.lock(&tenant, &event, &seats(&["A"]), hold(1), MINUTE).await.unwrap();
+    f.locks
+        .lock(&tenant, &event, &seats(&["A"]), hold(1), MINUTE)
+        .await
+        .unwrap();
     f.locks.mark_sold(&tenant, &event, &seats(&["A", "B"])).await.unwrap();
-    let conflict = f.locks.lock(&tenant, &event, &seats(&["B", "C", "A"]), hold(2), MINUTE).await;
+    let conflict = f
+        .locks
+        .lock(&tenant, &event, &seats(&["B", "C", "A"]), hold(2), MINUTE)
+        .await;
     assert_eq!(unavailable(conflict), seats(&["B", "A"]));
     f.locks.release(&tenant, &event, &seats(&["A"]), hold(1)).await.unwrap();
-    let states = f.locks.inspect(&tenant, &event, &seats(&["A", "B", "C"])).await.unwrap();
+    let states = f
+        .locks
+        .inspect(&tenant, &event, &seats(&["A", "B", "C"]))
+        .await
+        .unwrap();
     assert_eq!(states, [SeatLock::Sold, SeatLock::Sold, SeatLock::Free]);
 }
 
 pub async fn a_hold_may_relock_its_own_seats(f: &SeatLockFixture) {
     let (tenant, event) = (unique_tenant(), event_id("gig"));
-    f.locks.lock(&tenant, &event, &seats(&["A"]), hold(1), MINUTE).await.unwrap();
-    f.locks.lock(&tenant, &event, &seats(&["A", "B"]), hold(1), MINUTE).await.unwrap();
+    f.locks
+        .lock(&tenant, &event, &seats(&["A"]), hold(1), MINUTE)
+        .await
+        .unwrap();
+    f.locks
+        .lock(&tenant, &event, &seats(&["A", "B"]), hold(1), MINUTE)
+        .await
+        .unwrap();
     let states = f.locks.inspect(&tenant, &event, &seats(&["A", "B"])).await.unwrap();
     assert_eq!(states, [SeatLock::HeldBy(hold(1)); 2]);
 }
 
 pub async fn release_only_removes_the_holds_own_locks_and_is_repeatable(f: &SeatLockFixture) {
     let (tenant, event) = (unique_tenant(), event_id("gig"));
-    f.locks.lock(&tenant, &event, &seats(&["A"]), hold(1), MINUTE).await.unwrap();
-    f.locks.lock(&tenant, &event, &seats(&["B"]), hold(2), MINUTE).await.unwrap();
-    f.locks.release(&tenant, &event, &seats(&["A", "B"]), hold(2)).await.unwrap();
-    f.locks.release(&tenant, &event, &seats(&["A", "B"]), hold(2)).await.unwrap();
+    f.locks
+        .lock(&tenant, &event, &seats(&["A"]), hold(1), MINUTE)
+        .await
+        .unwrap();
+    f.locks
+        .lock(&tenant, &event, &seats(&["B"]), hold(2), MINUTE)
+        .await
+        .unwrap();
+    f.locks
+        .release(&tenant, &event, &seats(&["A", "B"]), hold(2))
+        .await
+        .unwrap();
+    f.locks
+        .release(&tenant, &event, &seats(&["A", "B"]), hold(2))
+        .await
+        .unwrap();
     let states = f.locks.inspect(&tenant, &event, &seats(&["A", "B"])).await.unwrap();
     assert_eq!(states, [SeatLock::HeldBy(hold(1)), SeatLock::Free]);
 }
 
 pub async fn an_expired_lock_is_free_and_lockable_again(f: &SeatLockFixture) {
     let (tenant, event) = (unique_tenant(), event_id("gig"));
-    f.locks.lock(&tenant, &event, &seats(&["A"]), hold(1), Duration::from_millis(150)).await.unwrap();
+    f.locks
+        .lock(&tenant, &event, &seats(&["A"]), hold(1), Duration::from_millis(150))
+        .await
+        .unwrap();
     f.time.advance(Duration::from_millis(300)).await;
-    assert_eq!(f.locks.inspect(&tenant, &event, &seats(&["A"])).await.unwrap(), [SeatLock::Free]);
-    f.locks.lock(&tenant, &event, &seats(&["A"]), hold(2), MINUTE).await.unwrap();
+    assert_eq!(
+        f.locks.inspect(&tenant, &event, &seats(&["A"])).await.unwrap(),
+        [SeatLock::Free]
+    );
+    f.locks
+        .lock(&tenant, &event, &seats(&["A"]), hold(2), MINUTE)
+        .await
+        .unwrap();
 }
 
 pub async fn the_same_seat_in_another_event_or_tenant_is_independent(f: &SeatLockFixture) {
     let (tenant, other_tenant) = (unique_tenant(), unique_tenant());
-    f.locks.lock(&tenant, &event_id("gig"), &seats(&["A"]), hold(1), MINUTE).await.unwrap();
-    f.locks.lock(&tenant, &event_id("other"), &seats(&["A"]), hold(2), MINUTE).await.unwrap();
-    f.locks.lock(&other_tenant, &event_id("gig"), &seats(&["A"]), hold(3), MINUTE).await.unwrap();
+    f.locks
+        .lock(&tenant, &event_id("gig"), &seats(&["A"]), hold(1), MINUTE)
+        .await
+        .unwrap();
+    f.locks
+        .lock(&tenant, &event_id("other"), &seats(&["A"]), hold(2), MINUTE)
+        .await
+        .unwrap();
+    f.locks
+        .lock(&other_tenant, &event_id("gig"), &seats(&["A"]), hold(3), MINUTE)
+        .await
+        .unwrap();
 }
 
 pub async fn empty_seat_lists_are_no_ops(f: &SeatLockFixture) {

@@ -152,7 +152,9 @@ impl RedisSeatLocks {
                 .set_response_timeout(Some(timeout))
                 .set_number_of_retries(1)
                 .set_max_delay(Duration::from_millis(100));
-            Ok(Connection::Single(ConnectionManager::new_lazy_with_config(client, config)?))
+            Ok(Connection::Single(ConnectionManager::new_lazy_with_config(
+                client, config,
+            )?))
         }
     }
 
@@ -227,7 +229,13 @@ impl SeatLocks for RedisSeatLocks {
         Err(LockError::Unavailable(unavailable))
     }
 
-    async fn release(&self, tenant: &TenantId, event: &EventId, seats: &[SeatId], hold: HoldId) -> Result<(), BackendError> {
+    async fn release(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+        hold: HoldId,
+    ) -> Result<(), BackendError> {
         if seats.is_empty() {
             return Ok(());
         }
@@ -242,7 +250,12 @@ impl SeatLocks for RedisSeatLocks {
         Ok(())
     }
 
-    async fn inspect(&self, tenant: &TenantId, event: &EventId, seats: &[SeatId]) -> Result<Vec<SeatLock>, BackendError> {
+    async fn inspect(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+    ) -> Result<Vec<SeatLock>, BackendError> {
         if seats.is_empty() {
             return Ok(Vec::new());
         }
@@ -296,7 +309,10 @@ mod tests {
         let hold = "01890a5d-ac96-774b-bcce-b302099a8057";
         assert_eq!(lock_state(None).unwrap(), SeatLock::Free);
         assert_eq!(lock_state(Some(SOLD)).unwrap(), SeatLock::Sold);
-        assert_eq!(lock_state(Some(hold)).unwrap(), SeatLock::HeldBy(HoldId::parse(hold).unwrap()));
+        assert_eq!(
+            lock_state(Some(hold)).unwrap(),
+            SeatLock::HeldBy(HoldId::parse(hold).unwrap())
+        );
         assert!(lock_state(Some("garbage")).is_err());
     }
 

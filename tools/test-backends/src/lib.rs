@@ -39,7 +39,10 @@ pub fn free_port() -> u16 {
 fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
     let started = Instant::now();
     while !ready() {
-        assert!(started.elapsed() < READY_WITHIN, "{what} not ready within {READY_WITHIN:?}");
+        assert!(
+            started.elapsed() < READY_WITHIN,
+            "{what} not ready within {READY_WITHIN:?}"
+        );
         std::thread::sleep(POLL_EVERY);
     }
 }
@@ -119,7 +122,16 @@ impl RedisServer {
         let port = self.port.to_string();
         let mut command = Command::new("redis-server");
         command
-            .args(["--port", &port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &port,
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .current_dir(&self.dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -127,7 +139,11 @@ impl RedisServer {
             let _ = std::fs::remove_file(self.dir.join("nodes.conf"));
             command.args(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]);
         }
-        self.process = Some(Owned(command.spawn().expect("redis-server is installed (scripts/install-tools.sh)")));
+        self.process = Some(Owned(
+            command
+                .spawn()
+                .expect("redis-server is installed (scripts/install-tools.sh)"),
+        ));
         wait_until("redis", || redis_answers(self.port));
         if self.cluster {
             let status = Command::new("redis-cli")
@@ -190,8 +206,16 @@ impl DynamoDbLocal {
         self.process = None;
         let dir = dynamodb_local_dir();
         let child = Command::new("java")
-            .arg(format!("-Djava.library.path={}", dir.join("DynamoDBLocal_lib").display()))
-            .args(["-jar", &dir.join("DynamoDBLocal.jar").display().to_string(), "-inMemory", "-port"])
+            .arg(format!(
+                "-Djava.library.path={}",
+                dir.join("DynamoDBLocal_lib").display()
+            ))
+            .args([
+                "-jar",
+                &dir.join("DynamoDBLocal.jar").display().to_string(),
+                "-inMemory",
+                "-port",
+            ])
             .arg(self.port.to_string())
             .current_dir(std::env::temp_dir())
             .stdout(Stdio::null())
@@ -232,7 +256,13 @@ pub async fn dynamodb_client(endpoint: &str) -> Client {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test-backends"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "test-backends",
+        ))
         .load()
         .await;
     let mut last_error = None;
@@ -251,6 +281,8 @@ pub async fn dynamodb_client(endpoint: &str) -> Client {
 /// A new table with a unique name, created from THE table definition.
 pub async fn fresh_table(client: &Client) -> String {
     let name = format!("test-{}", uuid::Uuid::new_v4().simple());
-    dynamodb_store::table::create_table(client, &name).await.expect("creating the test table");
+    dynamodb_store::table::create_table(client, &name)
+        .await
+        .expect("creating the test table");
     name
 }
