@@ -1,6 +1,8 @@
 //! The Redis adapter against the seat-lock contract, on a real redis-server:
 //! standalone, and a one-node cluster (the protocol ElastiCache Serverless speaks).
 
+#![allow(clippy::unwrap_used)] // A failed unwrap is a failed test.
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 use application::Settings;
 use domain::hold::{HoldPolicy, MAX_HOLD_TTL, MIN_HOLD_TTL};
 use http_interface::identity::AuthMode;
+use redis_seat_locks::RedisSettings;
 
 /// A variable that is set but wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,6 +31,17 @@ fn bad(variable: &'static str, message: impl Into<String>) -> ConfigError {
 pub enum Backend {
     /// Everything in process memory (dev server default; no dependencies).
     Memory,
+    /// Seat locks in Redis (ElastiCache), everything durable in DynamoDB.
+    Aws(AwsBackend),
+}
+
+/// Where the real backends are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsBackend {
+    pub redis: RedisSettings,
+    pub table: String,
+    /// An emulator endpoint (DynamoDB Local, LocalStack); `None` in AWS.
+    pub endpoint: Option<String>,
 }
 
 /// Defaults that differ between entry points.
@@ -74,12 +86,7 @@ impl Config {
 
         let backend = match get("BACKEND").as_deref().unwrap_or(defaults.backend) {
             "memory" => Backend::Memory,
-            "aws" => {
-                return Err(bad(
-                    "BACKEND",
-                    "\"aws\" (Redis + DynamoDB) is not available in this build yet; use \"memory\"",
-                ));
-            }
+            "aws" => Backend::Aws(aws_backend(&get)?),
             other => return Err(bad("BACKEND", format!("must be \"memory\" or \"aws\", not {other:?}"))),
         };
         let tenant_claim = get("TENANT_CLAIM").unwrap_or_else(|| "tenant_id".to_owned());
@@ -142,6 +149,58 @@ impl Config {
     }
 }
 
+fn aws_backend(get: &impl Fn(&str) -> Option<String>) -> Result<AwsBackend, ConfigError> {
+    let url = get("REDIS_URL").ok_or_else(|| bad("REDIS_URL", "is required when BACKEND=aws"))?;
+    if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+        return Err(bad("REDIS_URL", "must start with redis:// or rediss:// (TLS)"));
+    }
+    let cluster = match get("REDIS_CLUSTER").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => return Err(bad("REDIS_CLUSTER", format!("must be true or false, not {other:?}"))),
+    };
+    let timeout_ms = match get("REDIS_TIMEOUT_MS") {
+        None => 250,
+        Some(text) => text
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (10..=5_000).contains(n))
+            .ok_or_else(|| {
+                bad(
+                    "REDIS_TIMEOUT_MS",
+                    format!("must be a whole number from 10 to 5000, not {text:?}"),
+                )
+            })?,
+    };
+    let table = get("TABLE_NAME").ok_or_else(|| bad("TABLE_NAME", "is required when BACKEND=aws"))?;
+    if !(3..=255).contains(&table.len())
+        || !table
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    {
+        return Err(bad(
+            "TABLE_NAME",
+            "must be 3-255 characters of letters, digits, '_', '-' or '.'",
+        ));
+    }
+    let endpoint = get("AWS_ENDPOINT_URL");
+    if let Some(endpoint) = &endpoint
+        && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
+    {
+        return Err(bad("AWS_ENDPOINT_URL", "must be an http:// or https:// URL"));
+    }
+    Ok(AwsBackend {
+        redis: RedisSettings {
+            url,
+            cluster,
+            timeout: Duration::from_millis(timeout_ms),
+        },
+        table,
+        endpoint,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
@@ -178,6 +237,50 @@ mod tests {
         ] {
             assert_eq!(config(&[(name, value)]).unwrap_err().variable, name, "{name}={value}");
         }
+    }
+
+    #[test]
+    fn the_aws_backend_needs_a_redis_url_and_a_table_and_names_what_is_wrong() {
+        assert_eq!(config(&[("BACKEND", "aws")]).unwrap_err().variable, "REDIS_URL");
+        assert_eq!(
+            config(&[("BACKEND", "aws"), ("REDIS_URL", "http://x")])
+                .unwrap_err()
+                .variable,
+            "REDIS_URL"
+        );
+        assert_eq!(
+            config(&[("BACKEND", "aws"), ("REDIS_URL", "redis://x")])
+                .unwrap_err()
+                .variable,
+            "TABLE_NAME"
+        );
+        let base = [
+            ("BACKEND", "aws"),
+            ("REDIS_URL", "rediss://cache:6379"),
+            ("TABLE_NAME", "tickets"),
+        ];
+        assert_eq!(
+            config(&[base[0], base[1], base[2], ("REDIS_CLUSTER", "yes")])
+                .unwrap_err()
+                .variable,
+            "REDIS_CLUSTER"
+        );
+        assert_eq!(
+            config(&[base[0], base[1], base[2], ("AWS_ENDPOINT_URL", "localhost")])
+                .unwrap_err()
+                .variable,
+            "AWS_ENDPOINT_URL"
+        );
+        let Backend::Aws(aws) = config(&[base[0], base[1], base[2], ("REDIS_CLUSTER", "true")])
+            .unwrap()
+            .backend
+        else {
+            panic!("expected the aws backend");
+        };
+        assert_eq!(
+            (aws.redis.cluster, aws.table.as_str(), aws.redis.timeout),
+            (true, "tickets", Duration::from_millis(250))
+        );
     }
 
     #[test]

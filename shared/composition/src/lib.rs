@@ -11,28 +11,67 @@ mod config;
 mod telemetry;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use application::UseCases;
 use application::ports::Ports;
 use axum::Router;
+use dynamodb_store::DynamoStore;
 use http_interface::{AppState, ServiceName, service_router};
+use redis_seat_locks::RedisSeatLocks;
 
-pub use config::{Backend, Config, ConfigError, Defaults};
+pub use config::{AwsBackend, Backend, Config, ConfigError, Defaults};
 
-/// Builds the ports for the configured backend.
-pub fn build_ports(config: &Config) -> Result<Ports, ConfigError> {
+/// Builds the ports for the configured backend. Makes no network call:
+/// Redis and DynamoDB connections open on first use, so a Lambda's init
+/// stays fast and never fails on a backend blip.
+pub async fn build_ports(config: &Config) -> Result<Ports, ConfigError> {
+    let clock = Arc::new(system_runtime::SystemClock);
+    let ids = Arc::new(system_runtime::UuidIds);
     match &config.backend {
-        Backend::Memory => Ok(memory_backend::memory_ports(
-            Arc::new(system_runtime::SystemClock),
-            Arc::new(system_runtime::UuidIds),
-        )),
+        Backend::Memory => Ok(memory_backend::memory_ports(clock, ids)),
+        Backend::Aws(aws) => {
+            let seat_locks = Arc::new(RedisSeatLocks::new(aws.redis.clone()).map_err(|error| ConfigError {
+                variable: "REDIS_URL",
+                message: error.to_string(),
+            })?);
+            let store = Arc::new(DynamoStore::new(dynamodb_client(aws).await, aws.table.clone()));
+            Ok(Ports {
+                clock,
+                ids,
+                seat_locks: seat_locks.clone(),
+                events: store.clone(),
+                holds: store.clone(),
+                orders: store.clone(),
+                idempotency: store.clone(),
+                probes: vec![seat_locks, store],
+            })
+        }
     }
 }
 
+/// A DynamoDB client with bounded time per attempt and per operation, so a
+/// dead endpoint is a 503 in about two seconds, not a Lambda timeout.
+async fn dynamodb_client(aws: &AwsBackend) -> aws_sdk_dynamodb::Client {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_millis(500))
+                .operation_attempt_timeout(Duration::from_secs(1))
+                .operation_timeout(Duration::from_secs(2))
+                .build(),
+        )
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2));
+    if let Some(endpoint) = &aws.endpoint {
+        loader = loader.endpoint_url(endpoint);
+    }
+    aws_sdk_dynamodb::Client::new(&loader.load().await)
+}
+
 /// The HTTP app of `routes`, over the backend `config` names.
-pub fn build_app(service: ServiceName, routes: Router<AppState>, config: &Config) -> Result<Router, ConfigError> {
+pub async fn build_app(service: ServiceName, routes: Router<AppState>, config: &Config) -> Result<Router, ConfigError> {
     let state = AppState {
-        use_cases: UseCases::new(build_ports(config)?, config.settings),
+        use_cases: UseCases::new(build_ports(config).await?, config.settings),
         auth: config.auth.clone(),
         service,
         readiness_timeout: config.readiness_timeout,
@@ -45,7 +84,7 @@ pub fn build_app(service: ServiceName, routes: Router<AppState>, config: &Config
 pub async fn run_lambda(service: ServiceName, routes: Router<AppState>) -> Result<(), lambda_http::Error> {
     let config = Config::from_env(Defaults::LAMBDA)?;
     telemetry::init(service, &config.log_level);
-    let app = build_app(service, routes, &config)?;
+    let app = build_app(service, routes, &config).await?;
     lambda_http::run(app).await
 }
 

@@ -23,7 +23,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env(Defaults::DEV_SERVER)?;
     composition::init_local_telemetry(SERVICE, &config);
     let addr = std::env::var("DEV_SERVER_ADDR").unwrap_or_else(|_| dev_server::DEFAULT_ADDR.to_owned());
-    let app = composition::build_app(SERVICE, dev_server::all_routes(), &config)?;
+    let app = composition::build_app(SERVICE, dev_server::all_routes(), &config).await?;
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .map_err(|error| format!("DEV_SERVER_ADDR={addr}: cannot listen: {error}"))?;
