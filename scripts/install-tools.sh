@@ -36,4 +36,23 @@ if ! rustup component list --installed 2>/dev/null | grep -q '^llvm-tools'; then
   fi
 fi
 
+# Real backends for the integration tests: redis-server (Debian), Java 17 and
+# DynamoDB Local (pinned npm package, exact version in package-lock.json).
+apt_packages=()
+command -v redis-server >/dev/null 2>&1 || apt_packages+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || apt_packages+=(redis-tools)
+command -v java >/dev/null 2>&1 || apt_packages+=(openjdk-17-jre-headless)
+command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  echo "installing ${apt_packages[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${apt_packages[@]}" >/dev/null
+fi
+DDB_DIR=tools/test-backends/dynamodb-local
+if [ ! -f "$DDB_DIR/node_modules/amplify-dynamodb-simulator/emulator/DynamoDBLocal.jar" ]; then
+  echo "installing DynamoDB Local (npm ci in $DDB_DIR)"
+  (cd "$DDB_DIR" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+fi
+
 echo "tools: $(cargo --version); $(cargo nextest --version | head -n1); $(cargo llvm-cov --version)"

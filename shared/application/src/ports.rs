@@ -36,6 +36,17 @@ pub struct BackendError {
 }
 
 impl BackendError {
+    /// The whole chain of causes, for the log line of a 503.
+    pub fn causes(&self) -> String {
+        let mut causes = Vec::new();
+        let mut next: Option<&(dyn Error + 'static)> = Some(self.source.as_ref());
+        while let Some(cause) = next {
+            causes.push(cause.to_string());
+            next = cause.source();
+        }
+        causes.join(": ")
+    }
+
     pub fn new(backend: &'static str, source: impl Into<Box<dyn Error + Send + Sync>>) -> Self {
         Self {
             backend,

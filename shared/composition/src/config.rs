@@ -42,6 +42,9 @@ pub struct AwsBackend {
     pub table: String,
     /// An emulator endpoint (DynamoDB Local, LocalStack); `None` in AWS.
     pub endpoint: Option<String>,
+    /// Emulators accept any credentials: when an endpoint is set and no
+    /// credentials or region are configured, local placeholders are used.
+    pub emulator_defaults: bool,
 }
 
 /// Defaults that differ between entry points.
@@ -190,7 +193,12 @@ fn aws_backend(get: &impl Fn(&str) -> Option<String>) -> Result<AwsBackend, Conf
     {
         return Err(bad("AWS_ENDPOINT_URL", "must be an http:// or https:// URL"));
     }
+    let emulator_defaults = endpoint.is_some()
+        && get("AWS_ACCESS_KEY_ID").is_none()
+        && get("AWS_PROFILE").is_none()
+        && get("AWS_REGION").is_none();
     Ok(AwsBackend {
+        emulator_defaults,
         redis: RedisSettings {
             url,
             cluster,

@@ -65,6 +65,13 @@ async fn dynamodb_client(aws: &AwsBackend) -> aws_sdk_dynamodb::Client {
     if let Some(endpoint) = &aws.endpoint {
         loader = loader.endpoint_url(endpoint);
     }
+    if aws.emulator_defaults {
+        loader = loader
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "local", "local", None, None, "emulator",
+            ));
+    }
     aws_sdk_dynamodb::Client::new(&loader.load().await)
 }
 

@@ -344,10 +344,7 @@ impl From<UseCaseError> for ApiError {
                 problem
             }
             UseCaseError::Unavailable(error) => {
-                let cause = std::error::Error::source(&error)
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
-                tracing::error!(event = "backend.unavailable", backend = error.backend, cause = %cause, "answered 503");
+                tracing::error!(event = "backend.unavailable", backend = error.backend, cause = %error.causes(), "answered 503");
                 Self::service_unavailable(error.backend)
             }
             UseCaseError::Internal(detail) => {

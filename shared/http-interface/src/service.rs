@@ -51,7 +51,7 @@ async fn ready(State(state): State<AppState>) -> Response {
         let verdict = match outcome {
             Ok(Ok(())) => "ok",
             Ok(Err(error)) => {
-                tracing::warn!(event = "readiness.failed", backend = probe.name(), error = %error, "backend not ready");
+                tracing::warn!(event = "readiness.failed", backend = probe.name(), cause = %error.causes(), "backend not ready");
                 "unavailable"
             }
             Err(_) => {

@@ -214,6 +214,7 @@ impl DynamoDbLocal {
                 "-jar",
                 &dir.join("DynamoDBLocal.jar").display().to_string(),
                 "-inMemory",
+                "-sharedDb",
                 "-port",
             ])
             .arg(self.port.to_string())
