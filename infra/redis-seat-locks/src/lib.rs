@@ -158,14 +158,21 @@ impl RedisSeatLocks {
         }
     }
 
-    /// Runs `operation` on the shared connection within the timeout.
-    async fn run<T, F>(&self, operation: impl FnOnce(Connection) -> F) -> Result<T, BackendError>
+    /// Runs `operation` on the shared connection within the timeout. A
+    /// connection that broke (Redis restarted, failover) is retried once on
+    /// the reconnected connection: every operation here is idempotent.
+    async fn run<T, F>(&self, operation: impl Fn(Connection) -> F) -> Result<T, BackendError>
     where
         F: Future<Output = Result<T, RedisError>>,
     {
         let work = async {
             let connection = self.connection.get_or_try_init(|| self.connect()).await?.clone();
-            operation(connection).await
+            match operation(connection.clone()).await {
+                Err(error) if error.is_io_error() || error.is_connection_dropped() || error.is_connection_refusal() => {
+                    operation(connection).await
+                }
+                result => result,
+            }
         };
         match tokio::time::timeout(self.settings.timeout, work).await {
             Ok(result) => result.map_err(backend_error),
@@ -213,10 +220,13 @@ impl SeatLocks for RedisSeatLocks {
         }
         let keys = keys(tenant, event, seats);
         let taken: Vec<usize> = self
-            .run(|mut connection| async move {
-                let mut invocation = self.lock.prepare_invoke();
-                invocation.key(keys).arg(hold.to_string()).arg(ttl_millis(ttl));
-                invocation.invoke_async(&mut connection).await
+            .run(|mut connection| {
+                let keys = keys.clone();
+                async move {
+                    let mut invocation = self.lock.prepare_invoke();
+                    invocation.key(keys).arg(hold.to_string()).arg(ttl_millis(ttl));
+                    invocation.invoke_async(&mut connection).await
+                }
             })
             .await?;
         if taken.is_empty() {
@@ -241,10 +251,13 @@ impl SeatLocks for RedisSeatLocks {
         }
         let keys = keys(tenant, event, seats);
         let _released: u64 = self
-            .run(|mut connection| async move {
-                let mut invocation = self.release.prepare_invoke();
-                invocation.key(keys).arg(hold.to_string());
-                invocation.invoke_async(&mut connection).await
+            .run(|mut connection| {
+                let keys = keys.clone();
+                async move {
+                    let mut invocation = self.release.prepare_invoke();
+                    invocation.key(keys).arg(hold.to_string());
+                    invocation.invoke_async(&mut connection).await
+                }
             })
             .await?;
         Ok(())
@@ -261,7 +274,10 @@ impl SeatLocks for RedisSeatLocks {
         }
         let keys = keys(tenant, event, seats);
         let values: Vec<Option<String>> = self
-            .run(|mut connection| async move { redis::cmd("MGET").arg(keys).query_async(&mut connection).await })
+            .run(|mut connection| {
+                let keys = keys.clone();
+                async move { redis::cmd("MGET").arg(keys).query_async(&mut connection).await }
+            })
             .await?;
         values.iter().map(|v| lock_state(v.as_deref())).collect()
     }
@@ -274,8 +290,11 @@ impl SeatLocks for RedisSeatLocks {
         for key in keys(tenant, event, seats) {
             command.arg(key).arg(SOLD);
         }
-        self.run(|mut connection| async move { command.query_async::<()>(&mut connection).await })
-            .await
+        self.run(|mut connection| {
+            let command = command.clone();
+            async move { command.query_async::<()>(&mut connection).await }
+        })
+        .await
     }
 }
 

@@ -159,23 +159,42 @@ impl UseCases {
                 Ok(response)
             }
             Err(CommitError::SeatsSold(seats)) => {
-                self.store_rejection(attempt, Rejection::SeatsUnavailable(seats), responses)
-                    .await
+                // Sold by this very hold's conversion (another key won the
+                // race)? Then the precise answer is about the hold.
+                let rejection = self
+                    .current_hold_rejection(caller, request.hold_id)
+                    .await?
+                    .unwrap_or(Rejection::SeatsUnavailable(seats));
+                self.store_rejection(attempt, rejection, responses).await
             }
             Err(CommitError::HoldNotActive) => {
-                let rejection = match self.owned_hold(caller, request.hold_id).await {
-                    Ok(current) => current
-                        .check_convertible(ports.clock.now())
-                        .map_or_else(rejection_for, |()| Rejection::HoldNotActive),
-                    Err(UseCaseError::Rejected(rejection)) => rejection,
-                    Err(other) => return Err(other),
-                };
+                let rejection = self
+                    .current_hold_rejection(caller, request.hold_id)
+                    .await?
+                    .unwrap_or(Rejection::HoldNotActive);
                 self.store_rejection(attempt, rejection, responses).await
             }
             Err(CommitError::LeaseLost) => Err(UseCaseError::IdempotencyInProgress {
                 retry_after: MIN_RETRY_AFTER,
             }),
             Err(CommitError::Backend(error)) => Err(error.into()),
+        }
+    }
+
+    /// Why the hold cannot be converted now, read again after a refused
+    /// commit; `None` if it still could.
+    async fn current_hold_rejection(
+        &self,
+        caller: &Identity,
+        hold_id: HoldId,
+    ) -> Result<Option<Rejection>, UseCaseError> {
+        match self.owned_hold(caller, hold_id).await {
+            Ok(current) => Ok(current
+                .check_convertible(self.ports.clock.now())
+                .err()
+                .map(rejection_for)),
+            Err(UseCaseError::Rejected(rejection)) => Ok(Some(rejection)),
+            Err(other) => Err(other),
         }
     }
 

@@ -50,6 +50,14 @@ impl TestApp {
         }
     }
 
+    /// Any router (e.g. over the real backends) driven the same way.
+    /// `ports` and `seat_locks` are then placeholders nobody else reads.
+    pub fn from_router(router: Router) -> Self {
+        let mut app = Self::new();
+        app.router = router;
+        app
+    }
+
     pub fn call(&self, method: Method, path: &str) -> Call<'_> {
         Call {
             app: self,

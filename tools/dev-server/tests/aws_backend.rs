@@ -1,0 +1,338 @@
+//! What can go wrong with the real backends, through the full HTTP stack:
+//! racing buyers, Redis dying or forgetting, DynamoDB down, two checkouts of
+//! one hold. Real `redis-server` and DynamoDB Local; tests that kill a
+//! backend start their own so shared ones are never disturbed.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
+
+mod support;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use application::UseCases;
+use axum::Router;
+use composition::{Config, Defaults};
+use http::{Method, StatusCode};
+use http_interface::{AppState, ServiceName, service_router};
+use serde_json::{Value, json};
+use support::{TestApp, TestResponse};
+use test_backends::{DynamoDbLocal, RedisServer};
+
+/// The dev server's router over `BACKEND=aws`, on a fresh table.
+async fn aws_router(redis_url: &str, endpoint: &str) -> Router {
+    let table = test_backends::fresh_table(&test_backends::dynamodb_client(endpoint).await).await;
+    let env: HashMap<&str, String> = HashMap::from([
+        ("BACKEND", "aws".to_owned()),
+        ("REDIS_URL", redis_url.to_owned()),
+        ("TABLE_NAME", table),
+        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+    ]);
+    let config = Config::from_lookup(Defaults::DEV_SERVER, |name| env.get(name).cloned()).unwrap();
+    let state = AppState {
+        use_cases: UseCases::new(composition::build_ports(&config).await.unwrap(), config.settings),
+        auth: config.auth.clone(),
+        service: ServiceName("dev-server"),
+        readiness_timeout: config.readiness_timeout,
+    };
+    service_router(dev_server::all_routes(), state)
+}
+
+/// A client of one tenant no other test uses.
+struct Client {
+    app: TestApp,
+    tenant: String,
+}
+
+impl Client {
+    fn new(router: Router) -> Self {
+        Self {
+            app: TestApp::from_router(router),
+            tenant: format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
+        }
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        customer: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> TestResponse {
+        let mut call = self
+            .app
+            .call(method, path)
+            .by(&self.tenant, customer)
+            .header("x-roles", "organizer");
+        if let Some(key) = key {
+            call = call.header("idempotency-key", key);
+        }
+        if let Some(body) = body {
+            call = call.json(&body);
+        }
+        call.send().await
+    }
+
+    async fn event(&self, seat_count: usize) {
+        let seats: Vec<Value> = (0..seat_count)
+            .map(|i| json!({ "id": format!("S{i}"), "priceCents": 100 + i }))
+            .collect();
+        let body =
+            json!({ "name": "Flash sale", "startsAt": "2027-01-01T20:00:00Z", "currency": "EUR", "seats": seats });
+        let created = self.call(Method::PUT, "/events/sale", "boss", None, Some(body)).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    }
+
+    async fn hold(&self, customer: &str, seats: &[String]) -> TestResponse {
+        self.call(
+            Method::POST,
+            "/events/sale/holds",
+            customer,
+            None,
+            Some(json!({ "seats": seats })),
+        )
+        .await
+    }
+
+    async fn order(&self, customer: &str, key: &str, hold_id: &str) -> TestResponse {
+        self.call(
+            Method::POST,
+            "/orders",
+            customer,
+            Some(key),
+            Some(json!({ "holdId": hold_id })),
+        )
+        .await
+    }
+
+    async fn statuses(&self) -> HashMap<String, String> {
+        let seats = self.call(Method::GET, "/events/sale/seats", "reader", None, None).await;
+        seats.json["seats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["id"].as_str().unwrap().to_owned(),
+                    s["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+}
+
+fn names(ids: &[usize]) -> Vec<String> {
+    ids.iter().map(|i| format!("S{i}")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hundred_racing_buyers_never_oversell_and_every_key_makes_one_order() {
+    let (redis_url, _redis) = test_backends::redis();
+    let (endpoint, _dynamodb) = test_backends::dynamodb();
+    let client = Arc::new(Client::new(aws_router(&redis_url, &endpoint).await));
+    client.event(60).await;
+
+    let mut buyers = Vec::new();
+    for buyer in 0..100_usize {
+        let client = client.clone();
+        buyers.push(tokio::spawn(async move {
+            let customer = format!("buyer{buyer}");
+            let wanted = names(&[(buyer * 7) % 60, (buyer * 7 + 1) % 60, (buyer * 13 + 5) % 60]);
+            let wanted: Vec<String> = wanted.into_iter().collect::<HashSet<_>>().into_iter().collect();
+            let held = client.hold(&customer, &wanted).await;
+            if held.status != StatusCode::CREATED {
+                assert_eq!(held.json["type"], "/problems/seats-unavailable", "{}", held.text);
+                return None;
+            }
+            let hold_id = held.json["holdId"].as_str().unwrap().to_owned();
+            if buyer % 10 == 0 {
+                let released = client
+                    .call(Method::DELETE, &format!("/holds/{hold_id}"), &customer, None, None)
+                    .await;
+                assert_eq!(released.status, StatusCode::NO_CONTENT);
+                return None;
+            }
+            // The same key sent twice at once, as a retrying client does.
+            let key = format!("checkout-{buyer}");
+            let (a, b) = tokio::join!(
+                client.order(&customer, &key, &hold_id),
+                client.order(&customer, &key, &hold_id)
+            );
+            let mut answers = vec![a, b];
+            for answer in &mut answers {
+                while answer.status == StatusCode::CONFLICT
+                    && answer.json["type"] == "/problems/idempotency-in-progress"
+                {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    *answer = client.order(&customer, &key, &hold_id).await;
+                }
+            }
+            assert_eq!(answers[0].bytes, answers[1].bytes, "one key, one answer");
+            // A second key on the same hold never makes a second order.
+            let second = client.order(&customer, &format!("other-{buyer}"), &hold_id).await;
+            assert_eq!(second.json["type"], "/problems/hold-not-active", "{}", second.text);
+            assert_eq!(answers[0].status, StatusCode::CREATED, "{}", answers[0].text);
+            Some(answers[0].json.clone())
+        }));
+    }
+    let mut sold = HashSet::new();
+    for buyer in buyers {
+        if let Some(order) = buyer.await.unwrap() {
+            for seat in order["seats"].as_array().unwrap() {
+                assert!(sold.insert(seat.as_str().unwrap().to_owned()), "I1: {seat} sold twice");
+            }
+        }
+    }
+    assert!(!sold.is_empty());
+    let statuses = client.statuses().await;
+    for (seat, status) in &statuses {
+        assert_eq!(
+            status == "SOLD",
+            sold.contains(seat),
+            "availability of {seat} agrees with the orders"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_redis_dies_holds_answer_503_fast_orders_still_complete_and_service_recovers() {
+    let mut redis = RedisServer::start();
+    let (endpoint, _dynamodb) = test_backends::dynamodb();
+    let client = Client::new(aws_router(&redis.url(), &endpoint).await);
+    client.event(4).await;
+    let held = client.hold("alice", &names(&[0, 1])).await;
+    let hold_id = held.json["holdId"].as_str().unwrap().to_owned();
+
+    redis.stop();
+    let started = Instant::now();
+    let refused = client.hold("bob", &names(&[2])).await;
+    refused.assert_problem(503, "service-unavailable");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "a dead Redis must not hang a request"
+    );
+    let ready = client.app.call(Method::GET, "/ready").send().await;
+    ready.assert_problem(503, "service-unavailable");
+    assert_eq!(ready.json["checks"]["redis"], "unavailable");
+    // Redis is advisory (I6): DynamoDB alone decides the sale.
+    let ordered = client.order("alice", "k1", &hold_id).await;
+    assert_eq!(ordered.status, StatusCode::CREATED, "{}", ordered.text);
+
+    redis.restart();
+    let again = client.hold("bob", &names(&[2])).await;
+    assert_eq!(
+        again.status,
+        StatusCode::CREATED,
+        "reconnects by itself: {}",
+        again.text
+    );
+    let sold_seat = client.hold("carol", &names(&[0])).await;
+    assert!(sold_seat.status == StatusCode::CREATED || sold_seat.status == StatusCode::CONFLICT);
+    if sold_seat.status == StatusCode::CREATED {
+        // The sold marker was lost with Redis; the commit still refuses the seat.
+        let id = sold_seat.json["holdId"].as_str().unwrap().to_owned();
+        client
+            .order("carol", "k2", &id)
+            .await
+            .assert_problem(409, "seats-unavailable");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_redis_forgets_a_hold_verify_says_lock_lost_and_the_seat_still_sells_once() {
+    let mut redis = RedisServer::start();
+    let (endpoint, _dynamodb) = test_backends::dynamodb();
+    let client = Client::new(aws_router(&redis.url(), &endpoint).await);
+    client.event(3).await;
+    let first = client.hold("alice", &names(&[0, 1])).await.json["holdId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    redis.restart(); // Empty: a failover to a replica that missed the writes.
+    let verify = client
+        .call(Method::GET, &format!("/holds/{first}"), "alice", None, None)
+        .await;
+    assert_eq!(
+        (verify.json["valid"].clone(), verify.json["reason"].clone()),
+        (json!(false), json!("lock-lost"))
+    );
+    let second = client.hold("bob", &names(&[1, 2])).await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.text);
+    let second = second.json["holdId"].as_str().unwrap().to_owned();
+
+    let (a, b) = tokio::join!(client.order("alice", "ka", &first), client.order("bob", "kb", &second));
+    let statuses = [a.status.as_u16(), b.status.as_u16()];
+    assert!(
+        statuses.contains(&201) && statuses.contains(&409),
+        "exactly one sale of S1: {statuses:?}"
+    );
+    let loser = if a.status == StatusCode::CONFLICT { a } else { b };
+    assert_eq!(loser.json["unavailableSeats"], json!(["S1"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_dynamodb_is_down_requests_answer_503_and_leave_no_seat_locked() {
+    let (redis_url, _redis) = test_backends::redis();
+    let mut dynamodb = DynamoDbLocal::start();
+    let client = Client::new(aws_router(&redis_url, &dynamodb.endpoint()).await);
+    client.event(3).await;
+    let held = client.hold("alice", &names(&[0])).await.json["holdId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    dynamodb.stop();
+    client
+        .hold("bob", &names(&[1, 2]))
+        .await
+        .assert_problem(503, "service-unavailable");
+    client
+        .order("alice", "k1", &held)
+        .await
+        .assert_problem(503, "service-unavailable");
+    let ready = client.app.call(Method::GET, "/ready").send().await;
+    assert_eq!(ready.json["checks"]["dynamodb"], "unavailable");
+
+    let locks = redis_seat_locks::RedisSeatLocks::new(redis_seat_locks::RedisSettings {
+        url: redis_url,
+        cluster: false,
+        timeout: Duration::from_secs(1),
+    })
+    .unwrap();
+    use application::ports::{SeatLock, SeatLocks};
+    let tenant = domain::ids::TenantId::parse(&client.tenant).unwrap();
+    let event = domain::ids::EventId::parse("sale").unwrap();
+    let seats: Vec<_> = ["S1", "S2"]
+        .iter()
+        .map(|s| domain::ids::SeatId::parse(s).unwrap())
+        .collect();
+    assert_eq!(
+        locks.inspect(&tenant, &event, &seats).await.unwrap(),
+        [SeatLock::Free, SeatLock::Free],
+        "I5"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_checkouts_of_one_hold_with_different_keys_make_exactly_one_order() {
+    let (redis_url, _redis) = test_backends::redis();
+    let (endpoint, _dynamodb) = test_backends::dynamodb();
+    let client = Client::new(aws_router(&redis_url, &endpoint).await);
+    client.event(2).await;
+    let hold = client.hold("alice", &names(&[0, 1])).await.json["holdId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (a, b) = tokio::join!(
+        client.order("alice", "tab-1", &hold),
+        client.order("alice", "tab-2", &hold)
+    );
+    let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409], "{} / {}", a.text, b.text);
+    let loser = if a.status == StatusCode::CREATED { b } else { a };
+    assert_eq!(loser.json["type"], "/problems/hold-not-active");
+}
