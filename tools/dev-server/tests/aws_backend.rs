@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use application::UseCases;
+use application::ports::{SeatLock, SeatLocks};
 use axum::Router;
 use composition::{Config, Defaults};
 use http::{Method, StatusCode};
@@ -302,7 +303,6 @@ async fn when_dynamodb_is_down_requests_answer_503_and_leave_no_seat_locked() {
         timeout: Duration::from_secs(1),
     })
     .unwrap();
-    use application::ports::{SeatLock, SeatLocks};
     let tenant = domain::ids::TenantId::parse(&client.tenant).unwrap();
     let event = domain::ids::EventId::parse("sale").unwrap();
     let seats: Vec<_> = ["S1", "S2"]
