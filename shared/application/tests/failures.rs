@@ -170,15 +170,15 @@ async fn the_lease_never_outlives_the_time_the_runtime_gives_the_attempt() {
 
 /// Runs `before` just before delegating the commit: the world changing
 /// between the use case's checks and its atomic step.
-struct CommitAfter<F: Fn() + Send + Sync> {
+struct CommitAfter<F: Fn(&dyn OrderStore) + Send + Sync> {
     inner: Arc<dyn OrderStore>,
     before: F,
 }
 
 #[async_trait]
-impl<F: Fn() + Send + Sync> OrderStore for CommitAfter<F> {
+impl<F: Fn(&dyn OrderStore) + Send + Sync> OrderStore for CommitAfter<F> {
     async fn commit(&self, commit: OrderCommit<'_>) -> Result<(), CommitError> {
-        (self.before)();
+        (self.before)(self.inner.as_ref());
         self.inner.commit(commit).await
     }
     async fn get(&self, tenant: &TenantId, order: OrderId) -> Result<Option<Order>, BackendError> {
@@ -193,12 +193,13 @@ impl<F: Fn() + Send + Sync> OrderStore for CommitAfter<F> {
     }
 }
 
-fn commit_after(before: impl Fn(&ManualClock) + Send + Sync + 'static) -> World {
+/// `before` runs just before each commit, with the clock and the real order store.
+fn commit_after(before: impl Fn(&ManualClock, &dyn OrderStore) + Send + Sync + 'static) -> World {
     world_with(move |ports, clock| {
         let clock = clock.clone();
         ports.orders = Arc::new(CommitAfter {
             inner: ports.orders.clone(),
-            before: move || before(&clock),
+            before: move |orders: &dyn OrderStore| before(&clock, orders),
         });
     })
 }
@@ -208,7 +209,7 @@ async fn a_hold_released_between_the_check_and_the_commit_is_refused_by_the_comm
     // The customer's other tab releases the hold while checkout is committing.
     let holds = Arc::new(Mutex::new(None::<(Arc<dyn HoldStore>, HoldId)>));
     let slot = holds.clone();
-    let w = commit_after(move |clock| {
+    let w = commit_after(move |clock, _| {
         let (store, hold_id) = slot.lock().unwrap().clone().unwrap();
         let released = block_on(store.mark_released(&alice().tenant, hold_id, clock.now()));
         assert!(released.unwrap());
@@ -238,7 +239,7 @@ async fn when_another_attempt_takes_over_the_lease_before_the_commit_nothing_is_
     // The lease runs out and a retry claims the scope while we were slow.
     let taken_over = Arc::new(Mutex::new(None::<(Arc<dyn IdempotencyStore>, IdempotencyScope)>));
     let slot = taken_over.clone();
-    let w = commit_after(move |clock| {
+    let w = commit_after(move |clock, _| {
         clock.advance(Duration::from_secs(31));
         let now = clock.now();
         let (store, scope) = slot.lock().unwrap().clone().unwrap();
@@ -311,4 +312,54 @@ async fn an_event_changed_by_someone_else_meanwhile_is_a_conflict_not_an_overwri
 async fn the_ports_bundle_names_its_readiness_probes_when_debug_printed() {
     let w = world();
     assert!(format!("{:?}", w.use_cases.ports()).contains("memory"));
+}
+
+#[tokio::test]
+async fn a_second_key_that_loses_the_race_for_one_hold_is_told_the_hold_is_gone_not_that_seats_are_sold() {
+    // Another tab's checkout (another key) commits between our checks and our commit.
+    type Rival = (Arc<dyn HoldStore>, Arc<dyn IdempotencyStore>, HoldId);
+    let rival: Arc<Mutex<Option<Rival>>> = Arc::new(Mutex::new(None));
+    let slot = rival.clone();
+    let w = commit_after(move |clock, orders| {
+        let Some((holds, idempotency, hold_id)) = slot.lock().unwrap().take() else {
+            return; // Only the first commit has a rival.
+        };
+        let now = clock.now();
+        let scope = scope_of(&alice(), "other-tab");
+        let claim = ClaimRequest {
+            scope: &scope,
+            fingerprint: domain::idempotency::Fingerprint([9; 32]),
+            lease: LeaseId(77),
+            lease_expires_at: now.plus(Duration::from_secs(30)),
+            record_expires_at: now.plus(Duration::from_secs(3600)),
+            now,
+        };
+        assert_eq!(block_on(idempotency.claim(claim)).unwrap(), Claim::Claimed);
+        let hold = block_on(holds.get(&alice().tenant, hold_id)).unwrap().unwrap();
+        let order = Order::from_hold(OrderId::from_u128(77), &hold, domain::order::Buyer::default(), now).unwrap();
+        let response = StoredResponse {
+            status: 201,
+            body: b"rival".to_vec(),
+            location: None,
+        };
+        let commit = OrderCommit {
+            order: &order,
+            scope: &scope,
+            lease: LeaseId(77),
+            response: &response,
+            record_expires_at: now.plus(Duration::from_secs(3600)),
+            now,
+        };
+        block_on(orders.commit(commit)).unwrap();
+    });
+    with_event(&w).await;
+    let h = hold(&w, &alice(), &["A1", "A2"]).await.unwrap();
+    let ports = w.use_cases.ports();
+    *rival.lock().unwrap() = Some((ports.holds.clone(), ports.idempotency.clone(), h.id));
+    let answer = fresh(
+        w.use_cases
+            .create_order(&alice(), order_request("k", 1, h.id), &TextResponses)
+            .await,
+    );
+    assert_eq!(body(&answer), "HoldNotActive");
 }
