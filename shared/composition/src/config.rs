@@ -55,10 +55,11 @@ pub struct Defaults {
 }
 
 impl Defaults {
-    /// Lambdas trust only the JWT authorizer unless told otherwise.
+    /// Lambdas trust only the JWT authorizer and run on Redis + DynamoDB
+    /// unless told otherwise.
     pub const LAMBDA: Defaults = Defaults {
         auth_mode: "jwt",
-        backend: "memory",
+        backend: "aws",
     };
     /// The dev server takes identity from headers and keeps data in memory.
     pub const DEV_SERVER: Defaults = Defaults {
@@ -222,7 +223,12 @@ mod tests {
 
     #[test]
     fn with_nothing_set_a_lambda_uses_jwt_auth_and_the_documented_defaults() {
-        let c = config(&[]).unwrap();
+        assert_eq!(
+            config(&[]).unwrap_err().variable,
+            "REDIS_URL",
+            "a Lambda needs its real backends"
+        );
+        let c = config(&[("BACKEND", "memory")]).unwrap();
         assert_eq!(
             c.auth,
             AuthMode::Jwt {
@@ -243,7 +249,11 @@ mod tests {
             ("BACKEND", "sqlite"),
             ("LOG_LEVEL", "loud"),
         ] {
-            assert_eq!(config(&[(name, value)]).unwrap_err().variable, name, "{name}={value}");
+            assert_eq!(
+                config(&[("BACKEND", "memory"), (name, value)]).unwrap_err().variable,
+                name,
+                "{name}={value}"
+            );
         }
     }
 
@@ -293,7 +303,7 @@ mod tests {
 
     #[test]
     fn the_tenant_claim_name_is_configurable() {
-        let c = config(&[("TENANT_CLAIM", "custom:tenant")]).unwrap();
+        let c = config(&[("BACKEND", "memory"), ("TENANT_CLAIM", "custom:tenant")]).unwrap();
         assert_eq!(
             c.auth,
             AuthMode::Jwt {

@@ -26,7 +26,9 @@ struct Functions {
 
 impl Functions {
     fn new(env: &[(&str, &str)]) -> Self {
-        let env: HashMap<String, String> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let mut env: HashMap<String, String> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        // The Lambda defaults, on the in-memory backend this harness fills.
+        env.insert("BACKEND".to_owned(), "memory".to_owned());
         let config = Config::from_lookup(Defaults::LAMBDA, |name| env.get(name).cloned()).unwrap();
         let clock = ManualClock::starting_at(Timestamp::from_millis(1_795_756_260_000));
         let ports = memory_backend::memory_ports(Arc::new(clock), Arc::new(SequentialIds::default()));
