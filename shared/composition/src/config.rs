@@ -153,6 +153,15 @@ impl Config {
     }
 }
 
+/// An emulator endpoint is set and nothing says which AWS account or region
+/// to use: the placeholders emulators accept will do.
+pub fn wants_emulator_defaults(get: &impl Fn(&str) -> Option<String>) -> bool {
+    get("AWS_ENDPOINT_URL").is_some()
+        && get("AWS_ACCESS_KEY_ID").is_none()
+        && get("AWS_PROFILE").is_none()
+        && get("AWS_REGION").is_none()
+}
+
 fn aws_backend(get: &impl Fn(&str) -> Option<String>) -> Result<AwsBackend, ConfigError> {
     let url = get("REDIS_URL").ok_or_else(|| bad("REDIS_URL", "is required when BACKEND=aws"))?;
     if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
@@ -194,10 +203,7 @@ fn aws_backend(get: &impl Fn(&str) -> Option<String>) -> Result<AwsBackend, Conf
     {
         return Err(bad("AWS_ENDPOINT_URL", "must be an http:// or https:// URL"));
     }
-    let emulator_defaults = endpoint.is_some()
-        && get("AWS_ACCESS_KEY_ID").is_none()
-        && get("AWS_PROFILE").is_none()
-        && get("AWS_REGION").is_none();
+    let emulator_defaults = wants_emulator_defaults(get);
     Ok(AwsBackend {
         emulator_defaults,
         redis: RedisSettings {

@@ -20,7 +20,7 @@ use dynamodb_store::DynamoStore;
 use http_interface::{AppState, ServiceName, service_router};
 use redis_seat_locks::RedisSeatLocks;
 
-pub use config::{AwsBackend, Backend, Config, ConfigError, Defaults};
+pub use config::{AwsBackend, Backend, Config, ConfigError, Defaults, wants_emulator_defaults};
 
 /// Builds the ports for the configured backend. Makes no network call:
 /// Redis and DynamoDB connections open on first use, so a Lambda's init
@@ -53,7 +53,7 @@ pub async fn build_ports(config: &Config) -> Result<Ports, ConfigError> {
 /// A DynamoDB client with bounded time per attempt and per operation, so a
 /// dead endpoint is a 503 in about two seconds, not a Lambda timeout.
 async fn dynamodb_client(aws: &AwsBackend) -> aws_sdk_dynamodb::Client {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .timeout_config(
             aws_config::timeout::TimeoutConfig::builder()
                 .connect_timeout(Duration::from_millis(500))
@@ -62,17 +62,29 @@ async fn dynamodb_client(aws: &AwsBackend) -> aws_sdk_dynamodb::Client {
                 .build(),
         )
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2));
-    if let Some(endpoint) = &aws.endpoint {
+    let loader = for_endpoint(loader, aws.endpoint.as_deref(), aws.emulator_defaults);
+    aws_sdk_dynamodb::Client::new(&loader.load().await)
+}
+
+/// Points an AWS config loader at an emulator endpoint, if any; with
+/// `emulator_defaults`, adds the placeholder region and credentials that
+/// emulators accept. Shared by the composition root and `tools/ops`.
+pub fn for_endpoint(
+    mut loader: aws_config::ConfigLoader,
+    endpoint: Option<&str>,
+    emulator_defaults: bool,
+) -> aws_config::ConfigLoader {
+    if let Some(endpoint) = endpoint {
         loader = loader.endpoint_url(endpoint);
     }
-    if aws.emulator_defaults {
+    if emulator_defaults {
         loader = loader
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
                 "local", "local", None, None, "emulator",
             ));
     }
-    aws_sdk_dynamodb::Client::new(&loader.load().await)
+    loader
 }
 
 /// The HTTP app of `routes`, over the backend `config` names.

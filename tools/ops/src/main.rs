@@ -44,7 +44,12 @@ fn required(name: &str) -> String {
 }
 
 async fn aws() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    // aws-config reads AWS_ENDPOINT_URL itself; the placeholders are ours.
+    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    composition::for_endpoint(loader, None, composition::wants_emulator_defaults(&env))
+        .load()
+        .await
 }
 
 async fn create(table: &str) -> Result<String, Failure> {
