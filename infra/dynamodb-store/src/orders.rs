@@ -26,6 +26,10 @@ use crate::keys::{
 };
 use crate::{DynamoStore, backend_error, corrupt};
 
+/// Attempts of a commit cancelled only by a concurrent transaction.
+const CONFLICT_ATTEMPTS: u32 = 3;
+const CONFLICT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(15);
+
 fn build_error(error: impl std::error::Error + Send + Sync + 'static) -> BackendError {
     BackendError::new("dynamodb", error)
 }
@@ -117,24 +121,31 @@ impl OrderStore for DynamoStore {
     async fn commit(&self, commit: OrderCommit<'_>) -> Result<(), CommitError> {
         let writes = self.commit_items(&commit)?;
         let seats: Vec<SeatId> = commit.order.seats.iter().map(|s| s.id.clone()).collect();
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(writes))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(error) => {
-                if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error()
-                {
-                    let codes: Vec<Option<&str>> = cancelled.cancellation_reasons().iter().map(|r| r.code()).collect();
-                    if let Some(mapped) = commit_error(&codes, &seats) {
-                        return Err(mapped);
-                    }
+        let mut attempt = 1;
+        loop {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(writes.clone()))
+                .send()
+                .await;
+            let Err(error) = result else {
+                return Ok(());
+            };
+            if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error() {
+                let codes: Vec<Option<&str>> = cancelled.cancellation_reasons().iter().map(|r| r.code()).collect();
+                if let Some(mapped) = commit_error(&codes, &seats) {
+                    return Err(mapped);
                 }
-                Err(CommitError::Backend(backend_error(error)))
+                // Another transaction on the same items was in flight: once it
+                // settles, the conditions give the real answer.
+                if attempt < CONFLICT_ATTEMPTS && codes.contains(&Some("TransactionConflict")) {
+                    attempt += 1;
+                    tokio::time::sleep(CONFLICT_BACKOFF * attempt).await;
+                    continue;
+                }
             }
+            return Err(CommitError::Backend(backend_error(error)));
         }
     }
 
