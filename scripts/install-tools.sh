@@ -14,8 +14,8 @@ need_component() {
   fi
 }
 
-need_cargo_tool() { # binary, crate, version
-  if ! "$1" --version 2>/dev/null | grep -q "$3"; then
+need_cargo_tool() { # cargo subcommand, crate, version
+  if ! cargo "$1" --version 2>/dev/null | grep -q "$3"; then
     echo "installing $2 $3"
     cargo install "$2" --locked --version "$3"
   fi
@@ -23,8 +23,8 @@ need_cargo_tool() { # binary, crate, version
 
 need_component fmt rustfmt
 need_component clippy clippy
-need_cargo_tool cargo-nextest cargo-nextest "$NEXTEST_VERSION"
-need_cargo_tool cargo-llvm-cov cargo-llvm-cov "$LLVM_COV_VERSION"
+need_cargo_tool nextest cargo-nextest "$NEXTEST_VERSION"
+need_cargo_tool llvm-cov cargo-llvm-cov "$LLVM_COV_VERSION"
 
 # LLVM tools for coverage: the rustup component if present, else Debian's llvm-22.
 if ! rustup component list --installed 2>/dev/null | grep -q '^llvm-tools'; then
