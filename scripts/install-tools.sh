@@ -55,4 +55,10 @@ if [ ! -f "$DDB_DIR/node_modules/amplify-dynamodb-simulator/emulator/DynamoDBLoc
   (cd "$DDB_DIR" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
 fi
 
+# Python tools (pinned in tools/requirements.txt).
+if ! python3 -c 'import openapi_spec_validator, yaml' >/dev/null 2>&1; then
+  echo "installing Python tools from tools/requirements.txt"
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r tools/requirements.txt
+fi
+
 echo "tools: $(cargo --version); $(cargo nextest --version | head -n1); $(cargo llvm-cov --version)"

@@ -31,8 +31,13 @@ pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 /// Longest buyer name or e-mail we keep.
 const MAX_BUYER_FIELD_CHARS: usize = 320;
 
+const ORDERS: &str = "/orders";
+
+/// The routes this function answers, as documented in docs/openapi.yaml.
+pub const ROUTES: &[(&str, &str)] = &[("POST", ORDERS)];
+
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/orders", post(create_order))
+    Router::new().route(ORDERS, post(create_order))
 }
 
 #[derive(Debug, Deserialize)]

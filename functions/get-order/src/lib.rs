@@ -13,8 +13,13 @@ use http_interface::path::PathId;
 use http_interface::problem::ApiError;
 use http_interface::representations::OrderJson;
 
+const ORDER: &str = "/orders/{orderId}";
+
+/// The routes this function answers, as documented in docs/openapi.yaml.
+pub const ROUTES: &[(&str, &str)] = &[("GET", ORDER)];
+
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/orders/{orderId}", get(get_order))
+    Router::new().route(ORDER, get(get_order))
 }
 
 async fn get_order(

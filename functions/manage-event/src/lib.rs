@@ -22,10 +22,14 @@ use http_interface::problem::{ApiError, FieldError};
 use http_interface::representations::{parse_rfc3339, rfc3339};
 use serde::{Deserialize, Serialize};
 
+const EVENT: &str = "/events/{eventId}";
+const SEATS: &str = "/events/{eventId}/seats";
+
+/// The routes this function answers, as documented in docs/openapi.yaml.
+pub const ROUTES: &[(&str, &str)] = &[("PUT", EVENT), ("GET", SEATS)];
+
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/events/{eventId}", put(put_event))
-        .route("/events/{eventId}/seats", get(get_seats))
+    Router::new().route(EVENT, put(put_event)).route(SEATS, get(get_seats))
 }
 
 #[derive(Debug, Deserialize)]

@@ -19,8 +19,13 @@ use http_interface::problem::{ApiError, FieldError};
 use http_interface::representations::HoldJson;
 use serde::Deserialize;
 
+const HOLDS: &str = "/events/{eventId}/holds";
+
+/// The routes this function answers, as documented in docs/openapi.yaml.
+pub const ROUTES: &[(&str, &str)] = &[("POST", HOLDS)];
+
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/events/{eventId}/holds", post(place_hold))
+    Router::new().route(HOLDS, post(place_hold))
 }
 
 #[derive(Debug, Deserialize)]

@@ -13,8 +13,13 @@ use http_interface::identity::Caller;
 use http_interface::path::PathId;
 use http_interface::problem::ApiError;
 
+const HOLD: &str = "/holds/{holdId}";
+
+/// The routes this function answers, as documented in docs/openapi.yaml.
+pub const ROUTES: &[(&str, &str)] = &[("DELETE", HOLD)];
+
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/holds/{holdId}", delete(release_hold))
+    Router::new().route(HOLD, delete(release_hold))
 }
 
 async fn release_hold(

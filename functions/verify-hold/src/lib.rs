@@ -15,8 +15,13 @@ use http_interface::problem::ApiError;
 use http_interface::representations::rfc3339;
 use serde::Serialize;
 
+const HOLD: &str = "/holds/{holdId}";
+
+/// The routes this function answers, as documented in docs/openapi.yaml.
+pub const ROUTES: &[(&str, &str)] = &[("GET", HOLD)];
+
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/holds/{holdId}", get(verify_hold))
+    Router::new().route(HOLD, get(verify_hold))
 }
 
 #[derive(Debug, Serialize)]

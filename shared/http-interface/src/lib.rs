@@ -21,4 +21,4 @@ pub mod remaining_time;
 pub mod representations;
 mod service;
 
-pub use service::{AppState, ServiceName, service_router};
+pub use service::{AppState, SERVICE_ROUTES, ServiceName, service_router};

@@ -29,10 +29,15 @@ pub struct AppState {
 
 /// `routes` plus `/health`, `/ready`, problem answers for unknown routes and
 /// methods, and correlation ids on everything.
+/// The routes every function answers besides its own.
+pub const SERVICE_ROUTES: &[(&str, &str)] = &[("GET", HEALTH), ("GET", READY)];
+const HEALTH: &str = "/health";
+const READY: &str = "/ready";
+
 pub fn service_router(routes: Router<AppState>, state: AppState) -> Router {
     routes
-        .route("/health", get(health))
-        .route("/ready", get(ready))
+        .route(HEALTH, get(health))
+        .route(READY, get(ready))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(correlation::middleware))

@@ -11,6 +11,21 @@ use http_interface::AppState;
 /// The address used when `DEV_SERVER_ADDR` is not set.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
 
+/// Every (method, path) the dev server answers: each function's own
+/// `ROUTES` plus `/health` and `/ready`.
+pub fn route_table() -> Vec<(&'static str, &'static str)> {
+    [
+        manage_event::ROUTES,
+        place_hold::ROUTES,
+        verify_hold::ROUTES,
+        release_hold::ROUTES,
+        create_order::ROUTES,
+        get_order::ROUTES,
+        http_interface::SERVICE_ROUTES,
+    ]
+    .concat()
+}
+
 /// Every function's routes, merged.
 pub fn all_routes() -> Router<AppState> {
     Router::new()
