@@ -61,4 +61,12 @@ if ! python3 -c 'import openapi_spec_validator, yaml' >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r tools/requirements.txt
 fi
 
+# Template validators in their own virtualenv (aws-sam-cli pins its own cfn-lint).
+SAM_VENV=.tools/sam-venv
+if ! "$SAM_VENV/bin/sam" --version 2>/dev/null | grep -q "1.170.0"; then
+  echo "installing aws-sam-cli and cfn-lint into $SAM_VENV"
+  python3 -m venv "$SAM_VENV"
+  "$SAM_VENV/bin/pip" install --quiet --disable-pip-version-check -r tools/template-check/requirements.txt
+fi
+
 echo "tools: $(cargo --version); $(cargo nextest --version | head -n1); $(cargo llvm-cov --version)"

@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""template.yaml against the project's single sources of truth.
+
+- The DynamoDB table equals infra/dynamodb-store/table.json (keys,
+  attributes, billing mode, TTL attribute): the table is defined once.
+- Every route in docs/openapi.yaml is an HttpApi event of exactly one
+  function; /health and /ready carry no authorizer; every other route uses
+  the default JWT authorizer.
+- Every function builds a crate that exists under functions/ and has its
+  own policy statements (least privilege per function).
+
+Usage: check_template.py [TEMPLATE]   Exit 1 with one line per problem.
+"""
+
+import json
+import pathlib
+import sys
+
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+PUBLIC = {("GET", "/health"), ("GET", "/ready")}
+
+
+class CfnLoader(yaml.SafeLoader):
+    """Reads CloudFormation short tags (!Ref, !Sub, …) as plain values."""
+
+
+CfnLoader.add_multi_constructor("!", lambda loader, tag, node: {tag: loader.construct_object(node)}
+                                if not isinstance(node, yaml.ScalarNode) else {tag: loader.construct_scalar(node)})
+
+
+def load_template(path):
+    with open(path, encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=CfnLoader)
+
+
+def documented_routes():
+    spec = yaml.safe_load((ROOT / "docs/openapi.yaml").read_text(encoding="utf-8"))
+    return {(method.upper(), path) for path, item in spec["paths"].items() for method in item
+            if method in ("get", "put", "post", "delete", "patch")}
+
+
+def check(template):
+    problems = []
+    resources = template.get("Resources", {})
+
+    definition = json.loads((ROOT / "infra/dynamodb-store/table.json").read_text(encoding="utf-8"))
+    tables = [r for r in resources.values() if r.get("Type") == "AWS::DynamoDB::Table"]
+    if len(tables) != 1:
+        problems.append(f"expected exactly one DynamoDB table, found {len(tables)}")
+    for table in tables:
+        props = table.get("Properties", {})
+        for key in ("AttributeDefinitions", "KeySchema", "BillingMode"):
+            if props.get(key) != definition[key]:
+                problems.append(f"table {key} differs from table.json: {props.get(key)!r} != {definition[key]!r}")
+        ttl = props.get("TimeToLiveSpecification", {})
+        if ttl.get("AttributeName") != definition["TimeToLiveAttribute"] or ttl.get("Enabled") is not True:
+            problems.append("table TTL differs from table.json")
+
+    crates = {p.parent.name for p in (ROOT / "functions").glob("*/Cargo.toml")}
+    routed = {}
+    for name, resource in resources.items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        binary = resource.get("Metadata", {}).get("BuildProperties", {}).get("Binary")
+        if resource.get("Metadata", {}).get("BuildMethod") != "rust-cargolambda" or binary not in crates:
+            problems.append(f"{name} does not build a function crate with cargo-lambda (Binary {binary!r})")
+        if not resource.get("Properties", {}).get("Policies"):
+            problems.append(f"{name} has no policy of its own")
+        for event in resource.get("Properties", {}).get("Events", {}).values():
+            if event.get("Type") != "HttpApi":
+                continue
+            props = event.get("Properties", {})
+            route = (props.get("Method", "").upper(), props.get("Path"))
+            if route in routed:
+                problems.append(f"{route} is routed to both {routed[route]} and {name}")
+            routed[route] = name
+            public = props.get("Auth", {}).get("Authorizer") == "NONE"
+            if public != (route in PUBLIC):
+                problems.append(f"{route} must {'not ' if route not in PUBLIC else ''}bypass the JWT authorizer")
+    for route in sorted(documented_routes() - set(routed)):
+        problems.append(f"{route} is documented but has no API event")
+    for route in sorted(set(routed) - documented_routes()):
+        problems.append(f"{route} has an API event but is not documented")
+    return problems
+
+
+def main():
+    path = sys.argv[1] if len(sys.argv) > 1 else ROOT / "template.yaml"
+    problems = check(load_template(path))
+    for problem in problems:
+        print(f"template: {problem}")
+    if not problems:
+        print("template matches table.json, docs/openapi.yaml and the function crates")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

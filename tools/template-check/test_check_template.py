@@ -1,0 +1,44 @@
+"""The template check passes on template.yaml and catches each kind of drift."""
+
+import copy
+import unittest
+
+import check_template
+
+
+class TemplateCheckTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.template = check_template.load_template(check_template.ROOT / "template.yaml")
+
+    def broken(self, change):
+        template = copy.deepcopy(self.template)
+        change(template["Resources"])
+        return check_template.check(template)
+
+    def test_the_template_as_it_is_passes(self):
+        self.assertEqual(check_template.check(self.template), [])
+
+    def test_a_table_key_that_drifts_from_table_json_is_caught(self):
+        def drift(resources):
+            resources["Table"]["Properties"]["KeySchema"][1]["AttributeName"] = "sort"
+        self.assertTrue(any("KeySchema differs" in p for p in self.broken(drift)))
+
+    def test_a_documented_route_without_an_api_event_is_caught(self):
+        def drop_route(resources):
+            resources["GetOrderFunction"]["Properties"]["Events"].clear()
+        self.assertTrue(any("('GET', '/orders/{orderId}') is documented" in p for p in self.broken(drop_route)))
+
+    def test_a_public_business_route_is_caught(self):
+        def open_route(resources):
+            resources["CreateOrderFunction"]["Properties"]["Events"]["Route"]["Properties"]["Auth"] = {"Authorizer": "NONE"}
+        self.assertTrue(any("must not bypass" in p for p in self.broken(open_route)))
+
+    def test_a_function_without_its_own_policy_is_caught(self):
+        def no_policy(resources):
+            resources["VerifyHoldFunction"]["Properties"]["Policies"] = []
+        self.assertTrue(any("VerifyHoldFunction has no policy" in p for p in self.broken(no_policy)))
+
+
+if __name__ == "__main__":
+    unittest.main()
