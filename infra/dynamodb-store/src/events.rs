@@ -8,7 +8,7 @@ use domain::event::{Event, MAX_SEATS_PER_EVENT};
 use domain::ids::{EventId, TenantId};
 
 use crate::items::{
-    EventMetaItem, Item, SeatsChunkItem, decode_seats, encode_seats, event_from, from_item, number, string, to_item,
+    EventMetaItem, SeatsChunkItem, decode_seats, encode_seats, event_from, from_item, number, string, to_item,
 };
 use crate::keys::{EVENT_SK, SEATS_SK_PREFIX, event_pk, seats_sk};
 use crate::{DynamoStore, backend_error, corrupt};
@@ -20,32 +20,6 @@ const MAX_CHUNKS: usize = MAX_SEATS_PER_EVENT.div_ceil(SEATS_PER_CHUNK);
 /// Reads that saw two versions at once are retried this often.
 const READ_ATTEMPTS: usize = 3;
 
-impl DynamoStore {
-    async fn query_event_items(&self, pk: &str) -> Result<Vec<Item>, BackendError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :event)")
-                .expression_attribute_values(":pk", string(pk))
-                .expression_attribute_values(":event", string(EVENT_SK))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(backend_error)?;
-            items.extend(page.items.unwrap_or_default());
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(items);
-            }
-        }
-    }
-}
-
 #[async_trait]
 impl EventCatalog for DynamoStore {
     async fn get(&self, tenant: &TenantId, event: &EventId) -> Result<Option<StoredEvent>, BackendError> {
@@ -53,7 +27,7 @@ impl EventCatalog for DynamoStore {
         for _ in 0..READ_ATTEMPTS {
             let mut meta = None;
             let mut chunks = Vec::new();
-            for item in self.query_event_items(&pk).await? {
+            for item in self.query_prefix(&pk, EVENT_SK, None).await? {
                 let is_meta = item
                     .get("sk")
                     .and_then(|v| v.as_s().ok())

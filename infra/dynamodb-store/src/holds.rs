@@ -26,20 +26,8 @@ impl HoldStore for DynamoStore {
     }
 
     async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", string(hold_pk(tenant, hold)))
-            .key("sk", string(HOLD_SK))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(backend_error)?;
-        output
-            .item
-            .map(|item| from_item::<HoldItem>(item)?.into_hold())
-            .transpose()
+        let item = self.get_consistent(hold_pk(tenant, hold), HOLD_SK).await?;
+        item.map(|item| from_item::<HoldItem>(item)?.into_hold()).transpose()
     }
 
     async fn mark_released(&self, tenant: &TenantId, hold: HoldId, now: Timestamp) -> Result<bool, BackendError> {

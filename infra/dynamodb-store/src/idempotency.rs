@@ -192,18 +192,9 @@ impl IdempotencyStore for DynamoStore {
 impl DynamoStore {
     /// Fallback for emulators that do not return the old item on a failed condition.
     async fn read_record(&self, scope: &IdempotencyScope) -> Result<IdempotencyRecord, BackendError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", string(idempotency_pk(scope)))
-            .key("sk", string(IDEMPOTENCY_SK))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(backend_error)?;
-        let item = output
-            .item
+        let item = self
+            .get_consistent(idempotency_pk(scope), IDEMPOTENCY_SK)
+            .await?
             .ok_or_else(|| corrupt("claim refused but no record exists"))?;
         record_from(item)
     }

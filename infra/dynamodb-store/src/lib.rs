@@ -54,6 +54,53 @@ impl DynamoStore {
     pub fn table(&self) -> &str {
         &self.table
     }
+
+    /// One item by key, strongly consistent.
+    pub(crate) async fn get_consistent(&self, pk: String, sk: &str) -> Result<Option<items::Item>, BackendError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", items::string(pk))
+            .key("sk", items::string(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend_error)?;
+        Ok(output.item)
+    }
+
+    /// Every item of a partition whose sort key starts with `sk_prefix`,
+    /// strongly consistent, across pages; `projection` limits the attributes.
+    pub(crate) async fn query_prefix(
+        &self,
+        pk: &str,
+        sk_prefix: &str,
+        projection: Option<&str>,
+    ) -> Result<Vec<items::Item>, BackendError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", items::string(pk))
+                .expression_attribute_values(":prefix", items::string(sk_prefix))
+                .set_projection_expression(projection.map(str::to_owned))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(backend_error)?;
+            items.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
 }
 
 /// An SDK failure with DynamoDB's error code and message up front, for the log.

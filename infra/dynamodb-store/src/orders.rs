@@ -150,40 +150,17 @@ impl OrderStore for DynamoStore {
     }
 
     async fn get(&self, tenant: &TenantId, order: OrderId) -> Result<Option<domain::order::Order>, BackendError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", string(order_pk(tenant, order)))
-            .key("sk", string(ORDER_SK))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(backend_error)?;
-        output
-            .item
-            .map(|item| from_item::<OrderItem>(item)?.into_order())
-            .transpose()
+        let item = self.get_consistent(order_pk(tenant, order), ORDER_SK).await?;
+        item.map(|item| from_item::<OrderItem>(item)?.into_order()).transpose()
     }
 
     async fn sold_seats(&self, tenant: &TenantId, event: &EventId) -> Result<HashSet<SeatId>, BackendError> {
-        let mut sold = HashSet::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :sold)")
-                .expression_attribute_values(":pk", string(event_pk(tenant, event)))
-                .expression_attribute_values(":sold", string(SOLD_SK_PREFIX))
-                .projection_expression("sk")
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(backend_error)?;
-            for item in page.items.unwrap_or_default() {
+        let items = self
+            .query_prefix(&event_pk(tenant, event), SOLD_SK_PREFIX, Some("sk"))
+            .await?;
+        items
+            .iter()
+            .map(|item| {
                 let sk = item
                     .get("sk")
                     .and_then(|v| v.as_s().ok())
@@ -191,13 +168,9 @@ impl OrderStore for DynamoStore {
                 let seat = sk
                     .strip_prefix(SOLD_SK_PREFIX)
                     .ok_or_else(|| corrupt("sold seat key"))?;
-                sold.insert(SeatId::parse(seat).map_err(corrupt)?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(sold);
-            }
-        }
+                SeatId::parse(seat).map_err(corrupt)
+            })
+            .collect::<Result<HashSet<_>, _>>()
     }
 }
 
