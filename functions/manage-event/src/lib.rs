@@ -48,46 +48,11 @@ struct SeatBody {
     price_cents: u64,
 }
 
-/// The event as saved.
+/// An event with its seats: as saved (no statuses), or with each seat's
+/// status now (availability).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct EventJson {
-    event_id: String,
-    name: String,
-    starts_at: String,
-    currency: String,
-    seats: Vec<PricedSeatJson>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PricedSeatJson {
-    id: String,
-    price_cents: u64,
-}
-
-impl From<&Event> for EventJson {
-    fn from(event: &Event) -> Self {
-        Self {
-            event_id: event.id.to_string(),
-            name: event.name.clone(),
-            starts_at: rfc3339(event.starts_at),
-            currency: event.currency.to_string(),
-            seats: event
-                .seats()
-                .iter()
-                .map(|seat| PricedSeatJson {
-                    id: seat.id.to_string(),
-                    price_cents: seat.price.0,
-                })
-                .collect(),
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct AvailabilityJson {
     event_id: String,
     name: String,
     starts_at: String,
@@ -100,7 +65,36 @@ struct AvailabilityJson {
 struct SeatJson {
     id: String,
     price_cents: u64,
-    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'static str>,
+}
+
+impl EventJson {
+    fn new(event: &Event, statuses: Option<&[SeatStatus]>) -> Self {
+        let status_name = |index: usize| {
+            statuses.and_then(|all| all.get(index)).map(|status| match status {
+                SeatStatus::Available => "AVAILABLE",
+                SeatStatus::Held => "HELD",
+                SeatStatus::Sold => "SOLD",
+            })
+        };
+        Self {
+            event_id: event.id.to_string(),
+            name: event.name.clone(),
+            starts_at: rfc3339(event.starts_at),
+            currency: event.currency.to_string(),
+            seats: event
+                .seats()
+                .iter()
+                .enumerate()
+                .map(|(index, seat)| SeatJson {
+                    id: seat.id.to_string(),
+                    price_cents: seat.price.0,
+                    status: status_name(index),
+                })
+                .collect(),
+        }
+    }
 }
 
 async fn put_event(
@@ -143,7 +137,7 @@ async fn put_event(
     };
     let event = Event::new(caller.tenant.clone(), event_id, &body.name, starts_at, currency, seats)
         .map_err(Rejection::InvalidEvent)?;
-    let saved = EventJson::from(&event);
+    let saved = EventJson::new(&event, None);
     let outcome = state.use_cases.put_event(&caller, event).await?;
     let status = match outcome {
         PutEventOutcome::Created => StatusCode::CREATED,
@@ -161,28 +155,8 @@ async fn get_seats(
     State(state): State<AppState>,
     Caller(caller): Caller,
     event: PathId,
-) -> Result<Json<AvailabilityJson>, ApiError> {
+) -> Result<Json<EventJson>, ApiError> {
     let event_id = event.parse(EventId::parse, ApiError::event_not_found)?;
     let availability = state.use_cases.get_availability(&caller, &event_id).await?;
-    let event = &availability.event;
-    Ok(Json(AvailabilityJson {
-        event_id: event.id.to_string(),
-        name: event.name.clone(),
-        starts_at: rfc3339(event.starts_at),
-        currency: event.currency.to_string(),
-        seats: event
-            .seats()
-            .iter()
-            .zip(&availability.statuses)
-            .map(|(seat, status)| SeatJson {
-                id: seat.id.to_string(),
-                price_cents: seat.price.0,
-                status: match status {
-                    SeatStatus::Available => "AVAILABLE",
-                    SeatStatus::Held => "HELD",
-                    SeatStatus::Sold => "SOLD",
-                },
-            })
-            .collect(),
-    }))
+    Ok(Json(EventJson::new(&availability.event, Some(&availability.statuses))))
 }
