@@ -23,12 +23,7 @@ impl UseCases {
     /// `EventNotFound` (absent, or another tenant's), `Unavailable`.
     pub async fn get_availability(&self, caller: &Identity, event_id: &EventId) -> Result<Availability, UseCaseError> {
         let ports = &self.ports;
-        let event = ports
-            .events
-            .get(&caller.tenant, event_id)
-            .await?
-            .ok_or(Rejection::EventNotFound)?
-            .event;
+        let event = self.tenant_event(caller, event_id).await?;
         let seat_ids: Vec<_> = event.seats().iter().map(|s| s.id.clone()).collect();
         let sold = ports.orders.sold_seats(&caller.tenant, event_id).await?;
         let locks = ports.seat_locks.inspect(&caller.tenant, event_id, &seat_ids).await?;
@@ -43,5 +38,16 @@ impl UseCases {
             })
             .collect();
         Ok(Availability { event, statuses })
+    }
+
+    /// The caller's tenant's event; another tenant's is the same 404 as a missing one (I4).
+    pub(crate) async fn tenant_event(&self, caller: &Identity, event_id: &EventId) -> Result<Event, UseCaseError> {
+        Ok(self
+            .ports
+            .events
+            .get(&caller.tenant, event_id)
+            .await?
+            .ok_or(Rejection::EventNotFound)?
+            .event)
     }
 }

@@ -25,12 +25,7 @@ impl UseCases {
         let request =
             HoldRequest::new(seats, ttl_seconds, self.settings.hold_policy).map_err(Rejection::InvalidHoldRequest)?;
         let ports = &self.ports;
-        let event = ports
-            .events
-            .get(&caller.tenant, event_id)
-            .await?
-            .ok_or(Rejection::EventNotFound)?
-            .event;
+        let event = self.tenant_event(caller, event_id).await?;
         let priced = event.price_seats(request.seats()).map_err(Rejection::UnknownSeats)?;
 
         let hold_id = ports.ids.hold_id();
