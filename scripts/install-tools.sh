@@ -56,7 +56,7 @@ if [ ! -f "$DDB_DIR/node_modules/amplify-dynamodb-simulator/emulator/DynamoDBLoc
 fi
 
 # Python tools (pinned in tools/requirements.txt).
-if ! python3 -c 'import openapi_spec_validator, yaml' >/dev/null 2>&1; then
+if ! python3 -c 'import openapi_spec_validator, yaml, check_jsonschema' >/dev/null 2>&1; then
   echo "installing Python tools from tools/requirements.txt"
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r tools/requirements.txt
 fi

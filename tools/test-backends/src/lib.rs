@@ -12,6 +12,10 @@
 //! - Isolation: every test gets its own table ([`fresh_table`]) and its own
 //!   tenant ids, so nothing depends on what another test or run left.
 //!
+//! - With the `containers` feature and a Docker engine (or
+//!   `TEST_BACKEND=containers`), Redis and LocalStack/DynamoDB Local run in
+//!   containers instead ([`containers`]).
+//!
 //! Tests that stop or restart a backend start their own ([`RedisServer`],
 //! [`DynamoDbLocal`]) so they never disturb the shared ones.
 
@@ -24,6 +28,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::Client;
+
+#[cfg(feature = "containers")]
+pub mod containers;
 
 const READY_WITHIN: Duration = Duration::from_secs(30);
 const POLL_EVERY: Duration = Duration::from_millis(25);
@@ -228,26 +235,55 @@ impl DynamoDbLocal {
     }
 }
 
-/// A Redis URL for a test: the shared `REDIS_URL`, or a server of its own
-/// (kept alive by the returned handle).
-pub fn redis() -> (String, Option<RedisServer>) {
+/// Keeps a test's backend alive until dropped: nothing (a shared backend),
+/// a local process, or containers.
+#[derive(Debug)]
+pub struct KeepAlive(#[allow(dead_code)] Option<Box<dyn std::fmt::Debug + Send>>);
+
+#[cfg(feature = "containers")]
+fn shared_containers() -> std::sync::Arc<containers::Containers> {
+    use std::sync::{Arc, Mutex, Weak};
+    // One set of containers for as long as any test in this process holds a handle.
+    static RUNNING: Mutex<Weak<containers::Containers>> = Mutex::new(Weak::new());
+    let mut running = RUNNING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(existing) = running.upgrade() {
+        return existing;
+    }
+    let started = Arc::new(containers::start());
+    *running = Arc::downgrade(&started);
+    started
+}
+
+/// A Redis URL for a test: the shared `REDIS_URL`; else containers (feature
+/// `containers`, see [`containers::wanted`]); else a server of its own.
+pub fn redis() -> (String, KeepAlive) {
     match std::env::var("REDIS_URL") {
-        Ok(url) if !url.is_empty() => (url, None),
+        Ok(url) if !url.is_empty() => (url, KeepAlive(None)),
         _ => {
+            #[cfg(feature = "containers")]
+            if containers::wanted() {
+                let running = shared_containers();
+                return (running.redis_url.clone(), KeepAlive(Some(Box::new(running))));
+            }
             let server = RedisServer::start();
-            (server.url(), Some(server))
+            (server.url(), KeepAlive(Some(Box::new(server))))
         }
     }
 }
 
-/// A DynamoDB endpoint for a test: the shared `AWS_ENDPOINT_URL`, or an
-/// emulator of its own (kept alive by the returned handle).
-pub fn dynamodb() -> (String, Option<DynamoDbLocal>) {
+/// A DynamoDB endpoint for a test: the shared `AWS_ENDPOINT_URL`; else
+/// containers (feature `containers`); else an emulator of its own.
+pub fn dynamodb() -> (String, KeepAlive) {
     match std::env::var("AWS_ENDPOINT_URL") {
-        Ok(url) if !url.is_empty() => (url, None),
+        Ok(url) if !url.is_empty() => (url, KeepAlive(None)),
         _ => {
+            #[cfg(feature = "containers")]
+            if containers::wanted() {
+                let running = shared_containers();
+                return (running.dynamodb_endpoint.clone(), KeepAlive(Some(Box::new(running))));
+            }
             let emulator = DynamoDbLocal::start();
-            (emulator.endpoint(), Some(emulator))
+            (emulator.endpoint(), KeepAlive(Some(Box::new(emulator))))
         }
     }
 }

@@ -1,0 +1,140 @@
+"""Checks the files that ship the service but no test runs: the Compose file
+for Docker users and the CI/deploy workflow.
+
+Their shape is checked against the published schemas by `check-jsonschema`
+(scripts/test); this script checks what the schemas cannot know:
+
+- localstack-compose.yml: host ports match the functions' Cargo metadata
+  (what `cargo lambda watch` and the README use), both DynamoDB choices answer
+  on the same alias, LocalStack refuses to start without its auth token, the
+  table comes from `ops create-table` (THE table definition), and the API's
+  health check is GET /ready (which checks the backends), not a sleep.
+- .github/workflows/ci.yml: pull requests run the README's test command;
+  deploys happen only on main after the tests, with an OIDC role from a
+  repository variable and never a stored AWS key.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def function_defaults(root: Path) -> dict[str, set[str]]:
+    """REDIS_URL / AWS_ENDPOINT_URL values in every function's lambda metadata."""
+    found: dict[str, set[str]] = {"REDIS_URL": set(), "AWS_ENDPOINT_URL": set()}
+    for manifest in sorted((root / "functions").glob("*/Cargo.toml")):
+        env = tomllib.loads(manifest.read_text())["package"]["metadata"]["lambda"]["env"]
+        for name, values in found.items():
+            values.add(env[name])
+    return found
+
+
+def host_port(url: str) -> str:
+    match = re.search(r":(\d+)$", url.rstrip("/"))
+    if not match:
+        raise ValueError(f"no port in {url}")
+    return match.group(1)
+
+
+def published(service: dict) -> set[str]:
+    return {str(mapping).split(":")[0] for mapping in service.get("ports", [])}
+
+
+def check_compose(compose: dict, defaults: dict[str, set[str]]) -> list[str]:
+    problems = []
+    services = compose.get("services", {})
+    redis_ports = {host_port(url) for url in defaults["REDIS_URL"]}
+    dynamodb_ports = {host_port(url) for url in defaults["AWS_ENDPOINT_URL"]}
+    if not redis_ports <= published(services.get("redis", {})):
+        problems.append(f"redis must publish host port {redis_ports} (functions' REDIS_URL)")
+    for name, profile in (("localstack", "localstack"), ("dynamodb-local", "dynamodb-local")):
+        service = services.get(name)
+        if service is None:
+            problems.append(f"service {name} is missing")
+            continue
+        if service.get("profiles") != [profile]:
+            problems.append(f"{name} must be in profile {profile} (one DynamoDB at a time)")
+        if not dynamodb_ports <= published(service):
+            problems.append(f"{name} must publish host port {dynamodb_ports} (functions' AWS_ENDPOINT_URL)")
+        aliases = service.get("networks", {}).get("default", {}).get("aliases", [])
+        if "dynamodb" not in aliases:
+            problems.append(f"{name} must answer on the network alias 'dynamodb'")
+        if "healthcheck" not in service:
+            problems.append(f"{name} needs a health check")
+    token = str(services.get("localstack", {}).get("environment", {}).get("LOCALSTACK_AUTH_TOKEN", ""))
+    if ":?" not in token:
+        problems.append("localstack must refuse to start without LOCALSTACK_AUTH_TOKEN (${VAR:?message})")
+    if services.get("create-table", {}).get("command") != ["ops", "create-table"]:
+        problems.append("create-table must run `ops create-table` (THE table definition)")
+    api = services.get("api", {})
+    test = " ".join(api.get("healthcheck", {}).get("test", []))
+    if "/ready" not in test:
+        problems.append("api health check must call GET /ready")
+    if api.get("depends_on", {}).get("create-table", {}).get("condition") != "service_completed_successfully":
+        problems.append("api must wait for create-table to finish")
+    for name, service in services.items():
+        if "sleep" in str(service.get("command", "")) or "sleep" in str(service.get("healthcheck", "")):
+            problems.append(f"{name} waits with sleep; wait on a health check instead")
+    return problems
+
+
+def check_workflow(workflow: dict, readme: str) -> list[str]:
+    problems = []
+    # PyYAML reads the bare key `on` as True.
+    triggers = workflow.get("on", workflow.get(True, {}))
+    if "pull_request" not in triggers:
+        problems.append("the workflow must run on pull requests")
+    jobs = workflow.get("jobs", {})
+    test_runs = [step.get("run", "") for step in jobs.get("test", {}).get("steps", [])]
+    test_command = re.search(r"^(scripts/\S+)\s*$", readme, re.MULTILINE)
+    if not test_command or test_command.group(1) not in test_runs:
+        problems.append("the test job must run the README's test command exactly")
+    deploy = jobs.get("deploy")
+    if deploy is None:
+        return [*problems, "there is no deploy job"]
+    if deploy.get("needs") != "test":
+        problems.append("deploy must need the test job")
+    if "refs/heads/main" not in str(deploy.get("if", "")) or "push" not in str(deploy.get("if", "")):
+        problems.append("deploy must run only on pushes to main")
+    if deploy.get("permissions", {}).get("id-token") != "write":
+        problems.append("deploy needs id-token: write for OIDC")
+    text = yaml.safe_dump(deploy)
+    if "vars.AWS_DEPLOY_ROLE_ARN" not in text:
+        problems.append("deploy must assume the role named by vars.AWS_DEPLOY_ROLE_ARN")
+    if re.search(r"aws-(access-key-id|secret-access-key)|secrets\.AWS_", text):
+        problems.append("deploy must not use long-lived AWS keys")
+    runs = [step.get("run", "") for step in deploy.get("steps", [])]
+    if not any(run.startswith("sam build") for run in runs) or not any(run.startswith("sam deploy") for run in runs):
+        problems.append("deploy must run sam build and sam deploy")
+    return problems
+
+
+def check_pins(requirements: str) -> list[str]:
+    lines = [line.strip() for line in requirements.splitlines() if line.strip() and not line.startswith("#")]
+    return [f"unpinned requirement: {line}" for line in lines if "==" not in line]
+
+
+def main() -> int:
+    compose = yaml.safe_load((ROOT / "localstack-compose.yml").read_text())
+    workflow = yaml.safe_load((ROOT / ".github/workflows/ci.yml").read_text())
+    problems = [
+        *(f"localstack-compose.yml: {p}" for p in check_compose(compose, function_defaults(ROOT))),
+        *(f"ci.yml: {p}" for p in check_workflow(workflow, (ROOT / "README.md").read_text())),
+        *(f"tools/deploy-requirements.txt: {p}" for p in check_pins((ROOT / "tools/deploy-requirements.txt").read_text())),
+    ]
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if not problems:
+        print("deploy files: compose, workflow and pins agree with the project")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

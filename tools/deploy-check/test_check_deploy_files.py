@@ -1,0 +1,84 @@
+"""The checker passes the real files and names each kind of drift."""
+
+import copy
+import unittest
+
+import yaml
+
+import check_deploy_files as check
+
+ROOT = check.ROOT
+COMPOSE = yaml.safe_load((ROOT / "localstack-compose.yml").read_text())
+WORKFLOW = yaml.safe_load((ROOT / ".github/workflows/ci.yml").read_text())
+README = (ROOT / "README.md").read_text()
+DEFAULTS = check.function_defaults(ROOT)
+
+
+class ComposeTest(unittest.TestCase):
+    def problems_after(self, change):
+        compose = copy.deepcopy(COMPOSE)
+        change(compose["services"])
+        return check.check_compose(compose, DEFAULTS)
+
+    def test_the_real_file_passes(self):
+        self.assertEqual(check.check_compose(COMPOSE, DEFAULTS), [])
+
+    def test_a_redis_port_other_than_the_functions_default_is_named(self):
+        problems = self.problems_after(lambda s: s["redis"].update(ports=["6379:6379"]))
+        self.assertTrue(any("REDIS_URL" in p for p in problems), problems)
+
+    def test_localstack_without_the_token_guard_is_named(self):
+        problems = self.problems_after(
+            lambda s: s["localstack"]["environment"].update(LOCALSTACK_AUTH_TOKEN="${LOCALSTACK_AUTH_TOKEN}")
+        )
+        self.assertTrue(any("LOCALSTACK_AUTH_TOKEN" in p for p in problems), problems)
+
+    def test_a_health_check_that_is_not_ready_is_named(self):
+        problems = self.problems_after(lambda s: s["api"]["healthcheck"].update(test=["CMD", "true"]))
+        self.assertTrue(any("/ready" in p for p in problems), problems)
+
+    def test_a_missing_alias_is_named(self):
+        problems = self.problems_after(lambda s: s["dynamodb-local"].pop("networks"))
+        self.assertTrue(any("alias" in p for p in problems), problems)
+
+    def test_sleeping_is_named(self):
+        problems = self.problems_after(lambda s: s["create-table"].update(command=["sh", "-c", "sleep 10; ops create-table"]))
+        self.assertTrue(any("sleep" in p for p in problems), problems)
+
+
+class WorkflowTest(unittest.TestCase):
+    def problems_after(self, change):
+        workflow = copy.deepcopy(WORKFLOW)
+        change(workflow["jobs"])
+        return check.check_workflow(workflow, README)
+
+    def test_the_real_file_passes(self):
+        self.assertEqual(check.check_workflow(WORKFLOW, README), [])
+
+    def test_stored_keys_are_named(self):
+        def use_keys(jobs):
+            jobs["deploy"]["steps"].append({"env": {"AWS_SECRET_ACCESS_KEY": "${{ secrets.AWS_SECRET_ACCESS_KEY }}"}})
+
+        problems = self.problems_after(use_keys)
+        self.assertTrue(any("long-lived" in p for p in problems), problems)
+
+    def test_deploy_without_oidc_is_named(self):
+        problems = self.problems_after(lambda jobs: jobs["deploy"]["permissions"].pop("id-token"))
+        self.assertTrue(any("id-token" in p for p in problems), problems)
+
+    def test_deploy_on_every_branch_is_named(self):
+        problems = self.problems_after(lambda jobs: jobs["deploy"].pop("if"))
+        self.assertTrue(any("main" in p for p in problems), problems)
+
+    def test_a_test_job_that_skips_the_readme_command_is_named(self):
+        problems = self.problems_after(lambda jobs: jobs["test"].update(steps=[{"run": "cargo test"}]))
+        self.assertTrue(any("README" in p for p in problems), problems)
+
+
+class PinsTest(unittest.TestCase):
+    def test_unpinned_lines_are_named(self):
+        self.assertEqual(check.check_pins("# c\ncargo-lambda==1.9.2\naws-sam-cli>=1\n"), ["unpinned requirement: aws-sam-cli>=1"])
+
+
+if __name__ == "__main__":
+    unittest.main()
