@@ -43,6 +43,8 @@ command -v redis-server >/dev/null 2>&1 || apt_packages+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || apt_packages+=(redis-tools)
 command -v java >/dev/null 2>&1 || apt_packages+=(openjdk-17-jre-headless)
 command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
+# Headless browser for the dev dashboard test (tools/dev-server/tests/observability.rs).
+command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   echo "installing ${apt_packages[*]}"
   export DEBIAN_FRONTEND=noninteractive

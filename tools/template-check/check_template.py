@@ -8,12 +8,15 @@
   the default JWT authorizer.
 - Every function builds a crate that exists under functions/ and has its
   own policy statements (least privilege per function).
+- The operations dashboard is valid JSON once substituted and charts every
+  metric the code records (shared/http-interface/src/request_telemetry.rs).
 
 Usage: check_template.py [TEMPLATE]   Exit 1 with one line per problem.
 """
 
 import json
 import pathlib
+import re
 import sys
 
 import yaml
@@ -41,9 +44,33 @@ def documented_routes():
             if method in ("get", "put", "post", "delete", "patch")}
 
 
+def recorded_metrics():
+    source = (ROOT / "shared/http-interface/src/request_telemetry.rs").read_text(encoding="utf-8")
+    block = source[source.index("pub mod metric {"):]
+    block = block[: block.index("\n}")]
+    return set(re.findall(r'pub const \w+: &str = "([a-z_]+)";', block))
+
+
+def check_dashboard(resources):
+    dashboards = [r for r in resources.values() if r.get("Type") == "AWS::CloudWatch::Dashboard"]
+    if len(dashboards) != 1:
+        return [f"expected one CloudWatch dashboard, found {len(dashboards)}"]
+    body = dashboards[0].get("Properties", {}).get("DashboardBody", {})
+    body = body.get("Sub", body) if isinstance(body, dict) else body
+    if not isinstance(body, str):
+        return ["the dashboard body must be a !Sub string"]
+    try:
+        json.loads(re.sub(r"\$\{[^}]+\}", "X", body))
+    except json.JSONDecodeError as error:
+        return [f"the dashboard body is not valid JSON: {error}"]
+    return [f"the dashboard does not chart metric {name}" for name in sorted(recorded_metrics())
+            if f'MetricName=\\"{name}\\"' not in body]
+
+
 def check(template):
     problems = []
     resources = template.get("Resources", {})
+    problems.extend(check_dashboard(resources))
 
     definition = json.loads((ROOT / "infra/dynamodb-store/table.json").read_text(encoding="utf-8"))
     tables = [r for r in resources.values() if r.get("Type") == "AWS::DynamoDB::Table"]

@@ -5,7 +5,7 @@
 //! body byte for byte. The idempotency rules live in the use case; this
 //! module decodes, renders, and turns stored answers back into HTTP.
 
-use application::Rejection;
+use application::{Rejection, UseCaseError};
 use application::ports::StoredResponse;
 use application::use_cases::{CreateOrder, CreateOrderOutcome, OrderResponses};
 use axum::Router;
@@ -18,6 +18,7 @@ use domain::ids::HoldId;
 use domain::order::{Buyer, Order};
 use http::{HeaderMap, HeaderValue, header};
 use http_interface::AppState;
+use http_interface::request_telemetry::BusinessEvent;
 use http_interface::identity::Caller;
 use http_interface::json_body::{JsonBody, fingerprint};
 use http_interface::problem::{ApiError, FieldError, PROBLEM_JSON};
@@ -136,13 +137,16 @@ async fn create_order(
     let outcome = state
         .use_cases
         .create_order(&caller, request, &HttpOrderResponses)
-        .await?;
+        .await
+        .map_err(log_idempotency_conflict)?;
     Ok(match outcome {
         CreateOrderOutcome::Fresh(stored) => {
             if stored.status == 201 {
                 tracing::info!(event = "order.created", holdId = %hold_id, "order created");
+                BusinessEvent::OrderCreated.attach(into_response(stored, false))
+            } else {
+                into_response(stored, false)
             }
-            into_response(stored, false)
         }
         CreateOrderOutcome::Replayed(stored) => {
             tracing::info!(
@@ -150,9 +154,22 @@ async fn create_order(
                 status = stored.status,
                 "stored answer replayed"
             );
-            into_response(stored, true)
+            BusinessEvent::IdempotentReplay.attach(into_response(stored, true))
         }
     })
+}
+
+fn log_idempotency_conflict(error: UseCaseError) -> ApiError {
+    match &error {
+        UseCaseError::IdempotencyKeyReused => {
+            tracing::info!(event = "idempotency.conflict", reason = "key-reused", "key reused with another body");
+        }
+        UseCaseError::IdempotencyInProgress { .. } => {
+            tracing::info!(event = "idempotency.conflict", reason = "in-progress", "key in use by another attempt");
+        }
+        _ => {}
+    }
+    error.into()
 }
 
 fn into_response(stored: StoredResponse, replayed: bool) -> Response {

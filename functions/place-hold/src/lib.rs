@@ -12,6 +12,7 @@ use axum::{Json, Router};
 use domain::ids::{EventId, SeatId};
 use http::{StatusCode, header};
 use http_interface::AppState;
+use http_interface::request_telemetry::BusinessEvent;
 use http_interface::identity::Caller;
 use http_interface::json_body::JsonBody;
 use http_interface::path::PathId;
@@ -64,17 +65,20 @@ async fn place_hold(
     tracing::info!(event = "hold.placed", holdId = %hold.id, seats = hold.seats.len(), "hold placed");
     let location = format!("/holds/{}", hold.id);
     let now = hold.created_at;
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(HoldJson::new(&hold, now)),
-    )
-        .into_response())
+    Ok(BusinessEvent::HoldPlaced.attach(
+        (
+            StatusCode::CREATED,
+            [(header::LOCATION, location)],
+            Json(HoldJson::new(&hold, now)),
+        )
+            .into_response(),
+    ))
 }
 
 fn log_rejection(error: UseCaseError) -> ApiError {
     if let UseCaseError::Rejected(application::Rejection::SeatsUnavailable(seats)) = &error {
         tracing::info!(event = "hold.rejected", unavailable = seats.len(), "seats unavailable");
+        return ApiError::from(error).reporting(BusinessEvent::HoldRejected);
     }
     error.into()
 }

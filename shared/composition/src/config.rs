@@ -75,6 +75,8 @@ pub struct Config {
     pub auth: AuthMode,
     pub settings: Settings,
     pub log_level: String,
+    /// CloudWatch namespace of the EMF metrics a Lambda writes (`METRICS_NAMESPACE`).
+    pub metrics_namespace: String,
     pub readiness_timeout: Duration,
 }
 
@@ -143,11 +145,19 @@ impl Config {
                 format!("must be trace, debug, info, warn or error, not {log_level:?}"),
             ));
         }
+        let metrics_namespace = get("METRICS_NAMESPACE").unwrap_or_else(|| "SeatHolds".to_owned());
+        if metrics_namespace.len() > 255 || metrics_namespace.contains(':') {
+            return Err(bad(
+                "METRICS_NAMESPACE",
+                "must be at most 255 characters without ':' (a CloudWatch namespace)",
+            ));
+        }
         Ok(Self {
             backend,
             auth,
             settings,
             log_level,
+            metrics_namespace,
             readiness_timeout: Duration::from_millis(500),
         })
     }

@@ -8,7 +8,7 @@
 //! an `infra/*` crate directly; CI checks it.
 
 mod config;
-mod telemetry;
+pub mod telemetry;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +20,7 @@ use dynamodb_store::DynamoStore;
 use http_interface::{AppState, ServiceName, service_router};
 use redis_seat_locks::RedisSeatLocks;
 
+pub use telemetry::EmfSink;
 pub use config::{AwsBackend, Backend, Config, ConfigError, Defaults, wants_emulator_defaults};
 
 /// Builds the ports for the configured backend. Makes no network call:
@@ -102,12 +103,16 @@ pub async fn build_app(service: ServiceName, routes: Router<AppState>, config: &
 /// the runtime loop serving `routes` for every invocation.
 pub async fn run_lambda(service: ServiceName, routes: Router<AppState>) -> Result<(), lambda_http::Error> {
     let config = Config::from_env(Defaults::LAMBDA)?;
-    telemetry::init(service, &config.log_level);
+    telemetry::init_logs(service, &config.log_level);
     let app = build_app(service, routes, &config).await?;
+    let app = match telemetry::init_emf(&config.metrics_namespace, service) {
+        Some(collector) => telemetry::flush_metrics_after_each(app, collector, EmfSink::Stdout),
+        None => app,
+    };
     lambda_http::run(app).await
 }
 
 /// Logging for a long-running local process (the dev server).
 pub fn init_local_telemetry(service: ServiceName, config: &Config) {
-    telemetry::init(service, &config.log_level);
+    telemetry::init_logs(service, &config.log_level);
 }

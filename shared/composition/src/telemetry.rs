@@ -1,25 +1,140 @@
-//! Log output: one JSON object per line, level from `LOG_LEVEL`.
+//! # Logs and metrics: how the process reports
 //!
-//! The request span (correlation id, method, path) is flattened into each
-//! line, so an operator can go from an alarm to every line of the failing
-//! request by its correlation id.
+//! **Logs**: one JSON object per line (json-subscriber), each with
+//! `timestamp`, `severity`, `service`, the event's own fields (`event`,
+//! `message`, …) and the fields of the request span flattened in
+//! (`correlationId`, `context`, `route`, `tenantId`, `requestId`,
+//! `coldStart`; see `http_interface::request_telemetry`). An operator goes
+//! from an alarm to every line of a failing request by its correlation id.
+//! The Lambda runtime's own per-invocation spans are filtered out.
+//!
+//! **Metrics** go through the `metrics` facade. In Lambda the recorder is
+//! CloudWatch Embedded Metric Format (metrics_cloudwatch_embedded) flushed
+//! once per invocation, after the answer ([`flush_metrics_after_each`]); on
+//! the dev server it is Prometheus (feature `prometheus`). Without a
+//! recorder every metric call is a no-op.
 
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::response::Response;
 use http_interface::ServiceName;
+use http_interface::request_telemetry::metric;
+use metrics_cloudwatch_embedded::Collector;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
-pub fn init(service: ServiceName, level: &str) {
-    // The Lambda runtime's own per-invocation spans are noise at info.
-    let filter = EnvFilter::try_new(format!("{level},lambda_runtime=warn,lambda_http=warn"))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
-    let result = tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(true)
-        .with_span_list(false)
-        .with_target(false)
-        .with_env_filter(filter)
-        .try_init();
-    if result.is_ok() {
-        tracing::debug!(event = "telemetry.ready", service = service.0, "logging initialised");
+/// The subscriber every entry point installs, writing to `writer`.
+pub fn subscriber<W>(service: ServiceName, level: &str, writer: W) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
+{
+    // The Lambda runtime's own per-invocation spans and the SDKs' chatter are noise at info.
+    let filter = EnvFilter::try_new(format!(
+        "{level},lambda_runtime=warn,lambda_http=warn,aws_smithy_runtime=warn,aws_config=warn,hyper=warn"
+    ))
+    .unwrap_or_else(|_| EnvFilter::new("info"));
+    let mut layer = json_subscriber::JsonLayer::new(writer);
+    layer.with_timer("timestamp", tracing_subscriber::fmt::time::SystemTime);
+    layer.with_level("severity");
+    layer.add_static_field("service", serde_json::Value::from(service.0));
+    layer.with_top_level_flattened_span_list();
+    layer.with_flattened_event();
+    tracing_subscriber::registry().with(layer).with(filter)
+}
+
+/// Installs [`subscriber`] on stdout for the whole process.
+pub fn init_logs(service: ServiceName, level: &str) {
+    if subscriber(service, level, std::io::stdout).try_init().is_ok() {
+        tracing::debug!(event = "telemetry.ready", "logging initialised");
+    }
+}
+
+/// Installs the EMF recorder (namespace, dimension `function`) as the
+/// process's metrics recorder. `None` if a recorder is already installed.
+pub fn init_emf(namespace: &str, service: ServiceName) -> Option<&'static Collector> {
+    describe_metrics();
+    metrics_cloudwatch_embedded::Builder::new()
+        .cloudwatch_namespace(namespace.to_owned())
+        .with_dimension("function", service.0)
+        .init()
+        .ok()
+}
+
+/// Units for the recorders that use them (EMF writes `Unit`).
+fn describe_metrics() {
+    metrics::describe_histogram!(metric::LATENCY_MS, metrics::Unit::Milliseconds, "time to answer a request");
+    for counter in [
+        metric::REQUESTS,
+        metric::ERRORS,
+        metric::HOLDS_PLACED,
+        metric::HOLDS_REJECTED,
+        metric::ORDERS_CREATED,
+        metric::IDEMPOTENT_REPLAYS,
+        metric::COLD_STARTS,
+    ] {
+        metrics::describe_counter!(counter, metrics::Unit::Count, "");
+    }
+}
+
+/// Where EMF documents go: stdout in Lambda (CloudWatch Logs extracts them),
+/// a buffer in tests.
+#[derive(Clone, Debug)]
+pub enum EmfSink {
+    Stdout,
+    Buffer(Arc<Mutex<Vec<u8>>>),
+}
+
+/// Wraps `app` so the collector is flushed after every answer: one EMF
+/// document per invocation, since every metric of a request carries the
+/// same labels.
+pub fn flush_metrics_after_each(app: Router, collector: &'static Collector, sink: EmfSink) -> Router {
+    app.layer(axum::middleware::map_response(move |response: Response| {
+        let sink = sink.clone();
+        async move {
+            let result = match &sink {
+                EmfSink::Stdout => {
+                    let mut out = std::io::stdout().lock();
+                    collector.flush(&mut out).and_then(|()| out.flush())
+                }
+                EmfSink::Buffer(buffer) => {
+                    let mut bytes = buffer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    collector.flush(&mut *bytes)
+                }
+            };
+            if let Err(error) = result {
+                tracing::warn!(event = "metrics.flush_failed", error = %error, "metrics of this invocation lost");
+            }
+            response
+        }
+    }))
+}
+
+#[cfg(feature = "prometheus")]
+pub use prometheus::init_prometheus;
+
+#[cfg(feature = "prometheus")]
+mod prometheus {
+    use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+    use super::{describe_metrics, metric};
+
+    /// Latency buckets (ms): fine where a healthy request lands, coarse above.
+    const LATENCY_BUCKETS_MS: &[f64] = &[0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0];
+
+    /// Installs a Prometheus recorder; the handle renders `/metrics`.
+    /// `None` if a recorder is already installed.
+    pub fn init_prometheus() -> Option<PrometheusHandle> {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Full(metric::LATENCY_MS.to_owned()), LATENCY_BUCKETS_MS)
+            .ok()?
+            .build_recorder();
+        let handle = recorder.handle();
+        metrics::set_global_recorder(recorder).ok()?;
+        describe_metrics();
+        Some(handle)
     }
 }

@@ -2,17 +2,15 @@
 //! one, else API Gateway's request id, else a fresh UUID.
 //!
 //! The id is echoed on every response, put in every problem body and on the
-//! request's tracing span. It is kept in a task-local for the duration of the
+//! request's tracing span ([`crate::request_telemetry`]). It is kept in a task-local for the duration of the
 //! request, so code far from the request (problem rendering, the stored
 //! create-order answer) reads it without threading it through every call.
 
 use axum::extract::Request;
-use axum::middleware::Next;
 use axum::response::Response;
 use http::HeaderValue;
 use lambda_http::RequestExt;
 use lambda_http::request::RequestContext;
-use tracing::Instrument;
 
 /// The header carrying the id both ways.
 pub const HEADER: &str = "x-correlation-id";
@@ -37,7 +35,9 @@ fn acceptable(candidate: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'=' | b'+' | b'/'))
 }
 
-fn choose(request: &Request) -> String {
+/// The id for this request: the caller's if acceptable, else API Gateway's
+/// request id, else a fresh UUID.
+pub fn choose(request: &Request) -> String {
     let from_header = request
         .headers()
         .get(HEADER)
@@ -54,13 +54,14 @@ fn choose(request: &Request) -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// Middleware: choose the id, run the request inside its scope and span, echo it.
-pub async fn middleware(request: Request, next: Next) -> Response {
-    let id = choose(&request);
-    let span =
-        tracing::info_span!("request", correlationId = %id, method = %request.method(), path = %request.uri().path());
-    let mut response = CURRENT.scope(id.clone(), next.run(request).instrument(span)).await;
-    if let Ok(value) = HeaderValue::from_str(&id) {
+/// Runs `future` with `id` as the current correlation id.
+pub async fn scope<F: Future>(id: String, future: F) -> F::Output {
+    CURRENT.scope(id, future).await
+}
+
+/// Puts the id on the response's `X-Correlation-Id` header.
+pub fn echo(mut response: Response, id: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(id) {
         response.headers_mut().insert(HEADER, value);
     }
     response

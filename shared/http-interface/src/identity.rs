@@ -37,9 +37,10 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        identify(parts, &state.auth)
-            .map(Caller)
-            .ok_or_else(ApiError::unauthorized)
+        let identity = identify(parts, &state.auth).ok_or_else(ApiError::unauthorized)?;
+        // Every later log line of the request names the tenant (never the customer).
+        tracing::Span::current().record("tenantId", identity.tenant.as_str());
+        Ok(Caller(identity))
     }
 }
 

@@ -3,6 +3,8 @@
 //! Each Lambda is an axum `Router` of its own routes wrapped by
 //! [`service_router`], which adds, once for all of them:
 //! - correlation ids ([`correlation`]): read or minted, echoed, in every problem;
+//! - one span, one summary log line and one set of metrics per request
+//!   ([`request_telemetry`]);
 //! - identity ([`identity`]): JWT authorizer claims, or dev headers only when
 //!   `AUTH_MODE=dev`;
 //! - request bodies ([`json_body`]): the 64 KiB limit, 400 vs 422, and the
@@ -19,6 +21,7 @@ pub mod path;
 pub mod problem;
 pub mod remaining_time;
 pub mod representations;
+pub mod request_telemetry;
 mod service;
 
 pub use service::{AppState, SERVICE_ROUTES, ServiceName, service_router};

@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::correlation;
+use crate::request_telemetry::{BusinessEvent, ProblemSlug};
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -45,6 +46,7 @@ pub struct ApiError {
     detail: String,
     extensions: Map<String, Value>,
     retry_after: Option<Duration>,
+    reports: Option<BusinessEvent>,
 }
 
 impl ApiError {
@@ -56,6 +58,7 @@ impl ApiError {
             detail: detail.into(),
             extensions: Map::new(),
             retry_after: None,
+            reports: None,
         }
     }
 
@@ -63,6 +66,13 @@ impl ApiError {
     #[must_use]
     pub fn with(mut self, name: &str, value: Value) -> Self {
         self.extensions.insert(name.to_owned(), value);
+        self
+    }
+
+    /// Counts `event` with this answer (e.g. a hold rejected for taken seats).
+    #[must_use]
+    pub fn reporting(mut self, event: BusinessEvent) -> Self {
+        self.reports = Some(event);
         self
     }
 
@@ -237,6 +247,10 @@ struct ProblemBody<'a> {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, [(header::CONTENT_TYPE, PROBLEM_JSON)], self.body()).into_response();
+        response.extensions_mut().insert(ProblemSlug(self.slug));
+        if let Some(event) = self.reports {
+            response.extensions_mut().insert(event);
+        }
         if let Some(retry_after) = self.retry_after
             && let Ok(value) = HeaderValue::from_str(&retry_after.as_secs().max(1).to_string())
         {

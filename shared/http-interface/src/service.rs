@@ -9,7 +9,7 @@ use axum::routing::get;
 use axum::{Json, Router, middleware};
 use serde_json::{Map, Value, json};
 
-use crate::correlation;
+use crate::request_telemetry;
 use crate::identity::AuthMode;
 use crate::problem::ApiError;
 
@@ -38,9 +38,10 @@ pub fn service_router(routes: Router<AppState>, state: AppState) -> Router {
     routes
         .route(HEALTH, get(health))
         .route(READY, get(ready))
+        .route_layer(middleware::from_fn(request_telemetry::record_route))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn(correlation::middleware))
+        .layer(middleware::from_fn(request_telemetry::middleware))
         .with_state(state)
 }
 

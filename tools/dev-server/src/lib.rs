@@ -5,6 +5,8 @@
 //! routers merged, wrapped by the same composition root as each Lambda:
 //! what you exercise here is what runs in AWS.
 
+pub mod monitoring;
+
 use axum::Router;
 use http_interface::AppState;
 

@@ -1,5 +1,6 @@
 //! `cargo run --release -p dev-server`: the whole API on `DEV_SERVER_ADDR`
-//! (default 127.0.0.1:3000), `AUTH_MODE=dev`, in-memory backend.
+//! (default 127.0.0.1:3000), `AUTH_MODE=dev`, in-memory backend; plus
+//! `/metrics` and `/dashboard` ([`dev_server::monitoring`]).
 
 use std::process::ExitCode;
 
@@ -23,7 +24,10 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env(Defaults::DEV_SERVER)?;
     composition::init_local_telemetry(SERVICE, &config);
     let addr = std::env::var("DEV_SERVER_ADDR").unwrap_or_else(|_| dev_server::DEFAULT_ADDR.to_owned());
-    let app = composition::build_app(SERVICE, dev_server::all_routes(), &config).await?;
+    let mut app = composition::build_app(SERVICE, dev_server::all_routes(), &config).await?;
+    if let Some(metrics) = composition::telemetry::init_prometheus() {
+        app = app.merge(dev_server::monitoring::routes(metrics));
+    }
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .map_err(|error| format!("DEV_SERVER_ADDR={addr}: cannot listen: {error}"))?;

@@ -1,0 +1,303 @@
+//! What an operator sees: the dev server's JSON log lines, `/metrics` and
+//! `/dashboard`, from the real binary.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+
+/// The dev-server binary with its stdout captured line by line.
+struct DevServer {
+    child: Child,
+    base_url: String,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl DevServer {
+    fn start(env: &[(&str, String)]) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_dev-server"));
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command
+            .env("DEV_SERVER_ADDR", "127.0.0.1:0")
+            .env("LOG_LEVEL", "info")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("dev-server starts");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first_line = String::new();
+        stdout.read_line(&mut first_line).unwrap();
+        let base_url = first_line
+            .trim()
+            .strip_prefix("dev-server listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {first_line:?}"))
+            .to_owned();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Self {
+            child,
+            base_url,
+            lines,
+        }
+    }
+
+    /// The log lines so far, each parsed; waits until `ready` holds for them.
+    fn logs_when(&self, ready: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let started = Instant::now();
+        loop {
+            let parsed: Vec<Value> = self
+                .lines
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+                .collect();
+            if ready(&parsed) || started.elapsed() > Duration::from_secs(10) {
+                return parsed;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn raw_logs(&self) -> String {
+        self.lines.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for DevServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const EMAIL: &str = "alice.secret@example.com";
+const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXRva2Vu.c2lnbmF0dXJl";
+
+struct Sent {
+    correlation_id: String,
+    status: StatusCode,
+    body: Value,
+}
+
+async fn send(server: &DevServer, method: reqwest::Method, path: &str, who: &str, body: Option<Value>) -> Sent {
+    let mut request = Client::new()
+        .request(method, format!("{}{path}", server.base_url))
+        .header("X-Tenant-Id", "acme")
+        .header("X-Customer-Id", who)
+        .header("Authorization", format!("Bearer {TOKEN}"));
+    if who == "boss" {
+        request = request.header("X-Roles", "organizer");
+    }
+    if path == "/orders" {
+        request = request.header("Idempotency-Key", "checkout-1");
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let correlation_id = response.headers()["x-correlation-id"].to_str().unwrap().to_owned();
+    let status = response.status();
+    let body = response.json().await.unwrap_or(Value::Null);
+    Sent {
+        correlation_id,
+        status,
+        body,
+    }
+}
+
+async fn sale(server: &DevServer) -> Vec<Sent> {
+    use reqwest::Method;
+    let event = json!({"name": "Gig", "startsAt": "2027-01-01T20:00:00Z", "currency": "EUR",
+        "seats": [{"id": "A1", "priceCents": 1000}, {"id": "A2", "priceCents": 1000}]});
+    let mut sent = vec![send(server, Method::PUT, "/events/gig", "boss", Some(event)).await];
+    let hold = send(server, Method::POST, "/events/gig/holds", "alice", Some(json!({"seats": ["A1"]}))).await;
+    let hold_id = hold.body["holdId"].as_str().unwrap().to_owned();
+    sent.push(hold);
+    sent.push(send(server, Method::POST, "/events/gig/holds", "bob", Some(json!({"seats": ["A1"]}))).await);
+    let order = json!({"holdId": hold_id, "buyer": {"email": EMAIL, "name": "Alice"}});
+    sent.push(send(server, Method::POST, "/orders", "alice", Some(order.clone())).await);
+    sent.push(send(server, Method::POST, "/orders", "alice", Some(order)).await);
+    sent
+}
+
+fn lines_of<'a>(logs: &'a [Value], correlation_id: &str) -> Vec<&'a Value> {
+    logs.iter().filter(|line| line["correlationId"] == correlation_id).collect()
+}
+
+#[tokio::test]
+async fn every_log_line_carries_the_operator_fields_and_the_response_correlation_id() {
+    let server = DevServer::start(&[]);
+    let sent = sale(&server).await;
+    let statuses: Vec<u16> = sent.iter().map(|s| s.status.as_u16()).collect();
+    assert_eq!(statuses, [201, 201, 409, 201, 201]);
+
+    let logs = server.logs_when(|logs| logs.iter().filter(|l| l["event"] == "request.completed").count() >= 5);
+    assert!(!logs.is_empty());
+    for line in &logs {
+        for field in ["timestamp", "severity", "service", "context", "correlationId", "event", "message"] {
+            assert!(line.get(field).is_some(), "log line without {field}: {line}");
+        }
+        assert_eq!(line["service"], "dev-server");
+        assert_eq!(line["tenantId"], "acme", "the tenant is known for every request here: {line}");
+    }
+    let mut events = Vec::new();
+    for request in &sent {
+        let lines = lines_of(&logs, &request.correlation_id);
+        assert!(
+            (1..=3).contains(&lines.len()),
+            "1 to 3 lines per request at info, got {}: {lines:?}",
+            lines.len()
+        );
+        events.extend(lines.iter().map(|line| line["event"].as_str().unwrap().to_owned()));
+    }
+    for expected in ["event.saved", "hold.placed", "hold.rejected", "order.created", "idempotency.replayed"] {
+        assert_eq!(
+            events.iter().filter(|e| *e == expected).count(),
+            1,
+            "{expected} logged exactly once: {events:?}"
+        );
+    }
+    let contexts: HashMap<&str, &str> = logs
+        .iter()
+        .map(|l| (l["event"].as_str().unwrap(), l["context"].as_str().unwrap()))
+        .collect();
+    assert_eq!(contexts["hold.placed"], "inventory");
+    assert_eq!(contexts["order.created"], "ordering");
+
+    let raw = server.raw_logs();
+    assert!(!raw.contains(EMAIL), "a buyer e-mail reached the logs");
+    assert!(!raw.contains(TOKEN), "a bearer token reached the logs");
+    assert!(!raw.contains("c2VjcmV0LXRva2Vu"), "part of a token reached the logs");
+}
+
+#[tokio::test]
+async fn a_failing_requests_log_line_names_the_cause_its_503_body_hides() {
+    let dead = test_backends::free_port();
+    let server = DevServer::start(&[
+        ("BACKEND", "aws".to_owned()),
+        ("REDIS_URL", format!("redis://127.0.0.1:{dead}")),
+        ("TABLE_NAME", "tickets".to_owned()),
+        ("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{dead}")),
+    ]);
+    let sent = send(
+        &server,
+        reqwest::Method::POST,
+        "/events/gig/holds",
+        "alice",
+        Some(json!({"seats": ["A1"]})),
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::SERVICE_UNAVAILABLE);
+    let body = sent.body.to_string();
+    assert!(!body.to_lowercase().contains("refused") && !body.contains("dispatch"), "503 body leaks internals: {body}");
+
+    let logs = server.logs_when(|logs| !lines_of(logs, &sent.correlation_id).is_empty());
+    let lines = lines_of(&logs, &sent.correlation_id);
+    let cause_line = lines
+        .iter()
+        .find(|line| line["event"] == "backend.unavailable")
+        .unwrap_or_else(|| panic!("no backend.unavailable line for the 503: {lines:?}"));
+    assert_eq!(cause_line["severity"], "ERROR");
+    assert_eq!(cause_line["backend"], "dynamodb");
+    let cause = cause_line["cause"].as_str().unwrap();
+    assert!(!cause.is_empty() && cause.len() > 10, "the cause is named: {cause_line}");
+}
+
+#[tokio::test]
+async fn metrics_show_per_route_latency_histograms_and_error_counters_and_the_dashboard_is_served() {
+    let server = DevServer::start(&[]);
+    sale(&server).await;
+    let text = Client::new()
+        .get(format!("{}/metrics", server.base_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let has = |needle: &str| text.lines().any(|line| line.starts_with(needle));
+    assert!(has(r#"latency_ms_bucket{route="POST /events/{eventId}/holds",outcome="ok",le="1"}"#), "{text}");
+    assert!(has(r#"latency_ms_count{route="POST /orders",outcome="ok"} 1"#), "{text}");
+    assert!(has(r#"errors{route="POST /events/{eventId}/holds",outcome="seats-unavailable"} 1"#), "{text}");
+    assert!(has(r#"holds_placed{route="POST /events/{eventId}/holds",outcome="ok"} 1"#), "{text}");
+    assert!(has(r#"holds_rejected{route="POST /events/{eventId}/holds",outcome="seats-unavailable"} 1"#), "{text}");
+    assert!(has(r#"orders_created{route="POST /orders",outcome="ok"} 1"#), "{text}");
+    assert!(has(r#"idempotent_replays{route="POST /orders",outcome="replayed"} 1"#), "{text}");
+    assert!(!text.contains("acme") && !text.contains("alice"), "tenants or customers as labels: {text}");
+
+    let dashboard = Client::new()
+        .get(format!("{}/dashboard", server.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dashboard.status(), StatusCode::OK);
+    assert!(dashboard.text().await.unwrap().contains("fetch(\"/metrics\""));
+}
+
+/// The page as headless Chromium renders it after a few of its refreshes.
+fn render_in_chromium(url: &str) -> String {
+    let output = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            url,
+        ])
+        .stderr(Stdio::null())
+        .output()
+        .expect("Debian's chromium is installed (scripts/install-tools.sh)");
+    assert!(output.status.success(), "chromium failed on {url}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn element_text<'a>(dom: &'a str, id: &str) -> &'a str {
+    let start = dom.find(&format!("id=\"{id}\">")).unwrap_or_else(|| panic!("no #{id} in {dom}")) + id.len() + 6;
+    &dom[start..start + dom[start..].find('<').unwrap()]
+}
+
+fn cell<'a>(dom: &'a str, route: &str, class: &str) -> &'a str {
+    let row = dom.find(&format!("data-route=\"{route}\"")).unwrap_or_else(|| panic!("no row for {route}: {dom}"));
+    let start = row + dom[row..].find(&format!("class=\"{class}")).unwrap();
+    let start = start + dom[start..].find('>').unwrap() + 1;
+    &dom[start..start + dom[start..].find('<').unwrap()]
+}
+
+#[tokio::test]
+async fn the_dashboard_renders_numbers_in_a_real_browser_and_they_move_after_traffic() {
+    let server = DevServer::start(&[]);
+    sale(&server).await;
+    let url = format!("{}/dashboard", server.base_url);
+    let before = render_in_chromium(&url);
+    let requests_before: u64 = element_text(&before, "total-requests").parse().unwrap();
+    assert_eq!(requests_before, 5, "{before}");
+    let route = "POST /events/{eventId}/holds";
+    assert_eq!(cell(&before, route, "requests"), "2");
+    let p50: f64 = cell(&before, route, "p50").parse().unwrap();
+    assert!(p50 > 0.0, "p50 latency is a number: {p50}");
+    assert_eq!(cell(&before, route, "error-rate"), "50.0 %");
+
+    // More traffic: the same page shows new numbers.
+    for _ in 0..3 {
+        send(&server, reqwest::Method::POST, "/events/gig/holds", "carol", Some(json!({"seats": ["A1"]}))).await;
+    }
+    let after = render_in_chromium(&url);
+    let requests_after: u64 = element_text(&after, "total-requests").parse().unwrap();
+    assert_eq!(requests_after, 8, "{after}");
+    assert_eq!(cell(&after, route, "requests"), "5");
+    assert_eq!(cell(&after, route, "error-rate"), "80.0 %");
+}
