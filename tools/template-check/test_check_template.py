@@ -40,5 +40,26 @@ class TemplateCheckTest(unittest.TestCase):
         self.assertTrue(any("VerifyHoldFunction has no policy" in p for p in self.broken(no_policy)))
 
 
+
 if __name__ == "__main__":
     unittest.main()
+
+
+class DashboardCheckTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.template = check_template.load_template(check_template.ROOT / "template.yaml")
+
+    def with_body(self, change):
+        template = copy.deepcopy(self.template)
+        body = template["Resources"]["OperationsDashboard"]["Properties"]["DashboardBody"]
+        body["Sub"] = change(body["Sub"])
+        return check_template.check(template)
+
+    def test_a_recorded_metric_missing_from_the_dashboard_is_caught(self):
+        problems = self.with_body(lambda body: body.replace('MetricName=\\"orders_created\\"', 'MetricName=\\"x\\"'))
+        self.assertIn("the dashboard does not chart metric orders_created", problems)
+
+    def test_a_body_that_is_not_json_is_caught(self):
+        problems = self.with_body(lambda body: body.rstrip().rstrip("}"))
+        self.assertTrue(any("not valid JSON" in p for p in problems), problems)
