@@ -5,9 +5,9 @@
 //! body byte for byte. The idempotency rules live in the use case; this
 //! module decodes, renders, and turns stored answers back into HTTP.
 
-use application::{Rejection, UseCaseError};
 use application::ports::StoredResponse;
 use application::use_cases::{CreateOrder, CreateOrderOutcome, OrderResponses};
+use application::{Rejection, UseCaseError};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
@@ -18,12 +18,12 @@ use domain::ids::HoldId;
 use domain::order::{Buyer, Order};
 use http::{HeaderMap, HeaderValue, header};
 use http_interface::AppState;
-use http_interface::request_telemetry::BusinessEvent;
 use http_interface::identity::Caller;
 use http_interface::json_body::{JsonBody, fingerprint};
 use http_interface::problem::{ApiError, FieldError, PROBLEM_JSON};
 use http_interface::remaining_time::RemainingTime;
 use http_interface::representations::{OrderJson, order_location};
+use http_interface::request_telemetry::BusinessEvent;
 use serde::Deserialize;
 
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
@@ -162,10 +162,18 @@ async fn create_order(
 fn log_idempotency_conflict(error: UseCaseError) -> ApiError {
     match &error {
         UseCaseError::IdempotencyKeyReused => {
-            tracing::info!(event = "idempotency.conflict", reason = "key-reused", "key reused with another body");
+            tracing::info!(
+                event = "idempotency.conflict",
+                reason = "key-reused",
+                "key reused with another body"
+            );
         }
         UseCaseError::IdempotencyInProgress { .. } => {
-            tracing::info!(event = "idempotency.conflict", reason = "in-progress", "key in use by another attempt");
+            tracing::info!(
+                event = "idempotency.conflict",
+                reason = "in-progress",
+                "key in use by another attempt"
+            );
         }
         _ => {}
     }

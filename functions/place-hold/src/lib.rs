@@ -12,12 +12,12 @@ use axum::{Json, Router};
 use domain::ids::{EventId, SeatId};
 use http::{StatusCode, header};
 use http_interface::AppState;
-use http_interface::request_telemetry::BusinessEvent;
 use http_interface::identity::Caller;
 use http_interface::json_body::JsonBody;
 use http_interface::path::PathId;
 use http_interface::problem::{ApiError, FieldError};
 use http_interface::representations::HoldJson;
+use http_interface::request_telemetry::BusinessEvent;
 use serde::Deserialize;
 
 const HOLDS: &str = "/events/{eventId}/holds";

@@ -20,8 +20,8 @@ use dynamodb_store::DynamoStore;
 use http_interface::{AppState, ServiceName, service_router};
 use redis_seat_locks::RedisSeatLocks;
 
-pub use telemetry::EmfSink;
 pub use config::{AwsBackend, Backend, Config, ConfigError, Defaults, wants_emulator_defaults};
+pub use telemetry::EmfSink;
 
 /// Builds the ports for the configured backend. Makes no network call:
 /// Redis and DynamoDB connections open on first use, so a Lambda's init

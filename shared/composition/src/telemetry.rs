@@ -66,7 +66,11 @@ pub fn init_emf(namespace: &str, service: ServiceName) -> Option<&'static Collec
 
 /// Units for the recorders that use them (EMF writes `Unit`).
 fn describe_metrics() {
-    metrics::describe_histogram!(metric::LATENCY_MS, metrics::Unit::Milliseconds, "time to answer a request");
+    metrics::describe_histogram!(
+        metric::LATENCY_MS,
+        metrics::Unit::Milliseconds,
+        "time to answer a request"
+    );
     for counter in [
         metric::REQUESTS,
         metric::ERRORS,
@@ -123,7 +127,9 @@ mod prometheus {
     use super::{describe_metrics, metric};
 
     /// Latency buckets (ms): fine where a healthy request lands, coarse above.
-    const LATENCY_BUCKETS_MS: &[f64] = &[0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0];
+    const LATENCY_BUCKETS_MS: &[f64] = &[
+        0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0,
+    ];
 
     /// Installs a Prometheus recorder; the handle renders `/metrics`.
     /// `None` if a recorder is already installed.

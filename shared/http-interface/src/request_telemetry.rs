@@ -118,19 +118,31 @@ pub async fn middleware(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let response = correlation::scope(id.clone(), next.run(request).instrument(span.clone())).await;
 
-    let route = response
-        .extensions()
-        .get::<MatchedRoute>()
-        .map_or_else(|| UNMATCHED_ROUTE.to_owned(), |matched| format!("{method} {}", matched.0));
+    let route = response.extensions().get::<MatchedRoute>().map_or_else(
+        || UNMATCHED_ROUTE.to_owned(),
+        |matched| format!("{method} {}", matched.0),
+    );
     let outcome = outcome(&response);
     let status = response.status().as_u16();
     // Microsecond resolution is plenty and keeps the log lines short.
     let latency_ms = (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
     span.in_scope(|| {
         if status >= 500 {
-            tracing::warn!(event = "request.completed", status, outcome, latencyMs = latency_ms, "request failed");
+            tracing::warn!(
+                event = "request.completed",
+                status,
+                outcome,
+                latencyMs = latency_ms,
+                "request failed"
+            );
         } else {
-            tracing::info!(event = "request.completed", status, outcome, latencyMs = latency_ms, "request completed");
+            tracing::info!(
+                event = "request.completed",
+                status,
+                outcome,
+                latencyMs = latency_ms,
+                "request completed"
+            );
         }
     });
 

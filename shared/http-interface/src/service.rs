@@ -9,9 +9,9 @@ use axum::routing::get;
 use axum::{Json, Router, middleware};
 use serde_json::{Map, Value, json};
 
-use crate::request_telemetry;
 use crate::identity::AuthMode;
 use crate::problem::ApiError;
+use crate::request_telemetry;
 
 /// The function's name, as written on log lines and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

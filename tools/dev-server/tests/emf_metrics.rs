@@ -27,8 +27,13 @@ const PLACE_HOLD_BUYER: &str = include_str!("fixtures/apigw_v2_place_hold_buyer.
 /// The EMF rules CloudWatch applies before it extracts metrics from a log line.
 fn assert_valid_emf(document: &Value) {
     let aws = &document["_aws"];
-    assert!(aws["Timestamp"].is_u64(), "_aws.Timestamp must be epoch milliseconds: {document}");
-    let directives = aws["CloudWatchMetrics"].as_array().expect("_aws.CloudWatchMetrics is an array");
+    assert!(
+        aws["Timestamp"].is_u64(),
+        "_aws.Timestamp must be epoch milliseconds: {document}"
+    );
+    let directives = aws["CloudWatchMetrics"]
+        .as_array()
+        .expect("_aws.CloudWatchMetrics is an array");
     assert!(!directives.is_empty());
     for directive in directives {
         let namespace = directive["Namespace"].as_str().expect("Namespace is a string");
@@ -38,7 +43,10 @@ fn assert_valid_emf(document: &Value) {
             assert!(set.len() <= 30, "at most 30 dimensions");
             for name in set {
                 let name = name.as_str().expect("dimension names are strings");
-                assert!(document[name].is_string(), "dimension {name} needs a string value: {document}");
+                assert!(
+                    document[name].is_string(),
+                    "dimension {name} needs a string value: {document}"
+                );
             }
         }
         let metrics = directive["Metrics"].as_array().expect("Metrics is an array");
@@ -47,7 +55,10 @@ fn assert_valid_emf(document: &Value) {
             let name = metric["Name"].as_str().expect("metric Name is a string");
             let value = &document[name];
             let numeric = value.is_number() || value.as_array().is_some_and(|v| v.iter().all(Value::is_number));
-            assert!(numeric, "metric {name} needs a number or an array of numbers: {document}");
+            assert!(
+                numeric,
+                "metric {name} needs a number or an array of numbers: {document}"
+            );
             if let Some(unit) = metric.get("Unit") {
                 assert!(["Count", "Milliseconds", "Seconds", "Bytes", "None"].contains(&unit.as_str().unwrap()));
             }
@@ -66,7 +77,7 @@ fn documents(buffer: &Mutex<Vec<u8>>) -> Vec<Value> {
 
 fn lambda_request(fixture: &str, request_id: &str) -> lambda_http::Request {
     let mut context = lambda_http::Context::default();
-    context.request_id = request_id.to_owned();
+    request_id.clone_into(&mut context.request_id);
     context.deadline = u64::try_from(
         (SystemTime::now() + Duration::from_secs(30))
             .duration_since(UNIX_EPOCH)
@@ -74,7 +85,9 @@ fn lambda_request(fixture: &str, request_id: &str) -> lambda_http::Request {
             .as_millis(),
     )
     .unwrap();
-    lambda_http::request::from_str(fixture).unwrap().with_lambda_context(context)
+    lambda_http::request::from_str(fixture)
+        .unwrap()
+        .with_lambda_context(context)
 }
 
 #[tokio::test]
@@ -99,30 +112,47 @@ async fn each_invocation_writes_exactly_one_valid_emf_document_with_low_cardinal
     );
 
     // Invocation 1 (cold): the organizer creates the event.
-    let response = lambda.clone().oneshot(lambda_request(PUT_EVENT_ORGANIZER, "req-1")).await.unwrap();
+    let response = lambda
+        .clone()
+        .oneshot(lambda_request(PUT_EVENT_ORGANIZER, "req-1"))
+        .await
+        .unwrap();
     assert_eq!(response.status(), 201);
     let first = documents(&buffer);
     assert_eq!(first.len(), 1, "one EMF document per invocation: {first:?}");
     assert_valid_emf(&first[0]);
     assert_eq!(first[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"], NAMESPACE);
-    assert_eq!(first[0]["cold_starts"], 1, "the first invocation counts the cold start: {}", first[0]);
+    assert_eq!(
+        first[0]["cold_starts"], 1,
+        "the first invocation counts the cold start: {}",
+        first[0]
+    );
 
     // Invocations 2 and 3: a hold placed, then the same seats rejected.
     for (request_id, expected_status, business_metric) in
         [("req-2", 201, "holds_placed"), ("req-3", 409, "holds_rejected")]
     {
-        let response = lambda.clone().oneshot(lambda_request(PLACE_HOLD_BUYER, request_id)).await.unwrap();
+        let response = lambda
+            .clone()
+            .oneshot(lambda_request(PLACE_HOLD_BUYER, request_id))
+            .await
+            .unwrap();
         assert_eq!(response.status(), expected_status);
         let written = documents(&buffer);
         assert_eq!(written.len(), 1, "one EMF document per invocation: {written:?}");
         let document = &written[0];
         assert_valid_emf(document);
-        assert!(document.get("cold_starts").is_none(), "only the first invocation is cold");
+        assert!(
+            document.get("cold_starts").is_none(),
+            "only the first invocation is cold"
+        );
         assert_eq!(document["function"], "place-hold");
         assert_eq!(document["route"], "POST /events/{eventId}/holds");
         assert_eq!(document["requests"], 1);
         assert_eq!(document[business_metric], 1);
-        let latency = document["latency_ms"].as_array().expect("latency values for percentiles");
+        let latency = document["latency_ms"]
+            .as_array()
+            .expect("latency values for percentiles");
         assert_eq!(latency.len(), 1);
         let dimensions: Vec<&str> = document["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]
             .as_array()
@@ -130,6 +160,10 @@ async fn each_invocation_writes_exactly_one_valid_emf_document_with_low_cardinal
             .iter()
             .map(|d| d.as_str().unwrap())
             .collect();
-        assert_eq!(dimensions, ["function", "outcome", "route"], "never tenant or ids as dimensions");
+        assert_eq!(
+            dimensions,
+            ["function", "route", "outcome"],
+            "never tenant or ids as dimensions"
+        );
     }
 }

@@ -46,11 +46,7 @@ impl DevServer {
                 sink.lock().unwrap().push(line);
             }
         });
-        Self {
-            child,
-            base_url,
-            lines,
-        }
+        Self { child, base_url, lines }
     }
 
     /// The log lines so far, each parsed; waits until `ready` holds for them.
@@ -123,10 +119,26 @@ async fn sale(server: &DevServer) -> Vec<Sent> {
     let event = json!({"name": "Gig", "startsAt": "2027-01-01T20:00:00Z", "currency": "EUR",
         "seats": [{"id": "A1", "priceCents": 1000}, {"id": "A2", "priceCents": 1000}]});
     let mut sent = vec![send(server, Method::PUT, "/events/gig", "boss", Some(event)).await];
-    let hold = send(server, Method::POST, "/events/gig/holds", "alice", Some(json!({"seats": ["A1"]}))).await;
+    let hold = send(
+        server,
+        Method::POST,
+        "/events/gig/holds",
+        "alice",
+        Some(json!({"seats": ["A1"]})),
+    )
+    .await;
     let hold_id = hold.body["holdId"].as_str().unwrap().to_owned();
     sent.push(hold);
-    sent.push(send(server, Method::POST, "/events/gig/holds", "bob", Some(json!({"seats": ["A1"]}))).await);
+    sent.push(
+        send(
+            server,
+            Method::POST,
+            "/events/gig/holds",
+            "bob",
+            Some(json!({"seats": ["A1"]})),
+        )
+        .await,
+    );
     let order = json!({"holdId": hold_id, "buyer": {"email": EMAIL, "name": "Alice"}});
     sent.push(send(server, Method::POST, "/orders", "alice", Some(order.clone())).await);
     sent.push(send(server, Method::POST, "/orders", "alice", Some(order)).await);
@@ -134,7 +146,9 @@ async fn sale(server: &DevServer) -> Vec<Sent> {
 }
 
 fn lines_of<'a>(logs: &'a [Value], correlation_id: &str) -> Vec<&'a Value> {
-    logs.iter().filter(|line| line["correlationId"] == correlation_id).collect()
+    logs.iter()
+        .filter(|line| line["correlationId"] == correlation_id)
+        .collect()
 }
 
 #[tokio::test]
@@ -147,11 +161,22 @@ async fn every_log_line_carries_the_operator_fields_and_the_response_correlation
     let logs = server.logs_when(|logs| logs.iter().filter(|l| l["event"] == "request.completed").count() >= 5);
     assert!(!logs.is_empty());
     for line in &logs {
-        for field in ["timestamp", "severity", "service", "context", "correlationId", "event", "message"] {
+        for field in [
+            "timestamp",
+            "severity",
+            "service",
+            "context",
+            "correlationId",
+            "event",
+            "message",
+        ] {
             assert!(line.get(field).is_some(), "log line without {field}: {line}");
         }
         assert_eq!(line["service"], "dev-server");
-        assert_eq!(line["tenantId"], "acme", "the tenant is known for every request here: {line}");
+        assert_eq!(
+            line["tenantId"], "acme",
+            "the tenant is known for every request here: {line}"
+        );
     }
     let mut events = Vec::new();
     for request in &sent {
@@ -163,7 +188,13 @@ async fn every_log_line_carries_the_operator_fields_and_the_response_correlation
         );
         events.extend(lines.iter().map(|line| line["event"].as_str().unwrap().to_owned()));
     }
-    for expected in ["event.saved", "hold.placed", "hold.rejected", "order.created", "idempotency.replayed"] {
+    for expected in [
+        "event.saved",
+        "hold.placed",
+        "hold.rejected",
+        "order.created",
+        "idempotency.replayed",
+    ] {
         assert_eq!(
             events.iter().filter(|e| *e == expected).count(),
             1,
@@ -202,7 +233,10 @@ async fn a_failing_requests_log_line_names_the_cause_its_503_body_hides() {
     .await;
     assert_eq!(sent.status, StatusCode::SERVICE_UNAVAILABLE);
     let body = sent.body.to_string();
-    assert!(!body.to_lowercase().contains("refused") && !body.contains("dispatch"), "503 body leaks internals: {body}");
+    assert!(
+        !body.to_lowercase().contains("refused") && !body.contains("dispatch"),
+        "503 body leaks internals: {body}"
+    );
 
     let logs = server.logs_when(|logs| !lines_of(logs, &sent.correlation_id).is_empty());
     let lines = lines_of(&logs, &sent.correlation_id);
@@ -213,7 +247,10 @@ async fn a_failing_requests_log_line_names_the_cause_its_503_body_hides() {
     assert_eq!(cause_line["severity"], "ERROR");
     assert_eq!(cause_line["backend"], "dynamodb");
     let cause = cause_line["cause"].as_str().unwrap();
-    assert!(!cause.is_empty() && cause.len() > 10, "the cause is named: {cause_line}");
+    assert!(
+        !cause.is_empty() && cause.len() > 10,
+        "the cause is named: {cause_line}"
+    );
 }
 
 #[tokio::test]
@@ -229,14 +266,35 @@ async fn metrics_show_per_route_latency_histograms_and_error_counters_and_the_da
         .await
         .unwrap();
     let has = |needle: &str| text.lines().any(|line| line.starts_with(needle));
-    assert!(has(r#"latency_ms_bucket{route="POST /events/{eventId}/holds",outcome="ok",le="1"}"#), "{text}");
-    assert!(has(r#"latency_ms_count{route="POST /orders",outcome="ok"} 1"#), "{text}");
-    assert!(has(r#"errors{route="POST /events/{eventId}/holds",outcome="seats-unavailable"} 1"#), "{text}");
-    assert!(has(r#"holds_placed{route="POST /events/{eventId}/holds",outcome="ok"} 1"#), "{text}");
-    assert!(has(r#"holds_rejected{route="POST /events/{eventId}/holds",outcome="seats-unavailable"} 1"#), "{text}");
+    assert!(
+        has(r#"latency_ms_bucket{route="POST /events/{eventId}/holds",outcome="ok",le="1"}"#),
+        "{text}"
+    );
+    assert!(
+        has(r#"latency_ms_count{route="POST /orders",outcome="ok"} 1"#),
+        "{text}"
+    );
+    assert!(
+        has(r#"errors{route="POST /events/{eventId}/holds",outcome="seats-unavailable"} 1"#),
+        "{text}"
+    );
+    assert!(
+        has(r#"holds_placed{route="POST /events/{eventId}/holds",outcome="ok"} 1"#),
+        "{text}"
+    );
+    assert!(
+        has(r#"holds_rejected{route="POST /events/{eventId}/holds",outcome="seats-unavailable"} 1"#),
+        "{text}"
+    );
     assert!(has(r#"orders_created{route="POST /orders",outcome="ok"} 1"#), "{text}");
-    assert!(has(r#"idempotent_replays{route="POST /orders",outcome="replayed"} 1"#), "{text}");
-    assert!(!text.contains("acme") && !text.contains("alice"), "tenants or customers as labels: {text}");
+    assert!(
+        has(r#"idempotent_replays{route="POST /orders",outcome="replayed"} 1"#),
+        "{text}"
+    );
+    assert!(
+        !text.contains("acme") && !text.contains("alice"),
+        "tenants or customers as labels: {text}"
+    );
 
     let dashboard = Client::new()
         .get(format!("{}/dashboard", server.base_url))
@@ -266,12 +324,18 @@ fn render_in_chromium(url: &str) -> String {
 }
 
 fn element_text<'a>(dom: &'a str, id: &str) -> &'a str {
-    let start = dom.find(&format!("id=\"{id}\">")).unwrap_or_else(|| panic!("no #{id} in {dom}")) + id.len() + 6;
+    let start = dom
+        .find(&format!("id=\"{id}\">"))
+        .unwrap_or_else(|| panic!("no #{id} in {dom}"))
+        + id.len()
+        + 6;
     &dom[start..start + dom[start..].find('<').unwrap()]
 }
 
 fn cell<'a>(dom: &'a str, route: &str, class: &str) -> &'a str {
-    let row = dom.find(&format!("data-route=\"{route}\"")).unwrap_or_else(|| panic!("no row for {route}: {dom}"));
+    let row = dom
+        .find(&format!("data-route=\"{route}\""))
+        .unwrap_or_else(|| panic!("no row for {route}: {dom}"));
     let start = row + dom[row..].find(&format!("class=\"{class}")).unwrap();
     let start = start + dom[start..].find('>').unwrap() + 1;
     &dom[start..start + dom[start..].find('<').unwrap()]
@@ -293,7 +357,14 @@ async fn the_dashboard_renders_numbers_in_a_real_browser_and_they_move_after_tra
 
     // More traffic: the same page shows new numbers.
     for _ in 0..3 {
-        send(&server, reqwest::Method::POST, "/events/gig/holds", "carol", Some(json!({"seats": ["A1"]}))).await;
+        send(
+            &server,
+            reqwest::Method::POST,
+            "/events/gig/holds",
+            "carol",
+            Some(json!({"seats": ["A1"]})),
+        )
+        .await;
     }
     let after = render_in_chromium(&url);
     let requests_after: u64 = element_text(&after, "total-requests").parse().unwrap();

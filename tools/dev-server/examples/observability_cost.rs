@@ -1,0 +1,154 @@
+//! What logging and metrics cost on the hot path: place hold through the
+//! real router (in-memory backend, so our own code dominates), with the
+//! production JSON logs at `info` and EMF metrics flushed per request
+//! ("on"), against no subscriber and a no-op recorder ("off"). Rounds
+//! alternate on/off in one process so machine noise hits both alike.
+//!
+//! `cargo run --release -p dev-server --example observability_cost [REQUESTS_PER_ROUND] [ROUNDS]`
+//! Prints a Markdown table; the goal (issue 5) is on/off ≤ 1.05 at p50.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A measuring script: any failure should stop it.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use application::UseCases;
+use axum::Router;
+use composition::telemetry::{self, EmfSink};
+use composition::{Config, Defaults};
+use http::{Method, Request};
+use http_interface::{AppState, ServiceName, service_router};
+use serde_json::json;
+use tower::ServiceExt;
+
+const SERVICE: ServiceName = ServiceName("place-hold");
+
+fn percentile(samples: &mut [Duration], per_mille: usize) -> Duration {
+    samples.sort();
+    samples[(samples.len() - 1) * per_mille / 1000]
+}
+
+fn request(method: Method, path: &str, body: &serde_json::Value) -> Request<axum::body::Body> {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header("x-tenant-id", "bench")
+        .header("x-customer-id", "buyer")
+        .header("x-roles", "organizer")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap()
+}
+
+fn app() -> Router {
+    let config = Config::from_lookup(Defaults::DEV_SERVER, |_| None).unwrap();
+    let ports = memory_backend::memory_ports(Arc::new(system_runtime::SystemClock), Arc::new(system_runtime::UuidIds));
+    service_router(
+        dev_server::all_routes(),
+        AppState {
+            use_cases: UseCases::new(ports, config.settings),
+            auth: config.auth,
+            service: SERVICE,
+            readiness_timeout: config.readiness_timeout,
+        },
+    )
+}
+
+/// Places `count` one-seat holds on a fresh event; returns each request's latency.
+async fn place_holds(router: &Router, round: usize, count: usize) -> Vec<Duration> {
+    let seats: Vec<_> = (0..count)
+        .map(|i| json!({"id": format!("S{i}"), "priceCents": 1000}))
+        .collect();
+    let event = json!({"name": "Bench", "startsAt": "2030-01-01T20:00:00Z", "currency": "EUR", "seats": seats});
+    let path = format!("/events/bench-{round}");
+    let created = router
+        .clone()
+        .oneshot(request(Method::PUT, &path, &event))
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let mut latencies = Vec::with_capacity(count);
+    for i in 0..count {
+        let body = json!({"seats": [format!("S{i}")]});
+        let started = Instant::now();
+        let response = router
+            .clone()
+            .oneshot(request(Method::POST, &format!("{path}/holds"), &body))
+            .await
+            .unwrap();
+        latencies.push(started.elapsed());
+        assert_eq!(response.status(), 201);
+    }
+    latencies
+}
+
+fn main() {
+    let per_round: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(1000);
+    let rounds: usize = std::env::args().nth(2).and_then(|n| n.parse().ok()).unwrap_or(10);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+
+    let collector = telemetry::init_emf("Bench", SERVICE).expect("the only recorder");
+    let emf = Arc::new(Mutex::new(Vec::new()));
+    let observed = telemetry::flush_metrics_after_each(app(), collector, EmfSink::Buffer(emf.clone()));
+    let log_bytes = Arc::new(Mutex::new(0_usize));
+    let counted = log_bytes.clone();
+    let logs = tracing::Dispatch::new(telemetry::subscriber(SERVICE, "info", move || {
+        CountingSink(counted.clone())
+    }));
+    let bare = app();
+
+    let (mut on, mut off) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        // "on": JSON logs at info to a byte-counting sink, EMF flushed per request.
+        tracing::dispatcher::with_default(&logs, || {
+            on.extend(runtime.block_on(place_holds(&observed, round * 2, per_round)));
+        });
+        emf.lock().unwrap().clear();
+        // "off": no subscriber, no-op recorder, no flush layer.
+        metrics::with_local_recorder(&metrics::NoopRecorder, || {
+            off.extend(runtime.block_on(place_holds(&bare, round * 2 + 1, per_round)));
+        });
+    }
+    let total = on.len();
+    let (on50, off50) = (percentile(&mut on, 500), percentile(&mut off, 500));
+    let (on95, off95) = (percentile(&mut on, 950), percentile(&mut off, 950));
+    let micros = |d: Duration| d.as_secs_f64() * 1e6;
+    println!("| place hold, in-memory backend | p50 | p95 |");
+    println!("|---|---|---|");
+    println!(
+        "| logs + metrics off | {:.1} µs | {:.1} µs |",
+        micros(off50),
+        micros(off95)
+    );
+    println!(
+        "| logs (info) + EMF per request on | {:.1} µs | {:.1} µs |",
+        micros(on50),
+        micros(on95)
+    );
+    println!(
+        "| ratio on/off | {:.3} | {:.3} |",
+        micros(on50) / micros(off50),
+        micros(on95) / micros(off95)
+    );
+    println!(
+        "\n{total} requests per mode in {rounds} alternating rounds; {} log bytes per request",
+        *log_bytes.lock().unwrap() / total
+    );
+}
+
+/// A log writer that only counts bytes (the cost measured is formatting, not I/O).
+struct CountingSink(Arc<Mutex<usize>>);
+
+impl std::io::Write for CountingSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        *self.0.lock().unwrap() += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
