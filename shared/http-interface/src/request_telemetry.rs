@@ -5,7 +5,9 @@
 //! of the request carries: `correlationId`, `context` (inventory / ordering /
 //! platform), `route`, `tenantId` (recorded by the identity extractor),
 //! `requestId` and `coldStart` (in Lambda). When the answer is ready it logs
-//! one `request.completed` line and records the metrics, all with the same
+//! one `request.completed` line (at info for failures; at debug for
+//! successes, which their business event line already tells) and records the
+//! metrics, all with the same
 //! low-cardinality labels — `route` (method + path template) and `outcome`
 //! (`ok`, `replayed`, or the problem slug) — so the EMF collector writes
 //! exactly one document per invocation. Never a tenant, customer or id as a
@@ -126,6 +128,8 @@ pub async fn middleware(request: Request, next: Next) -> Response {
     let status = response.status().as_u16();
     // Microsecond resolution is plenty and keeps the log lines short.
     let latency_ms = (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
+    // A success is already told by its business event line and the metrics,
+    // so its summary line is debug; a failure's is always at info or above.
     span.in_scope(|| {
         if status >= 500 {
             tracing::warn!(
@@ -135,8 +139,16 @@ pub async fn middleware(request: Request, next: Next) -> Response {
                 latencyMs = latency_ms,
                 "request failed"
             );
-        } else {
+        } else if status >= 400 {
             tracing::info!(
+                event = "request.completed",
+                status,
+                outcome,
+                latencyMs = latency_ms,
+                "request refused"
+            );
+        } else {
+            tracing::debug!(
                 event = "request.completed",
                 status,
                 outcome,

@@ -4,8 +4,11 @@
 //! ("on"), against no subscriber and a no-op recorder ("off"). Rounds
 //! alternate on/off in one process so machine noise hits both alike.
 //!
-//! `cargo run --release -p dev-server --example observability_cost [REQUESTS_PER_ROUND] [ROUNDS]`
-//! Prints a Markdown table; the goal (issue 5) is on/off ≤ 1.05 at p50.
+//! `cargo run --release -p dev-server --example observability_cost [memory|aws] [REQUESTS_PER_ROUND] [ROUNDS]`
+//! `aws` runs the same on local Redis + DynamoDB Local (`REDIS_URL` /
+//! `AWS_ENDPOINT_URL` if set, else its own), where requests cost what they
+//! cost in production. Prints a Markdown table; the goal (issue 5) is
+//! on/off ≤ 1.05 at p50.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A measuring script: any failure should stop it.
 
@@ -40,9 +43,27 @@ fn request(method: Method, path: &str, body: &serde_json::Value) -> Request<axum
         .unwrap()
 }
 
-fn app() -> Router {
+/// The backends both modes share: in memory, or Redis + DynamoDB Local.
+async fn ports(backend: &str, keep_alive: &mut Vec<test_backends::KeepAlive>) -> application::ports::Ports {
+    if backend == "memory" {
+        return memory_backend::memory_ports(Arc::new(system_runtime::SystemClock), Arc::new(system_runtime::UuidIds));
+    }
+    let (redis_url, redis) = test_backends::redis();
+    let (endpoint, dynamodb) = test_backends::dynamodb();
+    keep_alive.extend([redis, dynamodb]);
+    let table = test_backends::fresh_table(&test_backends::dynamodb_client(&endpoint).await).await;
+    let env = std::collections::HashMap::from([
+        ("BACKEND", "aws".to_owned()),
+        ("REDIS_URL", redis_url),
+        ("TABLE_NAME", table),
+        ("AWS_ENDPOINT_URL", endpoint),
+    ]);
+    let config = Config::from_lookup(Defaults::DEV_SERVER, |name| env.get(name).cloned()).unwrap();
+    composition::build_ports(&config).await.unwrap()
+}
+
+fn app(ports: application::ports::Ports) -> Router {
     let config = Config::from_lookup(Defaults::DEV_SERVER, |_| None).unwrap();
-    let ports = memory_backend::memory_ports(Arc::new(system_runtime::SystemClock), Arc::new(system_runtime::UuidIds));
     service_router(
         dev_server::all_routes(),
         AppState {
@@ -55,12 +76,13 @@ fn app() -> Router {
 }
 
 /// Places `count` one-seat holds on a fresh event; returns each request's latency.
+/// (Events are unique per run: the aws backend's table may be shared.)
 async fn place_holds(router: &Router, round: usize, count: usize) -> Vec<Duration> {
     let seats: Vec<_> = (0..count)
         .map(|i| json!({"id": format!("S{i}"), "priceCents": 1000}))
         .collect();
     let event = json!({"name": "Bench", "startsAt": "2030-01-01T20:00:00Z", "currency": "EUR", "seats": seats});
-    let path = format!("/events/bench-{round}");
+    let path = format!("/events/bench-{}-{round}", std::process::id());
     let created = router
         .clone()
         .oneshot(request(Method::PUT, &path, &event))
@@ -83,59 +105,73 @@ async fn place_holds(router: &Router, round: usize, count: usize) -> Vec<Duratio
 }
 
 fn main() {
-    let per_round: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(1000);
-    let rounds: usize = std::env::args().nth(2).and_then(|n| n.parse().ok()).unwrap_or(10);
+    let backend = std::env::args().nth(1).unwrap_or_else(|| "memory".to_owned());
+    assert!(
+        ["memory", "aws"].contains(&backend.as_str()),
+        "backend is memory or aws"
+    );
+    let per_round: usize = std::env::args().nth(2).and_then(|n| n.parse().ok()).unwrap_or(1000);
+    let rounds: usize = std::env::args().nth(3).and_then(|n| n.parse().ok()).unwrap_or(10);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
+    let mut keep_alive = Vec::new();
+    let ports = runtime.block_on(ports(&backend, &mut keep_alive));
 
     let collector = telemetry::init_emf("Bench", SERVICE).expect("the only recorder");
     let emf = Arc::new(Mutex::new(Vec::new()));
-    let observed = telemetry::flush_metrics_after_each(app(), collector, EmfSink::Buffer(emf.clone()));
+    let observed = telemetry::flush_metrics_after_each(app(ports.clone()), collector, EmfSink::Buffer(emf.clone()));
     let log_bytes = Arc::new(Mutex::new(0_usize));
     let counted = log_bytes.clone();
     let logs = tracing::Dispatch::new(telemetry::subscriber(SERVICE, "info", move || {
         CountingSink(counted.clone())
     }));
-    let bare = app();
+    let bare = app(ports);
 
-    let (mut on, mut off) = (Vec::new(), Vec::new());
+    let (mut on, mut off, mut logs_only, mut metrics_only) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
+        let event = |n: usize| round * 4 + n;
         // "on": JSON logs at info to a byte-counting sink, EMF flushed per request.
         tracing::dispatcher::with_default(&logs, || {
-            on.extend(runtime.block_on(place_holds(&observed, round * 2, per_round)));
+            on.extend(runtime.block_on(place_holds(&observed, event(0), per_round)));
         });
-        emf.lock().unwrap().clear();
         // "off": no subscriber, no-op recorder, no flush layer.
         metrics::with_local_recorder(&metrics::NoopRecorder, || {
-            off.extend(runtime.block_on(place_holds(&bare, round * 2 + 1, per_round)));
+            off.extend(runtime.block_on(place_holds(&bare, event(1), per_round)));
         });
+        // Each half alone, to see which one costs what.
+        tracing::dispatcher::with_default(&logs, || {
+            metrics::with_local_recorder(&metrics::NoopRecorder, || {
+                logs_only.extend(runtime.block_on(place_holds(&bare, event(2), per_round)));
+            });
+        });
+        metrics_only.extend(runtime.block_on(place_holds(&observed, event(3), per_round)));
+        emf.lock().unwrap().clear();
     }
     let total = on.len();
-    let (on50, off50) = (percentile(&mut on, 500), percentile(&mut off, 500));
-    let (on95, off95) = (percentile(&mut on, 950), percentile(&mut off, 950));
     let micros = |d: Duration| d.as_secs_f64() * 1e6;
-    println!("| place hold, in-memory backend | p50 | p95 |");
-    println!("|---|---|---|");
-    println!(
-        "| logs + metrics off | {:.1} µs | {:.1} µs |",
-        micros(off50),
-        micros(off95)
-    );
-    println!(
-        "| logs (info) + EMF per request on | {:.1} µs | {:.1} µs |",
-        micros(on50),
-        micros(on95)
-    );
-    println!(
-        "| ratio on/off | {:.3} | {:.3} |",
-        micros(on50) / micros(off50),
-        micros(on95) / micros(off95)
-    );
+    let (off50, off95) = (percentile(&mut off, 500), percentile(&mut off, 950));
+    println!("| place hold, {backend} backend | p50 | p95 | p50 ratio to off | p95 ratio to off |");
+    println!("|---|---|---|---|---|");
+    for (name, samples) in [
+        ("logs + metrics off", &mut off),
+        ("logs (info) only", &mut logs_only),
+        ("EMF metrics only", &mut metrics_only),
+        ("logs (info) + EMF per request on", &mut on),
+    ] {
+        let (p50, p95) = (percentile(samples, 500), percentile(samples, 950));
+        println!(
+            "| {name} | {:.1} µs | {:.1} µs | {:.3} | {:.3} |",
+            micros(p50),
+            micros(p95),
+            micros(p50) / micros(off50),
+            micros(p95) / micros(off95)
+        );
+    }
     println!(
         "\n{total} requests per mode in {rounds} alternating rounds; {} log bytes per request",
-        *log_bytes.lock().unwrap() / total
+        *log_bytes.lock().unwrap() / (2 * total)
     );
 }
 

@@ -1,0 +1,198 @@
+//! A create-order attempt that dies half-way (the Lambda is killed, times
+//! out, or loses its network) on real Redis + DynamoDB Local: the retry,
+//! once the lease has run out, gets the one order — never a second one and
+//! never a lost one. The "crash" is the request future being dropped at the
+//! chosen point, exactly what a killed process does to in-flight work.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
+
+mod support;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use application::UseCases;
+use application::ports::{BackendError, CommitError, OrderCommit, OrderStore, Ports};
+use async_trait::async_trait;
+use composition::{Config, Defaults};
+use domain::ids::{EventId, OrderId, SeatId, TenantId};
+use domain::order::Order;
+use http::{Method, StatusCode};
+use http_interface::{AppState, ServiceName, service_router};
+use serde_json::json;
+use support::{TestApp, TestResponse};
+
+/// Where the attempt dies.
+#[derive(Clone, Copy, Debug)]
+enum CrashPoint {
+    /// After the idempotency claim, before the commit reaches DynamoDB.
+    BeforeCommit,
+    /// After the commit succeeded, before the answer leaves the function.
+    AfterCommit,
+}
+
+/// An order store whose commit never finishes, before or after doing its work.
+struct Dies {
+    inner: Arc<dyn OrderStore>,
+    at: CrashPoint,
+}
+
+#[async_trait]
+impl OrderStore for Dies {
+    async fn commit(&self, commit: OrderCommit<'_>) -> Result<(), CommitError> {
+        if let CrashPoint::AfterCommit = self.at {
+            self.inner.commit(commit).await?;
+        }
+        std::future::pending().await
+    }
+    async fn get(&self, tenant: &TenantId, order: OrderId) -> Result<Option<Order>, BackendError> {
+        self.inner.get(tenant, order).await
+    }
+    async fn sold_seats(&self, tenant: &TenantId, event: &EventId) -> Result<HashSet<SeatId>, BackendError> {
+        self.inner.sold_seats(tenant, event).await
+    }
+}
+
+const LEASE: Duration = Duration::from_secs(3);
+
+/// One "function instance" over the shared backends; `crash` wraps its order store.
+async fn instance(env: &HashMap<&str, String>, crash: Option<CrashPoint>) -> (TestApp, Ports) {
+    let config = Config::from_lookup(Defaults::DEV_SERVER, |name| env.get(name).cloned()).unwrap();
+    let mut ports = composition::build_ports(&config).await.unwrap();
+    let clean = ports.clone();
+    if let Some(at) = crash {
+        ports.orders = Arc::new(Dies {
+            inner: ports.orders.clone(),
+            at,
+        });
+    }
+    let state = AppState {
+        use_cases: UseCases::new(ports, config.settings),
+        auth: config.auth.clone(),
+        service: ServiceName("create-order"),
+        readiness_timeout: config.readiness_timeout,
+    };
+    (
+        TestApp::from_router(service_router(dev_server::all_routes(), state)),
+        clean,
+    )
+}
+
+async fn order(app: &TestApp, tenant: &str, hold_id: &str) -> TestResponse {
+    app.call(Method::POST, "/orders")
+        .by(tenant, "alice")
+        .header("idempotency-key", "checkout-1")
+        .json(&json!({ "holdId": hold_id }))
+        .send()
+        .await
+}
+
+async fn crash_then_retry(at: CrashPoint) {
+    let (redis_url, _redis) = test_backends::redis();
+    let (endpoint, _dynamodb) = test_backends::dynamodb();
+    let table = test_backends::fresh_table(&test_backends::dynamodb_client(&endpoint).await).await;
+    let env: HashMap<&str, String> = HashMap::from([
+        ("BACKEND", "aws".to_owned()),
+        ("REDIS_URL", redis_url),
+        ("TABLE_NAME", table),
+        ("AWS_ENDPOINT_URL", endpoint),
+        ("IDEMPOTENCY_LEASE_SECONDS", LEASE.as_secs().to_string()),
+    ]);
+    let tenant = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let (dying, ports) = instance(&env, Some(at)).await;
+    let created = dying
+        .call(Method::PUT, "/events/gig")
+        .by(&tenant, "boss")
+        .header("x-roles", "organizer")
+        .json(&json!({"name": "Gig", "startsAt": "2030-01-01T20:00:00Z", "currency": "EUR",
+            "seats": [{"id": "A1", "priceCents": 1000}, {"id": "A2", "priceCents": 1000}, {"id": "A3", "priceCents": 1000}]}))
+        .send()
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let hold = dying
+        .call(Method::POST, "/events/gig/holds")
+        .by(&tenant, "alice")
+        .json(&json!({"seats": ["A1", "A2"], "ttlSeconds": 300}))
+        .send()
+        .await;
+    let hold_id = hold.json["holdId"].as_str().unwrap().to_owned();
+
+    // The attempt dies at the crash point: its caller never gets an answer.
+    let died = tokio::time::timeout(Duration::from_millis(500), order(&dying, &tenant, &hold_id)).await;
+    assert!(
+        died.is_err(),
+        "{at:?}: the attempt was meant to die, it answered {:?}",
+        died.map(|r| r.text)
+    );
+
+    // A retry on another instance while the dead attempt's lease still runs:
+    // told to wait if nothing was committed; the stored answer if it was.
+    let (survivor, _) = instance(&env, None).await;
+    let early = order(&survivor, &tenant, &hold_id).await;
+    match at {
+        CrashPoint::BeforeCommit => early.assert_problem(409, "idempotency-in-progress"),
+        CrashPoint::AfterCommit => {
+            assert_eq!(early.status, StatusCode::CREATED, "{}", early.text);
+            assert_eq!(early.header("idempotent-replayed"), Some("true"));
+        }
+    }
+
+    // After the lease: exactly one order, whatever point the crash hit.
+    tokio::time::sleep(LEASE).await;
+    let retried = order(&survivor, &tenant, &hold_id).await;
+    assert_eq!(retried.status, StatusCode::CREATED, "{at:?}: {}", retried.text);
+    let replayed = retried.header("idempotent-replayed") == Some("true");
+    match at {
+        CrashPoint::BeforeCommit => assert!(!replayed, "nothing was committed: the retry creates the order"),
+        CrashPoint::AfterCommit => assert!(replayed, "the commit stored the answer: the retry replays it"),
+    }
+    let again = order(&survivor, &tenant, &hold_id).await;
+    assert_eq!(again.bytes, retried.bytes, "every later retry replays the same answer");
+
+    let order_id = OrderId::parse(retried.json["orderId"].as_str().unwrap()).unwrap();
+    let tenant_id = TenantId::parse(&tenant).unwrap();
+    let stored = ports
+        .orders
+        .get(&tenant_id, order_id)
+        .await
+        .unwrap()
+        .expect("the order exists");
+    let sold = ports
+        .orders
+        .sold_seats(&tenant_id, &EventId::parse("gig").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        sold,
+        stored.seats.iter().map(|seat| seat.id.clone()).collect::<HashSet<_>>(),
+        "I2/I3: sold seats are exactly the one order's seats"
+    );
+    assert_eq!(sold.len(), 2);
+    let availability = survivor
+        .call(Method::GET, "/events/gig/seats")
+        .by(&tenant, "alice")
+        .send()
+        .await;
+    let statuses: Vec<&str> = availability.json["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["SOLD", "SOLD", "AVAILABLE"],
+        "availability agrees with the order"
+    );
+}
+
+#[tokio::test]
+async fn a_crash_after_the_claim_and_before_the_commit_leaves_the_retry_to_create_the_one_order() {
+    crash_then_retry(CrashPoint::BeforeCommit).await;
+}
+
+#[tokio::test]
+async fn a_crash_after_the_commit_and_before_the_answer_leaves_the_retry_the_stored_order() {
+    crash_then_retry(CrashPoint::AfterCommit).await;
+}
