@@ -71,4 +71,13 @@ if ! "$SAM_VENV/bin/sam" --version 2>/dev/null | grep -q "1.170.0"; then
   "$SAM_VENV/bin/pip" install --quiet --disable-pip-version-check -r tools/template-check/requirements.txt
 fi
 
+# Contract tests (schemathesis) in their own virtualenv: its dependencies
+# would otherwise fight the pins above.
+ST_VENV=.tools/schemathesis-venv
+if ! "$ST_VENV/bin/st" --version 2>/dev/null | grep -q "4.32.5"; then
+  echo "installing schemathesis into $ST_VENV"
+  python3 -m venv "$ST_VENV"
+  "$ST_VENV/bin/pip" install --quiet --disable-pip-version-check -r tools/contract-test/requirements.txt
+fi
+
 echo "tools: $(cargo --version); $(cargo nextest --version | head -n1); $(cargo llvm-cov --version)"
