@@ -18,7 +18,7 @@ pub enum IdError {
     Empty,
     #[error("must be at most {max} characters")]
     TooLong { max: usize },
-    #[error("may only contain letters, digits, '.', '_' and '-'")]
+    #[error("must start with a letter or digit and contain only letters, digits, '.', '_' and '-'")]
     BadCharacter,
     #[error("must be a UUID")]
     NotAUuid,
@@ -33,9 +33,12 @@ fn parse_slug(text: &str, max: usize) -> Result<String, IdError> {
     if text.len() > max {
         return Err(IdError::TooLong { max });
     }
-    if !text
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    // Starting with a letter or digit rules out `.` and `..`, which a client
+    // resolving a Location header would treat as path steps.
+    if !text.as_bytes()[0].is_ascii_alphanumeric()
+        || !text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
     {
         return Err(IdError::BadCharacter);
     }
