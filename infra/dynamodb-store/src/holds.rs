@@ -14,15 +14,31 @@ use crate::{DynamoStore, backend_error};
 impl HoldStore for DynamoStore {
     async fn insert(&self, hold: &Hold) -> Result<(), BackendError> {
         let item = HoldItem::new(hold, hold_pk(&hold.tenant, hold.id), HOLD_SK);
-        self.client
+        let result = self
+            .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(to_item(&item)?))
             .condition_expression("attribute_not_exists(pk)")
             .send()
-            .await
-            .map(drop)
-            .map_err(backend_error)
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Hold ids are random v7 UUIDs, so an existing item is our own
+            // write: the SDK retried an attempt that timed out after DynamoDB
+            // had applied it. Success if what is stored is this hold.
+            Err(error)
+                if error.as_service_error().is_some_and(
+                    aws_sdk_dynamodb::operation::put_item::PutItemError::is_conditional_check_failed_exception,
+                ) =>
+            {
+                match self.get(&hold.tenant, hold.id).await? {
+                    Some(stored) if stored == *hold => Ok(()),
+                    _ => Err(crate::corrupt("a different hold already has this id")),
+                }
+            }
+            Err(error) => Err(backend_error(error)),
+        }
     }
 
     async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {

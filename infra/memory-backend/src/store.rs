@@ -95,8 +95,10 @@ impl HoldStore for MemoryStore {
     async fn insert(&self, hold: &Hold) -> Result<(), BackendError> {
         let mut tables = self.tables();
         let key = (hold.tenant.clone(), hold.id);
-        if tables.holds.contains_key(&key) {
-            return Err(BackendError::new("memory", format!("hold {} already exists", hold.id)));
+        match tables.holds.get(&key) {
+            Some(stored) if stored == hold => return Ok(()),
+            Some(_) => return Err(BackendError::new("memory", format!("hold {} already exists", hold.id))),
+            None => {}
         }
         tables.holds.insert(key, hold.clone());
         Ok(())

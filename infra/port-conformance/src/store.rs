@@ -169,7 +169,18 @@ pub async fn a_hold_round_trips_and_is_invisible_to_other_tenants(f: &StoreFixtu
     let hold = new_hold(&tenant, 1, &["A", "B"]);
     f.holds.insert(&hold).await.unwrap();
     assert_eq!(f.holds.get(&tenant, hold.id).await.unwrap(), Some(hold.clone()));
-    assert!(f.holds.insert(&hold).await.is_err(), "hold ids are never reused");
+    f.holds
+        .insert(&hold)
+        .await
+        .expect("a retried insert of the same hold succeeds");
+    let mut impostor = new_hold(&tenant, 1, &["C"]);
+    impostor.id = hold.id;
+    assert!(f.holds.insert(&impostor).await.is_err(), "hold ids are never reused");
+    assert_eq!(
+        f.holds.get(&tenant, hold.id).await.unwrap(),
+        Some(hold.clone()),
+        "the first hold stays"
+    );
     assert_eq!(f.holds.get(&unique_tenant(), hold.id).await.unwrap(), None);
 }
 

@@ -166,7 +166,9 @@ pub trait EventCatalog: Send + Sync {
 /// Durable store of holds.
 #[async_trait]
 pub trait HoldStore: Send + Sync {
-    /// Records a new hold. Hold ids are unique, so an existing id is a backend fault.
+    /// Records a new hold. Idempotent for the same hold (a write retried after
+    /// a timeout that had in fact been applied succeeds); a different hold
+    /// with an existing id is a backend fault (ids are unique).
     async fn insert(&self, hold: &Hold) -> Result<(), BackendError>;
 
     /// The hold with this id in this tenant, whoever owns it.

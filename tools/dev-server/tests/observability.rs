@@ -3,80 +3,36 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
 
+mod support;
+
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
+use support::process::DevServer;
 
-/// The dev-server binary with its stdout captured line by line.
-struct DevServer {
-    child: Child,
-    base_url: String,
-    lines: Arc<Mutex<Vec<String>>>,
-}
-
-impl DevServer {
-    fn start(env: &[(&str, String)]) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_dev-server"));
-        for (name, value) in env {
-            command.env(name, value);
+/// The log lines so far, each parsed; waits until `ready` holds for them.
+fn logs_when(server: &DevServer, ready: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let started = Instant::now();
+    loop {
+        let parsed: Vec<Value> = server
+            .log_lines()
+            .iter()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+            .collect();
+        if ready(&parsed) || started.elapsed() > Duration::from_secs(10) {
+            return parsed;
         }
-        let mut child = command
-            .env("DEV_SERVER_ADDR", "127.0.0.1:0")
-            .env("LOG_LEVEL", "info")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("dev-server starts");
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut first_line = String::new();
-        stdout.read_line(&mut first_line).unwrap();
-        let base_url = first_line
-            .trim()
-            .strip_prefix("dev-server listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {first_line:?}"))
-            .to_owned();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let sink = lines.clone();
-        std::thread::spawn(move || {
-            for line in stdout.lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        Self { child, base_url, lines }
-    }
-
-    /// The log lines so far, each parsed; waits until `ready` holds for them.
-    fn logs_when(&self, ready: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-        let started = Instant::now();
-        loop {
-            let parsed: Vec<Value> = self
-                .lines
-                .lock()
-                .unwrap()
-                .iter()
-                .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
-                .collect();
-            if ready(&parsed) || started.elapsed() > Duration::from_secs(10) {
-                return parsed;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn raw_logs(&self) -> String {
-        self.lines.lock().unwrap().join("\n")
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
-impl Drop for DevServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn info_server(env: &[(&str, String)]) -> DevServer {
+    let mut env = env.to_vec();
+    env.push(("LOG_LEVEL", "info".to_owned()));
+    DevServer::start(&env)
 }
 
 const EMAIL: &str = "alice.secret@example.com";
@@ -153,12 +109,14 @@ fn lines_of<'a>(logs: &'a [Value], correlation_id: &str) -> Vec<&'a Value> {
 
 #[tokio::test]
 async fn every_log_line_carries_the_operator_fields_and_the_response_correlation_id() {
-    let server = DevServer::start(&[]);
+    let server = info_server(&[]);
     let sent = sale(&server).await;
     let statuses: Vec<u16> = sent.iter().map(|s| s.status.as_u16()).collect();
     assert_eq!(statuses, [201, 201, 409, 201, 201]);
 
-    let logs = server.logs_when(|logs| logs.iter().filter(|l| l["event"] == "request.completed").count() >= 5);
+    let logs = logs_when(&server, |logs| {
+        logs.iter().filter(|l| l["event"] == "request.completed").count() >= 5
+    });
     assert!(!logs.is_empty());
     for line in &logs {
         for field in [
@@ -208,7 +166,7 @@ async fn every_log_line_carries_the_operator_fields_and_the_response_correlation
     assert_eq!(contexts["hold.placed"], "inventory");
     assert_eq!(contexts["order.created"], "ordering");
 
-    let raw = server.raw_logs();
+    let raw = server.log_lines().join("\n");
     assert!(!raw.contains(EMAIL), "a buyer e-mail reached the logs");
     assert!(!raw.contains(TOKEN), "a bearer token reached the logs");
     assert!(!raw.contains("c2VjcmV0LXRva2Vu"), "part of a token reached the logs");
@@ -217,7 +175,7 @@ async fn every_log_line_carries_the_operator_fields_and_the_response_correlation
 #[tokio::test]
 async fn a_failing_requests_log_line_names_the_cause_its_503_body_hides() {
     let dead = test_backends::free_port();
-    let server = DevServer::start(&[
+    let server = info_server(&[
         ("BACKEND", "aws".to_owned()),
         ("REDIS_URL", format!("redis://127.0.0.1:{dead}")),
         ("TABLE_NAME", "tickets".to_owned()),
@@ -238,7 +196,7 @@ async fn a_failing_requests_log_line_names_the_cause_its_503_body_hides() {
         "503 body leaks internals: {body}"
     );
 
-    let logs = server.logs_when(|logs| !lines_of(logs, &sent.correlation_id).is_empty());
+    let logs = logs_when(&server, |logs| !lines_of(logs, &sent.correlation_id).is_empty());
     let lines = lines_of(&logs, &sent.correlation_id);
     let cause_line = lines
         .iter()
@@ -255,7 +213,7 @@ async fn a_failing_requests_log_line_names_the_cause_its_503_body_hides() {
 
 #[tokio::test]
 async fn metrics_show_per_route_latency_histograms_and_error_counters_and_the_dashboard_is_served() {
-    let server = DevServer::start(&[]);
+    let server = info_server(&[]);
     sale(&server).await;
     let text = Client::new()
         .get(format!("{}/metrics", server.base_url))
@@ -343,7 +301,7 @@ fn cell<'a>(dom: &'a str, route: &str, class: &str) -> &'a str {
 
 #[tokio::test]
 async fn the_dashboard_renders_numbers_in_a_real_browser_and_they_move_after_traffic() {
-    let server = DevServer::start(&[]);
+    let server = info_server(&[]);
     sale(&server).await;
     let url = format!("{}/dashboard", server.base_url);
     let before = render_in_chromium(&url);

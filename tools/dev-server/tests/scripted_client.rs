@@ -4,50 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod support;
 
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
-
-/// The dev server process; killed when the test ends, pass or fail.
-struct DevServer {
-    child: Child,
-    base_url: String,
-}
-
-impl DevServer {
-    fn start(env: &[(&str, String)]) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_dev-server"));
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        let mut child = command
-            .env("DEV_SERVER_ADDR", "127.0.0.1:0")
-            .env("LOG_LEVEL", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("dev-server starts");
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut first_line = String::new();
-        stdout.read_line(&mut first_line).unwrap();
-        // Keep draining the server's log lines so it never blocks on a full pipe.
-        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::stderr()));
-        let base_url = first_line
-            .trim()
-            .strip_prefix("dev-server listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {first_line:?}"))
-            .to_owned();
-        Self { child, base_url }
-    }
-}
-
-impl Drop for DevServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::process::DevServer;
 
 struct Answer {
     status: StatusCode,

@@ -176,11 +176,13 @@ impl Drop for RedisServer {
     }
 }
 
-/// DynamoDB Local of the test's own, in memory, on a free port.
+/// DynamoDB Local of the test's own, on a free port: in memory, or on disk
+/// ([`DynamoDbLocal::start_on_disk`]) so its data survives a stop/restart.
 #[derive(Debug)]
 pub struct DynamoDbLocal {
     port: u16,
     process: Option<Owned>,
+    data_dir: Option<PathBuf>,
 }
 
 /// Where the pinned npm package puts the emulator.
@@ -193,6 +195,21 @@ impl DynamoDbLocal {
         let mut emulator = Self {
             port: free_port(),
             process: None,
+            data_dir: None,
+        };
+        emulator.restart();
+        emulator
+    }
+
+    /// Keeps its tables in a scratch folder: a stop and restart (an outage)
+    /// loses nothing.
+    pub fn start_on_disk() -> Self {
+        let dir = std::env::temp_dir().join(format!("dynamodb-test-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("a scratch folder");
+        let mut emulator = Self {
+            port: free_port(),
+            process: None,
+            data_dir: Some(dir),
         };
         emulator.restart();
         emulator
@@ -208,22 +225,23 @@ impl DynamoDbLocal {
         wait_until("DynamoDB Local to stop", || !accepts_connections(self.port));
     }
 
-    /// Starts it again on the same port, empty.
+    /// Starts it again on the same port: empty in memory, as it was on disk.
     pub fn restart(&mut self) {
         self.process = None;
         let dir = dynamodb_local_dir();
-        let child = Command::new("java")
+        let mut command = Command::new("java");
+        command
             .arg(format!(
                 "-Djava.library.path={}",
                 dir.join("DynamoDBLocal_lib").display()
             ))
-            .args([
-                "-jar",
-                &dir.join("DynamoDBLocal.jar").display().to_string(),
-                "-inMemory",
-                "-sharedDb",
-                "-port",
-            ])
+            .args(["-jar", &dir.join("DynamoDBLocal.jar").display().to_string()]);
+        match &self.data_dir {
+            Some(data) => command.arg("-dbPath").arg(data),
+            None => command.arg("-inMemory"),
+        };
+        let child = command
+            .args(["-sharedDb", "-port"])
             .arg(self.port.to_string())
             .current_dir(std::env::temp_dir())
             .stdout(Stdio::null())
@@ -232,6 +250,96 @@ impl DynamoDbLocal {
             .expect("java and DynamoDB Local are installed (scripts/install-tools.sh)");
         self.process = Some(Owned(child));
         wait_until("DynamoDB Local", || accepts_connections(self.port));
+    }
+}
+
+impl Drop for DynamoDbLocal {
+    fn drop(&mut self) {
+        self.process = None;
+        if let Some(dir) = &self.data_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// A TCP proxy in front of a backend that can be told to answer slowly:
+/// every chunk it forwards waits the current delay first (a congested
+/// network, a backend under load). Set the delay at any time; existing
+/// connections feel it at once.
+#[derive(Debug)]
+pub struct DelayProxy {
+    port: u16,
+    delay_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl DelayProxy {
+    /// Forwards 127.0.0.1:<its port> to 127.0.0.1:`target`, without delay for now.
+    pub fn start(target: u16) -> Self {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a local port for the proxy");
+        let port = listener.local_addr().expect("the proxy's port").port();
+        let delay_ms = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (delay, stopping) = (delay_ms.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                if stopping.load(Ordering::Relaxed) {
+                    break;
+                }
+                let (Ok(client), Ok(server)) = (client, TcpStream::connect(("127.0.0.1", target))) else {
+                    continue;
+                };
+                let _ = client.set_nodelay(true);
+                let _ = server.set_nodelay(true);
+                for (from, to) in [
+                    (client.try_clone(), server.try_clone()),
+                    (server.try_clone(), client.try_clone()),
+                ] {
+                    let (Ok(mut from), Ok(mut to)) = (from, to) else {
+                        continue;
+                    };
+                    let delay = delay.clone();
+                    std::thread::spawn(move || {
+                        use std::io::{Read, Write};
+                        let mut buffer = [0_u8; 16 * 1024];
+                        while let Ok(n) = from.read(&mut buffer) {
+                            if n == 0 {
+                                break;
+                            }
+                            let wait = delay.load(Ordering::Relaxed);
+                            if wait > 0 {
+                                std::thread::sleep(Duration::from_millis(wait));
+                            }
+                            if to.write_all(&buffer[..n]).is_err() {
+                                break;
+                            }
+                        }
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Self { port, delay_ms, stop }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// From now on every forwarded chunk waits `delay`.
+    pub fn set_delay(&self, delay: Duration) {
+        let millis = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.delay_ms.store(millis, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl Drop for DelayProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
     }
 }
 

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // Each test binary uses a different subset.
 
+pub mod process;
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -1,0 +1,522 @@
+//! The worst night: a sale opens and buyers race for the same seats through
+//! TWO dev-server processes sharing real Redis and DynamoDB Local, as
+//! concurrent Lambda instances do. Overlapping multi-seat holds; winners
+//! order with a key retried concurrently on both servers; some release;
+//! some try a second key for the same hold. Then the same with a fault
+//! injected mid-race: Redis killed and restarted empty, DynamoDB Local
+//! stopped and restarted, Redis answering slower than its timeout.
+//!
+//! After every race: I1 (no seat sold twice), I2 (holds all-or-nothing),
+//! I3 (one order per key, every retry the same answer), no order without
+//! its sold seats, availability equal to what the buyers were told, every
+//! answer a documented status, every seat lock set to expire, and the
+//! service answering again without a restart. Failure messages name the
+//! invariant. Throughput and p95 are printed (`--no-capture` to see them).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
+
+mod support;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use support::process::DevServer;
+use test_backends::{DelayProxy, DynamoDbLocal, RedisServer};
+use tokio::sync::Semaphore;
+
+const HOLD_TTL_SECONDS: u64 = 300;
+const IN_FLIGHT: usize = 32;
+
+/// A deterministic pseudo-random sequence per buyer (xorshift), so a failing
+/// race can be replayed.
+struct Dice(u64);
+
+impl Dice {
+    fn new(seed: u64) -> Self {
+        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    fn roll(&mut self, sides: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % sides
+    }
+}
+
+#[derive(Default)]
+struct Ledger {
+    /// hold id → (customer, seats asked, seats granted)
+    holds: HashMap<String, (String, Vec<String>, Vec<String>)>,
+    released: HashSet<String>,
+    /// order id → (hold id, seats)
+    orders: HashMap<String, (String, Vec<String>)>,
+    /// (customer, key) → every order body answered 201
+    answers: HashMap<(String, String), Vec<Value>>,
+    statuses: HashMap<&'static str, HashSet<u16>>,
+    unavailable: usize,
+    hold_latencies: Vec<Duration>,
+    hold_attempts: usize,
+    order_requests: usize,
+}
+
+struct Race {
+    client: Client,
+    servers: Vec<String>,
+    tenant: String,
+    event: String,
+    ledger: Mutex<Ledger>,
+}
+
+impl Race {
+    fn note(&self, route: &'static str, status: StatusCode) {
+        let mut ledger = self.ledger.lock().unwrap();
+        ledger.statuses.entry(route).or_default().insert(status.as_u16());
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            ledger.unavailable += 1;
+        }
+    }
+
+    async fn send(
+        &self,
+        server: usize,
+        method: reqwest::Method,
+        path: &str,
+        customer: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.servers[server % self.servers.len()]))
+            .header("X-Tenant-Id", &self.tenant)
+            .header("X-Customer-Id", customer)
+            .timeout(Duration::from_secs(20));
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("every request gets an answer");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let json = response.json().await.unwrap_or(Value::Null);
+        (status, json, headers)
+    }
+
+    /// POST /orders with `key`, retried while in progress or unavailable, until a final answer.
+    async fn order(&self, server: usize, customer: &str, key: &str, hold: &str) -> (StatusCode, Value) {
+        for attempt in 0.. {
+            let (status, json, _) = self
+                .send(
+                    server + attempt,
+                    reqwest::Method::POST,
+                    "/orders",
+                    customer,
+                    Some(key),
+                    Some(json!({ "holdId": hold })),
+                )
+                .await;
+            self.note("POST /orders", status);
+            self.ledger.lock().unwrap().order_requests += 1;
+            let again = status == StatusCode::SERVICE_UNAVAILABLE
+                || (status == StatusCode::CONFLICT && json["type"] == "/problems/idempotency-in-progress");
+            if !again || attempt >= 60 {
+                if status == StatusCode::CREATED {
+                    let mut ledger = self.ledger.lock().unwrap();
+                    ledger
+                        .answers
+                        .entry((customer.to_owned(), key.to_owned()))
+                        .or_default()
+                        .push(json.clone());
+                    let seats = json["seats"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|s| s.as_str().unwrap().to_owned())
+                        .collect();
+                    ledger
+                        .orders
+                        .insert(json["orderId"].as_str().unwrap().to_owned(), (hold.to_owned(), seats));
+                }
+                return (status, json);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        unreachable!()
+    }
+
+    async fn buyer(self: Arc<Self>, id: usize, seat_count: usize) {
+        let mut dice = Dice::new(id as u64 + 1);
+        let customer = format!("buyer{id}");
+        let size = 1 + dice.roll(4) as usize;
+        let first = dice.roll((seat_count - size + 1) as u64) as usize;
+        let asked: Vec<String> = (first..first + size).map(|i| format!("S{i}")).collect();
+        let server = dice.roll(2) as usize;
+        let started = Instant::now();
+        let (status, hold, _) = self
+            .send(
+                server,
+                reqwest::Method::POST,
+                &format!("/events/{}/holds", self.event),
+                &customer,
+                None,
+                Some(json!({ "seats": asked, "ttlSeconds": HOLD_TTL_SECONDS })),
+            )
+            .await;
+        {
+            let mut ledger = self.ledger.lock().unwrap();
+            ledger.hold_latencies.push(started.elapsed());
+            ledger.hold_attempts += 1;
+        }
+        self.note("POST /events/{eventId}/holds", status);
+        if status != StatusCode::CREATED {
+            return;
+        }
+        let hold_id = hold["holdId"].as_str().unwrap().to_owned();
+        let granted = hold["seats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_owned())
+            .collect();
+        self.ledger
+            .lock()
+            .unwrap()
+            .holds
+            .insert(hold_id.clone(), (customer.clone(), asked, granted));
+        match dice.roll(10) {
+            0 | 1 => {
+                let (status, _, _) = self
+                    .send(
+                        server + 1,
+                        reqwest::Method::DELETE,
+                        &format!("/holds/{hold_id}"),
+                        &customer,
+                        None,
+                        None,
+                    )
+                    .await;
+                self.note("DELETE /holds/{holdId}", status);
+                if status == StatusCode::NO_CONTENT {
+                    self.ledger.lock().unwrap().released.insert(hold_id);
+                }
+            }
+            2 => {
+                // Two checkout tabs, two keys, one hold: one order at most.
+                let (a, b) = tokio::join!(
+                    self.order(server, &customer, "tab-a", &hold_id),
+                    self.order(server + 1, &customer, "tab-b", &hold_id)
+                );
+                let created = [a.0, b.0].iter().filter(|s| **s == StatusCode::CREATED).count();
+                assert!(
+                    created <= 1,
+                    "I3: a second key made a second order for hold {hold_id}: {a:?} {b:?}"
+                );
+            }
+            _ => {
+                // One key, a flaky network: the same request three times at once on both servers.
+                let (a, b, c) = tokio::join!(
+                    self.order(server, &customer, "checkout", &hold_id),
+                    self.order(server + 1, &customer, "checkout", &hold_id),
+                    self.order(server, &customer, "checkout", &hold_id)
+                );
+                for answer in [&b, &c] {
+                    if a.0 == StatusCode::CREATED && answer.0 == StatusCode::CREATED {
+                        assert_eq!(
+                            a.1["orderId"], answer.1["orderId"],
+                            "I3: retries of one key got different orders"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct Backends {
+    redis: RedisServer,
+    dynamodb: DynamoDbLocal,
+    redis_proxy: DelayProxy,
+}
+
+/// Everything the race needs, on backends of its own.
+async fn start() -> (Backends, Vec<DevServer>, String, Client) {
+    let redis = RedisServer::start();
+    let dynamodb = DynamoDbLocal::start_on_disk();
+    let redis_port: u16 = redis.url().rsplit(':').next().unwrap().parse().unwrap();
+    let redis_proxy = DelayProxy::start(redis_port);
+    let table = test_backends::fresh_table(&test_backends::dynamodb_client(&dynamodb.endpoint()).await).await;
+    let env = [
+        ("BACKEND", "aws".to_owned()),
+        ("REDIS_URL", format!("redis://127.0.0.1:{}", redis_proxy.port())),
+        ("TABLE_NAME", table),
+        ("AWS_ENDPOINT_URL", dynamodb.endpoint()),
+    ];
+    let servers = vec![DevServer::start(&env), DevServer::start(&env)];
+    let client = Client::builder().pool_max_idle_per_host(IN_FLIGHT).build().unwrap();
+    for server in &servers {
+        let ready = client.get(format!("{}/ready", server.base_url)).send().await.unwrap();
+        assert_eq!(ready.status(), 200, "both instances ready before the sale");
+    }
+    let tenant = format!("sale{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    (
+        Backends {
+            redis,
+            dynamodb,
+            redis_proxy,
+        },
+        servers,
+        tenant,
+        client,
+    )
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Fault {
+    None,
+    RedisRestart,
+    DynamoDbRestart,
+    SlowRedis,
+}
+
+async fn flash_sale(buyers: usize, seats: usize, fault: Fault) {
+    let (mut backends, servers, tenant, client) = start().await;
+    let event = "final".to_owned();
+    let race = Arc::new(Race {
+        client,
+        servers: servers.iter().map(|s| s.base_url.clone()).collect(),
+        tenant,
+        event: event.clone(),
+        ledger: Mutex::new(Ledger::default()),
+    });
+    let seat_list: Vec<Value> = (0..seats)
+        .map(|i| json!({"id": format!("S{i}"), "priceCents": 5000}))
+        .collect();
+    let created = race
+        .client
+        .put(format!("{}/events/{event}", race.servers[0]))
+        .header("X-Tenant-Id", &race.tenant)
+        .header("X-Customer-Id", "promoter")
+        .header("X-Roles", "organizer")
+        .json(&json!({"name": "Final", "startsAt": "2030-06-01T20:00:00Z", "currency": "EUR", "seats": seat_list}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+
+    let gate = Arc::new(Semaphore::new(IN_FLIGHT));
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(buyers);
+    for id in 0..buyers {
+        if id == buyers / 3 {
+            // Let the first third land, then break something.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            match fault {
+                Fault::None => {}
+                Fault::RedisRestart => backends.redis.stop(),
+                Fault::DynamoDbRestart => backends.dynamodb.stop(),
+                Fault::SlowRedis => backends.redis_proxy.set_delay(Duration::from_millis(400)),
+            }
+        }
+        if id == buyers / 2 {
+            match fault {
+                Fault::None => {}
+                Fault::RedisRestart => backends.redis.restart(),
+                Fault::DynamoDbRestart => backends.dynamodb.restart(),
+                Fault::SlowRedis => backends.redis_proxy.set_delay(Duration::ZERO),
+            }
+        }
+        let permit = gate.clone().acquire_owned().await.unwrap();
+        let race = race.clone();
+        tasks.push(tokio::spawn(async move {
+            race.buyer(id, seats).await;
+            drop(permit);
+        }));
+    }
+    for task in tasks {
+        task.await.expect("a buyer task panicked (see the invariant above)");
+    }
+    let elapsed = started.elapsed();
+
+    // The service recovered without a restart: a fresh customer can still act.
+    let (status, _, _) = race
+        .send(
+            0,
+            reqwest::Method::GET,
+            &format!("/events/{event}/seats"),
+            "after",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{fault:?}: the service must recover without a restart");
+    let (status, availability, _) = race
+        .send(
+            1,
+            reqwest::Method::GET,
+            &format!("/events/{event}/seats"),
+            "after",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let ledger = race.ledger.lock().unwrap();
+    let errors: Vec<String> = servers
+        .iter()
+        .flat_map(DevServer::log_lines)
+        .filter(|line| line.contains("\"ERROR\""))
+        .take(3)
+        .collect();
+    check_statuses(&ledger, fault, &errors);
+    check_invariants(&ledger, &availability, fault);
+    check_locks_expire(&backends.redis);
+
+    let mut latencies = ledger.hold_latencies.clone();
+    latencies.sort();
+    let p95 = latencies[latencies.len() * 95 / 100];
+    let holds_per_second = ledger.hold_attempts as f64 / elapsed.as_secs_f64();
+    let orders_per_second = ledger.orders.len() as f64 / elapsed.as_secs_f64();
+    println!(
+        "flash sale {fault:?}: {buyers} buyers, {seats} seats, 2 servers, {IN_FLIGHT} in flight: {:.1} s, \
+         {} holds placed of {} tried ({holds_per_second:.0} hold requests/s, p95 {:.1} ms), \
+         {} orders ({orders_per_second:.0}/s) from {} order requests, {} released, {} answers 503; statuses {:?}",
+        elapsed.as_secs_f64(),
+        ledger.holds.len(),
+        ledger.hold_attempts,
+        p95.as_secs_f64() * 1000.0,
+        ledger.orders.len(),
+        ledger.order_requests,
+        ledger.released.len(),
+        ledger.unavailable,
+        ledger.statuses
+    );
+}
+
+fn check_statuses(ledger: &Ledger, fault: Fault, errors: &[String]) {
+    // PRODUCT.md §4: every answer a documented status. 503 is documented for
+    // a backend that fails or answers too slowly, which a loaded 2-core
+    // machine can cause without an injected fault; the invariants below hold
+    // either way.
+    let documented: HashMap<&str, Vec<u16>> = HashMap::from([
+        ("POST /events/{eventId}/holds", vec![201, 409, 503]),
+        ("POST /orders", vec![201, 409, 503]),
+        ("DELETE /holds/{holdId}", vec![204, 503]),
+    ]);
+    for (route, statuses) in &ledger.statuses {
+        for status in statuses {
+            assert!(
+                documented[route].contains(status),
+                "{fault:?}: {route} answered {status}, which is not documented for it; server errors: {errors:#?}"
+            );
+        }
+    }
+}
+
+fn check_invariants(ledger: &Ledger, availability: &Value, fault: Fault) {
+    // I2: a hold covers exactly the seats it asked for.
+    for (hold, (_, asked, granted)) in &ledger.holds {
+        assert_eq!(
+            asked, granted,
+            "I2 all-or-nothing: hold {hold} got other seats than it asked for"
+        );
+    }
+    // I1: no seat in two orders.
+    let mut sold_to: HashMap<&str, &str> = HashMap::new();
+    for (order, (_, seats)) in &ledger.orders {
+        for seat in seats {
+            if let Some(other) = sold_to.insert(seat, order) {
+                panic!("I1 no oversell: seat {seat} sold by orders {other} and {order} ({fault:?})");
+            }
+        }
+    }
+    // I3: one order per hold, one answer per key.
+    let mut order_of_hold: HashMap<&str, &str> = HashMap::new();
+    for (order, (hold, _)) in &ledger.orders {
+        if let Some(other) = order_of_hold.insert(hold, order) {
+            panic!("I3 exactly-once: hold {hold} became orders {other} and {order}");
+        }
+    }
+    for ((customer, key), answers) in &ledger.answers {
+        let ids: HashSet<&Value> = answers.iter().map(|a| &a["orderId"]).collect();
+        assert_eq!(
+            ids.len(),
+            1,
+            "I3: {customer}'s key {key} answered different orders: {ids:?}"
+        );
+    }
+    // Orders agree with availability: every sold seat belongs to an order, every ordered seat is sold.
+    let seats = availability["seats"].as_array().unwrap();
+    let sold: HashSet<&str> = seats
+        .iter()
+        .filter(|s| s["status"] == "SOLD")
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    let ordered: HashSet<&str> = sold_to.keys().copied().collect();
+    assert_eq!(
+        sold, ordered,
+        "I5: availability's SOLD seats must be exactly the ordered seats ({fault:?})"
+    );
+    if fault == Fault::None {
+        // Without faults the locks are exact: HELD seats are those of live, unordered holds.
+        let ordered_holds: HashSet<&str> = ledger.orders.values().map(|(hold, _)| hold.as_str()).collect();
+        let live: HashSet<&str> = ledger
+            .holds
+            .iter()
+            .filter(|(hold, _)| !ledger.released.contains(*hold) && !ordered_holds.contains(hold.as_str()))
+            .flat_map(|(_, (_, _, granted))| granted.iter().map(String::as_str))
+            .collect();
+        let held: HashSet<&str> = seats
+            .iter()
+            .filter(|s| s["status"] == "HELD")
+            .map(|s| s["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            held, live,
+            "availability's HELD seats must be exactly the live holds' seats"
+        );
+    }
+}
+
+/// I5: no lock outlives its hold's TTL: every lock key carries an expiry.
+fn check_locks_expire(redis: &RedisServer) {
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut connection = client.get_connection().unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut connection).unwrap();
+    for key in keys {
+        let value: String = redis::cmd("GET").arg(&key).query(&mut connection).unwrap_or_default();
+        if value == "SOLD" {
+            continue;
+        }
+        let ttl_ms: i64 = redis::cmd("PTTL").arg(&key).query(&mut connection).unwrap();
+        assert!(
+            ttl_ms > 0 && ttl_ms <= i64::try_from(HOLD_TTL_SECONDS * 1000).unwrap(),
+            "I5: lock {key} = {value} would outlive its hold (PTTL {ttl_ms} ms)"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_buyers_race_for_three_hundred_seats_on_two_instances() {
+    flash_sale(1000, 300, Fault::None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_killed_and_restarted_empty_mid_race_never_sells_a_seat_twice() {
+    flash_sale(300, 100, Fault::RedisRestart).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_stopped_and_restarted_mid_race_loses_nothing_and_sells_nothing_twice() {
+    flash_sale(300, 100, Fault::DynamoDbRestart).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_slower_than_its_timeout_mid_race_answers_503_and_recovers() {
+    flash_sale(300, 100, Fault::SlowRedis).await;
+}

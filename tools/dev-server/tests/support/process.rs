@@ -1,0 +1,58 @@
+//! The real `dev-server` binary as a child process on a free port, its
+//! stdout captured line by line; killed when dropped, pass or fail.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+pub struct DevServer {
+    child: Child,
+    pub base_url: String,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl DevServer {
+    /// Starts the binary with `env` (plus a free port) and waits for its
+    /// "listening" line. `LOG_LEVEL` defaults to `warn` unless `env` sets it.
+    pub fn start(env: &[(&str, String)]) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_dev-server"));
+        command.env("LOG_LEVEL", "warn");
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command
+            .env("DEV_SERVER_ADDR", "127.0.0.1:0")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("dev-server starts");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first_line = String::new();
+        stdout.read_line(&mut first_line).unwrap();
+        let base_url = first_line
+            .trim()
+            .strip_prefix("dev-server listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {first_line:?}"))
+            .to_owned();
+        // Keep draining the log so the server never blocks on a full pipe.
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Self { child, base_url, lines }
+    }
+
+    /// Every line the server has logged so far.
+    pub fn log_lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+}
+
+impl Drop for DevServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
