@@ -47,7 +47,7 @@ fn step() -> impl Strategy<Value = Step> {
 }
 
 proptest! {
-    /// I4 and the life cycle: a hold is ACTIVE only before its expiry and only
+    /// The life cycle (and I6's fencing): a hold is ACTIVE only before its expiry and only
     /// until it is released or converted; RELEASED, EXPIRED and CONVERTED are
     /// final; a converted hold can never be released; converting needs ACTIVE.
     #[test]
@@ -70,7 +70,7 @@ proptest! {
                 Step::Convert => {
                     let at = Timestamp::from_millis(now);
                     let convertible = hold.check_convertible(at).is_ok();
-                    prop_assert_eq!(convertible, hold.status_at(at) == HoldStatus::Active, "I4: only an ACTIVE hold converts");
+                    prop_assert_eq!(convertible, hold.status_at(at) == HoldStatus::Active, "I6 fencing: only an ACTIVE hold converts");
                     if convertible {
                         hold.recorded_status = HoldStatus::Converted;
                     }
@@ -78,7 +78,7 @@ proptest! {
             }
             let status = hold.status_at(Timestamp::from_millis(now));
             if now >= START + i64::try_from(ttl).unwrap() * 1000 && ended.is_none() {
-                prop_assert_ne!(status, HoldStatus::Active, "I4: an ACTIVE hold past its expiry");
+                prop_assert_ne!(status, HoldStatus::Active, "hold life cycle: an ACTIVE hold past its expiry");
             }
             if let Some(final_status) = ended {
                 prop_assert_eq!(status, final_status, "a final status changed");

@@ -166,7 +166,7 @@ async fn crash_then_retry(at: CrashPoint) {
     assert_eq!(
         sold,
         stored.seats.iter().map(|seat| seat.id.clone()).collect::<HashSet<_>>(),
-        "I2/I3: sold seats are exactly the one order's seats"
+        "I1/I3: sold seats are exactly the one order's seats"
     );
     assert_eq!(sold.len(), 2);
     let availability = survivor

@@ -64,7 +64,7 @@ async fn every_resource_route_answers_404_to_another_tenant_and_to_another_custo
             let response = call.send().await;
             assert_eq!(
                 response.status, 404,
-                "I5 tenant/customer isolation: {tenant}/{customer} {method} {path} must be 404, got {}",
+                "I4 tenant isolation: {tenant}/{customer} {method} {path} must be 404, got {}",
                 response.text
             );
             assert_eq!(response.header("content-type"), Some("application/problem+json"));
