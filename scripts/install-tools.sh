@@ -6,6 +6,7 @@ set -euo pipefail
 NEXTEST_VERSION="0.9.143"
 LLVM_COV_VERSION="0.9.1"
 DENY_VERSION="0.20.2"
+FUZZ_VERSION="0.13.1"
 DEBIAN_LLVM="llvm-22" # matches rustc 1.95's LLVM; Debian's default llvm-cov (14) cannot read its profiles
 
 need_component() {
@@ -27,6 +28,7 @@ need_component clippy clippy
 need_cargo_tool nextest cargo-nextest "$NEXTEST_VERSION"
 need_cargo_tool llvm-cov cargo-llvm-cov "$LLVM_COV_VERSION"
 need_cargo_tool deny cargo-deny "$DENY_VERSION"
+need_cargo_tool fuzz cargo-fuzz "$FUZZ_VERSION"
 
 # LLVM tools for coverage: the rustup component if present, else Debian's llvm-22.
 if ! rustup component list --installed 2>/dev/null | grep -q '^llvm-tools'; then
