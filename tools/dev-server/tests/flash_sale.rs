@@ -38,11 +38,11 @@ impl Dice {
     fn new(seed: u64) -> Self {
         Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
-    fn roll(&mut self, sides: u64) -> u64 {
+    fn roll(&mut self, sides: usize) -> usize {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
-        self.0 % sides
+        usize::try_from(self.0 % u64::try_from(sides).unwrap()).unwrap()
     }
 }
 
@@ -152,10 +152,10 @@ impl Race {
     async fn buyer(self: Arc<Self>, id: usize, seat_count: usize) {
         let mut dice = Dice::new(id as u64 + 1);
         let customer = format!("buyer{id}");
-        let size = 1 + dice.roll(4) as usize;
-        let first = dice.roll((seat_count - size + 1) as u64) as usize;
+        let size = 1 + dice.roll(4);
+        let first = dice.roll(seat_count - size + 1);
         let asked: Vec<String> = (first..first + size).map(|i| format!("S{i}")).collect();
-        let server = dice.roll(2) as usize;
+        let server = dice.roll(2);
         let started = Instant::now();
         let (status, hold, _) = self
             .send(
@@ -377,6 +377,12 @@ async fn flash_sale(buyers: usize, seats: usize, fault: Fault) {
     check_invariants(&ledger, &availability, fault);
     check_locks_expire(&backends.redis);
 
+    report(&ledger, fault, buyers, seats, elapsed);
+}
+
+/// Throughput and latency of the race, from the same run (`--no-capture` shows it).
+#[allow(clippy::cast_precision_loss)] // Counts far below 2^52.
+fn report(ledger: &Ledger, fault: Fault, buyers: usize, seats: usize, elapsed: Duration) {
     let mut latencies = ledger.hold_latencies.clone();
     latencies.sort();
     let p95 = latencies[latencies.len() * 95 / 100];
