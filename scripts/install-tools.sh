@@ -9,6 +9,12 @@ DENY_VERSION="0.20.2"
 FUZZ_VERSION="0.13.1"
 DEBIAN_LLVM="llvm-22" # matches rustc 1.95's LLVM; Debian's default llvm-cov (14) cannot read its profiles
 
+# Package installs need root: directly when we are root (this machine, CI
+# here), through sudo otherwise (GitHub's runners).
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo DEBIAN_FRONTEND=noninteractive "$@"; fi
+}
+
 need_component() {
   if ! cargo "$1" --version >/dev/null 2>&1; then
     echo "installing rustup component $2"
@@ -35,8 +41,8 @@ if ! rustup component list --installed 2>/dev/null | grep -q '^llvm-tools'; then
   if [ ! -x "/usr/lib/$DEBIAN_LLVM/bin/llvm-cov" ]; then
     echo "installing Debian $DEBIAN_LLVM for llvm-cov/llvm-profdata"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq "$DEBIAN_LLVM" >/dev/null
+    as_root apt-get update -qq
+    as_root apt-get install -y -qq "$DEBIAN_LLVM" >/dev/null
   fi
 fi
 
@@ -48,12 +54,14 @@ command -v redis-cli >/dev/null 2>&1 || apt_packages+=(redis-tools)
 command -v java >/dev/null 2>&1 || apt_packages+=(openjdk-17-jre-headless)
 command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
 # Headless browser for the dev dashboard test (tools/dev-server/tests/observability.rs).
-command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
+if ! command -v chromium >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then
+  apt_packages+=(chromium)
+fi
 if [ ${#apt_packages[@]} -gt 0 ]; then
   echo "installing ${apt_packages[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${apt_packages[@]}" >/dev/null
+  as_root apt-get update -qq
+  as_root apt-get install -y -qq "${apt_packages[@]}" >/dev/null
 fi
 DDB_DIR=tools/test-backends/dynamodb-local
 if [ ! -f "$DDB_DIR/node_modules/amplify-dynamodb-simulator/emulator/DynamoDBLocal.jar" ]; then

@@ -265,7 +265,17 @@ async fn metrics_show_per_route_latency_histograms_and_error_counters_and_the_da
 
 /// The page as headless Chromium renders it after a few of its refreshes.
 fn render_in_chromium(url: &str) -> String {
-    let output = Command::new("chromium")
+    // Debian's chromium here; GitHub's runners ship google-chrome instead.
+    let browser = ["chromium", "google-chrome"]
+        .into_iter()
+        .find(|name| {
+            Command::new(name)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .expect("a headless browser: Debian's chromium (scripts/install-tools.sh) or google-chrome");
+    let output = Command::new(browser)
         .args([
             "--headless",
             "--no-sandbox",
