@@ -26,10 +26,18 @@ ST=.tools/schemathesis-venv/bin/st
 SEED=20261127
 
 cargo build --quiet -p dev-server
+# CARGO_TARGET_DIR is set when scripts/test runs this under `cargo llvm-cov show-env`.
+DEV_SERVER=${CARGO_TARGET_DIR:-target}/debug/dev-server
 LOG=$(mktemp)
-DEV_SERVER_ADDR=127.0.0.1:0 LOG_LEVEL=warn target/debug/dev-server >"$LOG" 2>&1 &
+DEV_SERVER_ADDR=127.0.0.1:0 LOG_LEVEL=warn "$DEV_SERVER" >"$LOG" 2>&1 &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; rm -f "$LOG"' EXIT
+stop_server() { # SIGTERM is a graceful exit, which also writes its coverage profile
+  kill -TERM "$SERVER" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$SERVER" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$SERVER" 2>/dev/null || true
+  rm -f "$LOG"
+}
+trap stop_server EXIT
 for _ in $(seq 1 200); do
   if grep -q '^dev-server listening on ' "$LOG"; then break; fi
   sleep 0.05

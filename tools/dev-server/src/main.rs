@@ -34,9 +34,22 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     // Tests and scripts read this line to learn the port when given port 0.
     println!("dev-server listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(shutdown_requested())
         .await?;
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM from `docker stop` / `kill`: finish in-flight requests, then exit 0.
+async fn shutdown_requested() {
+    #[cfg(unix)]
+    {
+        if let Ok(mut terminate) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }

@@ -118,6 +118,18 @@ async fn the_same_client_gets_the_same_answers_from_redis_and_dynamodb() {
     follow_the_contract(&server).await;
 }
 
+#[tokio::test]
+async fn sigterm_from_docker_stop_ends_the_server_cleanly_and_promptly() {
+    let mut server = DevServer::start(&[]);
+    let health = reqwest::get(format!("{}/health", server.base_url)).await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    let status = server.terminate(std::time::Duration::from_secs(5));
+    assert!(
+        status.is_some_and(|status| status.success()),
+        "dev-server should exit 0 within 5 s of SIGTERM, got {status:?}"
+    );
+}
+
 async fn follow_the_contract(server: &DevServer) {
     let s = Script {
         client: Client::new(),

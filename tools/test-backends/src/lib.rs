@@ -271,23 +271,26 @@ pub struct DelayProxy {
     port: u16,
     delay_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl DelayProxy {
     /// Forwards 127.0.0.1:<its port> to 127.0.0.1:`target`, without delay for now.
     pub fn start(target: u16) -> Self {
         use std::sync::Arc;
-        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
         let listener = TcpListener::bind("127.0.0.1:0").expect("a local port for the proxy");
         let port = listener.local_addr().expect("the proxy's port").port();
         let delay_ms = Arc::new(AtomicU64::new(0));
         let stop = Arc::new(AtomicBool::new(false));
-        let (delay, stopping) = (delay_ms.clone(), stop.clone());
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let (delay, stopping, counted) = (delay_ms.clone(), stop.clone(), accepted.clone());
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 if stopping.load(Ordering::Relaxed) {
                     break;
                 }
+                counted.fetch_add(1, Ordering::Relaxed);
                 let (Ok(client), Ok(server)) = (client, TcpStream::connect(("127.0.0.1", target))) else {
                     continue;
                 };
@@ -321,11 +324,21 @@ impl DelayProxy {
                 }
             }
         });
-        Self { port, delay_ms, stop }
+        Self {
+            port,
+            delay_ms,
+            stop,
+            accepted,
+        }
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Connections accepted so far (a process that connects during init shows here).
+    pub fn connections(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// From now on every forwarded chunk waits `delay`.

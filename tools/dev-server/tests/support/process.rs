@@ -44,6 +44,27 @@ impl DevServer {
         Self { child, base_url, lines }
     }
 
+    /// Sends SIGTERM (what `docker stop` sends) and waits up to `patience`
+    /// for the process to exit; `None` if it is still running.
+    pub fn terminate(&mut self, patience: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        assert!(
+            sent.is_ok_and(|status| status.success()),
+            "kill -TERM {}",
+            self.child.id()
+        );
+        let deadline = std::time::Instant::now() + patience;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        None
+    }
+
     /// Every line the server has logged so far.
     pub fn log_lines(&self) -> Vec<String> {
         self.lines.lock().unwrap().clone()
