@@ -368,6 +368,33 @@ async fn flash_sale(buyers: usize, seats: usize, fault: Fault) {
     check_locks_expire(&backends.redis);
 
     report(&ledger, fault, buyers, seats, elapsed);
+    report_script_cost(&backends.redis);
+}
+
+/// Server-side cost of the Lua scripts (lock and release, both EVALSHA) beside
+/// the plain GETs `check_locks_expire` just made, from Redis' own `INFO commandstats`.
+fn report_script_cost(redis: &RedisServer) {
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut connection = client.get_connection().unwrap();
+    let stats: String = redis::cmd("INFO").arg("commandstats").query(&mut connection).unwrap();
+    let per_call = |command: &str| {
+        let line = stats
+            .lines()
+            .find(|line| line.starts_with(&format!("cmdstat_{command}:")))?;
+        let field = |name: &str| {
+            line.split([':', ','])
+                .find_map(|pair| pair.strip_prefix(&format!("{name}=")))
+                .and_then(|value| value.parse::<f64>().ok())
+        };
+        Some((field("calls")?, field("usec_per_call")?))
+    };
+    let described: Vec<String> = ["evalsha", "get", "mget", "mset"]
+        .iter()
+        .filter_map(|command| {
+            per_call(command).map(|(calls, usec)| format!("{command} {calls} calls {usec:.2} µs/call"))
+        })
+        .collect();
+    println!("redis commandstats: {}", described.join(", "));
 }
 
 /// Throughput and latency of the race, from the same run (`--no-capture` shows it).

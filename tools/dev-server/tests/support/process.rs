@@ -1,5 +1,6 @@
 //! The real `dev-server` binary as a child process on a free port, its
 //! stdout captured line by line; killed when dropped, pass or fail.
+//! `DEV_SERVER_BIN` names another build of it (scripts/bench uses release).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -15,7 +16,9 @@ impl DevServer {
     /// Starts the binary with `env` (plus a free port) and waits for its
     /// "listening" line. `LOG_LEVEL` defaults to `warn` unless `env` sets it.
     pub fn start(env: &[(&str, String)]) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_dev-server"));
+        // `DEV_SERVER_BIN` lets scripts/bench race a release build through the same checks.
+        let binary = std::env::var("DEV_SERVER_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_dev-server").to_owned());
+        let mut command = Command::new(binary);
         command.env("LOG_LEVEL", "warn");
         for (name, value) in env {
             command.env(name, value);
