@@ -5,7 +5,7 @@
 //! disappear, a sold seat's price is history, and the currency is frozen once
 //! money is in flight (PRODUCT.md §4, Events).
 
-use std::collections::HashSet;
+use std::sync::Arc;
 
 use crate::hold::HeldSeat;
 use crate::ids::{EventId, SeatId, TenantId};
@@ -73,7 +73,42 @@ pub struct Event {
     pub name: String,
     pub starts_at: Timestamp,
     pub currency: Currency,
-    seats: Vec<Seat>,
+    seats: Arc<SeatTable>,
+}
+
+/// An event's seats, immutable once the event is built and shared by its
+/// clones: every place hold reads the event, and copying up to 20 000 seats
+/// per read was most of that request's CPU (docs/benchmarks.md, section 5).
+#[derive(Debug, PartialEq, Eq)]
+struct SeatTable {
+    in_order: Vec<Seat>,
+    /// Positions in `in_order`, sorted by seat id: lookups by binary search.
+    by_id: Vec<usize>,
+}
+
+impl SeatTable {
+    /// Indexes `seats`; also returns the positions of repeated ids (every
+    /// occurrence after the first), which [`Event::new`] rejects.
+    fn index(seats: Vec<Seat>) -> (Self, Vec<bool>) {
+        let mut by_id: Vec<usize> = (0..seats.len()).collect();
+        // Stable: equal ids keep their listed order, so the first stays first.
+        by_id.sort_by(|a, b| seats[*a].id.cmp(&seats[*b].id));
+        let mut repeated = vec![false; seats.len()];
+        for pair in by_id.windows(2) {
+            if seats[pair[0]].id == seats[pair[1]].id {
+                repeated[pair[1]] = true;
+            }
+        }
+        (Self { in_order: seats, by_id }, repeated)
+    }
+
+    fn get(&self, id: &SeatId) -> Option<&Seat> {
+        let position = self
+            .by_id
+            .binary_search_by(|index| self.in_order[*index].id.cmp(id))
+            .ok()?;
+        Some(&self.in_order[self.by_id[position]])
+    }
 }
 
 impl Event {
@@ -98,12 +133,12 @@ impl Event {
         } else if seats.len() > MAX_SEATS_PER_EVENT {
             errors.push(EventRuleError::TooManySeats);
         }
-        let mut seen = HashSet::with_capacity(seats.len());
-        for (index, seat) in seats.iter().enumerate() {
+        let (seats, repeated) = SeatTable::index(seats);
+        for (index, seat) in seats.in_order.iter().enumerate() {
             if seat.price.0 > MAX_PRICE_CENTS {
                 errors.push(EventRuleError::PriceTooHigh { index });
             }
-            if !seen.insert(&seat.id) {
+            if repeated[index] {
                 errors.push(EventRuleError::DuplicateSeat {
                     seat: seat.id.clone(),
                     index,
@@ -119,17 +154,17 @@ impl Event {
             name: name.to_owned(),
             starts_at,
             currency,
-            seats,
+            seats: Arc::new(seats),
         })
     }
 
     /// Seats in the order the organizer listed them.
     pub fn seats(&self) -> &[Seat] {
-        &self.seats
+        &self.seats.in_order
     }
 
     pub fn seat(&self, id: &SeatId) -> Option<&Seat> {
-        self.seats.iter().find(|seat| &seat.id == id)
+        self.seats.get(id)
     }
 
     /// Prices the requested seats at today's prices, or lists the seats the
@@ -158,7 +193,7 @@ impl Event {
     ) -> Result<(), Vec<EventConflict>> {
         let mut conflicts = Vec::new();
         let mut anything_taken = false;
-        for seat in &self.seats {
+        for seat in self.seats() {
             let status = status_of(&seat.id);
             anything_taken |= status != SeatStatus::Available;
             match (status, replacement.seat(&seat.id)) {
@@ -230,6 +265,25 @@ mod tests {
     fn an_event_with_more_than_twenty_thousand_seats_is_rejected() {
         let seats = (0..=MAX_SEATS_PER_EVENT).map(|i| seat(&format!("s{i}"), 1)).collect();
         assert_eq!(event("EUR", seats), Err(vec![EventRuleError::TooManySeats]));
+    }
+
+    #[test]
+    fn every_seat_is_found_by_id_with_its_own_price_whatever_the_listed_order() {
+        // Listed out of id order (descending, numbers as text), prices unique per seat.
+        let listed: Vec<Seat> = (0..1000_u64).rev().map(|i| seat(&format!("R{i}"), 100 + i)).collect();
+        let e = event("EUR", listed).unwrap();
+        for i in 0..1000_u64 {
+            let id = SeatId::parse(&format!("R{i}")).unwrap();
+            assert_eq!(e.seat(&id).map(|s| s.price), Some(Cents(100 + i)), "seat R{i}");
+        }
+        for missing in ["R1000", "R", "Q5", "S0", "r1"] {
+            assert_eq!(e.seat(&SeatId::parse(missing).unwrap()), None, "{missing}");
+        }
+        assert_eq!(
+            e.seats().first().map(|s| s.id.as_str()),
+            Some("R999"),
+            "listed order kept"
+        );
     }
 
     #[test]
