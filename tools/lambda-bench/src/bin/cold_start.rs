@@ -72,7 +72,7 @@ impl Proxies {
     }
 }
 
-async fn next_invocation(State(api): State<Arc<RuntimeApi>>) -> (HeaderMap, String) {
+async fn next_invocation(State(api): State<Arc<RuntimeApi>>) -> Result<(HeaderMap, String), StatusCode> {
     {
         let mut first = api.first_next.lock().unwrap();
         if first.is_none() {
@@ -104,7 +104,7 @@ async fn next_invocation(State(api): State<Arc<RuntimeApi>>) -> (HeaderMap, Stri
         "arn:aws:lambda:us-east-1:123456789012:function:bench".parse().unwrap(),
     );
     headers.insert("content-type", "application/json".parse().unwrap());
-    (headers, event)
+    Ok((headers, event))
 }
 
 fn answer(api: &RuntimeApi, request_id: String, outcome: Result<u16, String>) -> StatusCode {
