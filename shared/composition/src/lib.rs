@@ -78,12 +78,14 @@ const AMAZON_TRUST_SERVICES_ROOTS: &[u8] = include_bytes!("amazon_trust_services
 /// roots: a Lambda's init then skips loading and parsing the system's whole
 /// certificate bundle, which was 83 % of its init instructions
 /// (docs/benchmarks.md), and it trusts 5 roots instead of ~140 (ADR 11).
-/// With `AWS_ENDPOINT_URL` set (an emulator, a proxy) the system store is used.
+/// With an `https://` `AWS_ENDPOINT_URL` (LocalStack over TLS, a proxy) the
+/// system store is used.
 fn https_client(endpoint: Option<&str>) -> aws_sdk_dynamodb::config::SharedHttpClient {
     use aws_smithy_http_client::tls;
     let trust = match endpoint {
-        Some(_) => tls::TrustStore::default(),
-        None => tls::TrustStore::empty().with_pem_certificate(AMAZON_TRUST_SERVICES_ROOTS),
+        Some(url) if url.starts_with("https://") => tls::TrustStore::default(),
+        // AWS's endpoints, or a plain-HTTP emulator (no TLS, so the roots are never used).
+        _ => tls::TrustStore::empty().with_pem_certificate(AMAZON_TRUST_SERVICES_ROOTS),
     };
     let builder = aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(
         tls::rustls_provider::CryptoMode::AwsLc,
