@@ -87,9 +87,8 @@ fn https_client(endpoint: Option<&str>) -> aws_sdk_dynamodb::config::SharedHttpC
         // AWS's endpoints, or a plain-HTTP emulator (no TLS, so the roots are never used).
         _ => tls::TrustStore::empty().with_pem_certificate(AMAZON_TRUST_SERVICES_ROOTS),
     };
-    let builder = aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(
-        tls::rustls_provider::CryptoMode::AwsLc,
-    ));
+    let builder = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc));
     match tls::TlsContext::builder().with_trust_store(trust).build() {
         Ok(context) => builder.tls_context(context).build_https(),
         Err(error) => {
@@ -162,7 +161,11 @@ mod tests {
         let certificates: Vec<CertificateDer<'_>> = CertificateDer::pem_slice_iter(AMAZON_TRUST_SERVICES_ROOTS)
             .collect::<Result<_, _>>()
             .unwrap_or_default();
-        assert_eq!(certificates.len(), 5, "Amazon Root CA 1-4 and Starfield Services Root G2");
+        assert_eq!(
+            certificates.len(),
+            5,
+            "Amazon Root CA 1-4 and Starfield Services Root G2"
+        );
         let mut roots = rustls::RootCertStore::empty();
         let (valid, invalid) = roots.add_parsable_certificates(certificates);
         assert_eq!((valid, invalid), (5, 0));

@@ -80,13 +80,8 @@ async fn next_invocation(State(api): State<Arc<RuntimeApi>>) -> Result<(HeaderMa
             *api.connections_at_first_next.lock().unwrap() = Some(api.proxies.connections());
         }
     }
-    let (request_id, event) = api
-        .events
-        .lock()
-        .await
-        .recv()
-        .await
-        .expect("the driver outlives the process");
+    // No more events: the bench is done with this process and is killing it.
+    let (request_id, event) = api.events.lock().await.recv().await.ok_or(StatusCode::GONE)?;
     api.handed_out
         .lock()
         .unwrap()
