@@ -1,57 +1,113 @@
-//! Holds: conditional insert, consistent reads, conditional release.
+//! Holds and their seat claims: placed and released in one
+//! `TransactWriteItems` each, read consistently.
+//!
+//! Place:
+//!
+//! | # | item | write | condition |
+//! |---|---|---|---|
+//! | 0 | hold | put | `attribute_not_exists(pk)` |
+//! | 1..=n | claim per seat | put HELD | no claim, or a HELD one run out at `now`, or already this hold's |
+//!
+//! Release: the hold ACTIVE → RELEASED (unexpired at `now`) and a delete of
+//! each claim that is still this hold's HELD one.
 
-use application::ports::{BackendError, HoldStore};
+use std::collections::HashMap;
+use std::time::Duration;
+
+use application::ports::{BackendError, HoldStore, PlaceHoldError};
 use async_trait::async_trait;
-use domain::hold::{Hold, HoldStatus};
-use domain::ids::{HoldId, TenantId};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    CancellationReason, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
+use domain::hold::{Hold, HoldStatus, SeatClaim};
+use domain::ids::{EventId, HoldId, SeatId, TenantId};
 use domain::time::Timestamp;
 
-use crate::items::{HoldItem, from_item, number, string, to_item};
-use crate::keys::{HOLD_SK, hold_pk};
+use crate::claims::claim_from;
+use crate::items::{HELD_CLAIM, HoldItem, Item, from_item, number, string, to_item, ttl_after};
+use crate::keys::{HOLD_SK, claim_key, hold_pk};
 use crate::{DynamoStore, backend_error};
 
-#[async_trait]
-impl HoldStore for DynamoStore {
-    async fn insert(&self, hold: &Hold) -> Result<(), BackendError> {
-        let item = HoldItem::new(hold, hold_pk(&hold.tenant, hold.id), HOLD_SK);
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&item)?))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            // Hold ids are random v7 UUIDs, so an existing item is our own
-            // write: the SDK retried an attempt that timed out after DynamoDB
-            // had applied it. Success if what is stored is this hold.
-            Err(error)
-                if error.as_service_error().is_some_and(
-                    aws_sdk_dynamodb::operation::put_item::PutItemError::is_conditional_check_failed_exception,
-                ) =>
-            {
-                match self.get(&hold.tenant, hold.id).await? {
-                    Some(stored) if stored == *hold => Ok(()),
-                    _ => Err(crate::corrupt("a different hold already has this id")),
-                }
-            }
-            Err(error) => Err(backend_error(error)),
+/// Attempts of a write cancelled only by a concurrent transaction on the same
+/// items (two buyers' holds meeting on a seat).
+const CONFLICT_ATTEMPTS: u32 = 4;
+const CONFLICT_BACKOFF: Duration = Duration::from_millis(10);
+
+/// A claim may be taken: none, a HELD one run out, or this hold's own.
+const CLAIMABLE: &str =
+    "attribute_not_exists(pk) OR (#state = :held AND (untilMs <= :now OR holdId = :hold))";
+/// The claim is still this hold's HELD one.
+const OURS_HELD: &str = "holdId = :hold AND #state = :held";
+
+fn build_error(error: impl std::error::Error + Send + Sync + 'static) -> BackendError {
+    BackendError::new("dynamodb", error)
+}
+
+/// The cancellation reasons of a cancelled transaction, if that is what failed.
+pub(crate) fn cancellation<R>(
+    error: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, R>,
+) -> Option<&[CancellationReason]> {
+    match error.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+            Some(cancelled.cancellation_reasons())
         }
+        _ => None,
     }
+}
 
-    async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {
-        let item = self.get_consistent(hold_pk(tenant, hold), HOLD_SK).await?;
-        item.map(|item| from_item::<HoldItem>(item)?.into_hold()).transpose()
-    }
+pub(crate) fn failed(reasons: &[CancellationReason], index: usize) -> bool {
+    reasons.get(index).and_then(CancellationReason::code) == Some("ConditionalCheckFailed")
+}
 
-    async fn mark_released(&self, tenant: &TenantId, hold: HoldId, now: Timestamp) -> Result<bool, BackendError> {
-        let result = self
-            .client
-            .update_item()
+pub(crate) fn conflicted(reasons: &[CancellationReason]) -> bool {
+    reasons.iter().any(|r| r.code() == Some("TransactionConflict"))
+}
+
+impl DynamoStore {
+    fn claim_put(&self, hold: &Hold, seat: &SeatId, now: Timestamp) -> Result<TransactWriteItem, BackendError> {
+        let (pk, sk) = claim_key(&hold.tenant, &hold.event, seat);
+        let until = hold.claim_until();
+        let item: Item = HashMap::from([
+            ("pk".to_owned(), string(pk)),
+            ("sk".to_owned(), string(sk)),
+            ("holdId".to_owned(), string(hold.id.to_string())),
+            ("state".to_owned(), string(HELD_CLAIM)),
+            ("untilMs".to_owned(), number(until.as_millis())),
+            ("expiresAt".to_owned(), number(ttl_after(until))),
+        ]);
+        let put = Put::builder()
             .table_name(&self.table)
-            .key("pk", string(hold_pk(tenant, hold)))
+            .set_item(Some(item))
+            .condition_expression(CLAIMABLE)
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":held", string(HELD_CLAIM))
+            .expression_attribute_values(":now", number(now.as_millis()))
+            .expression_attribute_values(":hold", string(hold.id.to_string()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    fn claim_delete(&self, hold: &Hold, seat: &SeatId) -> Result<Delete, BackendError> {
+        let (pk, sk) = claim_key(&hold.tenant, &hold.event, seat);
+        Delete::builder()
+            .table_name(&self.table)
+            .key("pk", string(pk))
+            .key("sk", string(sk))
+            .condition_expression(OURS_HELD)
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":held", string(HELD_CLAIM))
+            .expression_attribute_values(":hold", string(hold.id.to_string()))
+            .build()
+            .map_err(build_error)
+    }
+
+    fn release_update(&self, hold: &Hold, now: Timestamp) -> Result<Update, BackendError> {
+        Update::builder()
+            .table_name(&self.table)
+            .key("pk", string(hold_pk(&hold.tenant, hold.id)))
             .key("sk", string(HOLD_SK))
             .update_expression("SET #status = :released")
             .condition_expression("#status = :active AND expiresAtMs > :now")
@@ -59,6 +115,48 @@ impl HoldStore for DynamoStore {
             .expression_attribute_values(":released", string(HoldStatus::Released.as_str()))
             .expression_attribute_values(":active", string(HoldStatus::Active.as_str()))
             .expression_attribute_values(":now", number(now.as_millis()))
+            .build()
+            .map_err(build_error)
+    }
+
+    async fn transact(
+        &self,
+        writes: Vec<TransactWriteItem>,
+    ) -> Result<(), aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>>
+    {
+        let mut attempt = 1;
+        loop {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(writes.clone()))
+                .send()
+                .await;
+            match result {
+                Err(error)
+                    if attempt < CONFLICT_ATTEMPTS && cancellation(&error).is_some_and(conflicted) =>
+                {
+                    tokio::time::sleep(CONFLICT_BACKOFF * attempt).await;
+                    attempt += 1;
+                }
+                other => return other.map(drop),
+            }
+        }
+    }
+
+    /// The hold alone ACTIVE → RELEASED, for a hold whose claims are not all
+    /// its own any more (a hold of the release before claims, ADR 12).
+    async fn release_hold_item(&self, hold: &Hold, now: Timestamp) -> Result<bool, BackendError> {
+        let update = self.release_update(hold, now)?;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(update.key))
+            .set_update_expression(Some(update.update_expression))
+            .set_condition_expression(update.condition_expression)
+            .set_expression_attribute_names(update.expression_attribute_names)
+            .set_expression_attribute_values(update.expression_attribute_values)
             .send()
             .await;
         match result {
@@ -72,5 +170,128 @@ impl HoldStore for DynamoStore {
             }
             Err(error) => Err(backend_error(error)),
         }
+    }
+}
+
+#[async_trait]
+impl HoldStore for DynamoStore {
+    async fn place(&self, hold: &Hold, now: Timestamp) -> Result<(), PlaceHoldError> {
+        let put_hold = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&HoldItem::new(hold, hold_pk(&hold.tenant, hold.id), HOLD_SK))?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(build_error)?;
+        let mut writes = vec![TransactWriteItem::builder().put(put_hold).build()];
+        for seat in &hold.seats {
+            writes.push(self.claim_put(hold, &seat.id, now)?);
+        }
+        let Err(error) = self.transact(writes).await else {
+            return Ok(());
+        };
+        let Some(reasons) = cancellation(&error) else {
+            return Err(backend_error(error).into());
+        };
+        let taken: Vec<(SeatId, SeatClaim)> = hold
+            .seats
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| failed(reasons, index + 1))
+            .map(|(index, seat)| {
+                let claim = reasons
+                    .get(index + 1)
+                    .and_then(CancellationReason::item)
+                    .map(claim_from)
+                    .transpose()?
+                    .unwrap_or(SeatClaim::Sold);
+                Ok((seat.id.clone(), claim))
+            })
+            .collect::<Result<_, BackendError>>()?;
+        if !taken.is_empty() {
+            return Err(PlaceHoldError::SeatsTaken(taken));
+        }
+        if failed(reasons, 0) {
+            // Hold ids are random v7 UUIDs, so an existing hold is our own
+            // write, applied by an attempt whose reply was lost.
+            return match self.get(&hold.tenant, hold.id).await? {
+                Some(stored) if stored == *hold => Ok(()),
+                _ => Err(crate::corrupt("a different hold already has this id").into()),
+            };
+        }
+        Err(backend_error(error).into())
+    }
+
+    async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {
+        let item = self.get_consistent(hold_pk(tenant, hold), HOLD_SK).await?;
+        item.map(|item| from_item::<HoldItem>(item)?.into_hold()).transpose()
+    }
+
+    async fn release(&self, hold: &Hold, now: Timestamp) -> Result<bool, BackendError> {
+        let mut writes = vec![TransactWriteItem::builder().update(self.release_update(hold, now)?).build()];
+        for seat in &hold.seats {
+            writes.push(TransactWriteItem::builder().delete(self.claim_delete(hold, &seat.id)?).build());
+        }
+        let Err(error) = self.transact(writes).await else {
+            return Ok(true);
+        };
+        let Some(reasons) = cancellation(&error) else {
+            return Err(backend_error(error));
+        };
+        if failed(reasons, 0) {
+            return Ok(false);
+        }
+        if (1..=hold.seats.len()).any(|index| failed(reasons, index)) {
+            // Some claim is not this hold's (a hold placed before claims
+            // existed): release the hold alone, then free what is ours.
+            let moved = self.release_hold_item(hold, now).await?;
+            if moved {
+                self.free_claims(hold).await?;
+            }
+            return Ok(moved);
+        }
+        Err(backend_error(error))
+    }
+
+    async fn free_claims(&self, hold: &Hold) -> Result<(), BackendError> {
+        for seat in &hold.seats {
+            let delete = self.claim_delete(hold, &seat.id)?;
+            let result = self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(delete.key))
+                .set_condition_expression(delete.condition_expression)
+                .set_expression_attribute_names(delete.expression_attribute_names)
+                .set_expression_attribute_values(delete.expression_attribute_values)
+                .send()
+                .await;
+            match result {
+                Ok(_) => {}
+                Err(error)
+                    if error.as_service_error().is_some_and(
+                        aws_sdk_dynamodb::operation::delete_item::DeleteItemError::is_conditional_check_failed_exception,
+                    ) => {}
+                Err(error) => return Err(backend_error(error)),
+            }
+        }
+        Ok(())
+    }
+
+    async fn claims_of(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+    ) -> Result<Vec<Option<SeatClaim>>, BackendError> {
+        self.read_claims(tenant, event, seats).await
+    }
+
+    async fn seat_claims(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        now: Timestamp,
+    ) -> Result<HashMap<SeatId, SeatClaim>, BackendError> {
+        self.live_claims(tenant, event, now).await
     }
 }

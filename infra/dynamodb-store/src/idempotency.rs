@@ -6,16 +6,20 @@ use application::ports::{
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
-use domain::idempotency::{Fingerprint, IdempotencyScope, LeaseId};
+use domain::idempotency::{Fingerprint, IdempotencyScope, LeaseId, OrderSeed, RecordPhase, may_claim};
 use domain::time::Timestamp;
 
 use crate::items::{COMPLETED, IN_PROGRESS, IdempotencyItem, Item, from_item, number, string, to_item, ttl_after};
 use crate::keys::{IDEMPOTENCY_SK, idempotency_pk};
 use crate::{DynamoStore, backend_error, corrupt};
 
-/// `domain::idempotency::may_claim`, as a condition expression.
-pub const MAY_CLAIM: &str =
-    "attribute_not_exists(pk) OR recordExpiresAt <= :now OR (#state = :in_progress AND leaseExpiresAt <= :now)";
+/// A fresh record may be written: none, or its retention ran out. (A lapsed
+/// lease is taken over by [`TAKE_OVER`] instead, which keeps the seed.)
+pub const MAY_CREATE: &str = "attribute_not_exists(pk) OR recordExpiresAt <= :now";
+
+/// A lapsed lease of the same request, still the lease we read.
+pub const TAKE_OVER: &str = "#state = :in_progress AND lease = :old_lease AND leaseExpiresAt <= :now \
+     AND recordExpiresAt > :now AND fingerprint = :fingerprint";
 
 /// The record still carries this attempt's lease.
 pub const OWNS_LEASE: &str = "#state = :in_progress AND lease = :lease";
@@ -35,8 +39,18 @@ fn fingerprint_from(hex: &str) -> Result<Fingerprint, BackendError> {
     Ok(Fingerprint(bytes))
 }
 
+fn seed_from(item: &IdempotencyItem) -> Result<Option<OrderSeed>, BackendError> {
+    item.order_seed
+        .as_deref()
+        .map(|hex| u128::from_str_radix(hex, 16).map(OrderSeed).map_err(corrupt))
+        .transpose()
+}
+
 fn record_from(item: Item) -> Result<IdempotencyRecord, BackendError> {
-    let item: IdempotencyItem = from_item(item)?;
+    record_of(from_item(item)?)
+}
+
+fn record_of(item: IdempotencyItem) -> Result<IdempotencyRecord, BackendError> {
     let state = match item.state.as_str() {
         IN_PROGRESS => RecordState::InProgress {
             lease: LeaseId(u128::from_str_radix(&item.lease, 16).map_err(corrupt)?),
@@ -85,6 +99,7 @@ fn location_from(text: Option<String>) -> Option<String> {
 #[async_trait]
 impl IdempotencyStore for DynamoStore {
     async fn claim(&self, request: ClaimRequest<'_>) -> Result<Claim, BackendError> {
+        let seed = OrderSeed(request.lease.0);
         let item = IdempotencyItem {
             pk: idempotency_pk(request.scope),
             sk: IDEMPOTENCY_SK.to_owned(),
@@ -94,6 +109,7 @@ impl IdempotencyStore for DynamoStore {
             lease_expires_at: request.lease_expires_at.as_millis(),
             record_expires_at: request.record_expires_at.as_millis(),
             expires_at: ttl_after(request.record_expires_at),
+            order_seed: Some(format!("{:032x}", seed.0)),
             response_status: None,
             response_body: None,
             response_location: None,
@@ -103,29 +119,25 @@ impl IdempotencyStore for DynamoStore {
             .put_item()
             .table_name(&self.table)
             .set_item(Some(to_item(&item)?))
-            .condition_expression(MAY_CLAIM)
-            .expression_attribute_names("#state", "state")
+            .condition_expression(MAY_CREATE)
             .expression_attribute_values(":now", number(request.now.as_millis()))
-            .expression_attribute_values(":in_progress", string(IN_PROGRESS))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(Claim::Claimed),
-            Err(error) => {
-                let old = error.as_service_error().and_then(|e| match e {
-                    aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(failed) => {
-                        Some(failed.item.clone())
-                    }
-                    _ => None,
-                });
-                match old {
-                    Some(Some(item)) => record_from(item).map(Claim::Existing),
-                    Some(None) => self.read_record(request.scope).await.map(Claim::Existing),
-                    None => Err(backend_error(error)),
+        let error = match result {
+            Ok(_) => return Ok(Claim::Claimed { seed: Some(seed) }),
+            Err(error) => error,
+        };
+        let old = match error.as_service_error() {
+            Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(failed)) => {
+                match failed.item.clone() {
+                    Some(item) => from_item::<IdempotencyItem>(item)?,
+                    None => self.read_item(request.scope).await?,
                 }
             }
-        }
+            _ => return Err(backend_error(error)),
+        };
+        self.claim_existing(&request, old).await
     }
 
     async fn complete(
@@ -149,16 +161,31 @@ impl IdempotencyStore for DynamoStore {
         for (name, value) in completion_values(response, record_expires_at)? {
             update = update.expression_attribute_values(name, value);
         }
-        match update.send().await {
+        let result = update
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
             Ok(_) => Ok(()),
-            Err(error)
-                if error.as_service_error().is_some_and(
-                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception,
-                ) =>
-            {
-                Err(LeaseError::LeaseLost)
-            }
-            Err(error) => Err(LeaseError::Backend(backend_error(error))),
+            Err(error) => match error.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(
+                    failed,
+                )) => {
+                    // Our own write, applied with its reply lost, is success.
+                    let current = match failed.item.clone() {
+                        Some(item) => Some(record_from(item)?),
+                        None => self.read_record(scope).await.ok(),
+                    };
+                    match current {
+                        Some(IdempotencyRecord {
+                            state: RecordState::Completed(stored),
+                            ..
+                        }) if stored == *response => Ok(()),
+                        _ => Err(LeaseError::LeaseLost),
+                    }
+                }
+                _ => Err(LeaseError::Backend(backend_error(error))),
+            },
         }
     }
 
@@ -190,12 +217,77 @@ impl IdempotencyStore for DynamoStore {
 }
 
 impl DynamoStore {
-    /// Fallback for emulators that do not return the old item on a failed condition.
-    async fn read_record(&self, scope: &IdempotencyScope) -> Result<IdempotencyRecord, BackendError> {
+    /// The record as stored (fallback for emulators that do not return the
+    /// old item on a failed condition; read-back after a lost reply).
+    async fn read_item(&self, scope: &IdempotencyScope) -> Result<IdempotencyItem, BackendError> {
         let item = self
             .get_consistent(idempotency_pk(scope), IDEMPOTENCY_SK)
             .await?
             .ok_or_else(|| corrupt("claim refused but no record exists"))?;
-        record_from(item)
+        from_item(item)
+    }
+
+    pub(crate) async fn read_record(&self, scope: &IdempotencyScope) -> Result<IdempotencyRecord, BackendError> {
+        record_of(self.read_item(scope).await?)
+    }
+
+    /// A claim that found a record: ours already (a retried write), a lapsed
+    /// lease of the same request to take over, or someone else's answer.
+    async fn claim_existing(&self, request: &ClaimRequest<'_>, old: IdempotencyItem) -> Result<Claim, BackendError> {
+        let seed = seed_from(&old)?;
+        let own_lease = lease_text(request.lease);
+        if old.state == IN_PROGRESS && old.lease == own_lease {
+            return Ok(Claim::Claimed { seed });
+        }
+        let record = record_of(old)?;
+        let phase = match record.state {
+            RecordState::InProgress { lease_expires_at, .. } => RecordPhase::InProgress { lease_expires_at },
+            RecordState::Completed(_) => RecordPhase::Completed,
+        };
+        let lapsed = may_claim(Some((phase, record.expires_at)), request.now);
+        let RecordState::InProgress { lease: old_lease, .. } = record.state else {
+            return Ok(Claim::Existing(record));
+        };
+        if !lapsed || record.fingerprint != request.fingerprint {
+            return Ok(Claim::Existing(record));
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", string(idempotency_pk(request.scope)))
+            .key("sk", string(IDEMPOTENCY_SK))
+            .update_expression("SET lease = :lease, leaseExpiresAt = :lease_expires_at")
+            .condition_expression(TAKE_OVER)
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":in_progress", string(IN_PROGRESS))
+            .expression_attribute_values(":old_lease", string(lease_text(old_lease)))
+            .expression_attribute_values(":now", number(request.now.as_millis()))
+            .expression_attribute_values(":fingerprint", string(request.fingerprint.to_string()))
+            .expression_attribute_values(":lease", string(own_lease.clone()))
+            .expression_attribute_values(":lease_expires_at", number(request.lease_expires_at.as_millis()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Claim::Claimed { seed }),
+            Err(error) => match error.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(
+                    failed,
+                )) => {
+                    let current = match failed.item.clone() {
+                        Some(item) => from_item::<IdempotencyItem>(item)?,
+                        None => self.read_item(request.scope).await?,
+                    };
+                    if current.state == IN_PROGRESS && current.lease == own_lease {
+                        // Our own takeover, applied with its reply lost.
+                        return Ok(Claim::Claimed { seed: seed_from(&current)? });
+                    }
+                    // Another attempt took over first (or the record ended).
+                    Ok(Claim::Existing(record_of(current)?))
+                }
+                _ => Err(backend_error(error)),
+            },
+        }
     }
 }

@@ -136,8 +136,10 @@ pub struct HoldItem {
     pub status: String,
     pub created_at: i64,
     pub expires_at_ms: i64,
-    /// DynamoDB TTL (seconds), a week after the hold ends.
-    pub expires_at: i64,
+    /// DynamoDB TTL (seconds), a week after the hold ends; removed when the
+    /// hold is converted, so an order's hold is kept as long as the order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
 }
 
 pub fn status_name(status: HoldStatus) -> &'static str {
@@ -168,7 +170,7 @@ impl HoldItem {
             status: status_name(hold.recorded_status).to_owned(),
             created_at: hold.created_at.as_millis(),
             expires_at_ms: hold.expires_at.as_millis(),
-            expires_at: ttl_after(hold.expires_at),
+            expires_at: Some(ttl_after(hold.expires_at)),
         }
     }
 
@@ -261,6 +263,10 @@ pub struct IdempotencyItem {
     pub lease_expires_at: i64,
     pub record_expires_at: i64,
     pub expires_at: i64,
+    /// The record's order seed (hex), set when the record is created; absent
+    /// on records of the release before ADR 12.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_seed: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_status: Option<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -270,6 +276,8 @@ pub struct IdempotencyItem {
 }
 
 pub const IN_PROGRESS: &str = "IN_PROGRESS";
+pub const HELD_CLAIM: &str = "HELD";
+pub const SOLD_CLAIM: &str = "SOLD";
 pub const COMPLETED: &str = "COMPLETED";
 
 pub fn number(value: i64) -> AttributeValue {

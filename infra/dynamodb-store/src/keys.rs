@@ -11,6 +11,35 @@ pub const SOLD_SK_PREFIX: &str = "SOLD#";
 pub const HOLD_SK: &str = "HOLD";
 pub const ORDER_SK: &str = "ORDER";
 pub const IDEMPOTENCY_SK: &str = "IDEM";
+pub const CLAIM_SK_PREFIX: &str = "SEAT#";
+
+/// Partitions an event's seat claims are spread over: a 50 000-seat on-sale
+/// writes to 16 partition keys (16 × 1 000 WCU/s), and availability reads
+/// them with 16 Queries. Part of the stored data's shape: changing it needs
+/// a migration (ADR 12).
+pub const CLAIM_SHARDS: u32 = 16;
+
+/// The shard of a seat's claim: FNV-1a (32 bit) of the seat id, modulo
+/// [`CLAIM_SHARDS`]. Stable across releases and platforms, never `Hash`.
+pub fn claim_shard(seat: &SeatId) -> u32 {
+    let hash = seat
+        .to_string()
+        .bytes()
+        .fold(0x811c_9dc5_u32, |hash, byte| (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193));
+    hash % CLAIM_SHARDS
+}
+
+pub fn claims_pk(tenant: &TenantId, event: &EventId, shard: u32) -> String {
+    format!("T#{tenant}#EVENT#{event}#CLAIMS#{shard:02}")
+}
+
+/// Partition and sort key of one seat's claim.
+pub fn claim_key(tenant: &TenantId, event: &EventId, seat: &SeatId) -> (String, String) {
+    (
+        claims_pk(tenant, event, claim_shard(seat)),
+        format!("{CLAIM_SK_PREFIX}{seat}"),
+    )
+}
 
 pub fn event_pk(tenant: &TenantId, event: &EventId) -> String {
     format!("T#{tenant}#EVENT#{event}")
@@ -65,6 +94,21 @@ mod tests {
             key: IdempotencyKey::parse("k#1").unwrap(),
         };
         assert_eq!(idempotency_pk(&scope), "T#acme#IDEM#alice#POST /orders#k#1");
+    }
+
+    #[test]
+    fn a_seat_claim_lives_in_one_of_sixteen_shards_chosen_by_a_stable_hash() {
+        let tenant = TenantId::parse("acme").unwrap();
+        let event = EventId::parse("gig").unwrap();
+        // FNV-1a of "A1" is 0x9bd5d047, shard 7: pinned so a change of the
+        // function (which would orphan every stored claim) fails here.
+        let (pk, sk) = claim_key(&tenant, &event, &SeatId::parse("A1").unwrap());
+        assert_eq!(sk, "SEAT#A1");
+        assert_eq!(pk, "T#acme#EVENT#gig#CLAIMS#07");
+        let shards: std::collections::HashSet<u32> = (0..1000)
+            .map(|n| claim_shard(&SeatId::parse(&format!("S{n}")).unwrap()))
+            .collect();
+        assert_eq!(shards.len(), 16, "a thousand seats use every shard");
     }
 
     #[test]

@@ -20,6 +20,7 @@
 //! Item mapping uses `serde_dynamo` on private item structs ([`items`]); why:
 //! docs/adr/0007-real-backends.md.
 
+mod claims;
 mod events;
 mod holds;
 mod idempotency;

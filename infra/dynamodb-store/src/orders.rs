@@ -1,41 +1,46 @@
-//! Orders and sold seats. The commit is ONE `TransactWriteItems`:
+//! Orders. The commit is ONE `TransactWriteItems`, rebuilt with a fresh
+//! `:now` for every send (the SDK does not retry it; this loop does):
 //!
 //! | # | item | write | condition |
 //! |---|---|---|---|
 //! | 0 | order | put | `attribute_not_exists(pk)` |
-//! | 1..=n | sold seat per seat | put | `attribute_not_exists(pk)` |
-//! | n+1 | hold | ACTIVE → CONVERTED | ACTIVE, the order's customer, unexpired at `now` |
-//! | n+2 | idempotency record | IN_PROGRESS → COMPLETED with the answer | our lease |
+//! | 1..=n | claim per seat | HELD → SOLD | this hold's HELD claim (or, for a hold placed before claims, none) |
+//! | n+1..=2n | sold record per seat (release before claims) | put | `attribute_not_exists(pk)` |
+//! | 2n+1 | hold | ACTIVE → CONVERTED, TTL removed | ACTIVE, the order's customer, unexpired at `:now` |
+//! | 2n+2 | idempotency record | IN_PROGRESS → COMPLETED with the answer | our lease |
 //!
 //! DynamoDB cancels the whole transaction if any condition fails and tells
-//! which, per item; that is mapped to the exact domain error.
+//! which, per item; that is mapped to the exact domain error. The sold
+//! records in the event's partition are the previous release's; ADR 12 says
+//! when they stop being written.
 
-use std::collections::HashSet;
-
-use application::ports::{BackendError, CommitError, OrderCommit, OrderStore};
-use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
-use domain::hold::HoldStatus;
-use domain::ids::{EventId, OrderId, SeatId, TenantId};
-
-use crate::idempotency::{COMPLETE_UPDATE, OWNS_LEASE, completion_values, lease_text};
-use crate::items::{IN_PROGRESS, OrderItem, from_item, number, string, to_item};
-use crate::keys::{
-    HOLD_SK, IDEMPOTENCY_SK, ORDER_SK, SOLD_SK_PREFIX, event_pk, hold_pk, idempotency_pk, order_pk, sold_sk,
+use application::ports::{
+    BackendError, CommitError, MAX_ATOMIC_WRITE_ITEMS, ORDER_COMMIT_FIXED_ITEMS, ORDER_COMMIT_ITEMS_PER_SEAT,
+    OrderCommit, OrderStore, RecordState,
 };
-use crate::{DynamoStore, backend_error, corrupt};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{CancellationReason, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use domain::hold::HoldStatus;
+use domain::ids::{OrderId, SeatId, TenantId};
+use domain::time::Timestamp;
 
-/// Attempts of a commit cancelled only by a concurrent transaction.
-const CONFLICT_ATTEMPTS: u32 = 3;
-const CONFLICT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(15);
+use crate::holds::{cancellation, conflicted, failed};
+use crate::idempotency::{COMPLETE_UPDATE, OWNS_LEASE, completion_values, lease_text};
+use crate::items::{HELD_CLAIM, IN_PROGRESS, OrderItem, SOLD_CLAIM, from_item, number, string, to_item};
+use crate::keys::{HOLD_SK, IDEMPOTENCY_SK, ORDER_SK, claim_key, event_pk, hold_pk, idempotency_pk, order_pk, sold_sk};
+use crate::{DynamoStore, backend_error};
+
+/// Sends of one commit: a transaction conflict, a throttle or a timeout is
+/// tried again (with a fresh `:now`) this often in all.
+const COMMIT_ATTEMPTS: u32 = 3;
+const COMMIT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(15);
 
 fn build_error(error: impl std::error::Error + Send + Sync + 'static) -> BackendError {
     BackendError::new("dynamodb", error)
 }
 
 impl DynamoStore {
-    fn commit_items(&self, commit: &OrderCommit<'_>) -> Result<Vec<TransactWriteItem>, BackendError> {
+    fn commit_items(&self, commit: &OrderCommit<'_>, now: Timestamp) -> Result<Vec<TransactWriteItem>, BackendError> {
         let order = commit.order;
         let put_if_absent = |item| {
             Put::builder()
@@ -51,6 +56,24 @@ impl DynamoStore {
             order_pk(&order.tenant, order.id),
             ORDER_SK,
         ))?)?];
+        for seat in &order.seats {
+            let (pk, sk) = claim_key(&order.tenant, &order.event, &seat.id);
+            let sell = Update::builder()
+                .table_name(&self.table)
+                .key("pk", string(pk))
+                .key("sk", string(sk))
+                .update_expression("SET #state = :sold, holdId = :hold, orderId = :order REMOVE untilMs, expiresAt")
+                .condition_expression("(holdId = :hold AND #state = :held) OR attribute_not_exists(pk)")
+                .expression_attribute_names("#state", "state")
+                .expression_attribute_values(":sold", string(SOLD_CLAIM))
+                .expression_attribute_values(":held", string(HELD_CLAIM))
+                .expression_attribute_values(":hold", string(order.hold.to_string()))
+                .expression_attribute_values(":order", string(order.id.to_string()))
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .build()
+                .map_err(build_error)?;
+            writes.push(TransactWriteItem::builder().update(sell).build());
+        }
         let event = event_pk(&order.tenant, &order.event);
         for seat in &order.seats {
             let mut item = std::collections::HashMap::new();
@@ -63,13 +86,13 @@ impl DynamoStore {
             .table_name(&self.table)
             .key("pk", string(hold_pk(&order.tenant, order.hold)))
             .key("sk", string(HOLD_SK))
-            .update_expression("SET #status = :converted")
+            .update_expression("SET #status = :converted REMOVE expiresAt")
             .condition_expression("#status = :active AND customer = :customer AND expiresAtMs > :now")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":converted", string(HoldStatus::Converted.as_str()))
             .expression_attribute_values(":active", string(HoldStatus::Active.as_str()))
             .expression_attribute_values(":customer", string(order.customer.to_string()))
-            .expression_attribute_values(":now", number(commit.now.as_millis()))
+            .expression_attribute_values(":now", number(now.as_millis()))
             .build()
             .map_err(build_error)?;
         writes.push(TransactWriteItem::builder().update(convert_hold).build());
@@ -90,60 +113,107 @@ impl DynamoStore {
                 .update(complete.build().map_err(build_error)?)
                 .build(),
         );
+        debug_assert_eq!(
+            writes.len(),
+            ORDER_COMMIT_FIXED_ITEMS + ORDER_COMMIT_ITEMS_PER_SEAT * order.seats.len()
+        );
+        if writes.len() > MAX_ATOMIC_WRITE_ITEMS {
+            return Err(BackendError::new(
+                "dynamodb",
+                format!("an order of {} seats does not fit one transaction", order.seats.len()),
+            ));
+        }
         Ok(writes)
+    }
+
+    /// Whether the idempotency record already holds this commit's answer:
+    /// an earlier send of this very commit was applied, its reply lost.
+    async fn already_committed(&self, commit: &OrderCommit<'_>) -> Result<bool, BackendError> {
+        let record = self.read_record(commit.scope).await;
+        Ok(matches!(record, Ok(record) if matches!(&record.state, RecordState::Completed(stored) if stored == commit.response)))
     }
 }
 
 /// Maps per-item cancellation reasons to the error the port contract names,
-/// in its order of precedence: seats sold, hold not active, lease lost.
-fn commit_error(codes: &[Option<&str>], seats: &[SeatId]) -> Option<CommitError> {
-    let failed = |index: usize| codes.get(index).copied().flatten() == Some("ConditionalCheckFailed");
-    let sold: Vec<SeatId> = seats
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| failed(i + 1))
-        .map(|(_, s)| s.clone())
-        .collect();
-    if !sold.is_empty() {
-        return Some(CommitError::SeatsSold(sold));
+/// in its order of precedence: seats taken, hold not active, lease lost.
+fn commit_error(reasons: &[CancellationReason], seats: &[SeatId]) -> Option<CommitError> {
+    let n = seats.len();
+    let mut taken = Vec::new();
+    for (index, seat) in seats.iter().enumerate() {
+        // The claim is sold or another hold's, or the old sold record exists.
+        if failed(reasons, index + 1) || failed(reasons, n + 1 + index) {
+            taken.push(seat.clone());
+        }
     }
-    if failed(0) || failed(seats.len() + 1) {
+    if !taken.is_empty() {
+        return Some(CommitError::SeatsTaken(taken));
+    }
+    if failed(reasons, 0) || failed(reasons, 2 * n + 1) {
         return Some(CommitError::HoldNotActive);
     }
-    if failed(seats.len() + 2) {
+    if failed(reasons, 2 * n + 2) {
         return Some(CommitError::LeaseLost);
     }
     None
 }
 
+fn is_transient<E, R>(error: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    use aws_sdk_dynamodb::error::SdkError;
+    match error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(service) => matches!(
+            service.err().code(),
+            Some("ThrottlingException" | "ProvisionedThroughputExceededException" | "InternalServerError" | "RequestLimitExceeded")
+        ),
+        _ => false,
+    }
+}
+
 #[async_trait]
 impl OrderStore for DynamoStore {
     async fn commit(&self, commit: OrderCommit<'_>) -> Result<(), CommitError> {
-        let writes = self.commit_items(&commit)?;
         let seats: Vec<SeatId> = commit.order.seats.iter().map(|s| s.id.clone()).collect();
+        let no_sdk_retries = aws_sdk_dynamodb::config::Builder::new()
+            .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled());
         let mut attempt = 1;
         loop {
+            let writes = self.commit_items(&commit, commit.clock.now())?;
             let result = self
                 .client
                 .transact_write_items()
-                .set_transact_items(Some(writes.clone()))
+                .set_transact_items(Some(writes))
+                .customize()
+                .config_override(no_sdk_retries.clone())
                 .send()
                 .await;
             let Err(error) = result else {
                 return Ok(());
             };
-            if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error() {
-                let codes: Vec<Option<&str>> = cancelled.cancellation_reasons().iter().map(|r| r.code()).collect();
-                if let Some(mapped) = commit_error(&codes, &seats) {
+            if let Some(reasons) = cancellation(&error) {
+                if reasons.iter().any(|r| r.code() == Some("ConditionalCheckFailed"))
+                    && self.already_committed(&commit).await?
+                {
+                    return Ok(());
+                }
+                if let Some(mapped) = commit_error(reasons, &seats) {
                     return Err(mapped);
                 }
                 // Another transaction on the same items was in flight: once it
                 // settles, the conditions give the real answer.
-                if attempt < CONFLICT_ATTEMPTS && codes.contains(&Some("TransactionConflict")) {
+                if attempt < COMMIT_ATTEMPTS && conflicted(reasons) {
                     attempt += 1;
-                    tokio::time::sleep(CONFLICT_BACKOFF * attempt).await;
+                    tokio::time::sleep(COMMIT_BACKOFF * attempt).await;
                     continue;
                 }
+            } else if attempt < COMMIT_ATTEMPTS && is_transient(&error) {
+                // The send may have been applied: the next one finds out
+                // through its conditions and `already_committed`.
+                attempt += 1;
+                tokio::time::sleep(COMMIT_BACKOFF * attempt).await;
+                continue;
             }
             return Err(CommitError::Backend(backend_error(error)));
         }
@@ -152,25 +222,6 @@ impl OrderStore for DynamoStore {
     async fn get(&self, tenant: &TenantId, order: OrderId) -> Result<Option<domain::order::Order>, BackendError> {
         let item = self.get_consistent(order_pk(tenant, order), ORDER_SK).await?;
         item.map(|item| from_item::<OrderItem>(item)?.into_order()).transpose()
-    }
-
-    async fn sold_seats(&self, tenant: &TenantId, event: &EventId) -> Result<HashSet<SeatId>, BackendError> {
-        let items = self
-            .query_prefix(&event_pk(tenant, event), SOLD_SK_PREFIX, Some("sk"))
-            .await?;
-        items
-            .iter()
-            .map(|item| {
-                let sk = item
-                    .get("sk")
-                    .and_then(|v| v.as_s().ok())
-                    .ok_or_else(|| corrupt("sold seat without sk"))?;
-                let seat = sk
-                    .strip_prefix(SOLD_SK_PREFIX)
-                    .ok_or_else(|| corrupt("sold seat key"))?;
-                SeatId::parse(seat).map_err(corrupt)
-            })
-            .collect::<Result<HashSet<_>, _>>()
     }
 }
 
@@ -182,32 +233,56 @@ mod tests {
         names.iter().map(|n| SeatId::parse(n).unwrap()).collect()
     }
 
+    fn reasons(codes: &[&str]) -> Vec<CancellationReason> {
+        codes
+            .iter()
+            .map(|code| CancellationReason::builder().code(*code).build())
+            .collect()
+    }
+
     #[test]
-    fn cancellation_reasons_name_every_sold_seat_first() {
-        let codes = [
-            Some("None"),
-            Some("ConditionalCheckFailed"),
-            Some("None"),
-            Some("ConditionalCheckFailed"),
-            Some("ConditionalCheckFailed"),
-            Some("None"),
-        ];
-        let error = commit_error(&codes, &seats(&["A", "B", "C"]));
-        assert!(matches!(error, Some(CommitError::SeatsSold(s)) if s == seats(&["A", "C"])));
+    fn cancellation_reasons_name_every_seat_whose_claim_or_sold_record_failed_first() {
+        // order, claims A B C, old sold records A B C, hold, record
+        let r = reasons(&[
+            "None",
+            "ConditionalCheckFailed",
+            "None",
+            "None",
+            "None",
+            "None",
+            "ConditionalCheckFailed",
+            "ConditionalCheckFailed",
+            "None",
+        ]);
+        let error = commit_error(&r, &seats(&["A", "B", "C"]));
+        assert!(matches!(error, Some(CommitError::SeatsTaken(s)) if s == seats(&["A", "C"])));
     }
 
     #[test]
     fn a_failed_hold_or_order_condition_is_hold_not_active_and_a_failed_record_is_a_lost_lease() {
-        let hold = [Some("None"), Some("None"), Some("ConditionalCheckFailed"), Some("None")];
+        let hold = reasons(&["None", "None", "None", "ConditionalCheckFailed", "None"]);
         assert!(matches!(
             commit_error(&hold, &seats(&["A"])),
             Some(CommitError::HoldNotActive)
         ));
-        let record = [Some("None"), Some("None"), Some("None"), Some("ConditionalCheckFailed")];
+        let record = reasons(&["None", "None", "None", "None", "ConditionalCheckFailed"]);
         assert!(matches!(
             commit_error(&record, &seats(&["A"])),
             Some(CommitError::LeaseLost)
         ));
-        assert!(commit_error(&[Some("ThrottlingError")], &seats(&["A"])).is_none());
+        assert!(commit_error(&reasons(&["ThrottlingError"]), &seats(&["A"])).is_none());
+    }
+
+    #[test]
+    fn the_largest_allowed_hold_commits_in_one_transaction() {
+        assert!(
+            ORDER_COMMIT_FIXED_ITEMS + ORDER_COMMIT_ITEMS_PER_SEAT * application::ports::MAX_SEATS_PER_HOLD_LIMIT
+                <= MAX_ATOMIC_WRITE_ITEMS
+        );
+        assert!(
+            ORDER_COMMIT_FIXED_ITEMS + ORDER_COMMIT_ITEMS_PER_SEAT * (application::ports::MAX_SEATS_PER_HOLD_LIMIT + 1)
+                > MAX_ATOMIC_WRITE_ITEMS,
+            "the limit is the largest that fits"
+        );
     }
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use application::ports::{BackendError, Clock, LockError, SeatLock, SeatLocks};
+use application::ports::{BackendError, Clock, LockError, MirroredLock, SeatLock, SeatLocks};
 use async_trait::async_trait;
 use domain::ids::{EventId, HoldId, SeatId, TenantId};
 use domain::time::Timestamp;
@@ -87,6 +87,11 @@ impl SeatLocks for MemorySeatLocks {
         for seat in seats {
             locks.insert(seat.clone(), Entry::Held { hold, expires_at });
         }
+        // Lapsed locks are dropped whenever an event's map doubles, so a
+        // long-running dev server stays bounded (like Redis's PX).
+        if locks.len() >= 64 && locks.len().is_power_of_two() {
+            locks.retain(|_, entry| !matches!(entry, Entry::Held { expires_at, .. } if *expires_at <= now));
+        }
         Ok(())
     }
 
@@ -128,6 +133,64 @@ impl SeatLocks for MemorySeatLocks {
         let locks = events.entry((tenant.clone(), event.clone())).or_default();
         for seat in seats {
             locks.insert(seat.clone(), Entry::Sold);
+        }
+        Ok(())
+    }
+
+    async fn extend(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+        hold: HoldId,
+        ttl: Duration,
+    ) -> Result<(), BackendError> {
+        let now = self.clock.now();
+        let mut events = self.map();
+        if let Some(locks) = events.get_mut(&(tenant.clone(), event.clone())) {
+            for seat in seats {
+                if current(locks.get(seat), now) == SeatLock::HeldBy(hold) {
+                    locks.insert(
+                        seat.clone(),
+                        Entry::Held {
+                            hold,
+                            expires_at: now.plus(ttl),
+                        },
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn mirror(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        mirrored: &[(SeatId, MirroredLock)],
+    ) -> Result<(), BackendError> {
+        let now = self.clock.now();
+        let mut events = self.map();
+        let locks = events.entry((tenant.clone(), event.clone())).or_default();
+        for (seat, lock) in mirrored {
+            match (*lock, current(locks.get(seat), now)) {
+                (MirroredLock::Held { hold, ttl }, SeatLock::Free) => {
+                    locks.insert(
+                        seat.clone(),
+                        Entry::Held {
+                            hold,
+                            expires_at: now.plus(ttl),
+                        },
+                    );
+                }
+                (MirroredLock::Sold, _) => {
+                    locks.insert(seat.clone(), Entry::Sold);
+                }
+                (MirroredLock::Free, SeatLock::HeldBy(_)) => {
+                    locks.remove(seat);
+                }
+                _ => {}
+            }
         }
         Ok(())
     }

@@ -1,16 +1,18 @@
 //! The durable-store ports in memory, with DynamoDB's conditional semantics.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use application::ports::{
     BackendError, Claim, ClaimRequest, CommitError, EventCatalog, HoldStore, IdempotencyRecord, IdempotencyStore,
-    LeaseError, OrderCommit, OrderStore, PutEventError, ReadinessProbe, RecordState, StoredEvent, StoredResponse,
+    LeaseError, OrderCommit, OrderStore, PlaceHoldError, PutEventError, ReadinessProbe, RecordState, StoredEvent,
+    StoredResponse,
 };
 use async_trait::async_trait;
 use domain::event::Event;
-use domain::hold::{Hold, HoldStatus};
-use domain::idempotency::{IdempotencyScope, LeaseId, RecordPhase, may_claim};
+use domain::hold::{Hold, HoldStatus, SeatClaim};
+use domain::idempotency::{IdempotencyScope, LeaseId, OrderSeed, RecordPhase, may_claim};
 use domain::ids::{EventId, HoldId, OrderId, SeatId, TenantId};
 use domain::order::Order;
 use domain::time::Timestamp;
@@ -20,8 +22,52 @@ struct Tables {
     events: HashMap<(TenantId, EventId), StoredEvent>,
     holds: HashMap<(TenantId, HoldId), Hold>,
     orders: HashMap<(TenantId, OrderId), Order>,
-    sold: HashMap<(TenantId, EventId), HashSet<SeatId>>,
-    idempotency: HashMap<IdempotencyScope, IdempotencyRecord>,
+    claims: HashMap<(TenantId, EventId), HashMap<SeatId, SeatClaim>>,
+    idempotency: HashMap<IdempotencyScope, SeededRecord>,
+    writes_since_sweep: usize,
+}
+
+/// An idempotency record and the order seed it was created with.
+#[derive(Clone)]
+struct SeededRecord {
+    record: IdempotencyRecord,
+    seed: OrderSeed,
+}
+
+/// Writes between two sweeps of what has run out.
+const SWEEP_EVERY: usize = 1024;
+/// How long an ended hold stays readable (DynamoDB keeps it a week; a
+/// long-running dev server keeps it an hour, so memory stays bounded).
+const ENDED_HOLD_RETENTION: Duration = Duration::from_secs(3600);
+
+impl Tables {
+    /// Drops what can no longer change an answer: lapsed claims, idempotency
+    /// records past retention, holds ended an hour ago. Every
+    /// [`SWEEP_EVERY`] writes, so a long-running dev server stays bounded.
+    fn sweep_now_and_then(&mut self, now: Timestamp) {
+        self.writes_since_sweep += 1;
+        if self.writes_since_sweep < SWEEP_EVERY {
+            return;
+        }
+        self.writes_since_sweep = 0;
+        for claims in self.claims.values_mut() {
+            claims.retain(|_, claim| claim.is_live(now));
+        }
+        self.claims.retain(|_, claims| !claims.is_empty());
+        self.idempotency.retain(|_, seeded| seeded.record.expires_at > now);
+        self.holds.retain(|_, hold| {
+            hold.status_at(now) == HoldStatus::Active || hold.claim_until().plus(ENDED_HOLD_RETENTION) > now
+        });
+    }
+
+    /// How many entries are kept, for the soak test.
+    fn entries(&self) -> usize {
+        self.events.len()
+            + self.holds.len()
+            + self.orders.len()
+            + self.claims.values().map(HashMap::len).sum::<usize>()
+            + self.idempotency.len()
+    }
 }
 
 /// Events, holds, orders, sold seats and idempotency records in one place.
@@ -47,10 +93,10 @@ impl MemoryStore {
         self.tables.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Records whose retention ran out, as DynamoDB TTL would eventually
-    /// delete them. Logic never relies on this: it compares timestamps.
-    fn live_record<'a>(tables: &'a Tables, scope: &IdempotencyScope, now: Timestamp) -> Option<&'a IdempotencyRecord> {
-        tables.idempotency.get(scope).filter(|record| record.expires_at > now)
+    /// How many entries (events, holds, orders, claims, records) are kept:
+    /// bounded under a long soak because ended ones are swept.
+    pub fn entries(&self) -> usize {
+        self.tables().entries()
     }
 }
 
@@ -63,6 +109,10 @@ fn phase(record: &IdempotencyRecord) -> RecordPhase {
 
 fn carries_lease(record: Option<&IdempotencyRecord>, lease: LeaseId) -> bool {
     matches!(record, Some(IdempotencyRecord { state: RecordState::InProgress { lease: held, .. }, .. }) if *held == lease)
+}
+
+fn seat_of_hold(claim: Option<&SeatClaim>, hold: HoldId) -> bool {
+    matches!(claim, Some(SeatClaim::HeldBy { hold: owner, .. }) if *owner == hold)
 }
 
 #[async_trait]
@@ -92,15 +142,36 @@ impl EventCatalog for MemoryStore {
 
 #[async_trait]
 impl HoldStore for MemoryStore {
-    async fn insert(&self, hold: &Hold) -> Result<(), BackendError> {
+    async fn place(&self, hold: &Hold, now: Timestamp) -> Result<(), PlaceHoldError> {
         let mut tables = self.tables();
         let key = (hold.tenant.clone(), hold.id);
         match tables.holds.get(&key) {
             Some(stored) if stored == hold => return Ok(()),
-            Some(_) => return Err(BackendError::new("memory", format!("hold {} already exists", hold.id))),
+            Some(_) => {
+                return Err(BackendError::new("memory", format!("hold {} already exists", hold.id)).into());
+            }
             None => {}
         }
+        let event_key = (hold.tenant.clone(), hold.event.clone());
+        let claims = tables.claims.entry(event_key).or_default();
+        let taken: Vec<(SeatId, SeatClaim)> = hold
+            .seats
+            .iter()
+            .filter_map(|seat| {
+                claims
+                    .get(&seat.id)
+                    .filter(|claim| claim.blocks(hold.id, now))
+                    .map(|claim| (seat.id.clone(), *claim))
+            })
+            .collect();
+        if !taken.is_empty() {
+            return Err(PlaceHoldError::SeatsTaken(taken));
+        }
+        for seat in &hold.seats {
+            claims.insert(seat.id.clone(), hold.claim());
+        }
         tables.holds.insert(key, hold.clone());
+        tables.sweep_now_and_then(now);
         Ok(())
     }
 
@@ -108,14 +179,65 @@ impl HoldStore for MemoryStore {
         Ok(self.tables().holds.get(&(tenant.clone(), hold)).cloned())
     }
 
-    async fn mark_released(&self, tenant: &TenantId, hold: HoldId, now: Timestamp) -> Result<bool, BackendError> {
+    async fn release(&self, hold: &Hold, now: Timestamp) -> Result<bool, BackendError> {
         let mut tables = self.tables();
-        match tables.holds.get_mut(&(tenant.clone(), hold)) {
+        match tables.holds.get_mut(&(hold.tenant.clone(), hold.id)) {
             Some(stored) if stored.status_at(now) == HoldStatus::Active => {
                 stored.recorded_status = HoldStatus::Released;
-                Ok(true)
             }
-            _ => Ok(false),
+            _ => return Ok(false),
+        }
+        free_claims_of(&mut tables, hold);
+        Ok(true)
+    }
+
+    async fn free_claims(&self, hold: &Hold) -> Result<(), BackendError> {
+        free_claims_of(&mut self.tables(), hold);
+        Ok(())
+    }
+
+    async fn claims_of(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+    ) -> Result<Vec<Option<SeatClaim>>, BackendError> {
+        let tables = self.tables();
+        let claims = tables.claims.get(&(tenant.clone(), event.clone()));
+        Ok(seats
+            .iter()
+            .map(|seat| claims.and_then(|c| c.get(seat)).copied())
+            .collect())
+    }
+
+    async fn seat_claims(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        now: Timestamp,
+    ) -> Result<HashMap<SeatId, SeatClaim>, BackendError> {
+        let tables = self.tables();
+        Ok(tables
+            .claims
+            .get(&(tenant.clone(), event.clone()))
+            .map(|claims| {
+                claims
+                    .iter()
+                    .filter(|(_, claim)| claim.is_live(now))
+                    .map(|(seat, claim)| (seat.clone(), *claim))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+}
+
+/// Removes the claims that still name `hold` (not sold ones).
+fn free_claims_of(tables: &mut Tables, hold: &Hold) {
+    if let Some(claims) = tables.claims.get_mut(&(hold.tenant.clone(), hold.event.clone())) {
+        for seat in &hold.seats {
+            if seat_of_hold(claims.get(&seat.id), hold.id) {
+                claims.remove(&seat.id);
+            }
         }
     }
 }
@@ -124,24 +246,44 @@ impl HoldStore for MemoryStore {
 impl IdempotencyStore for MemoryStore {
     async fn claim(&self, request: ClaimRequest<'_>) -> Result<Claim, BackendError> {
         let mut tables = self.tables();
-        let existing = tables.idempotency.get(request.scope);
-        if !may_claim(existing.map(|r| (phase(r), r.expires_at)), request.now) {
-            return Ok(Claim::Existing(existing.cloned().ok_or_else(|| {
-                BackendError::new("memory", "a record that may not be claimed must exist")
-            })?));
-        }
+        let existing = tables.idempotency.get(request.scope).cloned();
+        let seed = match existing {
+            None => OrderSeed(request.lease.0),
+            Some(seeded) if carries_lease(Some(&seeded.record), request.lease) => {
+                return Ok(Claim::Claimed { seed: Some(seeded.seed) });
+            }
+            Some(seeded) => {
+                let record = &seeded.record;
+                if !may_claim(Some((phase(record), record.expires_at)), request.now) {
+                    return Ok(Claim::Existing(seeded.record));
+                }
+                if record.expires_at <= request.now {
+                    // Retention over: the key starts a new life with a new seed.
+                    OrderSeed(request.lease.0)
+                } else if record.fingerprint == request.fingerprint {
+                    // A lapsed lease of the same request: take over its seed.
+                    seeded.seed
+                } else {
+                    return Ok(Claim::Existing(seeded.record));
+                }
+            }
+        };
         tables.idempotency.insert(
             request.scope.clone(),
-            IdempotencyRecord {
-                fingerprint: request.fingerprint,
-                state: RecordState::InProgress {
-                    lease: request.lease,
-                    lease_expires_at: request.lease_expires_at,
+            SeededRecord {
+                record: IdempotencyRecord {
+                    fingerprint: request.fingerprint,
+                    state: RecordState::InProgress {
+                        lease: request.lease,
+                        lease_expires_at: request.lease_expires_at,
+                    },
+                    expires_at: request.record_expires_at,
                 },
-                expires_at: request.record_expires_at,
+                seed,
             },
         );
-        Ok(Claim::Claimed)
+        tables.sweep_now_and_then(request.now);
+        Ok(Claim::Claimed { seed: Some(seed) })
     }
 
     async fn complete(
@@ -152,20 +294,23 @@ impl IdempotencyStore for MemoryStore {
         record_expires_at: Timestamp,
     ) -> Result<(), LeaseError> {
         let mut tables = self.tables();
-        let record = tables.idempotency.get_mut(scope);
-        if !carries_lease(record.as_deref(), lease) {
+        let Some(seeded) = tables.idempotency.get_mut(scope) else {
+            return Err(LeaseError::LeaseLost);
+        };
+        if matches!(&seeded.record.state, RecordState::Completed(stored) if stored == response) {
+            return Ok(());
+        }
+        if !carries_lease(Some(&seeded.record), lease) {
             return Err(LeaseError::LeaseLost);
         }
-        if let Some(record) = record {
-            record.state = RecordState::Completed(response.clone());
-            record.expires_at = record_expires_at;
-        }
+        seeded.record.state = RecordState::Completed(response.clone());
+        seeded.record.expires_at = record_expires_at;
         Ok(())
     }
 
     async fn abandon(&self, scope: &IdempotencyScope, lease: LeaseId) -> Result<(), BackendError> {
         let mut tables = self.tables();
-        if carries_lease(tables.idempotency.get(scope), lease) {
+        if carries_lease(tables.idempotency.get(scope).map(|s| &s.record), lease) {
             tables.idempotency.remove(scope);
         }
         Ok(())
@@ -176,63 +321,58 @@ impl IdempotencyStore for MemoryStore {
 impl OrderStore for MemoryStore {
     async fn commit(&self, commit: OrderCommit<'_>) -> Result<(), CommitError> {
         let order = commit.order;
+        let now = commit.clock.now();
         let mut tables = self.tables();
         let event_key = (order.tenant.clone(), order.event.clone());
         let order_key = (order.tenant.clone(), order.id);
 
-        let already_sold: Vec<SeatId> = tables.sold.get(&event_key).map_or_else(Vec::new, |sold| {
-            order
-                .seats
-                .iter()
-                .filter(|s| sold.contains(&s.id))
-                .map(|s| s.id.clone())
-                .collect()
-        });
-        if !already_sold.is_empty() {
-            return Err(CommitError::SeatsSold(already_sold));
+        let record = tables.idempotency.get(commit.scope).map(|s| &s.record);
+        if matches!(record, Some(IdempotencyRecord { state: RecordState::Completed(stored), .. }) if stored == commit.response)
+        {
+            return Ok(());
+        }
+        let claims = tables.claims.get(&event_key);
+        let taken: Vec<SeatId> = order
+            .seats
+            .iter()
+            .filter(|seat| !seat_of_hold(claims.and_then(|c| c.get(&seat.id)), order.hold))
+            .map(|seat| seat.id.clone())
+            .collect();
+        if !taken.is_empty() {
+            return Err(CommitError::SeatsTaken(taken));
         }
         let hold_ok = tables
             .holds
             .get(&(order.tenant.clone(), order.hold))
             .is_some_and(|hold| {
-                hold.is_owned_by(&order.tenant, &order.customer) && hold.status_at(commit.now) == HoldStatus::Active
+                hold.is_owned_by(&order.tenant, &order.customer) && hold.status_at(now) == HoldStatus::Active
             });
         if !hold_ok || tables.orders.contains_key(&order_key) {
             return Err(CommitError::HoldNotActive);
         }
-        let record = Self::live_record(&tables, commit.scope, commit.now);
-        if !carries_lease(record, commit.lease) {
+        let live = record.filter(|record| record.expires_at > now);
+        if !carries_lease(live, commit.lease) {
             return Err(CommitError::LeaseLost);
         }
 
         // Every condition holds: apply all writes together.
-        tables
-            .sold
-            .entry(event_key)
-            .or_default()
-            .extend(order.seats.iter().map(|s| s.id.clone()));
+        let claims = tables.claims.entry(event_key).or_default();
+        for seat in &order.seats {
+            claims.insert(seat.id.clone(), SeatClaim::Sold);
+        }
         if let Some(hold) = tables.holds.get_mut(&(order.tenant.clone(), order.hold)) {
             hold.recorded_status = HoldStatus::Converted;
         }
         tables.orders.insert(order_key, order.clone());
-        if let Some(record) = tables.idempotency.get_mut(commit.scope) {
-            record.state = RecordState::Completed(commit.response.clone());
-            record.expires_at = commit.record_expires_at;
+        if let Some(seeded) = tables.idempotency.get_mut(commit.scope) {
+            seeded.record.state = RecordState::Completed(commit.response.clone());
+            seeded.record.expires_at = commit.record_expires_at;
         }
         Ok(())
     }
 
     async fn get(&self, tenant: &TenantId, order: OrderId) -> Result<Option<Order>, BackendError> {
         Ok(self.tables().orders.get(&(tenant.clone(), order)).cloned())
-    }
-
-    async fn sold_seats(&self, tenant: &TenantId, event: &EventId) -> Result<HashSet<SeatId>, BackendError> {
-        Ok(self
-            .tables()
-            .sold
-            .get(&(tenant.clone(), event.clone()))
-            .cloned()
-            .unwrap_or_default())
     }
 }
 

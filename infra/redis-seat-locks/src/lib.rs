@@ -19,7 +19,7 @@
 
 use std::time::Duration;
 
-use application::ports::{BackendError, LockError, ReadinessProbe, SeatLock, SeatLocks};
+use application::ports::{BackendError, LockError, MirroredLock, ReadinessProbe, SeatLock, SeatLocks};
 use async_trait::async_trait;
 use domain::ids::{EventId, HoldId, SeatId, TenantId};
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
@@ -56,6 +56,34 @@ for _, key in ipairs(KEYS) do
   end
 end
 return released
+";
+
+/// Sets the time left of each key still holding this hold's id.
+const EXTEND_SCRIPT: &str = r"
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then redis.call('PEXPIRE', key, ARGV[2]) end
+end
+return 0
+";
+
+/// Writes back the durable claims: per key, ARGV holds a mode and a value.
+/// `H <hold>:<ttl ms>`: set only if the key is absent; `S`: set SOLD; `F`:
+/// delete a hold's lock (never a sold marker).
+const MIRROR_SCRIPT: &str = r"
+for i, key in ipairs(KEYS) do
+  local mode = ARGV[2 * i - 1]
+  local value = ARGV[2 * i]
+  if mode == 'H' then
+    local sep = string.find(value, ':', 1, true)
+    redis.call('SET', key, string.sub(value, 1, sep - 1), 'PX', string.sub(value, sep + 1), 'NX')
+  elseif mode == 'S' then
+    redis.call('SET', key, 'SOLD')
+  elseif mode == 'F' then
+    local owner = redis.call('GET', key)
+    if owner and owner ~= 'SOLD' then redis.call('DEL', key) end
+  end
+end
+return 0
 ";
 
 /// How to reach Redis.
@@ -109,6 +137,8 @@ pub struct RedisSeatLocks {
     connection: OnceCell<Connection>,
     lock: Script,
     release: Script,
+    extend: Script,
+    mirror: Script,
 }
 
 impl std::fmt::Debug for RedisSeatLocks {
@@ -133,6 +163,8 @@ impl RedisSeatLocks {
             connection: OnceCell::new(),
             lock: Script::new(LOCK_SCRIPT),
             release: Script::new(RELEASE_SCRIPT),
+            extend: Script::new(EXTEND_SCRIPT),
+            mirror: Script::new(MIRROR_SCRIPT),
         })
     }
 
@@ -296,6 +328,60 @@ impl SeatLocks for RedisSeatLocks {
         })
         .await
     }
+
+    async fn extend(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+        hold: HoldId,
+        ttl: Duration,
+    ) -> Result<(), BackendError> {
+        if seats.is_empty() {
+            return Ok(());
+        }
+        let keys = keys(tenant, event, seats);
+        self.run(|mut connection| {
+            let keys = keys.clone();
+            async move {
+                let mut invocation = self.extend.prepare_invoke();
+                invocation.key(keys).arg(hold.to_string()).arg(ttl_millis(ttl));
+                invocation.invoke_async::<i64>(&mut connection).await
+            }
+        })
+        .await
+        .map(drop)
+    }
+
+    async fn mirror(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        locks: &[(SeatId, MirroredLock)],
+    ) -> Result<(), BackendError> {
+        if locks.is_empty() {
+            return Ok(());
+        }
+        let keys: Vec<String> = locks.iter().map(|(seat, _)| seat_key(tenant, event, seat)).collect();
+        let args: Vec<String> = locks
+            .iter()
+            .flat_map(|(_, lock)| match lock {
+                MirroredLock::Held { hold, ttl } => ["H".to_owned(), format!("{hold}:{}", ttl_millis(*ttl))],
+                MirroredLock::Sold => ["S".to_owned(), String::new()],
+                MirroredLock::Free => ["F".to_owned(), String::new()],
+            })
+            .collect();
+        self.run(|mut connection| {
+            let (keys, args) = (keys.clone(), args.clone());
+            async move {
+                let mut invocation = self.mirror.prepare_invoke();
+                invocation.key(keys).arg(args);
+                invocation.invoke_async::<i64>(&mut connection).await
+            }
+        })
+        .await
+        .map(drop)
+    }
 }
 
 #[async_trait]
@@ -308,6 +394,12 @@ impl ReadinessProbe for RedisSeatLocks {
         self.run(|mut connection| async move { redis::cmd("PING").query_async::<String>(&mut connection).await })
             .await
             .map(drop)
+    }
+
+    /// The seat locks are the fast filter, not the decider (I8): without
+    /// them the service is degraded, not down.
+    fn required(&self) -> bool {
+        false
     }
 }
 

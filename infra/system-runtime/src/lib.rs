@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use application::ports::{Clock, IdGenerator};
-use domain::idempotency::{IdempotencyScope, LeaseId};
+use domain::idempotency::{IdempotencyScope, LeaseId, OrderSeed};
 use domain::ids::{HoldId, OrderId};
 use domain::time::Timestamp;
 use uuid::Uuid;
@@ -18,9 +18,16 @@ use uuid::Uuid;
 /// Changing it would change every future order id: never do.
 const ORDER_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a4e_9b7d_4c3a_8e5f_1d2c_3b4a_5e6f);
 
-/// The order id for a scope: UUID v5, a pure function of the scope.
-pub fn order_id_for(scope: &IdempotencyScope) -> OrderId {
-    OrderId::from_u128(Uuid::new_v5(&ORDER_ID_NAMESPACE, scope.to_string().as_bytes()).as_u128())
+/// The order id for a scope and its record's seed: UUID v5 of the scope's
+/// text, followed by `#` and the seed in hex when there is one. Without a
+/// seed (records of the release before ADR 12) it is the id that release
+/// derived, so a takeover of such a record still lands on the same order.
+pub fn order_id_for(scope: &IdempotencyScope, seed: Option<OrderSeed>) -> OrderId {
+    let text = match seed {
+        Some(OrderSeed(seed)) => format!("{scope}#{seed:032x}"),
+        None => scope.to_string(),
+    };
+    OrderId::from_u128(Uuid::new_v5(&ORDER_ID_NAMESPACE, text.as_bytes()).as_u128())
 }
 
 /// Wall-clock time.
@@ -72,8 +79,8 @@ impl IdGenerator for UuidIds {
         LeaseId(Uuid::new_v4().as_u128())
     }
 
-    fn order_id(&self, scope: &IdempotencyScope) -> OrderId {
-        order_id_for(scope)
+    fn order_id(&self, scope: &IdempotencyScope, seed: Option<OrderSeed>) -> OrderId {
+        order_id_for(scope, seed)
     }
 }
 
@@ -98,8 +105,8 @@ impl IdGenerator for SequentialIds {
         LeaseId(u128::from(self.next.fetch_add(1, Ordering::SeqCst) + 1))
     }
 
-    fn order_id(&self, scope: &IdempotencyScope) -> OrderId {
-        order_id_for(scope)
+    fn order_id(&self, scope: &IdempotencyScope, seed: Option<OrderSeed>) -> OrderId {
+        order_id_for(scope, seed)
     }
 }
 
@@ -120,13 +127,26 @@ mod tests {
     }
 
     #[test]
-    fn the_same_scope_always_derives_the_same_order_id_and_another_scope_another() {
-        assert_eq!(UuidIds.order_id(&scope("k1")), UuidIds.order_id(&scope("k1")));
+    fn the_same_scope_and_seed_always_derive_the_same_order_id_and_another_scope_or_seed_another() {
+        let seed = Some(OrderSeed(7));
+        assert_eq!(UuidIds.order_id(&scope("k1"), seed), UuidIds.order_id(&scope("k1"), seed));
         assert_eq!(
-            UuidIds.order_id(&scope("k1")),
-            SequentialIds::default().order_id(&scope("k1"))
+            UuidIds.order_id(&scope("k1"), seed),
+            SequentialIds::default().order_id(&scope("k1"), seed)
         );
-        assert_ne!(UuidIds.order_id(&scope("k1")), UuidIds.order_id(&scope("k2")));
+        assert_ne!(UuidIds.order_id(&scope("k1"), seed), UuidIds.order_id(&scope("k2"), seed));
+        assert_ne!(
+            UuidIds.order_id(&scope("k1"), seed),
+            UuidIds.order_id(&scope("k1"), Some(OrderSeed(8)))
+        );
+    }
+
+    #[test]
+    fn a_record_without_a_seed_derives_the_id_the_previous_release_derived() {
+        // UUID v5 of "acme:alice:POST /orders:k1" in ORDER_ID_NAMESPACE, as
+        // the release before ADR 12 computed it for every record.
+        let legacy = Uuid::new_v5(&ORDER_ID_NAMESPACE, b"acme:alice:POST /orders:k1").as_u128();
+        assert_eq!(UuidIds.order_id(&scope("k1"), None), OrderId::from_u128(legacy));
     }
 
     #[test]

@@ -11,7 +11,10 @@
 //! - [`use_cases`]: place, verify and release holds; create and read orders;
 //!   put events and read availability.
 //! - [`errors`]: what a use case can answer besides success.
+//! - [`degraded_seat_locks`]: the circuit breaker that keeps a dead Redis
+//!   from adding its timeout to every request (I8).
 
+pub mod degraded_seat_locks;
 pub mod errors;
 pub mod ports;
 pub mod use_cases;

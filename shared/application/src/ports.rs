@@ -9,15 +9,15 @@
 //! start from configuration (memory or AWS) and held as `Arc<dyn Port>`; see
 //! `docs/adr/0002-ports-and-layout.md`.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::error::Error;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use domain::event::Event;
-use domain::hold::Hold;
-use domain::idempotency::{Fingerprint, IdempotencyScope, LeaseId};
+use domain::hold::{Hold, SeatClaim};
+use domain::idempotency::{Fingerprint, IdempotencyScope, LeaseId, OrderSeed};
 use domain::ids::{EventId, HoldId, OrderId, SeatId, TenantId};
 use domain::order::Order;
 use domain::time::Timestamp;
@@ -66,9 +66,12 @@ pub trait IdGenerator: Send + Sync {
     fn hold_id(&self) -> HoldId;
     /// A new lease id, unique per attempt.
     fn lease_id(&self) -> LeaseId;
-    /// The order id for a scope. MUST be a pure function of `scope`: a retry
-    /// that takes over a crashed attempt has to land on the same order id.
-    fn order_id(&self, scope: &IdempotencyScope) -> OrderId;
+    /// The order id for a scope and the seed its idempotency record carries.
+    /// MUST be a pure function of both: a retry that takes over a crashed
+    /// attempt inherits the record's seed and so lands on the same order id,
+    /// while a key reused after its record expired gets a new seed and so a
+    /// new id. `None` is a record written before seeds existed (ADR 12).
+    fn order_id(&self, scope: &IdempotencyScope, seed: Option<OrderSeed>) -> OrderId;
 }
 
 /// Who holds a seat, as far as the seat locks know.
@@ -132,6 +135,35 @@ pub trait SeatLocks: Send + Sync {
     /// Marks seats sold for good, replacing any lock, so later lock attempts
     /// fail fast without asking the durable store.
     async fn mark_sold(&self, tenant: &TenantId, event: &EventId, seats: &[SeatId]) -> Result<(), BackendError>;
+
+    /// Sets the time left of the locks still held by `hold` to `ttl`; other
+    /// seats are untouched. Used to turn a short placement lease into the
+    /// hold's full lifetime once the durable store has recorded the hold.
+    async fn extend(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+        hold: HoldId,
+        ttl: Duration,
+    ) -> Result<(), BackendError>;
+
+    /// Writes back what the durable store's claims say (I8 convergence), one
+    /// round trip for all seats; see [`MirroredLock`] for each entry's rule.
+    async fn mirror(&self, tenant: &TenantId, event: &EventId, locks: &[(SeatId, MirroredLock)])
+    -> Result<(), BackendError>;
+}
+
+/// A seat lock to write back from the durable store's claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MirroredLock {
+    /// Set only where the seat has no lock.
+    Held { hold: HoldId, ttl: Duration },
+    /// Replaces whatever is there.
+    Sold,
+    /// Removes a hold's lock the claims no longer back (a release or a
+    /// crash the locks never heard of); a sold marker stays.
+    Free,
 }
 
 /// An event with the version used for optimistic concurrency.
@@ -163,21 +195,66 @@ pub trait EventCatalog: Send + Sync {
     async fn put(&self, event: &Event, expected: Option<u64>) -> Result<u64, PutEventError>;
 }
 
-/// Durable store of holds.
+/// Why a hold could not be recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum PlaceHoldError {
+    /// Seats another live hold claims, or that are sold, in the hold's seat
+    /// order, with what claims them now (so the seat locks can be repaired).
+    #[error("seats claimed: {0:?}")]
+    SeatsTaken(Vec<(SeatId, SeatClaim)>),
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+/// Durable store of holds and of the seat claims they own (I7): the decider
+/// of who may hold or buy a seat, whatever the seat locks say.
 #[async_trait]
 pub trait HoldStore: Send + Sync {
-    /// Records a new hold. Idempotent for the same hold (a write retried after
-    /// a timeout that had in fact been applied succeeds); a different hold
-    /// with an existing id is a backend fault (ids are unique).
-    async fn insert(&self, hold: &Hold) -> Result<(), BackendError>;
+    /// Records a new ACTIVE hold and claims each of its seats for it, all or
+    /// nothing, in one atomic step. A seat may be claimed if it has no claim,
+    /// or its claim [`SeatClaim::blocks`] no longer at `now`, or the claim is
+    /// already this hold's. Idempotent for the same hold: a write retried
+    /// after a timeout that had in fact been applied succeeds.
+    ///
+    /// # Errors
+    /// Nothing is written on any error.
+    /// - [`PlaceHoldError::SeatsTaken`] names every seat claimed by another
+    ///   live hold or sold.
+    /// - [`PlaceHoldError::Backend`] if the store failed; the write may or may
+    ///   not have been applied (the caller compensates with [`Self::release`]).
+    async fn place(&self, hold: &Hold, now: Timestamp) -> Result<(), PlaceHoldError>;
 
     /// The hold with this id in this tenant, whoever owns it.
     async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError>;
 
     /// Moves the hold from ACTIVE to RELEASED if, at `now`, it is still ACTIVE
-    /// and unexpired. Returns whether it moved; `false` means the caller must
-    /// re-read, because it was converted, released or expired meanwhile.
-    async fn mark_released(&self, tenant: &TenantId, hold: HoldId, now: Timestamp) -> Result<bool, BackendError>;
+    /// and unexpired, and frees its seat claims in the same atomic step.
+    /// Returns whether it moved; `false` means the caller must re-read,
+    /// because it was converted, released or expired meanwhile.
+    async fn release(&self, hold: &Hold, now: Timestamp) -> Result<bool, BackendError>;
+
+    /// Frees the claims that still name this hold and are not sold. For a
+    /// hold that ended (released, expired) after a release whose reply was
+    /// lost; harmless to repeat.
+    async fn free_claims(&self, hold: &Hold) -> Result<(), BackendError>;
+
+    /// The claim of each seat, in the order given (`None`: no claim), as
+    /// stored: the caller decides with [`SeatClaim::blocks`].
+    async fn claims_of(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+    ) -> Result<Vec<Option<SeatClaim>>, BackendError>;
+
+    /// Every claim of an event that [`SeatClaim::is_live`] at `now`
+    /// (sold seats and live holds' seats); a seat that is absent is free.
+    async fn seat_claims(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        now: Timestamp,
+    ) -> Result<HashMap<SeatId, SeatClaim>, BackendError>;
 }
 
 /// A response as stored for replay: status, exact body bytes, `Location`.
@@ -209,8 +286,10 @@ pub enum RecordState {
 /// The result of trying to claim a scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
-    /// The scope is ours until the lease expires (fresh, or taken over).
-    Claimed,
+    /// The scope is ours until the lease expires (fresh, or taken over from
+    /// a crashed attempt with the same fingerprint). `seed` is the record's
+    /// order seed: new for a fresh record, inherited on a takeover.
+    Claimed { seed: Option<OrderSeed> },
     /// Someone else's live record; returned by the same call, no second read.
     Existing(IdempotencyRecord),
 }
@@ -238,15 +317,21 @@ pub enum LeaseError {
 /// Idempotency records, keyed by scope.
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
-    /// Writes an IN_PROGRESS record with our lease, in one conditional step,
-    /// if [`domain::idempotency::may_claim`] allows it at `now`.
+    /// Writes an IN_PROGRESS record with our lease if
+    /// [`domain::idempotency::may_claim`] allows it at `now`. A fresh record
+    /// (none, or retention over) gets a new seed (the lease id); a takeover of
+    /// a lapsed lease needs the same fingerprint and keeps the record's seed.
+    /// A record that already carries this request's lease (our own write,
+    /// applied, its reply lost and retried) is `Claimed` too.
     ///
     /// # Errors
-    /// Only [`BackendError`]; a live record is `Ok(Claim::Existing)`.
+    /// Only [`BackendError`]; a live record, or a lapsed one with another
+    /// fingerprint, is `Ok(Claim::Existing)`.
     async fn claim(&self, request: ClaimRequest<'_>) -> Result<Claim, BackendError>;
 
     /// Stores a final, replayable answer that is not an order (404, 409) if
-    /// the record still carries `lease`.
+    /// the record still carries `lease`. A record already completed with
+    /// exactly `response` (our own write, applied, its reply lost) is success.
     ///
     /// # Errors
     /// - [`LeaseError::LeaseLost`] if another attempt took over.
@@ -264,21 +349,33 @@ pub trait IdempotencyStore: Send + Sync {
 }
 
 /// Everything the order commit writes, in one atomic step.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct OrderCommit<'a> {
     pub order: &'a Order,
     pub scope: &'a IdempotencyScope,
     pub lease: LeaseId,
     pub response: &'a StoredResponse,
     pub record_expires_at: Timestamp,
-    pub now: Timestamp,
+    /// Read for every send of the commit, so its expiry check is never stale.
+    pub clock: &'a dyn Clock,
+}
+
+impl std::fmt::Debug for OrderCommit<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OrderCommit")
+            .field("order", &self.order.id)
+            .field("scope", &self.scope.to_string())
+            .field("lease", &self.lease)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum CommitError {
-    /// These seats already have a sold record, in the order's seat order.
-    #[error("seats already sold: {0:?}")]
-    SeatsSold(Vec<SeatId>),
+    /// These seats are sold, or claimed by another hold (this hold's claim
+    /// was lost), in the order's seat order.
+    #[error("seats taken: {0:?}")]
+    SeatsTaken(Vec<SeatId>),
     /// The hold is no longer ACTIVE, unexpired and the caller's.
     #[error("the hold is not active")]
     HoldNotActive,
@@ -293,14 +390,17 @@ pub enum CommitError {
 #[async_trait]
 pub trait OrderStore: Send + Sync {
     /// In ONE atomic step (PRODUCT.md §4, idempotency rule 5): insert the
-    /// order (must not exist), insert one sold record per seat (none may
-    /// exist), move the hold ACTIVE → CONVERTED (it must be ACTIVE, owned by
-    /// the order's customer and unexpired at `now`), and move the idempotency
-    /// record IN_PROGRESS → COMPLETED with `response` (it must carry `lease`).
+    /// order (must not exist), turn each seat's claim into SOLD (it must be
+    /// this hold's and not sold), move the hold ACTIVE → CONVERTED (it must be
+    /// ACTIVE, owned by the order's customer and unexpired at the time of the
+    /// write — read from the clock for every send, never reused), and move the
+    /// idempotency record IN_PROGRESS → COMPLETED with `response` (it must
+    /// carry `lease`). A commit whose earlier send was applied and whose
+    /// reply was lost succeeds (the record already holds `response`).
     ///
     /// # Errors
     /// Nothing is written on any error.
-    /// - [`CommitError::SeatsSold`] names every seat already sold.
+    /// - [`CommitError::SeatsTaken`] names every seat sold or claimed by another hold.
     /// - [`CommitError::HoldNotActive`] if the hold condition failed.
     /// - [`CommitError::LeaseLost`] if the record condition failed.
     /// When several conditions fail, the first in this list is reported.
@@ -308,9 +408,6 @@ pub trait OrderStore: Send + Sync {
 
     /// The order with this id in this tenant, whoever owns it.
     async fn get(&self, tenant: &TenantId, order: OrderId) -> Result<Option<Order>, BackendError>;
-
-    /// Every sold seat of an event.
-    async fn sold_seats(&self, tenant: &TenantId, event: &EventId) -> Result<HashSet<SeatId>, BackendError>;
 }
 
 /// A backend `/ready` checks.
@@ -320,7 +417,26 @@ pub trait ReadinessProbe: Send + Sync {
     fn name(&self) -> &'static str;
     /// Succeeds if the backend answers now.
     async fn check(&self) -> Result<(), BackendError>;
+    /// Whether the service is down without this backend. An advisory one
+    /// (the seat locks, I8) failing makes `/ready` say `"degraded"` with 200.
+    fn required(&self) -> bool {
+        true
+    }
 }
+
+/// The most items one atomic write may touch (DynamoDB `TransactWriteItems`).
+pub const MAX_ATOMIC_WRITE_ITEMS: usize = 100;
+/// Items of an order commit that do not depend on the seat count: the order,
+/// the hold and the idempotency record.
+pub const ORDER_COMMIT_FIXED_ITEMS: usize = 3;
+/// Items per seat of an order commit: its claim and, until the contract step
+/// of ADR 12, the sold record of the previous release.
+pub const ORDER_COMMIT_ITEMS_PER_SEAT: usize = 2;
+/// The largest hold whose order commit fits in one atomic write (48); the
+/// hold's own write (hold + one claim per seat) is smaller. Configuration
+/// refuses a larger `MAX_SEATS_PER_HOLD`.
+pub const MAX_SEATS_PER_HOLD_LIMIT: usize =
+    (MAX_ATOMIC_WRITE_ITEMS - ORDER_COMMIT_FIXED_ITEMS) / ORDER_COMMIT_ITEMS_PER_SEAT;
 
 /// Every port, filled by the composition root.
 #[derive(Clone)]

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use application::Settings;
+use application::ports::MAX_SEATS_PER_HOLD_LIMIT;
 use domain::hold::{HoldPolicy, MAX_HOLD_TTL, MIN_HOLD_TTL};
 use http_interface::identity::AuthMode;
 use redis_seat_locks::RedisSettings;
@@ -125,11 +126,15 @@ impl Config {
                 .trim()
                 .parse::<usize>()
                 .ok()
-                .filter(|n| (1..=100).contains(n))
+                // The order commit of the largest hold must fit one transaction.
+                .filter(|n| (1..=MAX_SEATS_PER_HOLD_LIMIT).contains(n))
                 .ok_or_else(|| {
                     bad(
                         "MAX_SEATS_PER_HOLD",
-                        format!("must be a whole number from 1 to 100, not {text:?}"),
+                        format!(
+                            "must be a whole number from 1 to {MAX_SEATS_PER_HOLD_LIMIT} (one order commits in one \
+                             transaction), not {text:?}"
+                        ),
                     )
                 })?,
         };
@@ -260,6 +265,8 @@ mod tests {
             ("HOLD_TTL_SECONDS", "59"),
             ("HOLD_TTL_SECONDS", "ten"),
             ("MAX_SEATS_PER_HOLD", "0"),
+            ("MAX_SEATS_PER_HOLD", "49"),
+            ("MAX_SEATS_PER_HOLD", "100"),
             ("IDEMPOTENCY_TTL_SECONDS", "-1"),
             ("AUTH_MODE", "none"),
             ("BACKEND", "sqlite"),

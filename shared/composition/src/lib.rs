@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use application::UseCases;
+use application::degraded_seat_locks::{CircuitBreakerSeatLocks, DEFAULT_OPEN_FOR};
 use application::ports::Ports;
 use axum::Router;
 use dynamodb_store::DynamoStore;
@@ -32,20 +33,23 @@ pub async fn build_ports(config: &Config) -> Result<Ports, ConfigError> {
     match &config.backend {
         Backend::Memory => Ok(memory_backend::memory_ports(clock, ids)),
         Backend::Aws(aws) => {
-            let seat_locks = Arc::new(RedisSeatLocks::new(aws.redis.clone()).map_err(|error| ConfigError {
+            let redis = Arc::new(RedisSeatLocks::new(aws.redis.clone()).map_err(|error| ConfigError {
                 variable: "REDIS_URL",
                 message: error.to_string(),
             })?);
+            // A failed Redis call makes the next few seconds' calls fail at
+            // once: holds and orders go on against DynamoDB alone (I8).
+            let seat_locks = Arc::new(CircuitBreakerSeatLocks::new(redis.clone(), clock.clone(), DEFAULT_OPEN_FOR));
             let store = Arc::new(DynamoStore::new(dynamodb_client(aws).await, aws.table.clone()));
             Ok(Ports {
                 clock,
                 ids,
-                seat_locks: seat_locks.clone(),
+                seat_locks,
                 events: store.clone(),
                 holds: store.clone(),
                 orders: store.clone(),
                 idempotency: store.clone(),
-                probes: vec![seat_locks, store],
+                probes: vec![redis, store],
             })
         }
     }

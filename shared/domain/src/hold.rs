@@ -18,6 +18,44 @@ pub const MIN_HOLD_TTL: Duration = Duration::from_secs(60);
 /// Longest hold a buyer may ask for.
 pub const MAX_HOLD_TTL: Duration = Duration::from_secs(1800);
 
+/// How long a seat stays claimed after its hold expires, in the durable
+/// claims and in the seat locks alike. It is longer than the slowest order
+/// commit (one send is bounded by 2 s, see ADR 12), so a commit that passed
+/// its expiry check is never overtaken by a new hold, and it absorbs clock
+/// differences between instances. A seat returns to sale this long after its
+/// hold expires; availability and place-hold agree on it.
+pub const CLAIM_GRACE: Duration = Duration::from_secs(5);
+
+/// What the durable store says of a seat that has a claim (I7). A seat with
+/// no claim is free.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeatClaim {
+    /// Claimed by a hold until `until` (its expiry plus [`CLAIM_GRACE`]),
+    /// unless the hold is released or converted first.
+    HeldBy { hold: HoldId, until: Timestamp },
+    /// Sold: refused to every later hold.
+    Sold,
+}
+
+impl SeatClaim {
+    /// Whether this claim keeps `hold` from claiming the seat at `now`.
+    pub fn blocks(&self, hold: HoldId, now: Timestamp) -> bool {
+        match *self {
+            Self::Sold => true,
+            Self::HeldBy { hold: owner, until } => owner != hold && until > now,
+        }
+    }
+
+    /// Whether the claim still counts at `now` for anybody (sold, or held
+    /// and not yet run out).
+    pub fn is_live(&self, now: Timestamp) -> bool {
+        match *self {
+            Self::Sold => true,
+            Self::HeldBy { until, .. } => until > now,
+        }
+    }
+}
+
 /// A seat under a hold, with the price fixed when the hold was placed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeldSeat {
@@ -186,6 +224,19 @@ impl Hold {
         }
     }
 
+    /// Until when its seats stay claimed: expiry plus [`CLAIM_GRACE`].
+    pub fn claim_until(&self) -> Timestamp {
+        self.expires_at.plus(CLAIM_GRACE)
+    }
+
+    /// The claim this hold writes on each of its seats.
+    pub fn claim(&self) -> SeatClaim {
+        SeatClaim::HeldBy {
+            hold: self.id,
+            until: self.claim_until(),
+        }
+    }
+
     pub fn seat_ids(&self) -> Vec<SeatId> {
         self.seats.iter().map(|seat| seat.id.clone()).collect()
     }
@@ -346,6 +397,21 @@ mod tests {
             h.check_convertible(Timestamp::from_millis(1)),
             Err(HoldUnusable::NotActive(HoldStatus::Released))
         );
+    }
+
+    #[test]
+    fn a_seat_stays_claimed_for_the_grace_after_its_hold_expires_and_sold_is_forever() {
+        let h = hold(0);
+        let other = HoldId::parse("01890a5d-ac96-774b-bcce-b302099a8058").unwrap();
+        let claim = h.claim();
+        assert_eq!(h.claim_until(), Timestamp::from_millis(65_000));
+        assert!(claim.blocks(other, Timestamp::from_millis(64_999)));
+        assert!(!claim.blocks(other, Timestamp::from_millis(65_000)));
+        assert!(!claim.blocks(h.id, Timestamp::from_millis(1)), "a hold never blocks itself");
+        assert!(claim.is_live(Timestamp::from_millis(64_999)));
+        assert!(!claim.is_live(Timestamp::from_millis(65_000)));
+        assert!(SeatClaim::Sold.blocks(h.id, Timestamp::from_millis(i64::MAX)));
+        assert!(SeatClaim::Sold.is_live(Timestamp::from_millis(i64::MAX)));
     }
 
     #[test]

@@ -84,6 +84,14 @@ impl fmt::Display for IdempotencyScope {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct LeaseId(pub u128);
 
+/// Seeds the order id of one idempotency record: chosen when the record is
+/// created (the first attempt's lease id), inherited by a takeover, new when
+/// a key is reused after its record's retention ran out. So a takeover lands
+/// on the crashed attempt's order id, and a reused key never collides with
+/// the order of the key's previous life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OrderSeed(pub u128);
+
 /// The phase of an existing idempotency record, as far as claiming goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecordPhase {

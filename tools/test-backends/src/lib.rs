@@ -18,6 +18,10 @@
 //!
 //! Tests that stop or restart a backend start their own ([`RedisServer`],
 //! [`DynamoDbLocal`]) so they never disturb the shared ones.
+//!
+//! Network faults between an adapter and its backend (slow replies, refused
+//! or cut connections, truncated replies) come from a [`FaultProxy`] in
+//! between ([`fault_proxy`]).
 
 // A harness that cannot start its backends must fail the test loudly: it panics.
 #![allow(clippy::missing_panics_doc, clippy::expect_used)]
@@ -31,6 +35,9 @@ use aws_sdk_dynamodb::Client;
 
 #[cfg(feature = "containers")]
 pub mod containers;
+pub mod fault_proxy;
+
+pub use fault_proxy::FaultProxy;
 
 const READY_WITHIN: Duration = Duration::from_secs(30);
 const POLL_EVERY: Duration = Duration::from_millis(25);
@@ -262,99 +269,10 @@ impl Drop for DynamoDbLocal {
     }
 }
 
-/// A TCP proxy in front of a backend that can be told to answer slowly:
-/// every chunk it forwards waits the current delay first (a congested
-/// network, a backend under load). Set the delay at any time; existing
-/// connections feel it at once.
-#[derive(Debug)]
-pub struct DelayProxy {
-    port: u16,
-    delay_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-}
-
-impl DelayProxy {
-    /// Forwards 127.0.0.1:<its port> to 127.0.0.1:`target`, without delay for now.
-    pub fn start(target: u16) -> Self {
-        use std::sync::Arc;
-        use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a local port for the proxy");
-        let port = listener.local_addr().expect("the proxy's port").port();
-        let delay_ms = Arc::new(AtomicU64::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let (delay, stopping, counted) = (delay_ms.clone(), stop.clone(), accepted.clone());
-        std::thread::spawn(move || {
-            for client in listener.incoming() {
-                if stopping.load(Ordering::Relaxed) {
-                    break;
-                }
-                counted.fetch_add(1, Ordering::Relaxed);
-                let (Ok(client), Ok(server)) = (client, TcpStream::connect(("127.0.0.1", target))) else {
-                    continue;
-                };
-                let _ = client.set_nodelay(true);
-                let _ = server.set_nodelay(true);
-                for (from, to) in [
-                    (client.try_clone(), server.try_clone()),
-                    (server.try_clone(), client.try_clone()),
-                ] {
-                    let (Ok(mut from), Ok(mut to)) = (from, to) else {
-                        continue;
-                    };
-                    let delay = delay.clone();
-                    std::thread::spawn(move || {
-                        use std::io::{Read, Write};
-                        let mut buffer = [0_u8; 16 * 1024];
-                        while let Ok(n) = from.read(&mut buffer) {
-                            if n == 0 {
-                                break;
-                            }
-                            let wait = delay.load(Ordering::Relaxed);
-                            if wait > 0 {
-                                std::thread::sleep(Duration::from_millis(wait));
-                            }
-                            if to.write_all(&buffer[..n]).is_err() {
-                                break;
-                            }
-                        }
-                        let _ = to.shutdown(std::net::Shutdown::Both);
-                    });
-                }
-            }
-        });
-        Self {
-            port,
-            delay_ms,
-            stop,
-            accepted,
-        }
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// Connections accepted so far (a process that connects during init shows here).
-    pub fn connections(&self) -> usize {
-        self.accepted.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    /// From now on every forwarded chunk waits `delay`.
-    pub fn set_delay(&self, delay: Duration) {
-        let millis = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
-        self.delay_ms.store(millis, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
-impl Drop for DelayProxy {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        // Wake the accept loop so it sees the flag.
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
-    }
-}
+/// The proxy the flash-sale test slows Redis with; now a name for
+/// [`FaultProxy`], whose [`set_delay`](FaultProxy::set_delay) delays every
+/// forwarded chunk in both directions.
+pub type DelayProxy = FaultProxy;
 
 /// Keeps a test's backend alive until dropped: nothing (a shared backend),
 /// a local process, or containers.

@@ -17,7 +17,7 @@
 use std::time::Duration;
 
 use domain::hold::{HoldStatus, HoldUnusable};
-use domain::idempotency::{Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId};
+use domain::idempotency::{Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId, OrderSeed};
 use domain::identity::Identity;
 use domain::ids::HoldId;
 use domain::order::{Buyer, Order};
@@ -67,6 +67,8 @@ struct Attempt<'a> {
     scope: &'a IdempotencyScope,
     lease: LeaseId,
     record_expires_at: Timestamp,
+    /// The record's order seed (see [`OrderSeed`]).
+    seed: Option<OrderSeed>,
 }
 
 impl UseCases {
@@ -90,25 +92,29 @@ impl UseCases {
         let lease_length = request.time_budget.map_or(self.settings.idempotency_lease, |budget| {
             budget.min(self.settings.idempotency_lease)
         });
-        let attempt = Attempt {
-            scope: &scope,
-            lease: ports.ids.lease_id(),
-            record_expires_at: now.plus(self.settings.idempotency_ttl),
-        };
+        let lease = ports.ids.lease_id();
+        let record_expires_at = now.plus(self.settings.idempotency_ttl);
         let claim = ports
             .idempotency
             .claim(ClaimRequest {
                 scope: &scope,
                 fingerprint: request.fingerprint,
-                lease: attempt.lease,
+                lease,
                 lease_expires_at: now.plus(lease_length),
-                record_expires_at: attempt.record_expires_at,
+                record_expires_at,
                 now,
             })
             .await?;
-        if let Claim::Existing(record) = claim {
-            return answer_from_record(record, request.fingerprint, now);
-        }
+        let seed = match claim {
+            Claim::Claimed { seed } => seed,
+            Claim::Existing(record) => return answer_from_record(record, request.fingerprint, now),
+        };
+        let attempt = Attempt {
+            scope: &scope,
+            lease,
+            record_expires_at,
+            seed,
+        };
 
         let result = self.create_claimed(caller, &request, &attempt, responses).await;
         if let Err(UseCaseError::Unavailable(_) | UseCaseError::Internal(_)) = &result
@@ -138,7 +144,7 @@ impl UseCases {
             return self.store_rejection(attempt, rejection_for(unusable), responses).await;
         }
 
-        let order_id = ports.ids.order_id(attempt.scope);
+        let order_id = ports.ids.order_id(attempt.scope, attempt.seed);
         let order = Order::from_hold(order_id, &hold, request.buyer.clone(), ports.clock.now())
             .map_err(|error| UseCaseError::Internal(format!("order total: {error}")))?;
         let response = responses.created(&order);
@@ -148,7 +154,7 @@ impl UseCases {
             lease: attempt.lease,
             response: &response,
             record_expires_at: attempt.record_expires_at,
-            now: ports.clock.now(),
+            clock: ports.clock.as_ref(),
         };
         match ports.orders.commit(commit).await {
             Ok(()) => {
@@ -158,7 +164,7 @@ impl UseCases {
                 }
                 Ok(response)
             }
-            Err(CommitError::SeatsSold(seats)) => {
+            Err(CommitError::SeatsTaken(seats)) => {
                 // Sold by this very hold's conversion (another key won the
                 // race)? Then the precise answer is about the hold.
                 let rejection = self

@@ -1,15 +1,16 @@
 //! Get availability: every seat of an event with its price and status.
 //!
-//! SOLD comes from the durable sold-seat records (or a sold marker), HELD from
-//! live seat locks. Any customer of the tenant may read it.
+//! From the durable seat claims alone (I7): SOLD and HELD are what the claims
+//! say now, so availability and place-hold always agree, with or without
+//! Redis. Any customer of the tenant may read it.
 
 use domain::event::{Event, SeatStatus};
+use domain::hold::SeatClaim;
 use domain::identity::Identity;
 use domain::ids::EventId;
 
 use super::UseCases;
 use crate::errors::{Rejection, UseCaseError};
-use crate::ports::SeatLock;
 
 /// The event and the status of each of its seats, in the event's seat order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,18 +25,14 @@ impl UseCases {
     pub async fn get_availability(&self, caller: &Identity, event_id: &EventId) -> Result<Availability, UseCaseError> {
         let ports = &self.ports;
         let event = self.tenant_event(caller, event_id).await?;
-        let seat_ids: Vec<_> = event.seats().iter().map(|s| s.id.clone()).collect();
-        let sold = ports.orders.sold_seats(&caller.tenant, event_id).await?;
-        let locks = ports.seat_locks.inspect(&caller.tenant, event_id, &seat_ids).await?;
-        let statuses = seat_ids
+        let claims = ports
+            .holds
+            .seat_claims(&caller.tenant, event_id, ports.clock.now())
+            .await?;
+        let statuses = event
+            .seats()
             .iter()
-            .zip(locks)
-            .map(|(id, lock)| match lock {
-                _ if sold.contains(id) => SeatStatus::Sold,
-                SeatLock::Sold => SeatStatus::Sold,
-                SeatLock::HeldBy(_) => SeatStatus::Held,
-                SeatLock::Free => SeatStatus::Available,
-            })
+            .map(|seat| seat_status(claims.get(&seat.id)))
             .collect();
         Ok(Availability { event, statuses })
     }
@@ -49,5 +46,14 @@ impl UseCases {
             .await?
             .ok_or(Rejection::EventNotFound)?
             .event)
+    }
+}
+
+/// A seat's status from its live claim, if any.
+pub(crate) fn seat_status(claim: Option<&SeatClaim>) -> SeatStatus {
+    match claim {
+        Some(SeatClaim::Sold) => SeatStatus::Sold,
+        Some(SeatClaim::HeldBy { .. }) => SeatStatus::Held,
+        None => SeatStatus::Available,
     }
 }

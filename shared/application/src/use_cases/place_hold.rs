@@ -1,15 +1,38 @@
-//! Place hold: lock seats all-or-nothing, then record the hold.
+//! Place hold: lock seats all-or-nothing, then record the hold and its seat
+//! claims in the durable store, which decides (I7).
 //!
-//! Order matters for I5: the seat locks are taken first (the contention
-//! filter), and if recording the hold fails they are released again, so a
-//! request that does not succeed leaves no seat locked.
+//! 1. `now` is read once, before anything is locked: the hold's expiry, its
+//!    claims and its locks all count from the same instant.
+//! 2. The seat locks (Redis) are the fast filter: most losers are refused
+//!    there without a durable write. The locks are taken for a short
+//!    placement lease only, so a crash before step 3 frees them in seconds.
+//!    A lock refusal is checked against the claims (a read): a lock the
+//!    claims do not back (a release or crash Redis never heard of) is cleared
+//!    and the request goes on, so Redis never causes a 409 of its own.
+//! 3. The hold and one claim per seat are written in one atomic step. Only
+//!    then are the locks extended to the hold's lifetime plus grace.
+//! 4. On any non-201 after the locks were taken, they are released
+//!    (best effort) and an ambiguous durable write is compensated (I5).
+//!
+//! With the seat locks down or slow (I8), step 2 is skipped: the claims alone
+//! decide, which is slower (every loser costs a durable write) but never
+//! wrong. Claims found that the locks lacked are written back (convergence).
 
-use domain::hold::{Hold, HoldRequest};
+use std::time::Duration;
+
+use domain::hold::{Hold, HoldRequest, SeatClaim};
 use domain::identity::Identity;
-use domain::ids::{EventId, SeatId};
+use domain::ids::{EventId, SeatId, TenantId};
+use domain::time::Timestamp;
 
 use super::UseCases;
 use crate::errors::{Rejection, UseCaseError};
+use crate::ports::{LockError, MirroredLock, PlaceHoldError};
+
+/// How long the seat locks are taken before the durable write succeeded:
+/// longer than that write can take (2 s, ADR 12), short enough that a crash
+/// between the two blocks the seats for seconds, not for the hold's TTL.
+pub const PLACEMENT_LEASE: Duration = Duration::from_secs(5);
 
 impl UseCases {
     /// # Errors
@@ -28,32 +51,135 @@ impl UseCases {
         let event = self.tenant_event(caller, event_id).await?;
         let priced = event.price_seats(request.seats()).map_err(Rejection::UnknownSeats)?;
 
-        let hold_id = ports.ids.hold_id();
-        ports
-            .seat_locks
-            .lock(&caller.tenant, event_id, request.seats(), hold_id, request.ttl())
-            .await?;
-
+        let now = ports.clock.now();
         let hold = Hold::place(
-            hold_id,
+            ports.ids.hold_id(),
             caller.tenant.clone(),
             event_id.clone(),
             caller.customer.clone(),
             priced,
             event.currency,
-            ports.clock.now(),
+            now,
             request.ttl(),
         );
-        if let Err(error) = ports.holds.insert(&hold).await {
-            if let Err(unlock) = ports
+        let locked = self.lock_seats(&hold, now).await?;
+
+        match ports.holds.place(&hold, now).await {
+            Ok(()) => {
+                if locked {
+                    let ttl = hold.claim_until().remaining_after(ports.clock.now());
+                    if let Err(error) = ports
+                        .seat_locks
+                        .extend(&hold.tenant, &hold.event, request.seats(), hold.id, ttl)
+                        .await
+                    {
+                        tracing::warn!(event = "seat_locks.extend_failed", error = %error, "the claims keep the hold; the locks lapse after the placement lease");
+                    }
+                }
+                Ok(hold)
+            }
+            Err(PlaceHoldError::SeatsTaken(taken)) => {
+                if locked {
+                    self.unlock_best_effort(&hold).await;
+                }
+                self.mirror_claims(&hold.tenant, &hold.event, &taken, now).await;
+                Err(Rejection::SeatsUnavailable(taken.into_iter().map(|(seat, _)| seat).collect()).into())
+            }
+            Err(PlaceHoldError::Backend(error)) => {
+                // The write may have been applied with its reply lost: undo it,
+                // so no claim outlives a request that did not answer 201.
+                if let Err(undo) = ports.holds.release(&hold, ports.clock.now()).await {
+                    tracing::error!(event = "hold.compensation_failed", hold_id = %hold.id, error = %undo, "if the hold was recorded, its seats stay claimed until it expires");
+                }
+                if locked {
+                    self.unlock_best_effort(&hold).await;
+                }
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Takes the placement lease on every seat. `Ok(true)`: locked;
+    /// `Ok(false)`: the locks are unavailable and the claims alone decide.
+    async fn lock_seats(&self, hold: &Hold, now: Timestamp) -> Result<bool, UseCaseError> {
+        let ports = &self.ports;
+        let seats = hold.seat_ids();
+        let mut cleared_stale = false;
+        loop {
+            match ports
                 .seat_locks
-                .release(&caller.tenant, event_id, request.seats(), hold_id)
+                .lock(&hold.tenant, &hold.event, &seats, hold.id, PLACEMENT_LEASE)
                 .await
             {
-                tracing::warn!(event = "hold.unlock_failed", error = %unlock, "seat locks left to expire with their TTL");
+                Ok(()) => return Ok(true),
+                Err(LockError::Backend(error)) => {
+                    tracing::debug!(event = "seat_locks.skipped", error = %error, "placing the hold on the claims alone");
+                    return Ok(false);
+                }
+                Err(LockError::Unavailable(refused)) => {
+                    let claims = ports.holds.claims_of(&hold.tenant, &hold.event, &refused).await?;
+                    let (taken, stale): (Vec<_>, Vec<_>) = refused
+                        .into_iter()
+                        .zip(claims)
+                        .partition(|(_, claim)| claim.is_some_and(|c| c.blocks(hold.id, now)));
+                    if stale.is_empty() || cleared_stale {
+                        let taken: Vec<SeatId> = taken.into_iter().map(|(seat, _)| seat).collect();
+                        if taken.is_empty() {
+                            // Locks the claims do not back came back at once:
+                            // let the claims decide alone.
+                            return Ok(false);
+                        }
+                        return Err(Rejection::SeatsUnavailable(taken).into());
+                    }
+                    let clear: Vec<_> = stale.into_iter().map(|(seat, _)| (seat, MirroredLock::Free)).collect();
+                    tracing::info!(event = "seat_locks.stale_cleared", seats = clear.len(), "locks without a claim removed");
+                    if ports.seat_locks.mirror(&hold.tenant, &hold.event, &clear).await.is_err() {
+                        return Ok(false);
+                    }
+                    cleared_stale = true;
+                }
             }
-            return Err(error.into());
         }
-        Ok(hold)
+    }
+
+    async fn unlock_best_effort(&self, hold: &Hold) {
+        if let Err(unlock) = self
+            .ports
+            .seat_locks
+            .release(&hold.tenant, &hold.event, &hold.seat_ids(), hold.id)
+            .await
+        {
+            tracing::warn!(event = "hold.unlock_failed", error = %unlock, "seat locks left to lapse after the placement lease");
+        }
+    }
+
+    /// Writes claims the seat locks lacked back into them (best effort).
+    pub(crate) async fn mirror_claims(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        claims: &[(SeatId, SeatClaim)],
+        now: Timestamp,
+    ) {
+        let locks: Vec<(SeatId, MirroredLock)> = claims
+            .iter()
+            .filter(|(_, claim)| claim.is_live(now))
+            .map(|(seat, claim)| {
+                let lock = match *claim {
+                    SeatClaim::Sold => MirroredLock::Sold,
+                    SeatClaim::HeldBy { hold, until } => MirroredLock::Held {
+                        hold,
+                        ttl: until.remaining_after(now),
+                    },
+                };
+                (seat.clone(), lock)
+            })
+            .collect();
+        if locks.is_empty() {
+            return;
+        }
+        if let Err(error) = self.ports.seat_locks.mirror(tenant, event, &locks).await {
+            tracing::debug!(event = "seat_locks.mirror_failed", error = %error, "locks converge on a later request");
+        }
     }
 }

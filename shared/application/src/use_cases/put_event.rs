@@ -1,17 +1,16 @@
 //! Put event: an organizer creates or replaces an event.
 //!
-//! A replacement is checked against the seats' current status (held, sold)
-//! and written with an optimistic version check, so two organizers editing
-//! at once cannot silently overwrite each other.
+//! A replacement is checked against the seats' current status (held, sold,
+//! from the durable claims) and written with an optimistic version check, so
+//! two organizers editing at once cannot silently overwrite each other.
 
-use std::collections::HashSet;
-
-use domain::event::{Event, EventConflict, SeatStatus};
+use domain::event::{Event, EventConflict};
 use domain::identity::Identity;
 
 use super::UseCases;
 use crate::errors::{Rejection, UseCaseError};
-use crate::ports::{PutEventError, SeatLock};
+use super::get_availability::seat_status;
+use crate::ports::PutEventError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PutEventOutcome {
@@ -36,26 +35,13 @@ impl UseCases {
         let expected = match &current {
             None => None,
             Some(stored) => {
-                let seat_ids: Vec<_> = stored.event.seats().iter().map(|s| s.id.clone()).collect();
-                let sold = ports.orders.sold_seats(&event.tenant, &event.id).await?;
-                let locks = ports.seat_locks.inspect(&event.tenant, &event.id, &seat_ids).await?;
-                let held: HashSet<_> = seat_ids
-                    .iter()
-                    .zip(&locks)
-                    .filter(|(_, lock)| matches!(lock, SeatLock::HeldBy(_)))
-                    .map(|(id, _)| id)
-                    .collect();
+                let claims = ports
+                    .holds
+                    .seat_claims(&event.tenant, &event.id, ports.clock.now())
+                    .await?;
                 stored
                     .event
-                    .check_replacement(&event, |seat| {
-                        if sold.contains(seat) {
-                            SeatStatus::Sold
-                        } else if held.contains(seat) {
-                            SeatStatus::Held
-                        } else {
-                            SeatStatus::Available
-                        }
-                    })
+                    .check_replacement(&event, |seat| seat_status(claims.get(seat)))
                     .map_err(|conflicts: Vec<EventConflict>| Rejection::EventConflict(conflicts))?;
                 Some(stored.version)
             }

@@ -2,12 +2,19 @@
 //!
 //! Advisory (I6): the answer can change the next millisecond, and create-order
 //! re-checks atomically. It exists so a checkout page can warn early.
+//!
+//! The durable claims decide (I7). The fast path reads the hold and its seat
+//! locks; only when the locks do not all confirm it (Redis forgot, failed
+//! over, or is down) are the claims read, and the locks they back are
+//! written back (I8 convergence), so `lock-lost` no longer follows from
+//! Redis losing data.
 
 use std::time::Duration;
 
-use domain::hold::{Hold, HoldStatus};
+use domain::hold::{Hold, HoldStatus, SeatClaim};
 use domain::identity::Identity;
 use domain::ids::HoldId;
+use domain::time::Timestamp;
 
 use super::UseCases;
 use crate::errors::{Rejection, UseCaseError};
@@ -19,7 +26,8 @@ pub enum InvalidReason {
     Expired,
     Released,
     Converted,
-    /// ACTIVE, but some seat lock is gone or belongs to someone else.
+    /// ACTIVE, but some seat's claim is no longer this hold's (another hold
+    /// took it after a clock disagreement longer than the grace).
     LockLost,
 }
 
@@ -55,13 +63,20 @@ impl UseCases {
         let status = hold.status_at(now);
         let invalid_reason = match status {
             HoldStatus::Active => {
-                let locks = self
+                let confirmed = match self
                     .ports
                     .seat_locks
                     .inspect(&hold.tenant, &hold.event, &hold.seat_ids())
-                    .await?;
-                let all_ours = locks.iter().all(|lock| *lock == SeatLock::HeldBy(hold.id));
-                (!all_ours).then_some(InvalidReason::LockLost)
+                    .await
+                {
+                    Ok(locks) => locks.iter().all(|lock| *lock == SeatLock::HeldBy(hold.id)),
+                    Err(_) => false,
+                };
+                if confirmed {
+                    None
+                } else {
+                    self.claims_still_ours(&hold, now).await?
+                }
             }
             HoldStatus::Expired => Some(InvalidReason::Expired),
             HoldStatus::Released => Some(InvalidReason::Released),
@@ -78,6 +93,21 @@ impl UseCases {
             remaining,
             invalid_reason,
         })
+    }
+
+    /// Reads the hold's claims: all its own → valid, and the locks are
+    /// written back; otherwise `lock-lost`.
+    async fn claims_still_ours(&self, hold: &Hold, now: Timestamp) -> Result<Option<InvalidReason>, UseCaseError> {
+        let seats = hold.seat_ids();
+        let claims = self.ports.holds.claims_of(&hold.tenant, &hold.event, &seats).await?;
+        let ours = |claim: &Option<SeatClaim>| matches!(claim, Some(SeatClaim::HeldBy { hold: owner, .. }) if *owner == hold.id);
+        if claims.iter().all(ours) {
+            let mirrored: Vec<_> = seats.into_iter().map(|seat| (seat, hold.claim())).collect();
+            self.mirror_claims(&hold.tenant, &hold.event, &mirrored, now).await;
+            Ok(None)
+        } else {
+            Ok(Some(InvalidReason::LockLost))
+        }
     }
 
     /// The hold if it exists and is the caller's; otherwise not found (I4:

@@ -1,0 +1,494 @@
+//! # A TCP proxy that injects network faults
+//!
+//! [`FaultProxy`] sits between an adapter and a real backend (Redis, DynamoDB
+//! Local): the adapter is pointed at `127.0.0.1:<proxy port>` and the proxy
+//! forwards every byte to `127.0.0.1:<target>`. A test then switches faults on
+//! and off at any moment, on live connections, to see the failures production
+//! networks produce without mocking the backend. Each fault exists because it
+//! reaches a code path nothing else does:
+//!
+//! - [`FaultProxy::set_delay`] — every chunk, both directions, waits: a
+//!   congested network or a backend under load. Exercises timeouts and the
+//!   behaviour of a slow but healthy dependency.
+//! - [`FaultProxy::delay_replies`] — requests reach the backend at once, only
+//!   the replies wait: **the write was applied but the reply arrives after the
+//!   client's timeout**. This is the case that breaks naive retry logic (the
+//!   client cannot tell "not done" from "done, answer lost"), so exactly-once
+//!   code must be tested against it.
+//! - [`FaultProxy::refuse`] — new connections are accepted and closed at once
+//!   and live ones are cut: to the client it looks like a stopped or
+//!   restarting server ("connection refused/reset", EOF), while the backend
+//!   itself keeps its data. Exercises reconnects and fail-fast paths without
+//!   killing the backend process.
+//! - [`FaultProxy::cut_replies_after`] — a reply is cut mid-way and the
+//!   connection closed: a crash or network drop *while* the answer is on the
+//!   wire. Exercises the parsers' and clients' handling of truncated replies
+//!   (which must be an error, never a half-read value).
+//! - [`FaultProxy::heal`] — everything off again, to test recovery.
+//!
+//! It is plain `std` with threads: one accept loop, and two forwarding threads
+//! per connection (one per direction), all blocking — no polling.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+/// The most a forwarding thread reads (and so forwards) at once.
+const CHUNK: usize = 16 * 1024;
+
+/// A TCP proxy in front of a backend that injects faults on demand (see the
+/// [module docs](self) for why each one exists). Every setter takes effect at
+/// once, on existing connections too. Dropping it stops accepting new
+/// connections; connections already open keep being forwarded until either
+/// side closes.
+#[derive(Debug)]
+pub struct FaultProxy {
+    port: u16,
+    shared: Arc<Shared>,
+}
+
+/// What the proxy handle, the accept loop and the forwarding threads share.
+#[derive(Debug, Default)]
+struct Shared {
+    /// [`FaultProxy::set_delay`], in nanoseconds.
+    delay_nanos: AtomicU64,
+    /// [`FaultProxy::delay_replies`], in nanoseconds.
+    reply_delay_nanos: AtomicU64,
+    /// [`FaultProxy::refuse`].
+    refusing: AtomicBool,
+    /// [`FaultProxy::cut_replies_after`]: `0` is off, `n + 1` is `Some(n)`.
+    cut_after: AtomicUsize,
+    /// Set on drop: the accept loop ends.
+    stop: AtomicBool,
+    /// Connections accepted so far.
+    accepted: AtomicUsize,
+    /// The connections being forwarded right now, so that `refuse` can cut them.
+    live: Mutex<Vec<Live>>,
+}
+
+/// One forwarded connection: clones of both of its sockets.
+#[derive(Debug)]
+struct Live {
+    id: u64,
+    client: TcpStream,
+    server: TcpStream,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    /// Client → backend.
+    Request,
+    /// Backend → client.
+    Reply,
+}
+
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Closes a connection both ways on both sides: blocked reads return 0 and
+/// writes fail, so both forwarding threads end.
+fn cut(client: &TcpStream, server: &TcpStream) {
+    let _ = client.shutdown(Shutdown::Both);
+    let _ = server.shutdown(Shutdown::Both);
+}
+
+impl Shared {
+    fn live(&self) -> MutexGuard<'_, Vec<Live>> {
+        self.live.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn refusing(&self) -> bool {
+        self.refusing.load(Ordering::SeqCst)
+    }
+
+    fn cut_after(&self) -> Option<usize> {
+        self.cut_after.load(Ordering::SeqCst).checked_sub(1)
+    }
+
+    /// How long a chunk going `direction` waits before it is forwarded.
+    fn wait(&self, direction: Direction) -> Duration {
+        let both = self.delay_nanos.load(Ordering::SeqCst);
+        let extra = match direction {
+            Direction::Request => 0,
+            Direction::Reply => self.reply_delay_nanos.load(Ordering::SeqCst),
+        };
+        Duration::from_nanos(both.saturating_add(extra))
+    }
+
+    /// Cuts every live connection.
+    fn cut_all(&self) {
+        for live in self.live().drain(..) {
+            cut(&live.client, &live.server);
+        }
+    }
+
+    /// A connection is over: closes it and forgets it.
+    fn finish(&self, id: u64, from: &TcpStream, to: &TcpStream) {
+        cut(from, to);
+        self.live().retain(|live| live.id != id);
+    }
+}
+
+impl FaultProxy {
+    /// Forwards `127.0.0.1:`[`port()`](Self::port) to `127.0.0.1:target`, without any fault for now.
+    pub fn start(target: u16) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a local port for the proxy");
+        let port = listener.local_addr().expect("the proxy's port").port();
+        let shared = Arc::new(Shared::default());
+        let accepting = shared.clone();
+        std::thread::spawn(move || accept_loop(&listener, target, &accepting));
+        Self { port, shared }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Connections accepted so far (a process that connects during init shows
+    /// here), refused ones included.
+    pub fn connections(&self) -> usize {
+        self.shared.accepted.load(Ordering::Relaxed)
+    }
+
+    /// From now on every forwarded chunk, in both directions, waits `delay`
+    /// (`Duration::ZERO`: no wait).
+    pub fn set_delay(&self, delay: Duration) {
+        self.shared.delay_nanos.store(nanos(delay), Ordering::SeqCst);
+    }
+
+    /// From now on only replies (backend → client) wait `delay`, on top of any
+    /// [`set_delay`](Self::set_delay); requests reach the backend at once. The
+    /// backend applies a write while its answer is held back: past the
+    /// client's timeout, the client sees a failure for a write that happened.
+    /// `Duration::ZERO` turns it off.
+    pub fn delay_replies(&self, delay: Duration) {
+        self.shared.reply_delay_nanos.store(nanos(delay), Ordering::SeqCst);
+    }
+
+    /// While `true`, the backend looks down: every new connection is accepted
+    /// and closed at once (never forwarded), and the connections open now are
+    /// cut both ways. A client sees what a stopped server gives it — EOF on
+    /// read, "connection reset" / "broken pipe" on write, an error from a
+    /// connection pool's health check — while the backend keeps its state.
+    /// (A true RST would need `SO_LINGER` 0, which std cannot set; a client
+    /// that still had data in flight gets one from the kernel anyway.)
+    /// `false` accepts and forwards again; cut connections stay cut.
+    pub fn refuse(&self, refuse: bool) {
+        self.shared.refusing.store(refuse, Ordering::SeqCst);
+        if refuse {
+            self.shared.cut_all();
+        }
+    }
+
+    /// While `Some(n)`, each chunk read from the backend (one `read` of at
+    /// most 16 KiB, usually a whole small reply) is forwarded only up to its
+    /// first `n` bytes, then that connection is closed both ways: the client
+    /// gets a truncated reply and EOF, as when a connection drops mid-reply.
+    /// Every connection that receives a reply while this is on is cut that
+    /// way; requests are not affected. `None` turns it off.
+    pub fn cut_replies_after(&self, bytes: Option<usize>) {
+        let encoded = bytes.map_or(0, |n| n.saturating_add(1));
+        self.shared.cut_after.store(encoded, Ordering::SeqCst);
+    }
+
+    /// Turns every fault off: no delay, no reply delay, accepting, no cuts.
+    pub fn heal(&self) {
+        self.set_delay(Duration::ZERO);
+        self.delay_replies(Duration::ZERO);
+        self.cut_replies_after(None);
+        self.refuse(false);
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+fn accept_loop(listener: &TcpListener, target: u16, shared: &Arc<Shared>) {
+    let mut next_id = 0_u64;
+    for client in listener.incoming() {
+        if shared.stop.load(Ordering::SeqCst) {
+            break;
+        }
+        shared.accepted.fetch_add(1, Ordering::Relaxed);
+        let Ok(client) = client else {
+            continue;
+        };
+        if shared.refusing() {
+            let _ = client.shutdown(Shutdown::Both);
+            continue;
+        }
+        let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+            continue;
+        };
+        let _ = client.set_nodelay(true);
+        let _ = server.set_nodelay(true);
+        let clones = || -> std::io::Result<_> {
+            Ok((
+                client.try_clone()?,
+                server.try_clone()?,
+                client.try_clone()?,
+                server.try_clone()?,
+            ))
+        };
+        let Ok((client_to_keep, server_to_keep, client_to_write, server_to_write)) = clones() else {
+            continue;
+        };
+        next_id += 1;
+        let id = next_id;
+        {
+            let mut live = shared.live();
+            // Checked under the lock `refuse` cuts under: a connection is either
+            // refused here or registered before `refuse` cuts them all.
+            if shared.refusing() {
+                cut(&client, &server);
+                continue;
+            }
+            live.push(Live {
+                id,
+                client: client_to_keep,
+                server: server_to_keep,
+            });
+        }
+        for (from, to, direction) in [
+            (client, server_to_write, Direction::Request),
+            (server, client_to_write, Direction::Reply),
+        ] {
+            let shared = shared.clone();
+            std::thread::spawn(move || forward(&shared, id, from, to, direction));
+        }
+    }
+}
+
+/// Copies `from` to `to`, chunk by chunk, applying the faults, until either
+/// side closes or a fault cuts the connection; then closes it.
+fn forward(shared: &Shared, id: u64, mut from: TcpStream, mut to: TcpStream, direction: Direction) {
+    let mut buffer = vec![0_u8; CHUNK];
+    while let Ok(read) = from.read(&mut buffer) {
+        if read == 0 {
+            break;
+        }
+        let wait = shared.wait(direction);
+        if !wait.is_zero() {
+            std::thread::sleep(wait);
+        }
+        if shared.refusing() {
+            break;
+        }
+        let cut_after = match direction {
+            Direction::Request => None,
+            Direction::Reply => shared.cut_after(),
+        };
+        let chunk = &buffer[..cut_after.map_or(read, |limit| read.min(limit))];
+        if to.write_all(chunk).is_err() || cut_after.is_some() {
+            break;
+        }
+    }
+    shared.finish(id, &from, &to);
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::DelayProxy;
+    use std::io::ErrorKind;
+    use std::sync::mpsc::{Receiver, channel};
+    use std::time::Instant;
+
+    /// No read in these tests waits longer: a broken proxy fails, never hangs.
+    const TIMEOUT: Duration = Duration::from_secs(1);
+
+    /// A backend answering every chunk it reads with `echo:` + the chunk, in
+    /// one write, reporting when it read each chunk.
+    fn backend() -> (u16, Receiver<(Instant, Vec<u8>)>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (seen, requests) = channel();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let seen = seen.clone();
+                std::thread::spawn(move || {
+                    let mut buffer = [0_u8; 1024];
+                    while let Ok(read @ 1..) = stream.read(&mut buffer) {
+                        let _ = seen.send((Instant::now(), buffer[..read].to_vec()));
+                        let reply = [b"echo:", &buffer[..read]].concat();
+                        if stream.write_all(&reply).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        (port, requests)
+    }
+
+    fn connect(proxy: &FaultProxy) -> TcpStream {
+        let stream = TcpStream::connect(("127.0.0.1", proxy.port())).unwrap();
+        stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+        stream.set_write_timeout(Some(TIMEOUT)).unwrap();
+        stream
+    }
+
+    /// Sends `request` and reads the whole `echo:` reply.
+    fn exchange(stream: &mut TcpStream, request: &[u8]) -> Vec<u8> {
+        stream.write_all(request).unwrap();
+        let mut reply = vec![0_u8; b"echo:".len() + request.len()];
+        stream.read_exact(&mut reply).unwrap();
+        reply
+    }
+
+    /// Everything until EOF; a timeout or error fails the test.
+    fn read_to_eof(stream: &mut TcpStream) -> Vec<u8> {
+        let mut received = Vec::new();
+        stream.read_to_end(&mut received).unwrap();
+        received
+    }
+
+    /// The proxy closed this connection: a read ends promptly with EOF or a reset,
+    /// not with data and not by the read timeout.
+    fn assert_closed(stream: &mut TcpStream) {
+        let started = Instant::now();
+        let mut buffer = [0_u8; 64];
+        match stream.read(&mut buffer) {
+            Ok(0) => {}
+            Err(error) if matches!(error.kind(), ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted) => {}
+            other => panic!("expected a closed connection, got {other:?}"),
+        }
+        assert!(
+            started.elapsed() < TIMEOUT / 2,
+            "closed only after {:?}",
+            started.elapsed()
+        );
+    }
+
+    fn wait_for_no_live_connections(proxy: &FaultProxy) {
+        let started = Instant::now();
+        while !proxy.shared.live().is_empty() {
+            assert!(started.elapsed() < TIMEOUT, "finished connections stay registered");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn forwards_both_ways_counts_and_forgets_finished_connections() {
+        let (target, requests) = backend();
+        let proxy = FaultProxy::start(target);
+        for _ in 0..3 {
+            let mut stream = connect(&proxy);
+            assert_eq!(exchange(&mut stream, b"ping"), b"echo:ping");
+            assert_eq!(exchange(&mut stream, b"again"), b"echo:again");
+        }
+        assert_eq!(proxy.connections(), 3);
+        assert_eq!(requests.try_iter().count(), 6);
+        wait_for_no_live_connections(&proxy);
+    }
+
+    #[test]
+    fn set_delay_slows_both_directions_as_delay_proxy() {
+        const DELAY: Duration = Duration::from_millis(150);
+        let (target, requests) = backend();
+        let proxy: DelayProxy = DelayProxy::start(target);
+        let mut stream = connect(&proxy);
+        proxy.set_delay(DELAY);
+        let sent = Instant::now();
+        assert_eq!(exchange(&mut stream, b"slow"), b"echo:slow");
+        let replied = sent.elapsed();
+        let (seen, _) = requests.recv_timeout(TIMEOUT).unwrap();
+        assert!(seen.duration_since(sent) >= DELAY, "request not delayed");
+        assert!(replied >= 2 * DELAY, "round trip took only {replied:?}");
+    }
+
+    #[test]
+    fn delay_replies_holds_back_only_the_reply() {
+        const DELAY: Duration = Duration::from_millis(400);
+        let (target, requests) = backend();
+        let proxy = FaultProxy::start(target);
+        let mut stream = connect(&proxy);
+        proxy.delay_replies(DELAY);
+        let sent = Instant::now();
+        stream.write_all(b"write").unwrap();
+        // The backend has the request (the write is applied) while the reply is held.
+        let (seen, request) = requests.recv_timeout(TIMEOUT).unwrap();
+        assert_eq!(request, b"write");
+        let mut reply = [0_u8; 10];
+        stream.read_exact(&mut reply).unwrap();
+        let replied = Instant::now();
+        assert_eq!(&reply, b"echo:write");
+        assert!(seen.duration_since(sent) < DELAY / 2, "request held back too");
+        assert!(replied.duration_since(sent) >= DELAY, "reply not delayed");
+        assert!(
+            replied.duration_since(seen) >= DELAY,
+            "the backend saw it only just before the reply"
+        );
+
+        proxy.delay_replies(Duration::ZERO);
+        let sent = Instant::now();
+        assert_eq!(exchange(&mut stream, b"fast"), b"echo:fast");
+        assert!(sent.elapsed() < DELAY / 2, "Duration::ZERO did not turn it off");
+    }
+
+    #[test]
+    fn refuse_cuts_live_connections_and_closes_new_ones_until_healed() {
+        let (target, requests) = backend();
+        let proxy = FaultProxy::start(target);
+        let mut live = connect(&proxy);
+        assert_eq!(exchange(&mut live, b"before"), b"echo:before");
+        assert_eq!(requests.try_iter().count(), 1);
+
+        proxy.refuse(true);
+        assert_closed(&mut live);
+        let mut refused = connect(&proxy);
+        assert_closed(&mut refused);
+        assert_eq!(proxy.connections(), 2, "a refused connection is still accepted");
+        assert!(requests.try_recv().is_err(), "the backend got a request while refused");
+        wait_for_no_live_connections(&proxy);
+
+        proxy.heal();
+        let mut after = connect(&proxy);
+        assert_eq!(exchange(&mut after, b"after"), b"echo:after");
+    }
+
+    #[test]
+    fn cut_replies_after_delivers_a_prefix_then_eof() {
+        let (target, requests) = backend();
+        let proxy = FaultProxy::start(target);
+        let mut stream = connect(&proxy);
+        proxy.cut_replies_after(Some(3));
+        stream.write_all(b"ping").unwrap();
+        assert_eq!(read_to_eof(&mut stream), b"ech");
+        let (_, request) = requests.recv_timeout(TIMEOUT).unwrap();
+        assert_eq!(request, b"ping", "requests pass untouched");
+        wait_for_no_live_connections(&proxy);
+
+        proxy.cut_replies_after(None);
+        let mut stream = connect(&proxy);
+        assert_eq!(exchange(&mut stream, b"whole"), b"echo:whole");
+    }
+
+    #[test]
+    fn heal_turns_every_fault_off() {
+        const DELAY: Duration = Duration::from_millis(300);
+        let (target, _requests) = backend();
+        let proxy = FaultProxy::start(target);
+        proxy.set_delay(DELAY);
+        proxy.delay_replies(DELAY);
+        proxy.cut_replies_after(Some(1));
+        proxy.refuse(true);
+
+        proxy.heal();
+        let started = Instant::now();
+        let mut stream = connect(&proxy);
+        assert_eq!(exchange(&mut stream, b"healed"), b"echo:healed");
+        assert_eq!(exchange(&mut stream, b"still"), b"echo:still");
+        assert!(started.elapsed() < DELAY, "still delayed after heal");
+    }
+}
