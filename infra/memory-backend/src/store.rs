@@ -335,7 +335,11 @@ impl OrderStore for MemoryStore {
         let taken: Vec<SeatId> = order
             .seats
             .iter()
-            .filter(|seat| !seat_of_hold(claims.and_then(|c| c.get(&seat.id)), order.hold))
+            .filter(|seat| {
+                // No claim at all: a hold placed before claims existed (ADR 12).
+                let claim = claims.and_then(|c| c.get(&seat.id));
+                claim.is_some() && !seat_of_hold(claim, order.hold)
+            })
             .map(|seat| seat.id.clone())
             .collect();
         if !taken.is_empty() {

@@ -80,6 +80,8 @@ macro_rules! seat_lock_conformance {
             an_expired_lock_is_free_and_lockable_again,
             the_same_seat_in_another_event_or_tenant_is_independent,
             empty_seat_lists_are_no_ops,
+            extend_moves_only_the_holds_own_locks,
+            mirror_fills_missing_locks_marks_sold_and_clears_unbacked_ones,
         );
     };
     (@cases $setup:path; $($case:ident),* $(,)?) => {
@@ -101,12 +103,14 @@ macro_rules! store_conformance {
             an_event_round_trips_with_a_version_and_writes_are_optimistic,
             an_event_with_twenty_thousand_seats_round_trips,
             a_hold_round_trips_and_is_invisible_to_other_tenants,
-            releasing_is_conditional_on_an_active_unexpired_hold,
+            placing_claims_every_seat_or_none_and_names_what_claims_them,
+            releasing_is_conditional_on_an_active_unexpired_hold_and_frees_its_claims,
             a_claim_is_exclusive_until_its_lease_or_retention_runs_out,
+            a_write_retried_after_it_was_applied_is_recognised_as_ours,
             a_completed_record_replays_its_exact_answer,
             completing_or_abandoning_needs_the_current_lease,
             a_commit_writes_order_sold_seats_hold_and_record_together,
-            a_commit_on_a_sold_seat_names_it_and_writes_nothing,
+            a_commit_on_a_seat_its_hold_lost_names_it_and_writes_nothing,
             a_commit_on_an_inactive_or_foreign_hold_writes_nothing,
             a_commit_without_the_lease_writes_nothing,
         );

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use application::ports::{LockError, SeatLock};
+use application::ports::{LockError, MirroredLock, SeatLock};
 use domain::ids::HoldId;
 
 use crate::{SeatLockFixture, event_id, seats, unique_tenant};
@@ -143,4 +143,66 @@ pub async fn empty_seat_lists_are_no_ops(f: &SeatLockFixture) {
     f.locks.release(&tenant, &event, &[], hold(1)).await.unwrap();
     f.locks.mark_sold(&tenant, &event, &[]).await.unwrap();
     assert!(f.locks.inspect(&tenant, &event, &[]).await.unwrap().is_empty());
+}
+
+pub async fn extend_moves_only_the_holds_own_locks(f: &SeatLockFixture) {
+    let (tenant, event) = (unique_tenant(), event_id("gig"));
+    let short = Duration::from_millis(300);
+    f.locks
+        .lock(&tenant, &event, &seats(&["A"]), hold(1), short)
+        .await
+        .unwrap();
+    f.locks
+        .lock(&tenant, &event, &seats(&["B"]), hold(2), short)
+        .await
+        .unwrap();
+    f.locks
+        .extend(&tenant, &event, &seats(&["A", "B", "C"]), hold(1), MINUTE)
+        .await
+        .unwrap();
+    f.time.advance(Duration::from_millis(600)).await;
+    assert_eq!(
+        f.locks.inspect(&tenant, &event, &seats(&["A", "B", "C"])).await.unwrap(),
+        [SeatLock::HeldBy(hold(1)), SeatLock::Free, SeatLock::Free],
+        "only hold 1's own lock lives on; nothing was created"
+    );
+}
+
+pub async fn mirror_fills_missing_locks_marks_sold_and_clears_unbacked_ones(f: &SeatLockFixture) {
+    let (tenant, event) = (unique_tenant(), event_id("gig"));
+    f.locks
+        .lock(&tenant, &event, &seats(&["A", "D"]), hold(1), MINUTE)
+        .await
+        .unwrap();
+    f.locks.mark_sold(&tenant, &event, &seats(&["E"])).await.unwrap();
+    let held_by_2 = MirroredLock::Held { hold: hold(2), ttl: MINUTE };
+    f.locks
+        .mirror(
+            &tenant,
+            &event,
+            &[
+                (seats(&["A"])[0].clone(), held_by_2),
+                (seats(&["B"])[0].clone(), held_by_2),
+                (seats(&["C"])[0].clone(), MirroredLock::Sold),
+                (seats(&["D"])[0].clone(), MirroredLock::Free),
+                (seats(&["E"])[0].clone(), MirroredLock::Free),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        f.locks
+            .inspect(&tenant, &event, &seats(&["A", "B", "C", "D", "E"]))
+            .await
+            .unwrap(),
+        [
+            SeatLock::HeldBy(hold(1)),
+            SeatLock::HeldBy(hold(2)),
+            SeatLock::Sold,
+            SeatLock::Free,
+            SeatLock::Sold
+        ],
+        "a held lock fills only a gap, sold replaces, free clears a hold's lock but never a sold marker"
+    );
+    f.locks.mirror(&tenant, &event, &[]).await.unwrap();
 }

@@ -4,12 +4,12 @@
 use std::time::Duration;
 
 use application::ports::{
-    Claim, ClaimRequest, CommitError, IdempotencyRecord, LeaseError, OrderCommit, PutEventError, RecordState,
-    StoredResponse,
+    Claim, ClaimRequest, Clock, CommitError, IdempotencyRecord, LeaseError, OrderCommit, PlaceHoldError,
+    PutEventError, RecordState, StoredResponse,
 };
 use domain::event::{Event, Seat};
-use domain::hold::{HeldSeat, Hold, HoldStatus};
-use domain::idempotency::{Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId};
+use domain::hold::{CLAIM_GRACE, HeldSeat, Hold, HoldStatus, SeatClaim};
+use domain::idempotency::{Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId, OrderSeed};
 use domain::ids::{CustomerId, HoldId, OrderId, TenantId};
 use domain::money::{Cents, Currency};
 use domain::order::{Buyer, Order};
@@ -99,23 +99,56 @@ fn order_for(hold: &Hold, id: u128) -> Order {
     .unwrap()
 }
 
+/// A clock that always reads one instant.
+struct FixedClock(Timestamp);
+
+impl Clock for FixedClock {
+    fn now(&self) -> Timestamp {
+        self.0
+    }
+}
+
+const COMMIT_CLOCK: FixedClock = FixedClock(Timestamp::from_millis(1_800_000_001_000));
+
 async fn sold(f: &StoreFixture, tenant: &TenantId) -> Vec<String> {
-    let mut sold: Vec<String> = f
-        .orders
-        .sold_seats(tenant, &event_id("gig"))
-        .await
-        .unwrap()
+    let claims = f.holds.seat_claims(tenant, &event_id("gig"), NOW).await.unwrap();
+    let mut sold: Vec<String> = claims
         .iter()
-        .map(ToString::to_string)
+        .filter(|(_, claim)| **claim == SeatClaim::Sold)
+        .map(|(seat, _)| seat.to_string())
         .collect();
     sold.sort();
     sold
 }
 
+/// The seats with a live claim at `now`, sorted.
+async fn claimed(f: &StoreFixture, tenant: &TenantId, now: Timestamp) -> Vec<String> {
+    let mut claimed: Vec<String> = f
+        .holds
+        .seat_claims(tenant, &event_id("gig"), now)
+        .await
+        .unwrap()
+        .keys()
+        .map(ToString::to_string)
+        .collect();
+    claimed.sort();
+    claimed
+}
+
 async fn record(f: &StoreFixture, scope: &IdempotencyScope, now: Timestamp) -> IdempotencyRecord {
-    match f.idempotency.claim(claim_at(scope, 999_999, now)).await.unwrap() {
+    // A lease id nobody else uses and another fingerprint: never claims.
+    let mut request = claim_at(scope, 999_999, now);
+    request.fingerprint = Fingerprint([9; 32]);
+    match f.idempotency.claim(request).await.unwrap() {
         Claim::Existing(record) => record,
-        Claim::Claimed => panic!("expected an existing record"),
+        Claim::Claimed { .. } => panic!("expected an existing record"),
+    }
+}
+
+fn claimed_fresh(claim: &Claim) -> Option<OrderSeed> {
+    match claim {
+        Claim::Claimed { seed } => *seed,
+        Claim::Existing(record) => panic!("expected a claim, found {record:?}"),
     }
 }
 
@@ -167,56 +200,92 @@ pub async fn an_event_with_twenty_thousand_seats_round_trips(f: &StoreFixture) {
 pub async fn a_hold_round_trips_and_is_invisible_to_other_tenants(f: &StoreFixture) {
     let tenant = unique_tenant();
     let hold = new_hold(&tenant, 1, &["A", "B"]);
-    f.holds.insert(&hold).await.unwrap();
+    f.holds.place(&hold, NOW).await.unwrap();
     assert_eq!(f.holds.get(&tenant, hold.id).await.unwrap(), Some(hold.clone()));
     f.holds
-        .insert(&hold)
+        .place(&hold, NOW)
         .await
-        .expect("a retried insert of the same hold succeeds");
+        .expect("a retried place of the same hold succeeds");
     let mut impostor = new_hold(&tenant, 1, &["C"]);
     impostor.id = hold.id;
-    assert!(f.holds.insert(&impostor).await.is_err(), "hold ids are never reused");
+    assert!(f.holds.place(&impostor, NOW).await.is_err(), "hold ids are never reused");
     assert_eq!(
         f.holds.get(&tenant, hold.id).await.unwrap(),
         Some(hold.clone()),
         "the first hold stays"
     );
+    assert_eq!(claimed(f, &tenant, NOW).await, ["A", "B"], "the impostor claimed nothing");
     assert_eq!(f.holds.get(&unique_tenant(), hold.id).await.unwrap(), None);
+    assert!(claimed(f, &unique_tenant(), NOW).await.is_empty());
 }
 
-pub async fn releasing_is_conditional_on_an_active_unexpired_hold(f: &StoreFixture) {
+pub async fn placing_claims_every_seat_or_none_and_names_what_claims_them(f: &StoreFixture) {
+    let tenant = unique_tenant();
+    let first = new_hold(&tenant, 1, &["A", "B"]);
+    f.holds.place(&first, NOW).await.unwrap();
+    let overlapping = new_hold(&tenant, 2, &["C", "B", "D", "A"]);
+    let refused = f.holds.place(&overlapping, NOW.plus(SECOND)).await;
+    match refused {
+        Err(PlaceHoldError::SeatsTaken(taken)) => assert_eq!(
+            taken,
+            vec![
+                (seats(&["B"])[0].clone(), first.claim()),
+                (seats(&["A"])[0].clone(), first.claim())
+            ]
+        ),
+        other => panic!("expected SeatsTaken, got {other:?}"),
+    }
+    assert_eq!(f.holds.get(&tenant, overlapping.id).await.unwrap(), None, "no hold written");
+    assert_eq!(claimed(f, &tenant, NOW).await, ["A", "B"], "C and D stay free");
+    assert_eq!(
+        f.holds.claims_of(&tenant, &event_id("gig"), &seats(&["B", "C"])).await.unwrap(),
+        vec![Some(first.claim()), None]
+    );
+
+    // The first hold's claims count until its expiry plus the grace.
+    let lapsed = first.claim_until();
+    let late = new_hold(&tenant, 3, &["A"]);
+    assert!(matches!(
+        f.holds.place(&late, first.expires_at).await,
+        Err(PlaceHoldError::SeatsTaken(_))
+    ));
+    assert_eq!(first.claim_until(), first.expires_at.plus(CLAIM_GRACE));
+    let mut after = new_hold(&tenant, 4, &["A", "C"]);
+    after.expires_at = lapsed.plus(Duration::from_secs(600));
+    f.holds.place(&after, lapsed).await.expect("a run-out claim is free");
+    assert_eq!(
+        f.holds.claims_of(&tenant, &event_id("gig"), &seats(&["A"])).await.unwrap(),
+        vec![Some(after.claim())]
+    );
+}
+
+pub async fn releasing_is_conditional_on_an_active_unexpired_hold_and_frees_its_claims(f: &StoreFixture) {
     let tenant = unique_tenant();
     let hold = new_hold(&tenant, 1, &["A"]);
-    f.holds.insert(&hold).await.unwrap();
-    assert!(f.holds.mark_released(&tenant, hold.id, NOW).await.unwrap());
-    assert!(!f.holds.mark_released(&tenant, hold.id, NOW).await.unwrap());
+    f.holds.place(&hold, NOW).await.unwrap();
+    assert!(f.holds.release(&hold, NOW).await.unwrap());
+    assert!(claimed(f, &tenant, NOW).await.is_empty(), "free at once");
+    assert!(!f.holds.release(&hold, NOW).await.unwrap());
     assert_eq!(
         f.holds.get(&tenant, hold.id).await.unwrap().unwrap().recorded_status,
         HoldStatus::Released
     );
+    let next = new_hold(&tenant, 5, &["A"]);
+    f.holds.place(&next, NOW).await.expect("a released seat can be held again");
+    f.holds.free_claims(&hold).await.unwrap();
+    assert_eq!(claimed(f, &tenant, NOW).await, ["A"], "another hold's claim stays");
+
     let expired = new_hold(&tenant, 2, &["B"]);
-    f.holds.insert(&expired).await.unwrap();
-    assert!(
-        !f.holds
-            .mark_released(&tenant, expired.id, expired.expires_at)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !f.holds
-            .mark_released(&tenant, new_hold(&tenant, 3, &["C"]).id, NOW)
-            .await
-            .unwrap()
-    );
+    f.holds.place(&expired, NOW).await.unwrap();
+    assert!(!f.holds.release(&expired, expired.expires_at).await.unwrap());
+    assert!(!f.holds.release(&new_hold(&tenant, 3, &["C"]), NOW).await.unwrap());
 }
 
 pub async fn a_claim_is_exclusive_until_its_lease_or_retention_runs_out(f: &StoreFixture) {
     let tenant = unique_tenant();
     let scope = scope(&tenant, "key:1#x{y}");
-    assert_eq!(
-        f.idempotency.claim(claim_at(&scope, 1, NOW)).await.unwrap(),
-        Claim::Claimed
-    );
+    let seed = claimed_fresh(&f.idempotency.claim(claim_at(&scope, 1, NOW)).await.unwrap());
+    assert!(seed.is_some(), "a fresh record gets a seed");
     let existing = record(f, &scope, NOW.plus(29 * SECOND)).await;
     assert_eq!(existing.fingerprint, Fingerprint([7; 32]));
     assert_eq!(
@@ -227,10 +296,16 @@ pub async fn a_claim_is_exclusive_until_its_lease_or_retention_runs_out(f: &Stor
         }
     );
     let later = NOW.plus(30 * SECOND);
+    let mut other_body = claim_at(&scope, 4, later);
+    other_body.fingerprint = Fingerprint([8; 32]);
+    assert!(
+        matches!(f.idempotency.claim(other_body).await.unwrap(), Claim::Existing(_)),
+        "a takeover needs the same request"
+    );
     assert_eq!(
-        f.idempotency.claim(claim_at(&scope, 2, later)).await.unwrap(),
-        Claim::Claimed,
-        "takeover after the lease"
+        claimed_fresh(&f.idempotency.claim(claim_at(&scope, 2, later)).await.unwrap()),
+        seed,
+        "takeover after the lease keeps the seed"
     );
     f.idempotency
         .complete(&scope, LeaseId(2), &response("x"), later.plus(60 * SECOND))
@@ -240,14 +315,52 @@ pub async fn a_claim_is_exclusive_until_its_lease_or_retention_runs_out(f: &Stor
         record(f, &scope, later.plus(59 * SECOND)).await.state,
         RecordState::Completed(_)
     ));
-    assert_eq!(
-        f.idempotency
+    let reborn = claimed_fresh(
+        &f.idempotency
             .claim(claim_at(&scope, 3, later.plus(60 * SECOND)))
             .await
             .unwrap(),
-        Claim::Claimed,
-        "retention over"
     );
+    assert!(reborn.is_some() && reborn != seed, "retention over: a new life, a new seed");
+}
+
+pub async fn a_write_retried_after_it_was_applied_is_recognised_as_ours(f: &StoreFixture) {
+    let tenant = unique_tenant();
+    let scope = scope(&tenant, "k");
+    let seed = claimed_fresh(&f.idempotency.claim(claim_at(&scope, 1, NOW)).await.unwrap());
+    assert_eq!(
+        claimed_fresh(&f.idempotency.claim(claim_at(&scope, 1, NOW.plus(SECOND))).await.unwrap()),
+        seed,
+        "a claim that finds its own lease is ours"
+    );
+    let answer = response("404");
+    f.idempotency
+        .complete(&scope, LeaseId(1), &answer, NOW.plus(3600 * SECOND))
+        .await
+        .unwrap();
+    f.idempotency
+        .complete(&scope, LeaseId(1), &answer, NOW.plus(3600 * SECOND))
+        .await
+        .expect("completing again with the same answer succeeds");
+    assert!(matches!(
+        f.idempotency
+            .complete(&scope, LeaseId(1), &response("other"), NOW.plus(3600 * SECOND))
+            .await,
+        Err(LeaseError::LeaseLost)
+    ));
+
+    let hold = new_hold(&tenant, 1, &["A"]);
+    f.holds.place(&hold, NOW).await.unwrap();
+    let order_scope = self::scope(&tenant, "order");
+    f.idempotency.claim(claim_at(&order_scope, 2, NOW)).await.unwrap();
+    let order = order_for(&hold, 7);
+    let created = response("7");
+    f.orders.commit(commit(&order, &order_scope, 2, &created)).await.unwrap();
+    f.orders
+        .commit(commit(&order, &order_scope, 2, &created))
+        .await
+        .expect("a commit sent again after it was applied succeeds");
+    assert_eq!(sold(f, &tenant).await, ["A"]);
 }
 
 pub async fn a_completed_record_replays_its_exact_answer(f: &StoreFixture) {
@@ -281,9 +394,8 @@ pub async fn completing_or_abandoning_needs_the_current_lease(f: &StoreFixture) 
         "a foreign abandon is ignored"
     );
     f.idempotency.abandon(&scope, LeaseId(1)).await.unwrap();
-    assert_eq!(
-        f.idempotency.claim(claim_at(&scope, 3, NOW)).await.unwrap(),
-        Claim::Claimed,
+    assert!(
+        matches!(f.idempotency.claim(claim_at(&scope, 3, NOW)).await.unwrap(), Claim::Claimed { .. }),
         "abandoned: free at once"
     );
     let unknown = scope_for_nobody(&tenant);
@@ -309,14 +421,14 @@ fn commit<'a>(
         lease: LeaseId(lease),
         response: answer,
         record_expires_at: NOW.plus(3600 * SECOND),
-        now: NOW.plus(SECOND),
+        clock: &COMMIT_CLOCK,
     }
 }
 
 pub async fn a_commit_writes_order_sold_seats_hold_and_record_together(f: &StoreFixture) {
     let tenant = unique_tenant();
     let hold = new_hold(&tenant, 1, &["A", "B"]);
-    f.holds.insert(&hold).await.unwrap();
+    f.holds.place(&hold, NOW).await.unwrap();
     let scope = scope(&tenant, "k");
     f.idempotency.claim(claim_at(&scope, 1, NOW)).await.unwrap();
     let order = order_for(&hold, 42);
@@ -333,44 +445,53 @@ pub async fn a_commit_writes_order_sold_seats_hold_and_record_together(f: &Store
         record(f, &scope, NOW.plus(2 * SECOND)).await.state,
         RecordState::Completed(answer)
     );
+    let far_future = NOW.plus(Duration::from_secs(365 * 24 * 3600));
+    assert_eq!(claimed(f, &tenant, far_future).await, ["A", "B"], "sold is forever");
+    assert!(matches!(
+        f.holds.place(&new_hold(&tenant, 9, &["B"]), far_future).await,
+        Err(PlaceHoldError::SeatsTaken(taken)) if taken == vec![(seats(&["B"])[0].clone(), SeatClaim::Sold)]
+    ));
 }
 
-pub async fn a_commit_on_a_sold_seat_names_it_and_writes_nothing(f: &StoreFixture) {
+pub async fn a_commit_on_a_seat_its_hold_lost_names_it_and_writes_nothing(f: &StoreFixture) {
     let tenant = unique_tenant();
-    let first = new_hold(&tenant, 1, &["A", "B"]);
-    let second = new_hold(&tenant, 2, &["C", "B", "D", "A"]);
-    f.holds.insert(&first).await.unwrap();
-    f.holds.insert(&second).await.unwrap();
-    let (s1, s2) = (scope(&tenant, "k1"), scope(&tenant, "k2"));
+    // An instance whose clock runs ahead saw the first hold's claims run out
+    // and gave seat A to a second hold; the first hold still thinks itself
+    // active. Its commit must not sell A.
+    let first = new_hold(&tenant, 1, &["B", "A"]);
+    f.holds.place(&first, NOW).await.unwrap();
+    let mut second = new_hold(&tenant, 2, &["A"]);
+    second.expires_at = first.claim_until().plus(Duration::from_secs(600));
+    f.holds.place(&second, first.claim_until()).await.unwrap();
+    let s1 = scope(&tenant, "k1");
     f.idempotency.claim(claim_at(&s1, 1, NOW)).await.unwrap();
-    f.idempotency.claim(claim_at(&s2, 2, NOW)).await.unwrap();
     let answer = response("a");
-    f.orders
-        .commit(commit(&order_for(&first, 1), &s1, 1, &answer))
-        .await
-        .unwrap();
-    let refused = f.orders.commit(commit(&order_for(&second, 2), &s2, 2, &answer)).await;
+    let refused = f.orders.commit(commit(&order_for(&first, 1), &s1, 1, &answer)).await;
     assert!(
-        matches!(&refused, Err(CommitError::SeatsSold(s)) if *s == seats(&["B", "A"])),
+        matches!(&refused, Err(CommitError::SeatsTaken(s)) if *s == seats(&["A"])),
         "{refused:?}"
     );
-    assert_eq!(sold(f, &tenant).await, ["A", "B"]);
+    assert!(sold(f, &tenant).await.is_empty());
     assert_eq!(
-        f.holds.get(&tenant, second.id).await.unwrap().unwrap().recorded_status,
+        f.holds.get(&tenant, first.id).await.unwrap().unwrap().recorded_status,
         HoldStatus::Active
     );
-    assert_eq!(f.orders.get(&tenant, OrderId::from_u128(2)).await.unwrap(), None);
+    assert_eq!(f.orders.get(&tenant, OrderId::from_u128(1)).await.unwrap(), None);
     assert!(matches!(
-        record(f, &s2, NOW).await.state,
+        record(f, &s1, NOW).await.state,
         RecordState::InProgress { .. }
     ));
+    assert_eq!(
+        f.holds.claims_of(&tenant, &event_id("gig"), &seats(&["B", "A"])).await.unwrap(),
+        vec![Some(first.claim()), Some(second.claim())]
+    );
 }
 
 pub async fn a_commit_on_an_inactive_or_foreign_hold_writes_nothing(f: &StoreFixture) {
     let tenant = unique_tenant();
     let released = new_hold(&tenant, 1, &["A"]);
-    f.holds.insert(&released).await.unwrap();
-    f.holds.mark_released(&tenant, released.id, NOW).await.unwrap();
+    f.holds.place(&released, NOW).await.unwrap();
+    f.holds.release(&released, NOW).await.unwrap();
     let scope = scope(&tenant, "k");
     f.idempotency.claim(claim_at(&scope, 1, NOW)).await.unwrap();
     let answer = response("a");
@@ -381,16 +502,17 @@ pub async fn a_commit_on_an_inactive_or_foreign_hold_writes_nothing(f: &StoreFix
     assert!(matches!(refused, Err(CommitError::HoldNotActive)), "{refused:?}");
 
     let mut foreign = order_for(&new_hold(&tenant, 2, &["B"]), 2);
-    f.holds.insert(&new_hold(&tenant, 2, &["B"])).await.unwrap();
+    f.holds.place(&new_hold(&tenant, 2, &["B"]), NOW).await.unwrap();
     foreign.customer = customer("mallory");
     let refused = f.orders.commit(commit(&foreign, &scope, 1, &answer)).await;
     assert!(matches!(refused, Err(CommitError::HoldNotActive)), "{refused:?}");
 
     let expired = new_hold(&tenant, 3, &["C"]);
-    f.holds.insert(&expired).await.unwrap();
+    f.holds.place(&expired, NOW).await.unwrap();
     let late_order = order_for(&expired, 3);
     let mut late = commit(&late_order, &scope, 1, &answer);
-    late.now = expired.expires_at;
+    let at_expiry = FixedClock(expired.expires_at);
+    late.clock = &at_expiry;
     assert!(matches!(f.orders.commit(late).await, Err(CommitError::HoldNotActive)));
     assert!(sold(f, &tenant).await.is_empty());
 }
@@ -398,7 +520,7 @@ pub async fn a_commit_on_an_inactive_or_foreign_hold_writes_nothing(f: &StoreFix
 pub async fn a_commit_without_the_lease_writes_nothing(f: &StoreFixture) {
     let tenant = unique_tenant();
     let hold = new_hold(&tenant, 1, &["A"]);
-    f.holds.insert(&hold).await.unwrap();
+    f.holds.place(&hold, NOW).await.unwrap();
     let scope = scope(&tenant, "k");
     f.idempotency.claim(claim_at(&scope, 1, NOW)).await.unwrap();
     let answer = response("a");

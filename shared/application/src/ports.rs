@@ -391,7 +391,8 @@ pub enum CommitError {
 pub trait OrderStore: Send + Sync {
     /// In ONE atomic step (PRODUCT.md §4, idempotency rule 5): insert the
     /// order (must not exist), turn each seat's claim into SOLD (it must be
-    /// this hold's and not sold), move the hold ACTIVE → CONVERTED (it must be
+    /// this hold's HELD claim, or absent for a hold placed before claims
+    /// existed, ADR 12), move the hold ACTIVE → CONVERTED (it must be
     /// ACTIVE, owned by the order's customer and unexpired at the time of the
     /// write — read from the clock for every send, never reused), and move the
     /// idempotency record IN_PROGRESS → COMPLETED with `response` (it must

@@ -6,6 +6,7 @@
 
 mod support;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,11 +14,12 @@ use application::Rejection;
 use application::UseCaseError;
 use application::ports::{
     BackendError, Claim, ClaimRequest, Clock, CommitError, EventCatalog, HoldStore, IdempotencyStore, LeaseError,
-    LockError, OrderCommit, OrderStore, PutEventError, SeatLock, SeatLocks, StoredEvent, StoredResponse,
+    LockError, MirroredLock, OrderCommit, OrderStore, PlaceHoldError, PutEventError, SeatLock, SeatLocks, StoredEvent,
+    StoredResponse,
 };
 use async_trait::async_trait;
 use domain::event::{Event, SeatStatus};
-use domain::hold::Hold;
+use domain::hold::{Hold, SeatClaim};
 use domain::idempotency::{IdempotencyScope, LeaseId};
 use domain::ids::{EventId, HoldId, OrderId, SeatId, TenantId};
 use domain::order::Order;
@@ -34,15 +36,87 @@ struct HoldsThatCannotBeRecorded(Arc<dyn HoldStore>);
 
 #[async_trait]
 impl HoldStore for HoldsThatCannotBeRecorded {
-    async fn insert(&self, _: &Hold) -> Result<(), BackendError> {
-        Err(unreachable("dynamodb"))
+    async fn place(&self, _: &Hold, _: Timestamp) -> Result<(), PlaceHoldError> {
+        Err(unreachable("dynamodb").into())
     }
     async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {
         self.0.get(tenant, hold).await
     }
-    async fn mark_released(&self, tenant: &TenantId, hold: HoldId, now: Timestamp) -> Result<bool, BackendError> {
-        self.0.mark_released(tenant, hold, now).await
+    async fn release(&self, hold: &Hold, now: Timestamp) -> Result<bool, BackendError> {
+        self.0.release(hold, now).await
     }
+    async fn free_claims(&self, hold: &Hold) -> Result<(), BackendError> {
+        self.0.free_claims(hold).await
+    }
+    async fn claims_of(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+    ) -> Result<Vec<Option<SeatClaim>>, BackendError> {
+        self.0.claims_of(tenant, event, seats).await
+    }
+    async fn seat_claims(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        now: Timestamp,
+    ) -> Result<HashMap<SeatId, SeatClaim>, BackendError> {
+        self.0.seat_claims(tenant, event, now).await
+    }
+}
+
+/// Holds are recorded, but the reply is lost: the caller cannot know.
+struct HoldsWhoseReplyIsLost(Arc<dyn HoldStore>);
+
+#[async_trait]
+impl HoldStore for HoldsWhoseReplyIsLost {
+    async fn place(&self, hold: &Hold, now: Timestamp) -> Result<(), PlaceHoldError> {
+        self.0.place(hold, now).await?;
+        Err(unreachable("dynamodb").into())
+    }
+    async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {
+        self.0.get(tenant, hold).await
+    }
+    async fn release(&self, hold: &Hold, now: Timestamp) -> Result<bool, BackendError> {
+        self.0.release(hold, now).await
+    }
+    async fn free_claims(&self, hold: &Hold) -> Result<(), BackendError> {
+        self.0.free_claims(hold).await
+    }
+    async fn claims_of(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+    ) -> Result<Vec<Option<SeatClaim>>, BackendError> {
+        self.0.claims_of(tenant, event, seats).await
+    }
+    async fn seat_claims(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        now: Timestamp,
+    ) -> Result<HashMap<SeatId, SeatClaim>, BackendError> {
+        self.0.seat_claims(tenant, event, now).await
+    }
+}
+
+#[tokio::test]
+async fn a_hold_recorded_but_answered_with_an_error_is_undone_so_nothing_stays_claimed_or_locked() {
+    let w = world_with(|ports, _| ports.holds = Arc::new(HoldsWhoseReplyIsLost(ports.holds.clone())));
+    with_event(&w).await;
+    let result = hold(&w, &alice(), &["A1", "A2"]).await;
+    assert!(matches!(result, Err(UseCaseError::Unavailable(_))), "{result:?}");
+    assert!(
+        statuses(&w).await.iter().all(|s| *s == SeatStatus::Available),
+        "I5: the compensation freed the claims"
+    );
+    assert_eq!(
+        w.locks.inspect(&alice().tenant, &gig(), &seats(&["A1", "A2"])).await.unwrap(),
+        [SeatLock::Free; 2],
+        "I5: and the locks"
+    );
 }
 
 #[tokio::test]
@@ -56,6 +130,11 @@ async fn a_hold_that_cannot_be_recorded_answers_unavailable_and_leaves_no_seat_l
     );
     assert!(
         statuses(&w).await.iter().all(|s| *s == SeatStatus::Available),
+        "I5: nothing left claimed"
+    );
+    assert_eq!(
+        w.locks.inspect(&alice().tenant, &gig(), &seats(&["A1", "A2"])).await.unwrap(),
+        [SeatLock::Free; 2],
         "I5: nothing left locked"
     );
 }
@@ -77,15 +156,21 @@ impl SeatLocks for DeadSeatLocks {
     async fn mark_sold(&self, _: &TenantId, _: &EventId, _: &[SeatId]) -> Result<(), BackendError> {
         Err(unreachable("redis"))
     }
+    async fn extend(&self, _: &TenantId, _: &EventId, _: &[SeatId], _: HoldId, _: Duration) -> Result<(), BackendError> {
+        Err(unreachable("redis"))
+    }
+    async fn mirror(&self, _: &TenantId, _: &EventId, _: &[(SeatId, MirroredLock)]) -> Result<(), BackendError> {
+        Err(unreachable("redis"))
+    }
 }
 
 #[tokio::test]
-async fn with_the_seat_locks_down_holds_are_refused_but_a_placed_hold_can_still_be_ordered() {
+async fn with_the_seat_locks_down_every_route_goes_on_against_the_durable_store_alone() {
     let healthy = world();
     with_event(&healthy).await;
     let h = hold(&healthy, &alice(), &["A1"]).await.unwrap();
 
-    // Same durable store, seat locks gone: the commit does not need them (I6).
+    // Same durable store, seat locks gone (I8): slower, never wrong.
     let ports = healthy.use_cases.ports().clone();
     let degraded = application::UseCases::new(
         application::ports::Ports {
@@ -94,23 +179,20 @@ async fn with_the_seat_locks_down_holds_are_refused_but_a_placed_hold_can_still_
         },
         *healthy.use_cases.settings(),
     );
-    let refused = degraded.place_hold(&bob(), &gig(), seats(&["A2"]), None).await;
-    assert!(
-        matches!(refused, Err(UseCaseError::Unavailable(ref e)) if e.backend == "redis"),
-        "{refused:?}"
-    );
+    let placed = degraded.place_hold(&bob(), &gig(), seats(&["A2"]), None).await.unwrap();
+    let refused = degraded.place_hold(&bob(), &gig(), seats(&["A1"]), None).await;
+    assert_eq!(rejection(refused), Rejection::SeatsUnavailable(seats(&["A1"])), "I7 without Redis");
+    let verified = degraded.verify_hold(&alice(), h.id).await.unwrap();
+    assert_eq!(verified.invalid_reason, None, "the claims confirm the hold");
     let ordered = degraded
         .create_order(&alice(), order_request("k", 1, h.id), &TextResponses)
         .await;
     assert_eq!(fresh(ordered).status, 201, "sold markers are best effort");
-    let sold = healthy
-        .use_cases
-        .ports()
-        .orders
-        .sold_seats(&alice().tenant, &gig())
-        .await
-        .unwrap();
-    assert!(sold.contains(&SeatId::parse("A1").unwrap()));
+    assert_eq!(sold_seats(&healthy).await, seats(&["A1"]));
+    degraded.release_hold(&bob(), placed.id).await.expect("release answers without Redis");
+    let availability = degraded.get_availability(&alice(), &gig()).await.unwrap();
+    assert!(availability.statuses[1..].iter().all(|s| *s == SeatStatus::Available));
+    assert_eq!(availability.statuses[0], SeatStatus::Sold);
 }
 
 /// Records every claim so tests can read the lease that was asked for.
@@ -184,13 +266,6 @@ impl<F: Fn(&dyn OrderStore) + Send + Sync> OrderStore for CommitAfter<F> {
     async fn get(&self, tenant: &TenantId, order: OrderId) -> Result<Option<Order>, BackendError> {
         self.inner.get(tenant, order).await
     }
-    async fn sold_seats(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-    ) -> Result<std::collections::HashSet<SeatId>, BackendError> {
-        self.inner.sold_seats(tenant, event).await
-    }
 }
 
 /// `before` runs just before each commit, with the clock and the real order store.
@@ -211,7 +286,8 @@ async fn a_hold_released_between_the_check_and_the_commit_is_refused_by_the_comm
     let slot = holds.clone();
     let w = commit_after(move |clock, _| {
         let (store, hold_id) = slot.lock().unwrap().clone().unwrap();
-        let released = block_on(store.mark_released(&alice().tenant, hold_id, clock.now()));
+        let hold = block_on(store.get(&alice().tenant, hold_id)).unwrap().unwrap();
+        let released = block_on(store.release(&hold, clock.now()));
         assert!(released.unwrap());
     });
     with_event(&w).await;
@@ -223,15 +299,7 @@ async fn a_hold_released_between_the_check_and_the_commit_is_refused_by_the_comm
             .await,
     );
     assert_eq!(body(&answer), "HoldNotActive");
-    assert!(
-        w.use_cases
-            .ports()
-            .orders
-            .sold_seats(&alice().tenant, &gig())
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(sold_seats(&w).await.is_empty());
 }
 
 #[tokio::test]
@@ -251,7 +319,7 @@ async fn when_another_attempt_takes_over_the_lease_before_the_commit_nothing_is_
             record_expires_at: now.plus(Duration::from_secs(86_400)),
             now,
         }));
-        assert_eq!(claimed.unwrap(), Claim::Claimed);
+        assert!(matches!(claimed.unwrap(), Claim::Claimed { .. }));
     });
     *taken_over.lock().unwrap() = Some((w.use_cases.ports().idempotency.clone(), scope_of(&alice(), "k")));
     with_event(&w).await;
@@ -264,15 +332,7 @@ async fn when_another_attempt_takes_over_the_lease_before_the_commit_nothing_is_
         matches!(result, Err(UseCaseError::IdempotencyInProgress { .. })),
         "{result:?}"
     );
-    assert!(
-        w.use_cases
-            .ports()
-            .orders
-            .sold_seats(&alice().tenant, &gig())
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(sold_seats(&w).await.is_empty());
 }
 
 /// Polls a future that never waits (the in-memory adapters never do).
@@ -334,7 +394,7 @@ async fn a_second_key_that_loses_the_race_for_one_hold_is_told_the_hold_is_gone_
             record_expires_at: now.plus(Duration::from_secs(3600)),
             now,
         };
-        assert_eq!(block_on(idempotency.claim(claim)).unwrap(), Claim::Claimed);
+        assert!(matches!(block_on(idempotency.claim(claim)).unwrap(), Claim::Claimed { .. }));
         let hold = block_on(holds.get(&alice().tenant, hold_id)).unwrap().unwrap();
         let order = Order::from_hold(OrderId::from_u128(77), &hold, domain::order::Buyer::default(), now).unwrap();
         let response = StoredResponse {
@@ -348,7 +408,7 @@ async fn a_second_key_that_loses_the_race_for_one_hold_is_told_the_hold_is_gone_
             lease: LeaseId(77),
             response: &response,
             record_expires_at: now.plus(Duration::from_secs(3600)),
-            now,
+            clock,
         };
         block_on(orders.commit(commit)).unwrap();
     });

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use application::ports::{BackendError, CommitError, OrderCommit, OrderStore};
+use application::ports::{BackendError, CommitError, OrderCommit, OrderStore, SeatLock, SeatLocks};
 use application::use_cases::{CreateOrderOutcome, InvalidReason, PutEventOutcome};
 use application::{Rejection, UseCaseError};
 use async_trait::async_trait;
@@ -18,7 +18,7 @@ use domain::event::SeatStatus::{Available, Held, Sold};
 use domain::event::{EventConflict, SeatStatus};
 use domain::hold::{HoldRequestError, HoldStatus};
 use domain::idempotency::Fingerprint;
-use domain::ids::{EventId, OrderId, SeatId, TenantId};
+use domain::ids::{OrderId, SeatId, TenantId};
 use domain::money::Cents;
 use domain::order::Order;
 use support::*;
@@ -119,6 +119,8 @@ async fn seats_of_an_expired_hold_can_be_held_again() {
     w.clock.advance(Duration::from_secs(59));
     assert!(hold(&w, &bob(), &["A1"]).await.is_err());
     w.clock.advance(Duration::from_secs(1));
+    assert!(hold(&w, &bob(), &["A1"]).await.is_err(), "claimed for the grace after expiry");
+    w.clock.advance(domain::hold::CLAIM_GRACE);
     hold(&w, &bob(), &["A1"]).await.unwrap();
 }
 
@@ -151,10 +153,16 @@ async fn a_hold_past_its_expiry_verifies_expired() {
 }
 
 #[tokio::test]
-async fn a_hold_whose_locks_were_lost_verifies_lock_lost() {
+async fn a_hold_whose_claim_another_hold_took_verifies_lock_lost() {
+    // An instance whose clock runs far ahead saw the claim run out and gave
+    // the seat to another hold; Redis forgot both.
     let w = world();
     with_event(&w).await;
     let h = hold(&w, &alice(), &["A1"]).await.unwrap();
+    let mut thief = h.clone();
+    thief.id = domain::ids::HoldId::parse("01890a5d-ac96-7fff-bcce-b302099a8057").unwrap();
+    thief.expires_at = h.claim_until().plus(Duration::from_secs(600));
+    w.use_cases.ports().holds.place(&thief, h.claim_until()).await.unwrap();
     w.locks.forget_everything();
     let v = w.use_cases.verify_hold(&alice(), h.id).await.unwrap();
     assert_eq!(
@@ -303,11 +311,11 @@ async fn after_a_crash_a_retry_past_the_lease_takes_over_and_creates_the_one_ord
     with_event(&w).await;
     let h = hold(&w, &alice(), &["A1"]).await.unwrap();
     let scope = scope_of(&alice(), "k1");
-    crashed_attempt(&w, &scope, Fingerprint([1; 32])).await;
+    let seed = crashed_attempt(&w, &scope, Fingerprint([1; 32])).await;
     w.clock.advance(Duration::from_secs(30));
     let created = fresh(order(&w, &alice(), "k1", 1, h.id).await);
     assert_eq!(created.status, 201);
-    let expected_id = w.use_cases.ports().ids.order_id(&scope);
+    let expected_id = w.use_cases.ports().ids.order_id(&scope, seed);
     assert_eq!(created.location, Some(format!("/orders/{expected_id}")));
 }
 
@@ -344,19 +352,75 @@ async fn after_the_retention_period_a_key_counts_as_new() {
 }
 
 #[tokio::test]
-async fn when_locks_are_lost_a_second_buyer_can_hold_but_never_buy_a_sold_seat() {
+async fn when_the_locks_are_lost_a_live_hold_and_a_sold_seat_are_still_refused_to_others() {
     let w = world();
     with_event(&w).await;
     let first = hold(&w, &alice(), &["A1", "A2"]).await.unwrap();
     w.locks.forget_everything();
-    let second = hold(&w, &bob(), &["A2"]).await.unwrap();
+    let refused = hold(&w, &bob(), &["A3", "A2"]).await;
+    assert_eq!(rejection(refused), Rejection::SeatsUnavailable(seats(&["A2"])), "I7: the hold is a promise");
+    assert_eq!(
+        w.locks.inspect(&alice().tenant, &gig(), &seats(&["A2", "A3"])).await.unwrap(),
+        [SeatLock::HeldBy(first.id), SeatLock::Free],
+        "the refusal wrote the claim back into the locks; A3 was not left locked"
+    );
     assert_eq!(fresh(order(&w, &alice(), "ka", 1, first.id).await).status, 201);
     w.locks.forget_everything();
-    let refused = fresh(order(&w, &bob(), "kb", 1, second.id).await);
+    let refused = hold(&w, &bob(), &["A1"]).await;
+    assert_eq!(rejection(refused), Rejection::SeatsUnavailable(seats(&["A1"])), "I7: sold is sold");
     assert_eq!(
-        body(&refused),
-        format!("{:?}", Rejection::SeatsUnavailable(seats(&["A2"])))
+        w.locks.inspect(&alice().tenant, &gig(), &seats(&["A1"])).await.unwrap(),
+        [SeatLock::Sold]
     );
+}
+
+#[tokio::test]
+async fn a_lock_the_claims_do_not_back_is_cleared_instead_of_refusing_the_seat() {
+    // A release whose unlock never reached Redis leaves a lock behind.
+    let w = world();
+    with_event(&w).await;
+    let ghost = domain::ids::HoldId::parse("01890a5d-ac96-7fff-bcce-b302099a8057").unwrap();
+    w.locks
+        .lock(&alice().tenant, &gig(), &seats(&["A1"]), ghost, Duration::from_secs(600))
+        .await
+        .unwrap();
+    let placed = hold(&w, &bob(), &["A1"]).await.unwrap();
+    assert_eq!(
+        w.locks.inspect(&alice().tenant, &gig(), &seats(&["A1"])).await.unwrap(),
+        [SeatLock::HeldBy(placed.id)]
+    );
+}
+
+#[tokio::test]
+async fn verify_trusts_the_claims_and_writes_lost_locks_back() {
+    let w = world();
+    with_event(&w).await;
+    let h = hold(&w, &alice(), &["A1", "A2"]).await.unwrap();
+    w.locks.forget_everything();
+    let verified = w.use_cases.verify_hold(&alice(), h.id).await.unwrap();
+    assert_eq!(verified.invalid_reason, None, "the claims still say it is ours");
+    assert_eq!(
+        w.locks.inspect(&alice().tenant, &gig(), &seats(&["A1", "A2"])).await.unwrap(),
+        [SeatLock::HeldBy(h.id); 2]
+    );
+}
+
+#[tokio::test]
+async fn the_seat_locks_expire_with_the_claims_one_grace_after_the_hold() {
+    let w = world();
+    with_event(&w).await;
+    let h = hold(&w, &alice(), &["A1"]).await.unwrap();
+    w.clock.advance(Duration::from_secs(600));
+    assert_eq!(statuses(&w).await[0], SeatStatus::Held, "still claimed during the grace");
+    assert_eq!(
+        rejection(hold(&w, &bob(), &["A1"]).await),
+        Rejection::SeatsUnavailable(seats(&["A1"])),
+        "availability and place-hold agree"
+    );
+    w.clock.advance(domain::hold::CLAIM_GRACE);
+    assert_eq!(statuses(&w).await[0], SeatStatus::Available);
+    let next = hold(&w, &bob(), &["A1"]).await.unwrap();
+    assert_ne!(next.id, h.id);
 }
 
 /// An order store whose commits fail as if DynamoDB were unreachable.
@@ -372,9 +436,6 @@ impl OrderStore for UnreachableOrders {
     }
     async fn get(&self, tenant: &TenantId, order: OrderId) -> Result<Option<Order>, BackendError> {
         self.0.get(tenant, order).await
-    }
-    async fn sold_seats(&self, tenant: &TenantId, event: &EventId) -> Result<HashSet<SeatId>, BackendError> {
-        self.0.sold_seats(tenant, event).await
     }
 }
 

@@ -16,6 +16,7 @@ use application::UseCases;
 use application::ports::{BackendError, CommitError, OrderCommit, OrderStore, Ports};
 use async_trait::async_trait;
 use composition::{Config, Defaults};
+use domain::hold::SeatClaim;
 use domain::ids::{EventId, OrderId, SeatId, TenantId};
 use domain::order::Order;
 use http::{Method, StatusCode};
@@ -51,9 +52,6 @@ impl OrderStore for Dies {
     }
     async fn get(&self, tenant: &TenantId, order: OrderId) -> Result<Option<Order>, BackendError> {
         self.inner.get(tenant, order).await
-    }
-    async fn sold_seats(&self, tenant: &TenantId, event: &EventId) -> Result<HashSet<SeatId>, BackendError> {
-        self.inner.sold_seats(tenant, event).await
     }
 }
 
@@ -170,11 +168,15 @@ async fn crash_then_retry(at: CrashPoint) {
         .await
         .unwrap()
         .expect("the order exists");
-    let sold = ports
-        .orders
-        .sold_seats(&tenant_id, &EventId::parse("gig").unwrap())
+    let sold: HashSet<SeatId> = ports
+        .holds
+        .seat_claims(&tenant_id, &EventId::parse("gig").unwrap(), ports.clock.now())
         .await
-        .unwrap();
+        .unwrap()
+        .into_iter()
+        .filter(|(_, claim)| *claim == SeatClaim::Sold)
+        .map(|(seat, _)| seat)
+        .collect();
     assert_eq!(
         sold,
         stored.seats.iter().map(|seat| seat.id.clone()).collect::<HashSet<_>>(),

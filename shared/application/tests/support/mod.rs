@@ -11,7 +11,7 @@ use application::use_cases::{CreateOrder, CreateOrderOutcome, OrderResponses};
 use application::{Rejection, Settings, UseCaseError, UseCases};
 use domain::event::{Event, Seat, SeatStatus};
 use domain::hold::Hold;
-use domain::idempotency::{Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId};
+use domain::idempotency::{Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId, OrderSeed};
 use domain::identity::{Identity, Role};
 use domain::ids::{CustomerId, EventId, HoldId, SeatId, TenantId};
 use domain::money::{Cents, Currency};
@@ -177,7 +177,8 @@ pub fn scope_of(who: &Identity, key: &str) -> IdempotencyScope {
 }
 
 /// An attempt that claimed the scope with a 30 s lease and then died.
-pub async fn crashed_attempt(w: &World, scope: &IdempotencyScope, fingerprint: Fingerprint) {
+/// A claim whose attempt then died; returns the record's order seed.
+pub async fn crashed_attempt(w: &World, scope: &IdempotencyScope, fingerprint: Fingerprint) -> Option<OrderSeed> {
     let now = w.clock.now();
     let claim = w
         .use_cases
@@ -193,5 +194,25 @@ pub async fn crashed_attempt(w: &World, scope: &IdempotencyScope, fingerprint: F
         })
         .await
         .unwrap();
-    assert_eq!(claim, Claim::Claimed);
+    match claim {
+        Claim::Claimed { seed } => seed,
+        Claim::Existing(record) => panic!("expected a claim, found {record:?}"),
+    }
+}
+
+/// The seats sold in the gig, from the durable claims.
+pub async fn sold_seats(w: &World) -> Vec<SeatId> {
+    let mut sold: Vec<SeatId> = w
+        .use_cases
+        .ports()
+        .holds
+        .seat_claims(&alice().tenant, &gig(), w.clock.now())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(_, claim)| *claim == domain::hold::SeatClaim::Sold)
+        .map(|(seat, _)| seat)
+        .collect();
+    sold.sort_by_key(ToString::to_string);
+    sold
 }

@@ -4,7 +4,7 @@
 //! summed per request. What a request costs beyond that sum is ours: routing,
 //! JSON, validation, the use case, logs and metrics.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,11 +12,12 @@ use std::time::{Duration, Instant};
 
 use application::ports::{
     BackendError, Claim, ClaimRequest, CommitError, EventCatalog, HoldStore, IdempotencyStore, LeaseError, LockError,
-    OrderCommit, OrderStore, Ports, PutEventError, SeatLock, SeatLocks, StoredEvent, StoredResponse,
+    MirroredLock, OrderCommit, OrderStore, PlaceHoldError, Ports, PutEventError, SeatLock, SeatLocks, StoredEvent,
+    StoredResponse,
 };
 use async_trait::async_trait;
 use domain::event::Event;
-use domain::hold::Hold;
+use domain::hold::{Hold, SeatClaim};
 use domain::idempotency::{IdempotencyScope, LeaseId};
 use domain::ids::{EventId, HoldId, OrderId, SeatId, TenantId};
 use domain::order::Order;
@@ -105,6 +106,24 @@ impl SeatLocks for Timed<dyn SeatLocks> {
     async fn mark_sold(&self, tenant: &TenantId, event: &EventId, seats: &[SeatId]) -> Result<(), BackendError> {
         self.clock.time(self.inner.mark_sold(tenant, event, seats)).await
     }
+    async fn extend(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+        hold: HoldId,
+        ttl: Duration,
+    ) -> Result<(), BackendError> {
+        self.clock.time(self.inner.extend(tenant, event, seats, hold, ttl)).await
+    }
+    async fn mirror(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        locks: &[(SeatId, MirroredLock)],
+    ) -> Result<(), BackendError> {
+        self.clock.time(self.inner.mirror(tenant, event, locks)).await
+    }
 }
 
 #[async_trait]
@@ -119,14 +138,33 @@ impl EventCatalog for Timed<dyn EventCatalog> {
 
 #[async_trait]
 impl HoldStore for Timed<dyn HoldStore> {
-    async fn insert(&self, hold: &Hold) -> Result<(), BackendError> {
-        self.clock.time(self.inner.insert(hold)).await
+    async fn place(&self, hold: &Hold, now: Timestamp) -> Result<(), PlaceHoldError> {
+        self.clock.time(self.inner.place(hold, now)).await
     }
     async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {
         self.clock.time(self.inner.get(tenant, hold)).await
     }
-    async fn mark_released(&self, tenant: &TenantId, hold: HoldId, now: Timestamp) -> Result<bool, BackendError> {
-        self.clock.time(self.inner.mark_released(tenant, hold, now)).await
+    async fn release(&self, hold: &Hold, now: Timestamp) -> Result<bool, BackendError> {
+        self.clock.time(self.inner.release(hold, now)).await
+    }
+    async fn free_claims(&self, hold: &Hold) -> Result<(), BackendError> {
+        self.clock.time(self.inner.free_claims(hold)).await
+    }
+    async fn claims_of(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+    ) -> Result<Vec<Option<SeatClaim>>, BackendError> {
+        self.clock.time(self.inner.claims_of(tenant, event, seats)).await
+    }
+    async fn seat_claims(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        now: Timestamp,
+    ) -> Result<HashMap<SeatId, SeatClaim>, BackendError> {
+        self.clock.time(self.inner.seat_claims(tenant, event, now)).await
     }
 }
 
@@ -158,8 +196,5 @@ impl OrderStore for Timed<dyn OrderStore> {
     }
     async fn get(&self, tenant: &TenantId, order: OrderId) -> Result<Option<Order>, BackendError> {
         self.clock.time(self.inner.get(tenant, order)).await
-    }
-    async fn sold_seats(&self, tenant: &TenantId, event: &EventId) -> Result<HashSet<SeatId>, BackendError> {
-        self.clock.time(self.inner.sold_seats(tenant, event)).await
     }
 }
