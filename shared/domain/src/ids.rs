@@ -9,6 +9,7 @@
 
 use std::fmt;
 
+use crate::time::Timestamp;
 use crate::uuid_text;
 
 /// Why a piece of text is not a valid identifier.
@@ -105,6 +106,13 @@ slug_id!(
 pub struct HoldId(u128);
 
 impl HoldId {
+    /// When the id was made: a UUID v7 starts with its Unix time in
+    /// milliseconds (48 bits). Tells a lock whose hold may still be being
+    /// placed from one that outlived its placement.
+    pub fn minted_at(self) -> Timestamp {
+        Timestamp::from_millis(i64::try_from(self.0 >> 80).unwrap_or(i64::MAX))
+    }
+
     /// Wraps freshly generated UUID v7 bits.
     pub fn from_u128(bits: u128) -> Result<Self, IdError> {
         if uuid_text::version(bits) == 7 {
@@ -202,6 +210,12 @@ mod tests {
             Err(IdError::WrongUuidVersion)
         );
         assert_eq!(HoldId::parse("not-a-uuid"), Err(IdError::NotAUuid));
+    }
+
+    #[test]
+    fn a_hold_id_tells_when_it_was_minted() {
+        let id = HoldId::parse("01890a5d-ac96-774b-bcce-b302099a8057").unwrap();
+        assert_eq!(id.minted_at(), Timestamp::from_millis(0x0189_0a5d_ac96));
     }
 
     #[test]

@@ -7,8 +7,10 @@
 //!    there without a durable write. The locks are taken for a short
 //!    placement lease only, so a crash before step 3 frees them in seconds.
 //!    A lock refusal is checked against the claims (a read): a lock the
-//!    claims do not back (a release or crash Redis never heard of) is cleared
-//!    and the request goes on, so Redis never causes a 409 of its own.
+//!    claims do not back is either a hold still being placed (minted less
+//!    than a placement lease ago: taken) or a leftover of a release or crash
+//!    Redis never heard of (cleared, and the request goes on), so Redis
+//!    never causes a 409 of its own beyond a placement lease.
 //! 3. The hold and one claim per seat are written in one atomic step. Only
 //!    then are the locks extended to the hold's lifetime plus grace.
 //! 4. On any non-201 after the locks were taken, they are released
@@ -20,19 +22,26 @@
 
 use std::time::Duration;
 
-use domain::hold::{Hold, HoldRequest, SeatClaim};
+use domain::hold::{CLAIM_GRACE, Hold, HoldRequest, SeatClaim};
 use domain::identity::Identity;
-use domain::ids::{EventId, SeatId, TenantId};
+use domain::ids::{EventId, HoldId, SeatId, TenantId};
 use domain::time::Timestamp;
 
 use super::UseCases;
 use crate::errors::{Rejection, UseCaseError};
-use crate::ports::{LockError, MirroredLock, PlaceHoldError};
+use crate::ports::{LockError, MirroredLock, PlaceHoldError, SeatLock};
 
 /// How long the seat locks are taken before the durable write succeeded:
 /// longer than that write can take (2 s, ADR 12), short enough that a crash
 /// between the two blocks the seats for seconds, not for the hold's TTL.
 pub const PLACEMENT_LEASE: Duration = Duration::from_secs(5);
+
+/// Whether a lock's hold may still be between its lock and its durable
+/// write: minted less than a placement lease (plus the grace, for clocks
+/// that disagree) ago. Such a lock counts as taken even without a claim.
+fn may_still_be_placing(owner: HoldId, now: Timestamp) -> bool {
+    owner.minted_at().plus(PLACEMENT_LEASE).plus(CLAIM_GRACE) > now
+}
 
 impl UseCases {
     /// # Errors
@@ -104,7 +113,7 @@ impl UseCases {
     async fn lock_seats(&self, hold: &Hold, now: Timestamp) -> Result<bool, UseCaseError> {
         let ports = &self.ports;
         let seats = hold.seat_ids();
-        let mut cleared_stale = false;
+        let mut retried = false;
         loop {
             match ports
                 .seat_locks
@@ -117,26 +126,50 @@ impl UseCases {
                     return Ok(false);
                 }
                 Err(LockError::Unavailable(refused)) => {
-                    let claims = ports.holds.claims_of(&hold.tenant, &hold.event, &refused).await?;
-                    let (taken, stale): (Vec<_>, Vec<_>) = refused
-                        .into_iter()
-                        .zip(claims)
-                        .partition(|(_, claim)| claim.is_some_and(|c| c.blocks(hold.id, now)));
-                    if stale.is_empty() || cleared_stale {
-                        let taken: Vec<SeatId> = taken.into_iter().map(|(seat, _)| seat).collect();
-                        if taken.is_empty() {
-                            // Locks the claims do not back came back at once:
-                            // let the claims decide alone.
-                            return Ok(false);
+                    // Who holds them? A sold marker or a lock minted within a
+                    // placement lease is taken without asking the claims; an
+                    // older lock is checked against them (one read), because
+                    // Redis may have missed a release.
+                    let Ok(locks) = ports.seat_locks.inspect(&hold.tenant, &hold.event, &refused).await else {
+                        return Ok(false);
+                    };
+                    let mut taken = Vec::new();
+                    let mut to_check = Vec::new();
+                    for (seat, lock) in refused.into_iter().zip(locks) {
+                        match lock {
+                            SeatLock::Sold => taken.push(seat),
+                            SeatLock::HeldBy(owner) if may_still_be_placing(owner, now) => taken.push(seat),
+                            SeatLock::HeldBy(_) => to_check.push(seat),
+                            SeatLock::Free => {}
                         }
+                    }
+                    let mut stale = Vec::new();
+                    if !to_check.is_empty() {
+                        let claims = ports.holds.claims_of(&hold.tenant, &hold.event, &to_check).await?;
+                        for (seat, claim) in to_check.into_iter().zip(claims) {
+                            if claim.is_some_and(|c| c.blocks(hold.id, now)) {
+                                taken.push(seat);
+                            } else {
+                                stale.push((seat, MirroredLock::Free));
+                            }
+                        }
+                    }
+                    if !taken.is_empty() {
+                        let order = hold.seat_ids();
+                        taken.sort_by_key(|seat| order.iter().position(|s| s == seat));
                         return Err(Rejection::SeatsUnavailable(taken).into());
                     }
-                    let clear: Vec<_> = stale.into_iter().map(|(seat, _)| (seat, MirroredLock::Free)).collect();
-                    tracing::info!(event = "seat_locks.stale_cleared", seats = clear.len(), "locks without a claim removed");
-                    if ports.seat_locks.mirror(&hold.tenant, &hold.event, &clear).await.is_err() {
+                    if retried {
+                        // The locks keep changing under us: let the claims decide alone.
                         return Ok(false);
                     }
-                    cleared_stale = true;
+                    if !stale.is_empty() {
+                        tracing::info!(event = "seat_locks.stale_cleared", seats = stale.len(), "locks without a claim removed");
+                        if ports.seat_locks.mirror(&hold.tenant, &hold.event, &stale).await.is_err() {
+                            return Ok(false);
+                        }
+                    }
+                    retried = true;
                 }
             }
         }
