@@ -95,7 +95,12 @@ impl DynamoStore {
                     .send()
                     .await
                     .map_err(backend_error)?;
-                for item in output.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                for item in output
+                    .responses
+                    .unwrap_or_default()
+                    .remove(&self.table)
+                    .unwrap_or_default()
+                {
                     found.insert(seat_of(&item)?, claim_from(&item)?);
                 }
                 pending = output.unprocessed_keys;
@@ -143,7 +148,9 @@ impl DynamoStore {
                 .get("sk")
                 .and_then(|v| v.as_s().ok())
                 .ok_or_else(|| corrupt("sold seat without sk"))?;
-            let seat = sk.strip_prefix(SOLD_SK_PREFIX).ok_or_else(|| corrupt("sold seat key"))?;
+            let seat = sk
+                .strip_prefix(SOLD_SK_PREFIX)
+                .ok_or_else(|| corrupt("sold seat key"))?;
             claims.insert(SeatId::parse(seat).map_err(corrupt)?, SeatClaim::Sold);
         }
         Ok(claims)

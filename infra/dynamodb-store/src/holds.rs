@@ -35,8 +35,7 @@ const CONFLICT_ATTEMPTS: u32 = 4;
 const CONFLICT_BACKOFF: Duration = Duration::from_millis(10);
 
 /// A claim may be taken: none, a HELD one run out, or this hold's own.
-const CLAIMABLE: &str =
-    "attribute_not_exists(pk) OR (#state = :held AND (untilMs <= :now OR holdId = :hold))";
+const CLAIMABLE: &str = "attribute_not_exists(pk) OR (#state = :held AND (untilMs <= :now OR holdId = :hold))";
 /// The claim is still this hold's HELD one.
 const OURS_HELD: &str = "holdId = :hold AND #state = :held";
 
@@ -122,8 +121,10 @@ impl DynamoStore {
     async fn transact(
         &self,
         writes: Vec<TransactWriteItem>,
-    ) -> Result<(), aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>>
-    {
+    ) -> Result<
+        (),
+        aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
+    > {
         let mut attempt = 1;
         loop {
             let result = self
@@ -133,9 +134,7 @@ impl DynamoStore {
                 .send()
                 .await;
             match result {
-                Err(error)
-                    if attempt < CONFLICT_ATTEMPTS && cancellation(&error).is_some_and(conflicted) =>
-                {
+                Err(error) if attempt < CONFLICT_ATTEMPTS && cancellation(&error).is_some_and(conflicted) => {
                     tokio::time::sleep(CONFLICT_BACKOFF * attempt).await;
                     attempt += 1;
                 }
@@ -178,7 +177,11 @@ impl HoldStore for DynamoStore {
     async fn place(&self, hold: &Hold, now: Timestamp) -> Result<(), PlaceHoldError> {
         let put_hold = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(to_item(&HoldItem::new(hold, hold_pk(&hold.tenant, hold.id), HOLD_SK))?))
+            .set_item(Some(to_item(&HoldItem::new(
+                hold,
+                hold_pk(&hold.tenant, hold.id),
+                HOLD_SK,
+            ))?))
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(build_error)?;
@@ -227,9 +230,17 @@ impl HoldStore for DynamoStore {
     }
 
     async fn release(&self, hold: &Hold, now: Timestamp) -> Result<bool, BackendError> {
-        let mut writes = vec![TransactWriteItem::builder().update(self.release_update(hold, now)?).build()];
+        let mut writes = vec![
+            TransactWriteItem::builder()
+                .update(self.release_update(hold, now)?)
+                .build(),
+        ];
         for seat in &hold.seats {
-            writes.push(TransactWriteItem::builder().delete(self.claim_delete(hold, &seat.id)?).build());
+            writes.push(
+                TransactWriteItem::builder()
+                    .delete(self.claim_delete(hold, &seat.id)?)
+                    .build(),
+            );
         }
         let Err(error) = self.transact(writes).await else {
             return Ok(true);

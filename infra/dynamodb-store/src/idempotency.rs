@@ -281,7 +281,9 @@ impl DynamoStore {
                     };
                     if current.state == IN_PROGRESS && current.lease == own_lease {
                         // Our own takeover, applied with its reply lost.
-                        return Ok(Claim::Claimed { seed: seed_from(&current)? });
+                        return Ok(Claim::Claimed {
+                            seed: seed_from(&current)?,
+                        });
                     }
                     // Another attempt took over first (or the record ended).
                     Ok(Claim::Existing(record_of(current)?))

@@ -22,10 +22,9 @@ pub const CLAIM_SHARDS: u32 = 16;
 /// The shard of a seat's claim: FNV-1a (32 bit) of the seat id, modulo
 /// [`CLAIM_SHARDS`]. Stable across releases and platforms, never `Hash`.
 pub fn claim_shard(seat: &SeatId) -> u32 {
-    let hash = seat
-        .to_string()
-        .bytes()
-        .fold(0x811c_9dc5_u32, |hash, byte| (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193));
+    let hash = seat.to_string().bytes().fold(0x811c_9dc5_u32, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    });
     hash % CLAIM_SHARDS
 }
 

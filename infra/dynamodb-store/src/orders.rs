@@ -19,7 +19,9 @@ use application::ports::{
     OrderCommit, OrderStore, RecordState,
 };
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{CancellationReason, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    CancellationReason, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 use domain::hold::HoldStatus;
 use domain::ids::{OrderId, SeatId, TenantId};
 use domain::time::Timestamp;
@@ -130,7 +132,9 @@ impl DynamoStore {
     /// an earlier send of this very commit was applied, its reply lost.
     async fn already_committed(&self, commit: &OrderCommit<'_>) -> Result<bool, BackendError> {
         let record = self.read_record(commit.scope).await;
-        Ok(matches!(record, Ok(record) if matches!(&record.state, RecordState::Completed(stored) if stored == commit.response)))
+        Ok(
+            matches!(record, Ok(record) if matches!(&record.state, RecordState::Completed(stored) if stored == commit.response)),
+        )
     }
 }
 
@@ -166,7 +170,12 @@ where
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
         SdkError::ServiceError(service) => matches!(
             service.err().code(),
-            Some("ThrottlingException" | "ProvisionedThroughputExceededException" | "InternalServerError" | "RequestLimitExceeded")
+            Some(
+                "ThrottlingException"
+                    | "ProvisionedThroughputExceededException"
+                    | "InternalServerError"
+                    | "RequestLimitExceeded"
+            )
         ),
         _ => false,
     }

@@ -250,7 +250,9 @@ impl IdempotencyStore for MemoryStore {
         let seed = match existing {
             None => OrderSeed(request.lease.0),
             Some(seeded) if carries_lease(Some(&seeded.record), request.lease) => {
-                return Ok(Claim::Claimed { seed: Some(seeded.seed) });
+                return Ok(Claim::Claimed {
+                    seed: Some(seeded.seed),
+                });
             }
             Some(seeded) => {
                 let record = &seeded.record;

@@ -162,7 +162,10 @@ pub async fn extend_moves_only_the_holds_own_locks(f: &SeatLockFixture) {
         .unwrap();
     f.time.advance(Duration::from_millis(600)).await;
     assert_eq!(
-        f.locks.inspect(&tenant, &event, &seats(&["A", "B", "C"])).await.unwrap(),
+        f.locks
+            .inspect(&tenant, &event, &seats(&["A", "B", "C"]))
+            .await
+            .unwrap(),
         [SeatLock::HeldBy(hold(1)), SeatLock::Free, SeatLock::Free],
         "only hold 1's own lock lives on; nothing was created"
     );
@@ -175,7 +178,10 @@ pub async fn mirror_fills_missing_locks_marks_sold_and_clears_unbacked_ones(f: &
         .await
         .unwrap();
     f.locks.mark_sold(&tenant, &event, &seats(&["E"])).await.unwrap();
-    let held_by_2 = MirroredLock::Held { hold: hold(2), ttl: MINUTE };
+    let held_by_2 = MirroredLock::Held {
+        hold: hold(2),
+        ttl: MINUTE,
+    };
     f.locks
         .mirror(
             &tenant,

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use application::ports::{
-    Claim, ClaimRequest, Clock, CommitError, IdempotencyRecord, LeaseError, OrderCommit, PlaceHoldError,
-    PutEventError, RecordState, StoredResponse,
+    Claim, ClaimRequest, Clock, CommitError, IdempotencyRecord, LeaseError, OrderCommit, PlaceHoldError, PutEventError,
+    RecordState, StoredResponse,
 };
 use domain::event::{Event, Seat};
 use domain::hold::{CLAIM_GRACE, HeldSeat, Hold, HoldStatus, SeatClaim};
@@ -208,13 +208,20 @@ pub async fn a_hold_round_trips_and_is_invisible_to_other_tenants(f: &StoreFixtu
         .expect("a retried place of the same hold succeeds");
     let mut impostor = new_hold(&tenant, 1, &["C"]);
     impostor.id = hold.id;
-    assert!(f.holds.place(&impostor, NOW).await.is_err(), "hold ids are never reused");
+    assert!(
+        f.holds.place(&impostor, NOW).await.is_err(),
+        "hold ids are never reused"
+    );
     assert_eq!(
         f.holds.get(&tenant, hold.id).await.unwrap(),
         Some(hold.clone()),
         "the first hold stays"
     );
-    assert_eq!(claimed(f, &tenant, NOW).await, ["A", "B"], "the impostor claimed nothing");
+    assert_eq!(
+        claimed(f, &tenant, NOW).await,
+        ["A", "B"],
+        "the impostor claimed nothing"
+    );
     assert_eq!(f.holds.get(&unique_tenant(), hold.id).await.unwrap(), None);
     assert!(claimed(f, &unique_tenant(), NOW).await.is_empty());
 }
@@ -235,10 +242,17 @@ pub async fn placing_claims_every_seat_or_none_and_names_what_claims_them(f: &St
         ),
         other => panic!("expected SeatsTaken, got {other:?}"),
     }
-    assert_eq!(f.holds.get(&tenant, overlapping.id).await.unwrap(), None, "no hold written");
+    assert_eq!(
+        f.holds.get(&tenant, overlapping.id).await.unwrap(),
+        None,
+        "no hold written"
+    );
     assert_eq!(claimed(f, &tenant, NOW).await, ["A", "B"], "C and D stay free");
     assert_eq!(
-        f.holds.claims_of(&tenant, &event_id("gig"), &seats(&["B", "C"])).await.unwrap(),
+        f.holds
+            .claims_of(&tenant, &event_id("gig"), &seats(&["B", "C"]))
+            .await
+            .unwrap(),
         vec![Some(first.claim()), None]
     );
 
@@ -254,7 +268,10 @@ pub async fn placing_claims_every_seat_or_none_and_names_what_claims_them(f: &St
     after.expires_at = lapsed.plus(Duration::from_secs(600));
     f.holds.place(&after, lapsed).await.expect("a run-out claim is free");
     assert_eq!(
-        f.holds.claims_of(&tenant, &event_id("gig"), &seats(&["A"])).await.unwrap(),
+        f.holds
+            .claims_of(&tenant, &event_id("gig"), &seats(&["A"]))
+            .await
+            .unwrap(),
         vec![Some(after.claim())]
     );
 }
@@ -271,7 +288,10 @@ pub async fn releasing_is_conditional_on_an_active_unexpired_hold_and_frees_its_
         HoldStatus::Released
     );
     let next = new_hold(&tenant, 5, &["A"]);
-    f.holds.place(&next, NOW).await.expect("a released seat can be held again");
+    f.holds
+        .place(&next, NOW)
+        .await
+        .expect("a released seat can be held again");
     f.holds.free_claims(&hold).await.unwrap();
     assert_eq!(claimed(f, &tenant, NOW).await, ["A"], "another hold's claim stays");
 
@@ -321,7 +341,10 @@ pub async fn a_claim_is_exclusive_until_its_lease_or_retention_runs_out(f: &Stor
             .await
             .unwrap(),
     );
-    assert!(reborn.is_some() && reborn != seed, "retention over: a new life, a new seed");
+    assert!(
+        reborn.is_some() && reborn != seed,
+        "retention over: a new life, a new seed"
+    );
 }
 
 pub async fn a_write_retried_after_it_was_applied_is_recognised_as_ours(f: &StoreFixture) {
@@ -329,7 +352,12 @@ pub async fn a_write_retried_after_it_was_applied_is_recognised_as_ours(f: &Stor
     let scope = scope(&tenant, "k");
     let seed = claimed_fresh(&f.idempotency.claim(claim_at(&scope, 1, NOW)).await.unwrap());
     assert_eq!(
-        claimed_fresh(&f.idempotency.claim(claim_at(&scope, 1, NOW.plus(SECOND))).await.unwrap()),
+        claimed_fresh(
+            &f.idempotency
+                .claim(claim_at(&scope, 1, NOW.plus(SECOND)))
+                .await
+                .unwrap()
+        ),
         seed,
         "a claim that finds its own lease is ours"
     );
@@ -355,7 +383,10 @@ pub async fn a_write_retried_after_it_was_applied_is_recognised_as_ours(f: &Stor
     f.idempotency.claim(claim_at(&order_scope, 2, NOW)).await.unwrap();
     let order = order_for(&hold, 7);
     let created = response("7");
-    f.orders.commit(commit(&order, &order_scope, 2, &created)).await.unwrap();
+    f.orders
+        .commit(commit(&order, &order_scope, 2, &created))
+        .await
+        .unwrap();
     f.orders
         .commit(commit(&order, &order_scope, 2, &created))
         .await
@@ -395,7 +426,10 @@ pub async fn completing_or_abandoning_needs_the_current_lease(f: &StoreFixture) 
     );
     f.idempotency.abandon(&scope, LeaseId(1)).await.unwrap();
     assert!(
-        matches!(f.idempotency.claim(claim_at(&scope, 3, NOW)).await.unwrap(), Claim::Claimed { .. }),
+        matches!(
+            f.idempotency.claim(claim_at(&scope, 3, NOW)).await.unwrap(),
+            Claim::Claimed { .. }
+        ),
         "abandoned: free at once"
     );
     let unknown = scope_for_nobody(&tenant);
@@ -482,7 +516,10 @@ pub async fn a_commit_on_a_seat_its_hold_lost_names_it_and_writes_nothing(f: &St
         RecordState::InProgress { .. }
     ));
     assert_eq!(
-        f.holds.claims_of(&tenant, &event_id("gig"), &seats(&["B", "A"])).await.unwrap(),
+        f.holds
+            .claims_of(&tenant, &event_id("gig"), &seats(&["B", "A"]))
+            .await
+            .unwrap(),
         vec![Some(first.claim()), Some(second.claim())]
     );
 }

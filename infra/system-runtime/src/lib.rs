@@ -129,12 +129,18 @@ mod tests {
     #[test]
     fn the_same_scope_and_seed_always_derive_the_same_order_id_and_another_scope_or_seed_another() {
         let seed = Some(OrderSeed(7));
-        assert_eq!(UuidIds.order_id(&scope("k1"), seed), UuidIds.order_id(&scope("k1"), seed));
+        assert_eq!(
+            UuidIds.order_id(&scope("k1"), seed),
+            UuidIds.order_id(&scope("k1"), seed)
+        );
         assert_eq!(
             UuidIds.order_id(&scope("k1"), seed),
             SequentialIds::default().order_id(&scope("k1"), seed)
         );
-        assert_ne!(UuidIds.order_id(&scope("k1"), seed), UuidIds.order_id(&scope("k2"), seed));
+        assert_ne!(
+            UuidIds.order_id(&scope("k1"), seed),
+            UuidIds.order_id(&scope("k2"), seed)
+        );
         assert_ne!(
             UuidIds.order_id(&scope("k1"), seed),
             UuidIds.order_id(&scope("k1"), Some(OrderSeed(8)))

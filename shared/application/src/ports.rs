@@ -150,8 +150,12 @@ pub trait SeatLocks: Send + Sync {
 
     /// Writes back what the durable store's claims say (I8 convergence), one
     /// round trip for all seats; see [`MirroredLock`] for each entry's rule.
-    async fn mirror(&self, tenant: &TenantId, event: &EventId, locks: &[(SeatId, MirroredLock)])
-    -> Result<(), BackendError>;
+    async fn mirror(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        locks: &[(SeatId, MirroredLock)],
+    ) -> Result<(), BackendError>;
 }
 
 /// A seat lock to write back from the durable store's claims.

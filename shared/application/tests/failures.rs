@@ -113,7 +113,10 @@ async fn a_hold_recorded_but_answered_with_an_error_is_undone_so_nothing_stays_c
         "I5: the compensation freed the claims"
     );
     assert_eq!(
-        w.locks.inspect(&alice().tenant, &gig(), &seats(&["A1", "A2"])).await.unwrap(),
+        w.locks
+            .inspect(&alice().tenant, &gig(), &seats(&["A1", "A2"]))
+            .await
+            .unwrap(),
         [SeatLock::Free; 2],
         "I5: and the locks"
     );
@@ -133,7 +136,10 @@ async fn a_hold_that_cannot_be_recorded_answers_unavailable_and_leaves_no_seat_l
         "I5: nothing left claimed"
     );
     assert_eq!(
-        w.locks.inspect(&alice().tenant, &gig(), &seats(&["A1", "A2"])).await.unwrap(),
+        w.locks
+            .inspect(&alice().tenant, &gig(), &seats(&["A1", "A2"]))
+            .await
+            .unwrap(),
         [SeatLock::Free; 2],
         "I5: nothing left locked"
     );
@@ -156,7 +162,14 @@ impl SeatLocks for DeadSeatLocks {
     async fn mark_sold(&self, _: &TenantId, _: &EventId, _: &[SeatId]) -> Result<(), BackendError> {
         Err(unreachable("redis"))
     }
-    async fn extend(&self, _: &TenantId, _: &EventId, _: &[SeatId], _: HoldId, _: Duration) -> Result<(), BackendError> {
+    async fn extend(
+        &self,
+        _: &TenantId,
+        _: &EventId,
+        _: &[SeatId],
+        _: HoldId,
+        _: Duration,
+    ) -> Result<(), BackendError> {
         Err(unreachable("redis"))
     }
     async fn mirror(&self, _: &TenantId, _: &EventId, _: &[(SeatId, MirroredLock)]) -> Result<(), BackendError> {
@@ -181,7 +194,11 @@ async fn with_the_seat_locks_down_every_route_goes_on_against_the_durable_store_
     );
     let placed = degraded.place_hold(&bob(), &gig(), seats(&["A2"]), None).await.unwrap();
     let refused = degraded.place_hold(&bob(), &gig(), seats(&["A1"]), None).await;
-    assert_eq!(rejection(refused), Rejection::SeatsUnavailable(seats(&["A1"])), "I7 without Redis");
+    assert_eq!(
+        rejection(refused),
+        Rejection::SeatsUnavailable(seats(&["A1"])),
+        "I7 without Redis"
+    );
     let verified = degraded.verify_hold(&alice(), h.id).await.unwrap();
     assert_eq!(verified.invalid_reason, None, "the claims confirm the hold");
     let ordered = degraded
@@ -189,7 +206,10 @@ async fn with_the_seat_locks_down_every_route_goes_on_against_the_durable_store_
         .await;
     assert_eq!(fresh(ordered).status, 201, "sold markers are best effort");
     assert_eq!(sold_seats(&healthy).await, seats(&["A1"]));
-    degraded.release_hold(&bob(), placed.id).await.expect("release answers without Redis");
+    degraded
+        .release_hold(&bob(), placed.id)
+        .await
+        .expect("release answers without Redis");
     let availability = degraded.get_availability(&alice(), &gig()).await.unwrap();
     assert!(availability.statuses[1..].iter().all(|s| *s == SeatStatus::Available));
     assert_eq!(availability.statuses[0], SeatStatus::Sold);
@@ -394,7 +414,10 @@ async fn a_second_key_that_loses_the_race_for_one_hold_is_told_the_hold_is_gone_
             record_expires_at: now.plus(Duration::from_secs(3600)),
             now,
         };
-        assert!(matches!(block_on(idempotency.claim(claim)).unwrap(), Claim::Claimed { .. }));
+        assert!(matches!(
+            block_on(idempotency.claim(claim)).unwrap(),
+            Claim::Claimed { .. }
+        ));
         let hold = block_on(holds.get(&alice().tenant, hold_id)).unwrap().unwrap();
         let order = Order::from_hold(OrderId::from_u128(77), &hold, domain::order::Buyer::default(), now).unwrap();
         let response = StoredResponse {

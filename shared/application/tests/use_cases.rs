@@ -119,7 +119,10 @@ async fn seats_of_an_expired_hold_can_be_held_again() {
     w.clock.advance(Duration::from_secs(59));
     assert!(hold(&w, &bob(), &["A1"]).await.is_err());
     w.clock.advance(Duration::from_secs(1));
-    assert!(hold(&w, &bob(), &["A1"]).await.is_err(), "claimed for the grace after expiry");
+    assert!(
+        hold(&w, &bob(), &["A1"]).await.is_err(),
+        "claimed for the grace after expiry"
+    );
     w.clock.advance(domain::hold::CLAIM_GRACE);
     hold(&w, &bob(), &["A1"]).await.unwrap();
 }
@@ -358,16 +361,27 @@ async fn when_the_locks_are_lost_a_live_hold_and_a_sold_seat_are_still_refused_t
     let first = hold(&w, &alice(), &["A1", "A2"]).await.unwrap();
     w.locks.forget_everything();
     let refused = hold(&w, &bob(), &["A3", "A2"]).await;
-    assert_eq!(rejection(refused), Rejection::SeatsUnavailable(seats(&["A2"])), "I7: the hold is a promise");
     assert_eq!(
-        w.locks.inspect(&alice().tenant, &gig(), &seats(&["A2", "A3"])).await.unwrap(),
+        rejection(refused),
+        Rejection::SeatsUnavailable(seats(&["A2"])),
+        "I7: the hold is a promise"
+    );
+    assert_eq!(
+        w.locks
+            .inspect(&alice().tenant, &gig(), &seats(&["A2", "A3"]))
+            .await
+            .unwrap(),
         [SeatLock::HeldBy(first.id), SeatLock::Free],
         "the refusal wrote the claim back into the locks; A3 was not left locked"
     );
     assert_eq!(fresh(order(&w, &alice(), "ka", 1, first.id).await).status, 201);
     w.locks.forget_everything();
     let refused = hold(&w, &bob(), &["A1"]).await;
-    assert_eq!(rejection(refused), Rejection::SeatsUnavailable(seats(&["A1"])), "I7: sold is sold");
+    assert_eq!(
+        rejection(refused),
+        Rejection::SeatsUnavailable(seats(&["A1"])),
+        "I7: sold is sold"
+    );
     assert_eq!(
         w.locks.inspect(&alice().tenant, &gig(), &seats(&["A1"])).await.unwrap(),
         [SeatLock::Sold]
@@ -381,7 +395,13 @@ async fn a_lock_the_claims_do_not_back_is_cleared_instead_of_refusing_the_seat()
     with_event(&w).await;
     let ghost = domain::ids::HoldId::parse("01890a5d-ac96-7fff-bcce-b302099a8057").unwrap();
     w.locks
-        .lock(&alice().tenant, &gig(), &seats(&["A1"]), ghost, Duration::from_secs(600))
+        .lock(
+            &alice().tenant,
+            &gig(),
+            &seats(&["A1"]),
+            ghost,
+            Duration::from_secs(600),
+        )
         .await
         .unwrap();
     let placed = hold(&w, &bob(), &["A1"]).await.unwrap();
@@ -400,7 +420,10 @@ async fn verify_trusts_the_claims_and_writes_lost_locks_back() {
     let verified = w.use_cases.verify_hold(&alice(), h.id).await.unwrap();
     assert_eq!(verified.invalid_reason, None, "the claims still say it is ours");
     assert_eq!(
-        w.locks.inspect(&alice().tenant, &gig(), &seats(&["A1", "A2"])).await.unwrap(),
+        w.locks
+            .inspect(&alice().tenant, &gig(), &seats(&["A1", "A2"]))
+            .await
+            .unwrap(),
         [SeatLock::HeldBy(h.id); 2]
     );
 }
@@ -411,7 +434,11 @@ async fn the_seat_locks_expire_with_the_claims_one_grace_after_the_hold() {
     with_event(&w).await;
     let h = hold(&w, &alice(), &["A1"]).await.unwrap();
     w.clock.advance(Duration::from_secs(600));
-    assert_eq!(statuses(&w).await[0], SeatStatus::Held, "still claimed during the grace");
+    assert_eq!(
+        statuses(&w).await[0],
+        SeatStatus::Held,
+        "still claimed during the grace"
+    );
     assert_eq!(
         rejection(hold(&w, &bob(), &["A1"]).await),
         Rejection::SeatsUnavailable(seats(&["A1"])),

@@ -39,7 +39,11 @@ pub async fn build_ports(config: &Config) -> Result<Ports, ConfigError> {
             })?);
             // A failed Redis call makes the next few seconds' calls fail at
             // once: holds and orders go on against DynamoDB alone (I8).
-            let seat_locks = Arc::new(CircuitBreakerSeatLocks::new(redis.clone(), clock.clone(), DEFAULT_OPEN_FOR));
+            let seat_locks = Arc::new(CircuitBreakerSeatLocks::new(
+                redis.clone(),
+                clock.clone(),
+                DEFAULT_OPEN_FOR,
+            ));
             let store = Arc::new(DynamoStore::new(dynamodb_client(aws).await, aws.table.clone()));
             Ok(Ports {
                 clock,
@@ -66,7 +70,13 @@ async fn dynamodb_client(aws: &AwsBackend) -> aws_sdk_dynamodb::Client {
                 .operation_timeout(Duration::from_secs(2))
                 .build(),
         )
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2))
+        // One retry, soon: the SDK's default first backoff (up to 1 s with
+        // jitter) would often push the retry past the 2 s operation budget.
+        .retry_config(
+            aws_config::retry::RetryConfig::standard()
+                .with_max_attempts(2)
+                .with_initial_backoff(Duration::from_millis(50)),
+        )
         .http_client(https_client(aws.endpoint.as_deref()));
     let loader = for_endpoint(loader, aws.endpoint.as_deref(), aws.emulator_defaults);
     aws_sdk_dynamodb::Client::new(&loader.load().await)

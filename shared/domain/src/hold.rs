@@ -407,7 +407,10 @@ mod tests {
         assert_eq!(h.claim_until(), Timestamp::from_millis(65_000));
         assert!(claim.blocks(other, Timestamp::from_millis(64_999)));
         assert!(!claim.blocks(other, Timestamp::from_millis(65_000)));
-        assert!(!claim.blocks(h.id, Timestamp::from_millis(1)), "a hold never blocks itself");
+        assert!(
+            !claim.blocks(h.id, Timestamp::from_millis(1)),
+            "a hold never blocks itself"
+        );
         assert!(claim.is_live(Timestamp::from_millis(64_999)));
         assert!(!claim.is_live(Timestamp::from_millis(65_000)));
         assert!(SeatClaim::Sold.blocks(h.id, Timestamp::from_millis(i64::MAX)));

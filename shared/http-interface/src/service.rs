@@ -81,7 +81,11 @@ async fn ready(State(state): State<AppState>) -> Response {
         } else {
             verdict
         };
-        metrics::gauge!("backend_degraded", "backend" => probe.name()).set(if verdict == "degraded" { 1.0 } else { 0.0 });
+        metrics::gauge!("backend_degraded", "backend" => probe.name()).set(if verdict == "degraded" {
+            1.0
+        } else {
+            0.0
+        });
         all_ok &= verdict == "ok" || verdict == "degraded";
         checks.insert(probe.name().to_owned(), json!(verdict));
     }

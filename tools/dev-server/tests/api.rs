@@ -596,7 +596,11 @@ async fn ordering_an_expired_hold_is_hold_expired() {
     order(&app, "alice", "k1", &json!({ "holdId": hold }))
         .await
         .assert_problem(409, "hold-expired");
-    assert_eq!(app.seat_statuses().await[0], "HELD", "claimed for the grace after expiry");
+    assert_eq!(
+        app.seat_statuses().await[0],
+        "HELD",
+        "claimed for the grace after expiry"
+    );
     app.clock.advance(domain::hold::CLAIM_GRACE);
     assert_eq!(app.seat_statuses().await[0], "AVAILABLE");
 }

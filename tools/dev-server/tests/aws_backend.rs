@@ -23,6 +23,8 @@ use test_backends::{DynamoDbLocal, RedisServer};
 
 /// The dev server's router over `BACKEND=aws`, on a fresh table.
 async fn aws_router(redis_url: &str, endpoint: &str) -> Router {
+    // WARN and ERROR lines (a 503's cause) show with a failing test's output.
+    composition::telemetry::init_logs(ServiceName("dev-server"), "warn");
     let table = test_backends::fresh_table(&test_backends::dynamodb_client(endpoint).await).await;
     let env: HashMap<&str, String> = HashMap::from([
         ("BACKEND", "aws".to_owned()),
@@ -227,10 +229,12 @@ async fn when_redis_dies_every_route_answers_from_dynamodb_fast_and_redis_conver
     assert_eq!(verified.json["valid"], json!(true), "{}", verified.text);
     let ordered = client.order("alice", "k1", &hold_id).await;
     assert_eq!(ordered.status, StatusCode::CREATED, "{}", ordered.text);
-    let availability = client.call(Method::GET, "/events/gig/seats", "alice", None, None).await;
+    let availability = client
+        .call(Method::GET, "/events/sale/seats", "alice", None, None)
+        .await;
     let statuses: Vec<&str> = availability.json["seats"]
         .as_array()
-        .unwrap()
+        .unwrap_or_else(|| panic!("{}", availability.text))
         .iter()
         .map(|seat| seat["status"].as_str().unwrap())
         .collect();
@@ -241,7 +245,12 @@ async fn when_redis_dies_every_route_answers_from_dynamodb_fast_and_redis_conver
     let sold_seat = client.hold("carol", &names(&[0])).await;
     sold_seat.assert_problem(409, "seats-unavailable");
     let again = client.hold("dave", &names(&[3])).await;
-    assert_eq!(again.status, StatusCode::CREATED, "reconnects by itself: {}", again.text);
+    assert_eq!(
+        again.status,
+        StatusCode::CREATED,
+        "reconnects by itself: {}",
+        again.text
+    );
     let ready = client.app.call(Method::GET, "/ready").send().await;
     assert_eq!(ready.json["checks"]["redis"], "ok");
 }

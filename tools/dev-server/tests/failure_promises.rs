@@ -52,7 +52,10 @@ impl Stage {
             ("REDIS_URL", format!("redis://127.0.0.1:{}", redis_proxy.port())),
             ("REDIS_TIMEOUT_MS", "250".to_owned()),
             ("TABLE_NAME", table),
-            ("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{}", dynamodb_proxy.port())),
+            (
+                "AWS_ENDPOINT_URL",
+                format!("http://127.0.0.1:{}", dynamodb_proxy.port()),
+            ),
         ]);
         let stage = Self {
             redis,
@@ -63,10 +66,18 @@ impl Stage {
             tenant: format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
             _dynamodb: dynamodb,
         };
-        let seats: Vec<Value> = (1..=4).map(|n| json!({"id": format!("A{n}"), "priceCents": 1000})).collect();
+        let seats: Vec<Value> = (1..=4)
+            .map(|n| json!({"id": format!("A{n}"), "priceCents": 1000}))
+            .collect();
         let created = stage
-            .send("boss", reqwest::Method::PUT, "/events/gig", None, Some(json!({
-                "name": "Gig", "startsAt": "2030-01-01T20:00:00Z", "currency": "EUR", "seats": seats})))
+            .send(
+                "boss",
+                reqwest::Method::PUT,
+                "/events/gig",
+                None,
+                Some(json!({
+                "name": "Gig", "startsAt": "2030-01-01T20:00:00Z", "currency": "EUR", "seats": seats})),
+            )
             .await;
         assert_eq!(created.0, StatusCode::CREATED, "{}", created.1);
         stage
@@ -99,17 +110,31 @@ impl Stage {
     }
 
     async fn hold(&self, customer: &str, seats: &[&str]) -> (StatusCode, Value) {
-        self.send(customer, reqwest::Method::POST, "/events/gig/holds", None, Some(json!({ "seats": seats })))
-            .await
+        self.send(
+            customer,
+            reqwest::Method::POST,
+            "/events/gig/holds",
+            None,
+            Some(json!({ "seats": seats })),
+        )
+        .await
     }
 
     async fn order(&self, customer: &str, key: &str, hold: &str) -> (StatusCode, Value) {
-        self.send(customer, reqwest::Method::POST, "/orders", Some(key), Some(json!({ "holdId": hold })))
-            .await
+        self.send(
+            customer,
+            reqwest::Method::POST,
+            "/orders",
+            Some(key),
+            Some(json!({ "holdId": hold })),
+        )
+        .await
     }
 
     async fn statuses(&self) -> Vec<String> {
-        let (status, body) = self.send("alice", reqwest::Method::GET, "/events/gig/seats", None, None).await;
+        let (status, body) = self
+            .send("alice", reqwest::Method::GET, "/events/gig/seats", None, None)
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["seats"]
             .as_array()
@@ -193,16 +218,36 @@ async fn a_live_hold_is_never_given_away_even_after_redis_loses_its_data() {
     let held = stage.hold("alice", &["A1", "A2"]).await;
     stage.flush_redis();
     let refused = stage.hold("bob", &["A2", "A3"]).await;
-    assert_eq!(refused.0, StatusCode::CONFLICT, "I7: a 201 hold is a promise: {}", refused.1);
+    assert_eq!(
+        refused.0,
+        StatusCode::CONFLICT,
+        "I7: a 201 hold is a promise: {}",
+        refused.1
+    );
     assert_eq!(refused.1["unavailableSeats"], json!(["A2"]));
     let (status, verified) = stage
-        .send("alice", reqwest::Method::GET, &format!("/holds/{}", hold_id(&held.1)), None, None)
+        .send(
+            "alice",
+            reqwest::Method::GET,
+            &format!("/holds/{}", hold_id(&held.1)),
+            None,
+            None,
+        )
         .await;
-    assert_eq!((status, verified["valid"].clone()), (StatusCode::OK, json!(true)), "{verified}");
+    assert_eq!(
+        (status, verified["valid"].clone()),
+        (StatusCode::OK, json!(true)),
+        "{verified}"
+    );
     let bought = stage.order("alice", "k1", &hold_id(&held.1)).await;
     assert_eq!(bought.0, StatusCode::CREATED, "its owner can buy it: {}", bought.1);
     let bob_again = stage.hold("bob", &["A3"]).await;
-    assert_eq!(bob_again.0, StatusCode::CREATED, "A3 was never left locked: {}", bob_again.1);
+    assert_eq!(
+        bob_again.0,
+        StatusCode::CREATED,
+        "A3 was never left locked: {}",
+        bob_again.1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -245,12 +290,22 @@ async fn redis_refusing_connections_is_degraded_service_not_an_outage() {
     let bought = stage.order("alice", "k1", &hold_id(&held.1)).await;
     assert_eq!(bought.0, StatusCode::CREATED, "{}", bought.1);
     let (status, _) = stage
-        .send("bob", reqwest::Method::DELETE, &format!("/holds/{}", hold_id(&held.1)), None, None)
+        .send(
+            "bob",
+            reqwest::Method::DELETE,
+            &format!("/holds/{}", hold_id(&held.1)),
+            None,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "someone else's hold");
     assert_eq!(stage.statuses().await, ["SOLD", "SOLD", "AVAILABLE", "AVAILABLE"]);
     assert!(
-        stage.server.log_lines().iter().any(|line| line.contains("seat_locks.degraded")),
+        stage
+            .server
+            .log_lines()
+            .iter()
+            .any(|line| line.contains("seat_locks.degraded")),
         "one WARN says Redis is degraded"
     );
 

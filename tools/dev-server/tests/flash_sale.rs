@@ -508,7 +508,7 @@ fn check_invariants(ledger: &Ledger, availability: &Value, fault: Fault) {
     }
 }
 
-/// I5: no lock outlives its hold's TTL: every lock key carries an expiry.
+/// I5: no lock outlives its hold's TTL plus the claim grace: every lock key carries an expiry.
 fn check_locks_expire(redis: &RedisServer) {
     let client = redis::Client::open(redis.url()).unwrap();
     let mut connection = client.get_connection().unwrap();
@@ -519,8 +519,9 @@ fn check_locks_expire(redis: &RedisServer) {
             continue;
         }
         let ttl_ms: i64 = redis::cmd("PTTL").arg(&key).query(&mut connection).unwrap();
+        let longest = Duration::from_secs(HOLD_TTL_SECONDS) + domain::hold::CLAIM_GRACE;
         assert!(
-            ttl_ms > 0 && ttl_ms <= i64::try_from(HOLD_TTL_SECONDS * 1000).unwrap(),
+            ttl_ms > 0 && ttl_ms <= i64::try_from(longest.as_millis()).unwrap(),
             "I5: lock {key} = {value} would outlive its hold (PTTL {ttl_ms} ms)"
         );
     }

@@ -164,8 +164,17 @@ impl UseCases {
                         return Ok(false);
                     }
                     if !stale.is_empty() {
-                        tracing::info!(event = "seat_locks.stale_cleared", seats = stale.len(), "locks without a claim removed");
-                        if ports.seat_locks.mirror(&hold.tenant, &hold.event, &stale).await.is_err() {
+                        tracing::info!(
+                            event = "seat_locks.stale_cleared",
+                            seats = stale.len(),
+                            "locks without a claim removed"
+                        );
+                        if ports
+                            .seat_locks
+                            .mirror(&hold.tenant, &hold.event, &stale)
+                            .await
+                            .is_err()
+                        {
                             return Ok(false);
                         }
                     }

@@ -8,8 +8,8 @@ use domain::event::{Event, EventConflict};
 use domain::identity::Identity;
 
 use super::UseCases;
-use crate::errors::{Rejection, UseCaseError};
 use super::get_availability::seat_status;
+use crate::errors::{Rejection, UseCaseError};
 use crate::ports::PutEventError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

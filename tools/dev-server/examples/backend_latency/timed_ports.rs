@@ -114,7 +114,9 @@ impl SeatLocks for Timed<dyn SeatLocks> {
         hold: HoldId,
         ttl: Duration,
     ) -> Result<(), BackendError> {
-        self.clock.time(self.inner.extend(tenant, event, seats, hold, ttl)).await
+        self.clock
+            .time(self.inner.extend(tenant, event, seats, hold, ttl))
+            .await
     }
     async fn mirror(
         &self,
