@@ -4,10 +4,12 @@
 //! order with a key retried concurrently on both servers; some release;
 //! some try a second key for the same hold. Then the same with a fault
 //! injected mid-race: Redis killed and restarted empty, DynamoDB Local
-//! stopped and restarted, Redis answering slower than its timeout.
+//! stopped and restarted, Redis answering slower than its timeout, Redis
+//! flushed (a failover to a replica that missed the writes).
 //!
 //! After every race: I1 (no seat sold twice), I2 (holds all-or-nothing),
-//! I3 (one order per key, every retry the same answer), no order without
+//! I3 (one order per key, every retry the same answer), I7 (no 201 hold got
+//! a seat of a live or sold hold, no owner was refused its hold), no order without
 //! its sold seats, availability equal to what the buyers were told, every
 //! answer a documented status, every seat lock set to expire, and the
 //! service answering again without a restart. Failure messages name the
@@ -58,6 +60,12 @@ struct Ledger {
     statuses: HashMap<&'static str, HashSet<u16>>,
     unavailable: usize,
     hold_latencies: Vec<Duration>,
+    /// hold id → (request sent, answer received): when a 201 hold was granted.
+    granted: HashMap<String, (Instant, Instant)>,
+    /// hold id → when its release was sent (after that it may be free).
+    release_sent: HashMap<String, Instant>,
+    /// Final order answers that broke a hold's promise (I7), with the hold.
+    broken_promises: Vec<(String, Value)>,
     hold_attempts: usize,
     order_requests: usize,
 }
@@ -125,6 +133,18 @@ impl Race {
             let again = status == StatusCode::SERVICE_UNAVAILABLE
                 || (status == StatusCode::CONFLICT && json["type"] == "/problems/idempotency-in-progress");
             if !again || attempt >= 60 {
+                // I7: the owner of a 201 hold (300 s, never released here)
+                // can buy it; only another key's order of it may win.
+                if matches!(
+                    json["type"].as_str(),
+                    Some("/problems/seats-unavailable" | "/problems/hold-expired")
+                ) {
+                    self.ledger
+                        .lock()
+                        .unwrap()
+                        .broken_promises
+                        .push((hold.to_owned(), json.clone()));
+                }
                 if status == StatusCode::CREATED {
                     let mut ledger = self.ledger.lock().unwrap();
                     ledger
@@ -157,6 +177,7 @@ impl Race {
         let asked: Vec<String> = (first..first + size).map(|i| format!("S{i}")).collect();
         let server = dice.roll(2);
         let started = Instant::now();
+        let sent = Instant::now();
         let (status, hold, _) = self
             .send(
                 server,
@@ -177,6 +198,11 @@ impl Race {
             return;
         }
         let hold_id = hold["holdId"].as_str().unwrap().to_owned();
+        self.ledger
+            .lock()
+            .unwrap()
+            .granted
+            .insert(hold_id.clone(), (sent, Instant::now()));
         let granted = hold["seats"]
             .as_array()
             .unwrap()
@@ -190,6 +216,11 @@ impl Race {
             .insert(hold_id.clone(), (customer.clone(), asked, granted));
         match dice.roll(10) {
             0 | 1 => {
+                self.ledger
+                    .lock()
+                    .unwrap()
+                    .release_sent
+                    .insert(hold_id.clone(), Instant::now());
                 let (status, _, _) = self
                     .send(
                         server + 1,
@@ -278,6 +309,7 @@ async fn start() -> (Backends, Vec<DevServer>, String, Client) {
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Fault {
     None,
+    RedisFlush,
     RedisRestart,
     DynamoDbRestart,
     SlowRedis,
@@ -317,6 +349,7 @@ async fn flash_sale(buyers: usize, seats: usize, fault: Fault) {
             tokio::time::sleep(Duration::from_millis(50)).await;
             match fault {
                 Fault::None => {}
+                Fault::RedisFlush => flush(&backends.redis),
                 Fault::RedisRestart => backends.redis.stop(),
                 Fault::DynamoDbRestart => backends.dynamodb.stop(),
                 Fault::SlowRedis => backends.redis_proxy.set_delay(Duration::from_millis(400)),
@@ -324,7 +357,7 @@ async fn flash_sale(buyers: usize, seats: usize, fault: Fault) {
         }
         if id == buyers / 2 {
             match fault {
-                Fault::None => {}
+                Fault::None | Fault::RedisFlush => {}
                 Fault::RedisRestart => backends.redis.restart(),
                 Fault::DynamoDbRestart => backends.dynamodb.restart(),
                 Fault::SlowRedis => backends.redis_proxy.set_delay(Duration::ZERO),
@@ -365,10 +398,18 @@ async fn flash_sale(buyers: usize, seats: usize, fault: Fault) {
         .collect();
     check_statuses(&ledger, fault, &errors);
     check_invariants(&ledger, &availability, fault);
+    check_holds_are_promises(&ledger, fault);
     check_locks_expire(&backends.redis);
 
     report(&ledger, fault, buyers, seats, elapsed);
     report_script_cost(&backends.redis);
+}
+
+/// FLUSHALL: what a failover to a replica that missed the writes looks like.
+fn flush(redis: &RedisServer) {
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut connection = client.get_connection().unwrap();
+    redis::cmd("FLUSHALL").query::<()>(&mut connection).unwrap();
 }
 
 /// Server-side cost of the Lua scripts (lock and release, both EVALSHA) beside
@@ -508,6 +549,43 @@ fn check_invariants(ledger: &Ledger, availability: &Value, fault: Fault) {
     }
 }
 
+/// I7: a 201 hold is a promise. No 201 hold was granted a seat another 201
+/// hold had (granted before it was asked for, not released before it was
+/// answered, and the race is far shorter than the 300 s TTL; an ordered hold
+/// keeps its seats for good), and no owner was refused its own hold's seats.
+fn check_holds_are_promises(ledger: &Ledger, fault: Fault) {
+    let mut by_seat: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (hold, (_, _, granted)) in &ledger.holds {
+        for seat in granted {
+            by_seat.entry(seat.as_str()).or_default().push(hold.as_str());
+        }
+    }
+    for (seat, holds) in &by_seat {
+        for earlier in holds {
+            for later in holds {
+                let (Some((_, earlier_granted)), Some((later_sent, later_answered))) =
+                    (ledger.granted.get(*earlier), ledger.granted.get(*later))
+                else {
+                    continue;
+                };
+                let earlier_still_live = ledger
+                    .release_sent
+                    .get(*earlier)
+                    .is_none_or(|released| released > later_answered);
+                assert!(
+                    !(earlier != later && earlier_granted < later_sent && earlier_still_live),
+                    "I7 ({fault:?}): seat {seat} of live hold {earlier} was granted again to hold {later}"
+                );
+            }
+        }
+    }
+    assert!(
+        ledger.broken_promises.is_empty(),
+        "I7 ({fault:?}): owners refused their own holds' seats: {:?}",
+        ledger.broken_promises
+    );
+}
+
 /// I5: no lock outlives its hold's TTL plus the claim grace: every lock key carries an expiry.
 fn check_locks_expire(redis: &RedisServer) {
     let client = redis::Client::open(redis.url()).unwrap();
@@ -533,7 +611,12 @@ async fn a_thousand_buyers_race_for_three_hundred_seats_on_two_instances() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn redis_killed_and_restarted_empty_mid_race_never_sells_a_seat_twice() {
+async fn redis_flushed_mid_race_never_gives_a_held_or_sold_seat_away() {
+    flash_sale(300, 100, Fault::RedisFlush).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_stopped_for_a_stretch_of_the_race_and_restarted_empty_keeps_every_promise() {
     flash_sale(300, 100, Fault::RedisRestart).await;
 }
 
@@ -543,6 +626,6 @@ async fn dynamodb_stopped_and_restarted_mid_race_loses_nothing_and_sells_nothing
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn redis_slower_than_its_timeout_mid_race_answers_503_and_recovers() {
+async fn redis_slower_than_its_timeout_mid_race_is_served_from_dynamodb_and_recovers() {
     flash_sale(300, 100, Fault::SlowRedis).await;
 }
