@@ -168,20 +168,20 @@ mod tests {
     #[test]
     fn a_claim_item_reads_as_held_until_its_time_or_sold_and_anything_else_is_corrupt() {
         let hold = "01890a5d-ac96-774b-bcce-b302099a8057";
-        let held = item(&[
+        let held_item = item(&[
             ("state", string("HELD")),
             ("holdId", string(hold)),
             ("untilMs", AttributeValue::N("65000".to_owned())),
         ]);
         assert_eq!(
-            claim_from(&held).unwrap(),
+            claim_from(&held_item).unwrap(),
             SeatClaim::HeldBy {
                 hold: HoldId::parse(hold).unwrap(),
                 until: Timestamp::from_millis(65_000)
             }
         );
-        let sold = item(&[("state", string("SOLD")), ("holdId", string(hold))]);
-        assert_eq!(claim_from(&sold).unwrap(), SeatClaim::Sold);
+        let sold_item = item(&[("state", string("SOLD")), ("holdId", string(hold))]);
+        assert_eq!(claim_from(&sold_item).unwrap(), SeatClaim::Sold);
         assert!(claim_from(&item(&[("state", string("HELD"))])).is_err());
         assert!(claim_from(&item(&[])).is_err());
     }

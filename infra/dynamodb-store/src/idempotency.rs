@@ -124,9 +124,8 @@ impl IdempotencyStore for DynamoStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        let error = match result {
-            Ok(_) => return Ok(Claim::Claimed { seed: Some(seed) }),
-            Err(error) => error,
+        let Err(error) = result else {
+            return Ok(Claim::Claimed { seed: Some(seed) });
         };
         let old = match error.as_service_error() {
             Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(failed)) => {

@@ -60,7 +60,7 @@ impl DynamoStore {
         ))?)?];
         for seat in &order.seats {
             let (pk, sk) = claim_key(&order.tenant, &order.event, &seat.id);
-            let sell = Update::builder()
+            let sell_claim = Update::builder()
                 .table_name(&self.table)
                 .key("pk", string(pk))
                 .key("sk", string(sk))
@@ -74,7 +74,7 @@ impl DynamoStore {
                 .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
                 .build()
                 .map_err(build_error)?;
-            writes.push(TransactWriteItem::builder().update(sell).build());
+            writes.push(TransactWriteItem::builder().update(sell_claim).build());
         }
         let event = event_pk(&order.tenant, &order.event);
         for seat in &order.seats {
@@ -282,16 +282,73 @@ mod tests {
         assert!(commit_error(&reasons(&["ThrottlingError"]), &seats(&["A"])).is_none());
     }
 
+    fn order_of(seat_count: usize) -> domain::order::Order {
+        use domain::hold::{HeldSeat, Hold};
+        let hold = Hold::place(
+            domain::ids::HoldId::parse("01890a5d-ac96-774b-bcce-b302099a8057").unwrap(),
+            TenantId::parse("acme").unwrap(),
+            domain::ids::EventId::parse("gig").unwrap(),
+            domain::ids::CustomerId::parse("alice").unwrap(),
+            (0..seat_count)
+                .map(|n| HeldSeat {
+                    id: SeatId::parse(&format!("S{n}")).unwrap(),
+                    price: domain::money::Cents(1),
+                })
+                .collect(),
+            domain::money::Currency::parse("EUR").unwrap(),
+            Timestamp::from_millis(0),
+            std::time::Duration::from_secs(60),
+        );
+        domain::order::Order::from_hold(
+            OrderId::from_u128(1),
+            &hold,
+            domain::order::Buyer::default(),
+            Timestamp::from_millis(0),
+        )
+        .unwrap()
+    }
+
+    struct Epoch;
+    impl application::ports::Clock for Epoch {
+        fn now(&self) -> Timestamp {
+            Timestamp::from_millis(0)
+        }
+    }
+
     #[test]
-    fn the_largest_allowed_hold_commits_in_one_transaction() {
-        assert!(
-            ORDER_COMMIT_FIXED_ITEMS + ORDER_COMMIT_ITEMS_PER_SEAT * application::ports::MAX_SEATS_PER_HOLD_LIMIT
-                <= MAX_ATOMIC_WRITE_ITEMS
-        );
-        assert!(
-            ORDER_COMMIT_FIXED_ITEMS + ORDER_COMMIT_ITEMS_PER_SEAT * (application::ports::MAX_SEATS_PER_HOLD_LIMIT + 1)
-                > MAX_ATOMIC_WRITE_ITEMS,
-            "the limit is the largest that fits"
-        );
+    fn the_largest_allowed_hold_commits_in_one_transaction_and_one_more_seat_would_not() {
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+            .build();
+        let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), "t");
+        let scope = domain::idempotency::IdempotencyScope {
+            tenant: TenantId::parse("acme").unwrap(),
+            customer: domain::ids::CustomerId::parse("alice").unwrap(),
+            operation: "POST /orders",
+            key: domain::idempotency::IdempotencyKey::parse("k").unwrap(),
+        };
+        let response = application::ports::StoredResponse {
+            status: 201,
+            body: b"{}".to_vec(),
+            location: None,
+        };
+        let items = |seats| {
+            let order = order_of(seats);
+            let commit = OrderCommit {
+                order: &order,
+                scope: &scope,
+                lease: domain::idempotency::LeaseId(1),
+                response: &response,
+                record_expires_at: Timestamp::from_millis(1),
+                clock: &Epoch,
+            };
+            store
+                .commit_items(&commit, Timestamp::from_millis(0))
+                .map(|writes| writes.len())
+        };
+        let limit = application::ports::MAX_SEATS_PER_HOLD_LIMIT;
+        assert_eq!(items(limit).unwrap(), 99, "order, hold, record and two items per seat");
+        assert!(items(limit + 1).is_err(), "one seat more does not fit one transaction");
     }
 }

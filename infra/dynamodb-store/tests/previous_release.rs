@@ -71,7 +71,7 @@ async fn write_legacy_hold(client: &aws_sdk_dynamodb::Client, table: &str, hold:
             .iter()
             .map(|held| {
                 AttributeValue::M(HashMap::from([
-                    ("id".to_owned(), s(&held.id.to_string())),
+                    ("id".to_owned(), s(held.id.as_ref())),
                     ("priceCents".to_owned(), n(i64::try_from(held.price.0).unwrap())),
                 ]))
             })
@@ -83,7 +83,7 @@ async fn write_legacy_hold(client: &aws_sdk_dynamodb::Client, table: &str, hold:
         .item("pk", s(&format!("T#{}#HOLD#{}", hold.tenant, hold.id)))
         .item("sk", s("HOLD"))
         .item("holdId", s(&hold.id.to_string()))
-        .item("tenant", s(&hold.tenant.to_string()))
+        .item("tenant", s(hold.tenant.as_ref()))
         .item("eventId", s("gig"))
         .item("customer", s("alice"))
         .item("seats", seats)

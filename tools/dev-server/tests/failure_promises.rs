@@ -254,7 +254,7 @@ async fn a_live_hold_is_never_given_away_even_after_redis_loses_its_data() {
 async fn an_order_whose_claim_reply_is_lost_after_it_was_applied_is_not_locked_out_by_itself() {
     let stage = Stage::start().await;
     let held = stage.hold("alice", &["A1"]).await;
-    let hold = hold_id(&held.1);
+    let hold_id = hold_id(&held.1);
     // The claim's PutItem reaches DynamoDB at once; its reply comes after the
     // SDK's attempt timeout, so the SDK sends it again on a new connection.
     stage.dynamodb_proxy.delay_replies(SLOWER_THAN_AN_SDK_ATTEMPT);
@@ -263,7 +263,7 @@ async fn an_order_whose_claim_reply_is_lost_after_it_was_applied_is_not_locked_o
         stage.dynamodb_proxy.heal();
     };
     let started = Instant::now();
-    let (first, ()) = tokio::join!(stage.order("alice", "k1", &hold), healer);
+    let (first, ()) = tokio::join!(stage.order("alice", "k1", &hold_id), healer);
     assert_eq!(
         first.0,
         StatusCode::CREATED,
@@ -271,7 +271,7 @@ async fn an_order_whose_claim_reply_is_lost_after_it_was_applied_is_not_locked_o
         first.1
     );
     assert!(started.elapsed() < Duration::from_secs(5));
-    let retried = stage.order("alice", "k1", &hold).await;
+    let retried = stage.order("alice", "k1", &hold_id).await;
     assert_eq!(retried.0, StatusCode::CREATED);
     assert_eq!(retried.1, first.1, "the client's retry replays the same order");
 }
