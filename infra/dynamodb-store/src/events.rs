@@ -1,11 +1,12 @@
 //! Events: metadata plus seat chunks, written in one transaction with an
 //! optimistic version check.
 
-use application::ports::{BackendError, EventCatalog, PutEventError, StoredEvent};
+use application::ports::{BackendError, ChangeMarks, EventCatalog, PutEventError, StoredEvent};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 use domain::event::{Event, MAX_SEATS_PER_EVENT};
 use domain::ids::{EventId, TenantId};
+use domain::time::Timestamp;
 
 use crate::items::{
     EventMetaItem, SeatsChunkItem, decode_seats, encode_seats, event_from, from_item, number, string, to_item,
@@ -58,32 +59,41 @@ impl EventCatalog for DynamoStore {
         Err(corrupt(format!("event {pk} kept changing while being read")))
     }
 
-    async fn put(&self, event: &Event, expected: Option<u64>) -> Result<u64, PutEventError> {
+    async fn put(&self, event: &Event, expected: Option<u64>, breaking: bool) -> Result<u64, PutEventError> {
         let pk = event_pk(&event.tenant, &event.id);
         let version = expected.map_or(1, |v| v + 1);
         let chunks: Vec<_> = event.seats().chunks(SEATS_PER_CHUNK).collect();
-        let meta = EventMetaItem {
-            pk: pk.clone(),
-            sk: EVENT_SK.to_owned(),
-            tenant: event.tenant.to_string(),
-            event_id: event.id.to_string(),
-            name: event.name.clone(),
-            starts_at: event.starts_at.as_millis(),
-            currency: event.currency.to_string(),
-            version,
-            chunks: chunks.len(),
-        };
-        let mut put_meta = Put::builder().table_name(&self.table).set_item(Some(to_item(&meta)?));
-        put_meta = match expected {
-            None => put_meta.condition_expression("attribute_not_exists(pk)"),
-            Some(previous) => put_meta
+        // An update, not a put: attributes it does not name (the last
+        // breaking version of a non-breaking change) are kept.
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .key("pk", string(&pk))
+            .key("sk", string(EVENT_SK))
+            .update_expression(if breaking {
+                "SET tenant = :tenant, eventId = :event, #name = :name, startsAt = :starts, currency = :currency, \
+                 #version = :version, chunks = :chunks, breakingVersion = :version REMOVE frozenUntil"
+            } else {
+                "SET tenant = :tenant, eventId = :event, #name = :name, startsAt = :starts, currency = :currency, \
+                 #version = :version, chunks = :chunks REMOVE frozenUntil"
+            })
+            .expression_attribute_names("#name", "name")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":tenant", string(event.tenant.to_string()))
+            .expression_attribute_values(":event", string(event.id.to_string()))
+            .expression_attribute_values(":name", string(event.name.clone()))
+            .expression_attribute_values(":starts", number(event.starts_at.as_millis()))
+            .expression_attribute_values(":currency", string(event.currency.to_string()))
+            .expression_attribute_values(":version", number(i64::try_from(version).unwrap_or(i64::MAX)))
+            .expression_attribute_values(":chunks", number(i64::try_from(chunks.len()).unwrap_or(i64::MAX)));
+        update = match expected {
+            None => update.condition_expression("attribute_not_exists(pk)"),
+            Some(previous) => update
                 .condition_expression("#version = :expected")
-                .expression_attribute_names("#version", "version")
                 .expression_attribute_values(":expected", number(i64::try_from(previous).unwrap_or(i64::MAX))),
         };
         let mut writes = vec![
             TransactWriteItem::builder()
-                .put(put_meta.build().map_err(|e| BackendError::new("dynamodb", e))?)
+                .update(update.build().map_err(|e| BackendError::new("dynamodb", e))?)
                 .build(),
         ];
         for index in 0..MAX_CHUNKS {
@@ -137,6 +147,86 @@ impl EventCatalog for DynamoStore {
                     Err(PutEventError::Backend(backend_error(error)))
                 }
             }
+        }
+    }
+
+    async fn change_marks(&self, tenant: &TenantId, event: &EventId) -> Result<Option<ChangeMarks>, BackendError> {
+        let Some(item) = self.get_consistent(event_pk(tenant, event), EVENT_SK).await? else {
+            return Ok(None);
+        };
+        let number_of = |name: &str| {
+            item.get(name)
+                .and_then(|v| v.as_n().ok())
+                .and_then(|n| n.parse::<i64>().ok())
+        };
+        let version = number_of("version").ok_or_else(|| corrupt("event without version"))?;
+        Ok(Some(ChangeMarks {
+            version: u64::try_from(version).map_err(corrupt)?,
+            breaking_version: number_of("breakingVersion")
+                .map_or(Ok(0), u64::try_from)
+                .map_err(corrupt)?,
+            frozen_until: number_of("frozenUntil").map(Timestamp::from_millis),
+        }))
+    }
+
+    async fn freeze(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        version: u64,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool, BackendError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", string(event_pk(tenant, event)))
+            .key("sk", string(EVENT_SK))
+            .update_expression("SET frozenUntil = :until")
+            .condition_expression("#version = :version AND (attribute_not_exists(frozenUntil) OR frozenUntil <= :now)")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":version", number(i64::try_from(version).unwrap_or(i64::MAX)))
+            .expression_attribute_values(":until", number(until.as_millis()))
+            .expression_attribute_values(":now", number(now.as_millis()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error)
+                if error.as_service_error().is_some_and(
+                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception,
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(backend_error(error)),
+        }
+    }
+
+    async fn unfreeze(&self, tenant: &TenantId, event: &EventId, version: u64) -> Result<(), BackendError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", string(event_pk(tenant, event)))
+            .key("sk", string(EVENT_SK))
+            .update_expression("REMOVE frozenUntil")
+            .condition_expression("#version = :version")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":version", number(i64::try_from(version).unwrap_or(i64::MAX)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error)
+                if error.as_service_error().is_some_and(
+                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception,
+                ) =>
+            {
+                Ok(())
+            }
+            Err(error) => Err(backend_error(error)),
         }
     }
 }

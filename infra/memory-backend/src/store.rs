@@ -5,9 +5,9 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use application::ports::{
-    BackendError, Claim, ClaimRequest, CommitError, EventCatalog, HoldStore, IdempotencyRecord, IdempotencyStore,
-    LeaseError, OrderCommit, OrderStore, PlaceHoldError, PutEventError, ReadinessProbe, RecordState, StoredEvent,
-    StoredResponse,
+    BackendError, ChangeMarks, Claim, ClaimRequest, CommitError, EventCatalog, HoldStore, IdempotencyRecord,
+    IdempotencyStore, LeaseError, OrderCommit, OrderStore, PlaceHoldError, PutEventError, ReadinessProbe, RecordState,
+    StoredEvent, StoredResponse,
 };
 use async_trait::async_trait;
 use domain::event::Event;
@@ -19,7 +19,7 @@ use domain::time::Timestamp;
 
 #[derive(Default)]
 struct Tables {
-    events: HashMap<(TenantId, EventId), StoredEvent>,
+    events: HashMap<(TenantId, EventId), (StoredEvent, ChangeMarks)>,
     holds: HashMap<(TenantId, HoldId), Hold>,
     orders: HashMap<(TenantId, OrderId), Order>,
     claims: HashMap<(TenantId, EventId), HashMap<SeatId, SeatClaim>>,
@@ -118,25 +118,76 @@ fn seat_of_hold(claim: Option<&SeatClaim>, hold: HoldId) -> bool {
 #[async_trait]
 impl EventCatalog for MemoryStore {
     async fn get(&self, tenant: &TenantId, event: &EventId) -> Result<Option<StoredEvent>, BackendError> {
-        Ok(self.tables().events.get(&(tenant.clone(), event.clone())).cloned())
+        Ok(self
+            .tables()
+            .events
+            .get(&(tenant.clone(), event.clone()))
+            .map(|(stored, _)| stored.clone()))
     }
 
-    async fn put(&self, event: &Event, expected: Option<u64>) -> Result<u64, PutEventError> {
+    async fn put(&self, event: &Event, expected: Option<u64>, breaking: bool) -> Result<u64, PutEventError> {
         let mut tables = self.tables();
         let key = (event.tenant.clone(), event.id.clone());
-        let current = tables.events.get(&key).map(|stored| stored.version);
-        if current != expected {
+        let current = tables.events.get(&key).map(|(stored, marks)| (stored.version, *marks));
+        if current.map(|(version, _)| version) != expected {
             return Err(PutEventError::VersionMismatch);
         }
-        let version = current.map_or(1, |v| v + 1);
+        let version = expected.map_or(1, |v| v + 1);
+        let breaking_version = match current {
+            Some((_, marks)) if !breaking => marks.breaking_version,
+            _ if breaking => version,
+            _ => 0,
+        };
         tables.events.insert(
             key,
-            StoredEvent {
-                event: event.clone(),
-                version,
-            },
+            (
+                StoredEvent {
+                    event: event.clone(),
+                    version,
+                },
+                ChangeMarks {
+                    version,
+                    breaking_version,
+                    frozen_until: None,
+                },
+            ),
         );
         Ok(version)
+    }
+
+    async fn change_marks(&self, tenant: &TenantId, event: &EventId) -> Result<Option<ChangeMarks>, BackendError> {
+        Ok(self
+            .tables()
+            .events
+            .get(&(tenant.clone(), event.clone()))
+            .map(|(_, marks)| *marks))
+    }
+
+    async fn freeze(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        version: u64,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool, BackendError> {
+        let mut tables = self.tables();
+        match tables.events.get_mut(&(tenant.clone(), event.clone())) {
+            Some((_, marks)) if marks.version == version && marks.frozen_until.is_none_or(|f| f <= now) => {
+                marks.frozen_until = Some(until);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn unfreeze(&self, tenant: &TenantId, event: &EventId, version: u64) -> Result<(), BackendError> {
+        if let Some((_, marks)) = self.tables().events.get_mut(&(tenant.clone(), event.clone()))
+            && marks.version == version
+        {
+            marks.frozen_until = None;
+        }
+        Ok(())
     }
 }
 

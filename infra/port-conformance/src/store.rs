@@ -155,17 +155,17 @@ fn claimed_fresh(claim: &Claim) -> Option<OrderSeed> {
 pub async fn an_event_round_trips_with_a_version_and_writes_are_optimistic(f: &StoreFixture) {
     let tenant = unique_tenant();
     let first = event(&tenant, 3, 100);
-    assert_eq!(f.events.put(&first, None).await.unwrap(), 1);
+    assert_eq!(f.events.put(&first, None, false).await.unwrap(), 1);
     let stored = f.events.get(&tenant, &event_id("gig")).await.unwrap().unwrap();
     assert_eq!((stored.event, stored.version), (first.clone(), 1));
     assert!(matches!(
-        f.events.put(&first, None).await,
+        f.events.put(&first, None, false).await,
         Err(PutEventError::VersionMismatch)
     ));
     let second = event(&tenant, 2, 250);
-    assert_eq!(f.events.put(&second, Some(1)).await.unwrap(), 2);
+    assert_eq!(f.events.put(&second, Some(1), true).await.unwrap(), 2);
     assert!(matches!(
-        f.events.put(&second, Some(1)).await,
+        f.events.put(&second, Some(1), true).await,
         Err(PutEventError::VersionMismatch)
     ));
     assert_eq!(
@@ -184,13 +184,13 @@ pub async fn an_event_round_trips_with_a_version_and_writes_are_optimistic(f: &S
 pub async fn an_event_with_twenty_thousand_seats_round_trips(f: &StoreFixture) {
     let tenant = unique_tenant();
     let big = event(&tenant, 20_000, 123_456);
-    f.events.put(&big, None).await.unwrap();
+    f.events.put(&big, None, false).await.unwrap();
     assert_eq!(
         f.events.get(&tenant, &event_id("gig")).await.unwrap().unwrap().event,
         big
     );
     let small = event(&tenant, 5, 1);
-    f.events.put(&small, Some(1)).await.unwrap();
+    f.events.put(&small, Some(1), true).await.unwrap();
     assert_eq!(
         f.events.get(&tenant, &event_id("gig")).await.unwrap().unwrap().event,
         small

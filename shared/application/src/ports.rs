@@ -177,6 +177,19 @@ pub struct StoredEvent {
     pub version: u64,
 }
 
+/// What a new hold checks after writing its claims (I9): whether a
+/// replacement that could break it (removed seats, another currency) landed
+/// or is being checked since it read the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChangeMarks {
+    pub version: u64,
+    /// The version written by the last replacement that could break holds
+    /// (0: none since the event was created).
+    pub breaking_version: u64,
+    /// A replacement that could break holds is being checked until then.
+    pub frozen_until: Option<Timestamp>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PutEventError {
     /// The stored version is not the one the caller read.
@@ -187,16 +200,39 @@ pub enum PutEventError {
 }
 
 /// Durable store of events.
+///
+/// A replacement that could break holds is written under a freeze (ADR 12):
+/// freeze → read the claims → put (which ends the freeze) or unfreeze. A hold
+/// reads [`EventCatalog::change_marks`] after writing its claims; whichever
+/// of the two comes second sees the other.
 #[async_trait]
 pub trait EventCatalog: Send + Sync {
     async fn get(&self, tenant: &TenantId, event: &EventId) -> Result<Option<StoredEvent>, BackendError>;
 
     /// Writes `event` if the stored version is still `expected` (`None`: no
-    /// event may exist yet). Returns the new version.
+    /// event may exist yet), ends any freeze, and, if `breaking`, records the
+    /// new version as the last breaking one. Returns the new version.
     ///
     /// # Errors
     /// - [`PutEventError::VersionMismatch`] if the condition failed; nothing written.
-    async fn put(&self, event: &Event, expected: Option<u64>) -> Result<u64, PutEventError>;
+    async fn put(&self, event: &Event, expected: Option<u64>, breaking: bool) -> Result<u64, PutEventError>;
+
+    /// The event's change marks, strongly consistent; `None` if no event.
+    async fn change_marks(&self, tenant: &TenantId, event: &EventId) -> Result<Option<ChangeMarks>, BackendError>;
+
+    /// Freezes the event at `version` until `until`, if it is still at that
+    /// version and no other freeze is live at `now`. Returns whether it froze.
+    async fn freeze(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        version: u64,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool, BackendError>;
+
+    /// Ends a freeze at `version` without a change (the replacement lost).
+    async fn unfreeze(&self, tenant: &TenantId, event: &EventId, version: u64) -> Result<(), BackendError>;
 }
 
 /// Why a hold could not be recorded.

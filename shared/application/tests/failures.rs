@@ -13,9 +13,9 @@ use std::time::Duration;
 use application::Rejection;
 use application::UseCaseError;
 use application::ports::{
-    BackendError, Claim, ClaimRequest, Clock, CommitError, EventCatalog, HoldStore, IdempotencyStore, LeaseError,
-    LockError, MirroredLock, OrderCommit, OrderStore, PlaceHoldError, PutEventError, SeatLock, SeatLocks, StoredEvent,
-    StoredResponse,
+    BackendError, ChangeMarks, Claim, ClaimRequest, Clock, CommitError, EventCatalog, HoldStore, IdempotencyStore,
+    LeaseError, LockError, MirroredLock, OrderCommit, OrderStore, PlaceHoldError, PutEventError, SeatLock, SeatLocks,
+    StoredEvent, StoredResponse,
 };
 use async_trait::async_trait;
 use domain::event::{Event, SeatStatus};
@@ -373,8 +373,24 @@ impl EventCatalog for ContendedEvents {
     async fn get(&self, tenant: &TenantId, event: &EventId) -> Result<Option<StoredEvent>, BackendError> {
         self.0.get(tenant, event).await
     }
-    async fn put(&self, _: &Event, _: Option<u64>) -> Result<u64, PutEventError> {
+    async fn put(&self, _: &Event, _: Option<u64>, _: bool) -> Result<u64, PutEventError> {
         Err(PutEventError::VersionMismatch)
+    }
+    async fn change_marks(&self, tenant: &TenantId, event: &EventId) -> Result<Option<ChangeMarks>, BackendError> {
+        self.0.change_marks(tenant, event).await
+    }
+    async fn freeze(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        version: u64,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool, BackendError> {
+        self.0.freeze(tenant, event, version, until, now).await
+    }
+    async fn unfreeze(&self, tenant: &TenantId, event: &EventId, version: u64) -> Result<(), BackendError> {
+        self.0.unfreeze(tenant, event, version).await
     }
 }
 

@@ -184,6 +184,13 @@ impl Event {
         if unknown.is_empty() { Ok(priced) } else { Err(unknown) }
     }
 
+    /// Whether `replacement` could break a hold on `self`: it removes a seat
+    /// or changes the currency (a hold keeps its prices, so repricing does
+    /// not). Such a replacement is checked and written under a freeze (I9).
+    pub fn replacement_can_break_holds(&self, replacement: &Event) -> bool {
+        replacement.currency != self.currency || self.seats().iter().any(|seat| replacement.seat(&seat.id).is_none())
+    }
+
     /// Checks that `replacement` may replace `self`, given each current
     /// seat's status. Returns every conflict, in seat order.
     pub fn check_replacement(
@@ -351,6 +358,15 @@ mod tests {
         let current = event("EUR", vec![seat("A", 100), seat("B", 100)]).unwrap();
         let new = event("EUR", vec![seat("A", 150), seat("B", 100), seat("C", 100)]).unwrap();
         assert_eq!(current.check_replacement(&new, status(&["B"], &["A"])), Ok(()));
+    }
+
+    #[test]
+    fn only_removing_a_seat_or_changing_the_currency_can_break_a_hold() {
+        let old = event("EUR", vec![seat("A", 1), seat("B", 2)]).unwrap();
+        let repriced_and_grown = event("EUR", vec![seat("A", 5), seat("B", 2), seat("C", 3)]).unwrap();
+        assert!(!old.replacement_can_break_holds(&repriced_and_grown));
+        assert!(old.replacement_can_break_holds(&event("EUR", vec![seat("A", 1)]).unwrap()));
+        assert!(old.replacement_can_break_holds(&event("USD", vec![seat("A", 1), seat("B", 2)]).unwrap()));
     }
 
     #[test]

@@ -16,12 +16,18 @@
 //! 4. On any non-201 after the locks were taken, they are released
 //!    (best effort) and an ambiguous durable write is compensated (I5).
 //!
+//! 5. I9: the event's change marks are read after the claims are written; a
+//!    replacement that could break the hold (removed seat, other currency)
+//!    that landed or is being checked meanwhile sends the hold back to read
+//!    the event again (see put_event for the other side).
+//!
 //! With the seat locks down or slow (I8), step 2 is skipped: the claims alone
 //! decide, which is slower (every loser costs a durable write) but never
 //! wrong. Claims found that the locks lacked are written back (convergence).
 
 use std::time::Duration;
 
+use domain::event::Event;
 use domain::hold::{CLAIM_GRACE, Hold, HoldRequest, SeatClaim};
 use domain::identity::Identity;
 use domain::ids::{EventId, HoldId, SeatId, TenantId};
@@ -35,6 +41,9 @@ use crate::ports::{LockError, MirroredLock, PlaceHoldError, SeatLock};
 /// longer than that write can take (2 s, ADR 12), short enough that a crash
 /// between the two blocks the seats for seconds, not for the hold's TTL.
 pub const PLACEMENT_LEASE: Duration = Duration::from_secs(5);
+
+/// How often a hold steps back for an event being changed before giving up (503).
+const EVENT_CHANGE_ATTEMPTS: u32 = 3;
 
 /// Whether a lock's hold may still be between its lock and its durable
 /// write: minted less than a placement lease (plus the grace, for clocks
@@ -56,15 +65,47 @@ impl UseCases {
     ) -> Result<Hold, UseCaseError> {
         let request =
             HoldRequest::new(seats, ttl_seconds, self.settings.hold_policy).map_err(Rejection::InvalidHoldRequest)?;
-        let ports = &self.ports;
-        let event = self.tenant_event(caller, event_id).await?;
-        let priced = event.price_seats(request.seats()).map_err(Rejection::UnknownSeats)?;
+        for attempt in 1..=EVENT_CHANGE_ATTEMPTS {
+            let stored = self
+                .ports
+                .events
+                .get(&caller.tenant, event_id)
+                .await?
+                .ok_or(Rejection::EventNotFound)?;
+            let hold = self.place_on(caller, &stored.event, &request).await?;
+            // I9: a replacement that could break this hold froze the event or
+            // landed since we read it? Then step back and read it again.
+            let marks = match self.ports.events.change_marks(&hold.tenant, &hold.event).await {
+                Ok(marks) => marks,
+                Err(error) => {
+                    self.undo_hold(&hold, true).await;
+                    return Err(error.into());
+                }
+            };
+            let now = self.ports.clock.now();
+            let changed = marks.is_none_or(|marks| {
+                marks.breaking_version > stored.version || marks.frozen_until.is_some_and(|until| until > now)
+            });
+            if !changed {
+                return Ok(hold);
+            }
+            tracing::info!(event = "hold.event_changed", hold_id = %hold.id, attempt, "the event is being changed; the hold steps back");
+            // No sleep: reading the event again takes about as long as a
+            // replacement's check, and a freeze whose writer died is a 503.
+            self.undo_hold(&hold, true).await;
+        }
+        Err(crate::ports::BackendError::new("dynamodb", "the event kept changing while a hold was placed").into())
+    }
 
+    /// Places one hold on the event as read: locks, claims, lock extension.
+    async fn place_on(&self, caller: &Identity, event: &Event, request: &HoldRequest) -> Result<Hold, UseCaseError> {
+        let ports = &self.ports;
+        let priced = event.price_seats(request.seats()).map_err(Rejection::UnknownSeats)?;
         let now = ports.clock.now();
         let hold = Hold::place(
             ports.ids.hold_id(),
             caller.tenant.clone(),
-            event_id.clone(),
+            event.id.clone(),
             caller.customer.clone(),
             priced,
             event.currency,
@@ -97,14 +138,19 @@ impl UseCases {
             Err(PlaceHoldError::Backend(error)) => {
                 // The write may have been applied with its reply lost: undo it,
                 // so no claim outlives a request that did not answer 201.
-                if let Err(undo) = ports.holds.release(&hold, ports.clock.now()).await {
-                    tracing::error!(event = "hold.compensation_failed", hold_id = %hold.id, error = %undo, "if the hold was recorded, its seats stay claimed until it expires");
-                }
-                if locked {
-                    self.unlock_best_effort(&hold).await;
-                }
+                self.undo_hold(&hold, locked).await;
                 Err(error.into())
             }
+        }
+    }
+
+    /// Releases a hold this request placed (or may have placed) and its locks, best effort.
+    async fn undo_hold(&self, hold: &Hold, locked: bool) {
+        if let Err(undo) = self.ports.holds.release(hold, self.ports.clock.now()).await {
+            tracing::error!(event = "hold.compensation_failed", hold_id = %hold.id, error = %undo, "if the hold was recorded, its seats stay claimed until it expires");
+        }
+        if locked {
+            self.unlock_best_effort(hold).await;
         }
     }
 

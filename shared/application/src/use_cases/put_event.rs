@@ -3,6 +3,15 @@
 //! A replacement is checked against the seats' current status (held, sold,
 //! from the durable claims) and written with an optimistic version check, so
 //! two organizers editing at once cannot silently overwrite each other.
+//!
+//! I9: a replacement that removes seats or changes the currency freezes the
+//! event first, then reads the claims, then writes (which ends the freeze).
+//! A hold re-reads the event's change marks after writing its claims: if it
+//! wrote them before the freeze, this check sees them (409
+//! `event-conflict`); if after, the hold sees the freeze or the new version
+//! and steps back. Either way no hold outlives a change that breaks it.
+
+use std::time::Duration;
 
 use domain::event::{Event, EventConflict};
 use domain::identity::Identity;
@@ -11,6 +20,11 @@ use super::UseCases;
 use super::get_availability::seat_status;
 use crate::errors::{Rejection, UseCaseError};
 use crate::ports::PutEventError;
+
+/// The longest a replacement that could break holds keeps the event frozen
+/// if its writer dies between freezing and writing; holds placed meanwhile
+/// step back and retry.
+pub const EVENT_FREEZE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PutEventOutcome {
@@ -32,21 +46,43 @@ impl UseCases {
         }
         let ports = &self.ports;
         let current = ports.events.get(&event.tenant, &event.id).await?;
-        let expected = match &current {
-            None => None,
+        let (expected, breaking) = match &current {
+            None => (None, false),
             Some(stored) => {
-                let claims = ports
-                    .holds
-                    .seat_claims(&event.tenant, &event.id, ports.clock.now())
-                    .await?;
-                stored
-                    .event
-                    .check_replacement(&event, |seat| seat_status(claims.get(seat)))
-                    .map_err(|conflicts: Vec<EventConflict>| Rejection::EventConflict(conflicts))?;
-                Some(stored.version)
+                // A replacement that could break holds is checked under a
+                // freeze, so no hold can slip in between the check and the
+                // write unseen (I9; the hold side is in place_hold).
+                let breaking = stored.event.replacement_can_break_holds(&event);
+                let now = ports.clock.now();
+                if breaking
+                    && !ports
+                        .events
+                        .freeze(&event.tenant, &event.id, stored.version, now.plus(EVENT_FREEZE), now)
+                        .await?
+                {
+                    return Err(Rejection::EventChangedConcurrently.into());
+                }
+                let checked = match ports.holds.seat_claims(&event.tenant, &event.id, now).await {
+                    Ok(claims) => stored
+                        .event
+                        .check_replacement(&event, |seat| seat_status(claims.get(seat)))
+                        .map_err(|conflicts: Vec<EventConflict>| {
+                            UseCaseError::from(Rejection::EventConflict(conflicts))
+                        }),
+                    Err(error) => Err(error.into()),
+                };
+                if let Err(refused) = checked {
+                    if breaking
+                        && let Err(error) = ports.events.unfreeze(&event.tenant, &event.id, stored.version).await
+                    {
+                        tracing::warn!(event = "event.unfreeze_failed", error = %error, "holds on this event wait out the freeze");
+                    }
+                    return Err(refused);
+                }
+                (Some(stored.version), breaking)
             }
         };
-        match ports.events.put(&event, expected).await {
+        match ports.events.put(&event, expected, breaking).await {
             Ok(_) if expected.is_none() => Ok(PutEventOutcome::Created),
             Ok(_) => Ok(PutEventOutcome::Replaced),
             Err(PutEventError::VersionMismatch) => Err(Rejection::EventChangedConcurrently.into()),

@@ -11,9 +11,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use application::ports::{
-    BackendError, Claim, ClaimRequest, CommitError, EventCatalog, HoldStore, IdempotencyStore, LeaseError, LockError,
-    MirroredLock, OrderCommit, OrderStore, PlaceHoldError, Ports, PutEventError, SeatLock, SeatLocks, StoredEvent,
-    StoredResponse,
+    BackendError, ChangeMarks, Claim, ClaimRequest, CommitError, EventCatalog, HoldStore, IdempotencyStore, LeaseError,
+    LockError, MirroredLock, OrderCommit, OrderStore, PlaceHoldError, Ports, PutEventError, SeatLock, SeatLocks,
+    StoredEvent, StoredResponse,
 };
 use async_trait::async_trait;
 use domain::event::Event;
@@ -133,8 +133,26 @@ impl EventCatalog for Timed<dyn EventCatalog> {
     async fn get(&self, tenant: &TenantId, event: &EventId) -> Result<Option<StoredEvent>, BackendError> {
         self.clock.time(self.inner.get(tenant, event)).await
     }
-    async fn put(&self, event: &Event, expected: Option<u64>) -> Result<u64, PutEventError> {
-        self.clock.time(self.inner.put(event, expected)).await
+    async fn put(&self, event: &Event, expected: Option<u64>, breaking: bool) -> Result<u64, PutEventError> {
+        self.clock.time(self.inner.put(event, expected, breaking)).await
+    }
+    async fn change_marks(&self, tenant: &TenantId, event: &EventId) -> Result<Option<ChangeMarks>, BackendError> {
+        self.clock.time(self.inner.change_marks(tenant, event)).await
+    }
+    async fn freeze(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        version: u64,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool, BackendError> {
+        self.clock
+            .time(self.inner.freeze(tenant, event, version, until, now))
+            .await
+    }
+    async fn unfreeze(&self, tenant: &TenantId, event: &EventId, version: u64) -> Result<(), BackendError> {
+        self.clock.time(self.inner.unfreeze(tenant, event, version)).await
     }
 }
 

@@ -1,0 +1,272 @@
+//! I9: changes to an event never strand money. A replacement that removes a
+//! seat or changes the currency races a hold on that seat, at each point of
+//! the hold where the replacement can land; whatever the interleaving, no
+//! hold outlives a change that breaks it, and a replacement that would break
+//! a live hold loses with `event-conflict`. Each interleaving is forced by a
+//! port wrapper that runs the rival request at exactly that point.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use application::ports::{BackendError, ChangeMarks, Clock, EventCatalog, HoldStore, PlaceHoldError, StoredEvent};
+use application::use_cases::PutEventOutcome;
+use application::{Rejection, UseCaseError, UseCases};
+use async_trait::async_trait;
+use domain::event::{Event, EventConflict, SeatStatus};
+use domain::hold::{Hold, SeatClaim};
+use domain::ids::{EventId, HoldId, SeatId, TenantId};
+use domain::time::Timestamp;
+use support::*;
+
+type Slot = Arc<Mutex<Option<UseCases>>>;
+
+fn use_cases(slot: &Slot) -> UseCases {
+    slot.lock().unwrap().clone().expect("the world is built")
+}
+
+/// The replacement that takes seat A4 away.
+fn without_a4() -> Event {
+    event_with("acme", &[("A1", 1000), ("A2", 1500), ("A3", 2000)], "EUR")
+}
+
+/// Runs the rival once, when `place` (claims written) or `change_marks`
+/// (the hold's check) is reached, or when the replacement reads the claims.
+#[derive(Clone, Copy, PartialEq)]
+enum At {
+    BeforeClaims,
+    BeforeHoldCheck,
+    WhileReplacementChecks,
+}
+
+struct Interleaved {
+    holds: Arc<dyn HoldStore>,
+    events: Arc<dyn EventCatalog>,
+    at: At,
+    slot: Slot,
+    rival: Mutex<Option<Rival>>,
+}
+
+type Pinned<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+type Rival = Box<dyn FnOnce(UseCases) -> Pinned<()> + Send>;
+
+impl Interleaved {
+    async fn maybe_run(&self, here: At) {
+        if self.at != here {
+            return;
+        }
+        let rival = self.rival.lock().unwrap().take();
+        if let Some(rival) = rival {
+            rival(use_cases(&self.slot)).await;
+        }
+    }
+}
+
+struct HoldsSide(Arc<Interleaved>);
+struct EventsSide(Arc<Interleaved>);
+
+#[async_trait]
+impl HoldStore for HoldsSide {
+    async fn place(&self, hold: &Hold, now: Timestamp) -> Result<(), PlaceHoldError> {
+        self.0.maybe_run(At::BeforeClaims).await;
+        self.0.holds.place(hold, now).await
+    }
+    async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {
+        self.0.holds.get(tenant, hold).await
+    }
+    async fn release(&self, hold: &Hold, now: Timestamp) -> Result<bool, BackendError> {
+        self.0.holds.release(hold, now).await
+    }
+    async fn free_claims(&self, hold: &Hold) -> Result<(), BackendError> {
+        self.0.holds.free_claims(hold).await
+    }
+    async fn claims_of(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+    ) -> Result<Vec<Option<SeatClaim>>, BackendError> {
+        self.0.holds.claims_of(tenant, event, seats).await
+    }
+    async fn seat_claims(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        now: Timestamp,
+    ) -> Result<HashMap<SeatId, SeatClaim>, BackendError> {
+        self.0.maybe_run(At::WhileReplacementChecks).await;
+        self.0.holds.seat_claims(tenant, event, now).await
+    }
+}
+
+#[async_trait]
+impl EventCatalog for EventsSide {
+    async fn get(&self, tenant: &TenantId, event: &EventId) -> Result<Option<StoredEvent>, BackendError> {
+        self.0.events.get(tenant, event).await
+    }
+    async fn put(
+        &self,
+        event: &Event,
+        expected: Option<u64>,
+        breaking: bool,
+    ) -> Result<u64, application::ports::PutEventError> {
+        self.0.events.put(event, expected, breaking).await
+    }
+    async fn change_marks(&self, tenant: &TenantId, event: &EventId) -> Result<Option<ChangeMarks>, BackendError> {
+        self.0.maybe_run(At::BeforeHoldCheck).await;
+        self.0.events.change_marks(tenant, event).await
+    }
+    async fn freeze(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        version: u64,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool, BackendError> {
+        self.0.events.freeze(tenant, event, version, until, now).await
+    }
+    async fn unfreeze(&self, tenant: &TenantId, event: &EventId, version: u64) -> Result<(), BackendError> {
+        self.0.events.unfreeze(tenant, event, version).await
+    }
+}
+
+/// A world whose ports run `rival` once at `at`; the rival's result lands in the returned slot.
+fn interleaved<T: Send + 'static>(
+    at: At,
+    rival: impl FnOnce(UseCases) -> Pinned<T> + Send + 'static,
+) -> (World, Arc<Mutex<Option<T>>>) {
+    let slot: Slot = Arc::new(Mutex::new(None));
+    let outcome = Arc::new(Mutex::new(None));
+    let sink = outcome.clone();
+    let rival_slot = slot.clone();
+    let w = world_with(move |ports, _| {
+        let shared = Arc::new(Interleaved {
+            holds: ports.holds.clone(),
+            events: ports.events.clone(),
+            at,
+            slot: rival_slot,
+            rival: Mutex::new(Some(Box::new(move |use_cases: UseCases| {
+                Box::pin(async move {
+                    let result = rival(use_cases).await;
+                    *sink.lock().unwrap() = Some(result);
+                }) as Pinned<()>
+            }))),
+        });
+        ports.holds = Arc::new(HoldsSide(shared.clone()));
+        ports.events = Arc::new(EventsSide(shared));
+    });
+    *slot.lock().unwrap() = Some(w.use_cases.clone());
+    (w, outcome)
+}
+
+#[tokio::test]
+async fn a_replacement_that_lands_between_a_holds_read_and_its_claims_sends_the_hold_back_to_the_new_event() {
+    let (w, put) = interleaved(At::BeforeClaims, |use_cases| {
+        Box::pin(async move { use_cases.put_event(&organizer(), without_a4()).await })
+            as Pinned<Result<PutEventOutcome, UseCaseError>>
+    });
+    with_event_unobserved(&w).await;
+    let held = hold(&w, &alice(), &["A4"]).await;
+    assert!(
+        put.lock().unwrap().take().unwrap().is_ok(),
+        "the replacement landed first"
+    );
+    assert_eq!(
+        rejection(held),
+        Rejection::UnknownSeats(seats(&["A4"])),
+        "the hold retried on the new event"
+    );
+    assert!(
+        sold_or_held(&w).await.is_empty(),
+        "no claim was left on the removed seat"
+    );
+}
+
+#[tokio::test]
+async fn a_replacement_checked_after_a_hold_wrote_its_claims_loses_with_event_conflict() {
+    let (w, put) = interleaved(At::BeforeHoldCheck, |use_cases| {
+        Box::pin(async move { use_cases.put_event(&organizer(), without_a4()).await })
+            as Pinned<Result<PutEventOutcome, UseCaseError>>
+    });
+    with_event_unobserved(&w).await;
+    let held = hold(&w, &alice(), &["A4"]).await.expect("the hold stands");
+    assert_eq!(
+        rejection(put.lock().unwrap().take().unwrap()),
+        Rejection::EventConflict(vec![EventConflict::RemovesHeldSeat(seats(&["A4"])[0].clone())])
+    );
+    assert_eq!(
+        statuses(&w).await,
+        [
+            SeatStatus::Available,
+            SeatStatus::Available,
+            SeatStatus::Available,
+            SeatStatus::Held
+        ]
+    );
+    let ordered = w
+        .use_cases
+        .create_order(&alice(), order_request("k", 1, held.id), &TextResponses)
+        .await;
+    assert_eq!(fresh(ordered).status, 201, "the hold's owner can buy it");
+}
+
+#[tokio::test]
+async fn a_hold_that_lands_while_a_replacement_checks_steps_back_and_the_replacement_wins() {
+    let (w, held) = interleaved(At::WhileReplacementChecks, |use_cases| {
+        Box::pin(async move { use_cases.place_hold(&alice(), &gig(), seats(&["A4"]), None).await }) as Pinned<_>
+    });
+    with_event_unobserved(&w).await;
+    let put = w.use_cases.put_event(&organizer(), without_a4()).await;
+    assert!(put.is_ok(), "{put:?}");
+    let held = held.lock().unwrap().take().unwrap();
+    assert!(
+        matches!(held, Err(UseCaseError::Unavailable(_))),
+        "the hold saw the freeze on every attempt and gave up: {held:?}"
+    );
+    assert!(sold_or_held(&w).await.is_empty(), "it left no claim behind");
+}
+
+#[tokio::test]
+async fn a_currency_change_with_a_live_hold_loses_and_without_one_wins() {
+    let w = world();
+    with_event(&w).await;
+    let held = hold(&w, &alice(), &["A1"]).await.unwrap();
+    let in_dollars = event_with("acme", &[("A1", 1000), ("A2", 1500), ("A3", 2000), ("A4", 2500)], "USD");
+    assert_eq!(
+        rejection(w.use_cases.put_event(&organizer(), in_dollars.clone()).await),
+        Rejection::EventConflict(vec![EventConflict::ChangesCurrency])
+    );
+    hold(&w, &bob(), &["A2"])
+        .await
+        .expect("the freeze was lifted after the refusal");
+    w.use_cases.release_hold(&alice(), held.id).await.unwrap();
+    let released = w
+        .use_cases
+        .ports()
+        .holds
+        .get(&alice().tenant, held.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(released.recorded_status, domain::hold::HoldStatus::Released);
+}
+
+/// Creates the four-seat gig without triggering the rival (creation does not freeze or read claims).
+async fn with_event_unobserved(w: &World) {
+    with_event(w).await;
+}
+
+async fn sold_or_held(w: &World) -> Vec<SeatId> {
+    w.use_cases
+        .ports()
+        .holds
+        .seat_claims(&alice().tenant, &gig(), w.clock.now())
+        .await
+        .unwrap()
+        .into_keys()
+        .collect()
+}
