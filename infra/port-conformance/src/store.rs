@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use application::ports::{
-    Claim, ClaimRequest, Clock, CommitError, IdempotencyRecord, LeaseError, OrderCommit, PlaceHoldError, PutEventError,
-    RecordState, StoredResponse,
+    ChangeMarks, Claim, ClaimRequest, Clock, CommitError, IdempotencyRecord, LeaseError, OrderCommit, PlaceHoldError,
+    PutEventError, RecordState, StoredResponse,
 };
 use domain::event::{Event, Seat};
 use domain::hold::{CLAIM_GRACE, HeldSeat, Hold, HoldStatus, SeatClaim};
@@ -178,6 +178,62 @@ pub async fn an_event_round_trips_with_a_version_and_writes_are_optimistic(f: &S
             .await
             .unwrap()
             .is_none()
+    );
+}
+
+pub async fn change_marks_record_breaking_versions_and_a_freeze_is_exclusive_until_a_put_ends_it(f: &StoreFixture) {
+    let tenant = unique_tenant();
+    let gig = event_id("gig");
+    assert_eq!(f.events.change_marks(&tenant, &gig).await.unwrap(), None);
+    f.events.put(&event(&tenant, 3, 100), None, false).await.unwrap();
+    let marks = |version, breaking_version, frozen_until| ChangeMarks {
+        version,
+        breaking_version,
+        frozen_until,
+    };
+    assert_eq!(
+        f.events.change_marks(&tenant, &gig).await.unwrap(),
+        Some(marks(1, 0, None))
+    );
+    let until = NOW.plus(10 * SECOND);
+    assert!(
+        !f.events.freeze(&tenant, &gig, 2, until, NOW).await.unwrap(),
+        "only at the version read"
+    );
+    assert!(f.events.freeze(&tenant, &gig, 1, until, NOW).await.unwrap());
+    assert!(
+        !f.events.freeze(&tenant, &gig, 1, until, NOW).await.unwrap(),
+        "one freeze at a time"
+    );
+    assert_eq!(
+        f.events.change_marks(&tenant, &gig).await.unwrap(),
+        Some(marks(1, 0, Some(until)))
+    );
+    assert!(
+        f.events
+            .freeze(&tenant, &gig, 1, until.plus(SECOND), until)
+            .await
+            .unwrap(),
+        "a run-out freeze is no freeze"
+    );
+    f.events.unfreeze(&tenant, &gig, 1).await.unwrap();
+    assert_eq!(
+        f.events.change_marks(&tenant, &gig).await.unwrap(),
+        Some(marks(1, 0, None))
+    );
+
+    f.events.freeze(&tenant, &gig, 1, until, NOW).await.unwrap();
+    f.events.put(&event(&tenant, 2, 100), Some(1), true).await.unwrap();
+    assert_eq!(
+        f.events.change_marks(&tenant, &gig).await.unwrap(),
+        Some(marks(2, 2, None)),
+        "the put ends the freeze"
+    );
+    f.events.put(&event(&tenant, 4, 100), Some(2), false).await.unwrap();
+    assert_eq!(
+        f.events.change_marks(&tenant, &gig).await.unwrap(),
+        Some(marks(3, 2, None)),
+        "a harmless change keeps the last breaking version"
     );
 }
 
