@@ -256,11 +256,91 @@ async fn main() {
         dynamo_get.push(started.elapsed());
     }
     print_report(rounds, &results, &redis_get, &dynamo_get);
+
+    // The same requests with Redis down (nothing listens on its port): the
+    // circuit breaker fails the seat-lock calls at once and DynamoDB decides.
+    let dead_redis = format!("redis://127.0.0.1:{}", test_backends::free_port());
+    let down_env: HashMap<&str, String> = HashMap::from([
+        ("BACKEND", "aws".to_owned()),
+        ("REDIS_URL", dead_redis),
+        ("TABLE_NAME", table.clone()),
+        ("AWS_ENDPOINT_URL", endpoint.clone()),
+    ]);
+    let down_config = Config::from_lookup(Defaults::DEV_SERVER, |name| down_env.get(name).cloned()).unwrap();
+    let down_backend = BackendTime::default();
+    let down_state = AppState {
+        use_cases: UseCases::new(
+            timed_ports::timed(composition::build_ports(&down_config).await.unwrap(), &down_backend),
+            down_config.settings,
+        ),
+        auth: down_config.auth.clone(),
+        service: ServiceName("bench"),
+        readiness_timeout: down_config.readiness_timeout,
+    };
+    let down = Target::Router(service_router(dev_server::all_routes(), down_state));
+    run(&down, "warm-down", 20, Some(&down_backend)).await;
+    let mut up: [Samples; 3] = Default::default();
+    let mut without: [Samples; 3] = Default::default();
+    for half in 0..2 {
+        for (total, part) in up
+            .iter_mut()
+            .zip(run(&router, &format!("up{half}"), rounds / 2, Some(&backend)).await)
+        {
+            total.in_process.extend(part.in_process);
+        }
+        for (total, part) in without
+            .iter_mut()
+            .zip(run(&down, &format!("down{half}"), rounds / 2, Some(&down_backend)).await)
+        {
+            total.in_process.extend(part.in_process);
+        }
+    }
+    print_degraded(&up, &without);
+    print_write_model();
+}
+
+/// Redis up next to Redis down, same run, in-process.
+fn print_degraded(up: &[Samples; 3], down: &[Samples; 3]) {
+    println!("\n### Redis down next to Redis up (I8)\n");
+    println!("Same requests, same DynamoDB Local, in-process; Redis down = `REDIS_URL` at a port nobody listens on.\n");
+    println!("| operation | up p50 | down p50 | ratio | up p99 | down p99 | ratio |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (name, (up, down)) in ["place hold", "verify hold", "create order"].iter().zip(up.iter().zip(down)) {
+        let (u50, d50) = (percentile(&up.in_process, 500), percentile(&down.in_process, 500));
+        let (u99, d99) = (percentile(&up.in_process, 990), percentile(&down.in_process, 990));
+        println!(
+            "| {name} | {} | {} | {:.2} | {} | {} | {:.2} |",
+            micros(u50),
+            micros(d50),
+            ratio(d50, u50),
+            micros(u99),
+            micros(d99),
+            ratio(d99, u99)
+        );
+    }
+}
+
+/// Items and write units per hold and per order, from the transaction shapes
+/// (ADR 12's capacity model; transactional writes cost 2 WCU per item < 1 KB).
+fn print_write_model() {
+    use application::ports::{ORDER_COMMIT_FIXED_ITEMS, ORDER_COMMIT_ITEMS_PER_SEAT};
+    println!("\n### DynamoDB writes per request (from the transaction shapes)\n");
+    println!("| request | seats | items written | WCU |");
+    println!("|---|---:|---:|---:|");
+    for seats in [1, 4, 10] {
+        let hold_items = seats + 1;
+        let order_items = ORDER_COMMIT_FIXED_ITEMS + ORDER_COMMIT_ITEMS_PER_SEAT * seats;
+        println!("| place hold (hold + claims, one transaction) | {seats} | {hold_items} | {} |", 2 * hold_items);
+        println!(
+            "| create order (idempotency claim + one transaction) | {seats} | 1 + {order_items} | {} |",
+            1 + 2 * order_items
+        );
+    }
 }
 
 fn print_report(rounds: usize, results: &[Samples; 3], redis_get: &[Duration], dynamo_get: &[Duration]) {
     let names = [
-        "place hold (event read + lock script + hold put)",
+        "place hold (event read + lock script + hold and claims transaction + change marks + lock extend)",
         "verify hold (hold get + MGET)",
         "create order (claim + hold get + transaction + MSET)",
     ];
