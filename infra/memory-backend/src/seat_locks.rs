@@ -43,6 +43,11 @@ impl MemorySeatLocks {
         self.map().clear();
     }
 
+    /// How many seat entries (locks and sold markers) are kept, for the soak test.
+    pub fn entries(&self) -> usize {
+        self.map().values().map(HashMap::len).sum()
+    }
+
     fn map(&self) -> MutexGuard<'_, HashMap<EventKey, HashMap<SeatId, Entry>>> {
         // A panic while holding the lock cannot leave a half-applied change:
         // every critical section below checks before it writes.

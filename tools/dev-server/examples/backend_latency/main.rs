@@ -305,7 +305,10 @@ fn print_degraded(up: &[Samples; 3], down: &[Samples; 3]) {
     println!("Same requests, same DynamoDB Local, in-process; Redis down = `REDIS_URL` at a port nobody listens on.\n");
     println!("| operation | up p50 | down p50 | ratio | up p99 | down p99 | ratio |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
-    for (name, (up, down)) in ["place hold", "verify hold", "create order"].iter().zip(up.iter().zip(down)) {
+    for (name, (up, down)) in ["place hold", "verify hold", "create order"]
+        .iter()
+        .zip(up.iter().zip(down))
+    {
         let (u50, d50) = (percentile(&up.in_process, 500), percentile(&down.in_process, 500));
         let (u99, d99) = (percentile(&up.in_process, 990), percentile(&down.in_process, 990));
         println!(
@@ -330,7 +333,10 @@ fn print_write_model() {
     for seats in [1, 4, 10] {
         let hold_items = seats + 1;
         let order_items = ORDER_COMMIT_FIXED_ITEMS + ORDER_COMMIT_ITEMS_PER_SEAT * seats;
-        println!("| place hold (hold + claims, one transaction) | {seats} | {hold_items} | {} |", 2 * hold_items);
+        println!(
+            "| place hold (hold + claims, one transaction) | {seats} | {hold_items} | {} |",
+            2 * hold_items
+        );
         println!(
             "| create order (idempotency claim + one transaction) | {seats} | 1 + {order_items} | {} |",
             1 + 2 * order_items
