@@ -59,7 +59,13 @@ impl EventCatalog for DynamoStore {
         Err(corrupt(format!("event {pk} kept changing while being read")))
     }
 
-    async fn put(&self, event: &Event, expected: Option<u64>, breaking: bool) -> Result<u64, PutEventError> {
+    async fn put(
+        &self,
+        event: &Event,
+        expected: Option<u64>,
+        under_freeze: Option<Timestamp>,
+    ) -> Result<u64, PutEventError> {
+        let breaking = under_freeze.is_some();
         let pk = event_pk(&event.tenant, &event.id);
         let version = expected.map_or(1, |v| v + 1);
         let chunks: Vec<_> = event.seats().chunks(SEATS_PER_CHUNK).collect();
@@ -85,11 +91,15 @@ impl EventCatalog for DynamoStore {
             .expression_attribute_values(":currency", string(event.currency.to_string()))
             .expression_attribute_values(":version", number(i64::try_from(version).unwrap_or(i64::MAX)))
             .expression_attribute_values(":chunks", number(i64::try_from(chunks.len()).unwrap_or(i64::MAX)));
-        update = match expected {
-            None => update.condition_expression("attribute_not_exists(pk)"),
-            Some(previous) => update
+        update = match (expected, under_freeze) {
+            (None, _) => update.condition_expression("attribute_not_exists(pk)"),
+            (Some(previous), None) => update
                 .condition_expression("#version = :expected")
                 .expression_attribute_values(":expected", number(i64::try_from(previous).unwrap_or(i64::MAX))),
+            (Some(previous), Some(until)) => update
+                .condition_expression("#version = :expected AND frozenUntil = :until")
+                .expression_attribute_values(":expected", number(i64::try_from(previous).unwrap_or(i64::MAX)))
+                .expression_attribute_values(":until", number(until.as_millis())),
         };
         let mut writes = vec![
             TransactWriteItem::builder()

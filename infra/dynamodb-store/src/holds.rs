@@ -7,6 +7,7 @@
 //! |---|---|---|---|
 //! | 0 | hold | put | `attribute_not_exists(pk)` |
 //! | 1..=n | claim per seat | put HELD | no claim, or a HELD one run out at `now`, or already this hold's |
+//! | n+1..=2n | sold record of the previous release per seat | condition check | absent (ADR 12, until the backfill) |
 //!
 //! Release: the hold ACTIVE → RELEASED (unexpired at `now`) and a delete of
 //! each claim that is still this hold's HELD one.
@@ -18,7 +19,7 @@ use application::ports::{BackendError, HoldStore, PlaceHoldError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    CancellationReason, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    CancellationReason, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use domain::hold::{Hold, HoldStatus, SeatClaim};
 use domain::ids::{EventId, HoldId, SeatId, TenantId};
@@ -26,7 +27,7 @@ use domain::time::Timestamp;
 
 use crate::claims::claim_from;
 use crate::items::{HELD_CLAIM, HoldItem, Item, from_item, number, string, to_item, ttl_after};
-use crate::keys::{HOLD_SK, claim_key, hold_pk};
+use crate::keys::{HOLD_SK, claim_key, event_pk, hold_pk, sold_sk};
 use crate::{DynamoStore, backend_error};
 
 /// Attempts of a write cancelled only by a concurrent transaction on the same
@@ -38,6 +39,9 @@ const CONFLICT_BACKOFF: Duration = Duration::from_millis(10);
 const CLAIMABLE: &str = "attribute_not_exists(pk) OR (#state = :held AND (untilMs <= :now OR holdId = :hold))";
 /// The claim is still this hold's HELD one.
 const OURS_HELD: &str = "holdId = :hold AND #state = :held";
+
+type TransactError =
+    aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>;
 
 fn build_error(error: impl std::error::Error + Send + Sync + 'static) -> BackendError {
     BackendError::new("dynamodb", error)
@@ -118,28 +122,42 @@ impl DynamoStore {
             .map_err(build_error)
     }
 
-    async fn transact(
-        &self,
-        writes: Vec<TransactWriteItem>,
-    ) -> Result<
-        (),
-        aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
-    > {
+    async fn transact(&self, writes: Vec<TransactWriteItem>) -> Result<(), TransactError> {
+        self.send_transaction(writes, None).await
+    }
+
+    /// A transaction every send of which carries `token`: DynamoDB applies
+    /// it at most once (for 10 minutes), so a send that finds the first one
+    /// still in progress waits for it and then gets its outcome.
+    async fn transact_with_token(&self, writes: Vec<TransactWriteItem>, token: &str) -> Result<(), TransactError> {
+        self.send_transaction(writes, Some(token)).await
+    }
+
+    async fn send_transaction(&self, writes: Vec<TransactWriteItem>, token: Option<&str>) -> Result<(), TransactError> {
         let mut attempt = 1;
         loop {
             let result = self
                 .client
                 .transact_write_items()
                 .set_transact_items(Some(writes.clone()))
+                .set_client_request_token(token.map(str::to_owned))
                 .send()
                 .await;
-            match result {
-                Err(error) if attempt < CONFLICT_ATTEMPTS && cancellation(&error).is_some_and(conflicted) => {
-                    tokio::time::sleep(CONFLICT_BACKOFF * attempt).await;
-                    attempt += 1;
+            let retry = match &result {
+                Err(error) if attempt < CONFLICT_ATTEMPTS => {
+                    cancellation(error).is_some_and(conflicted)
+                        || (token.is_some()
+                            && error
+                                .as_service_error()
+                                .is_some_and(TransactWriteItemsError::is_transaction_in_progress_exception))
                 }
-                other => return other.map(drop),
+                _ => false,
+            };
+            if !retry {
+                return result.map(drop);
             }
+            tokio::time::sleep(CONFLICT_BACKOFF * attempt).await;
+            attempt += 1;
         }
     }
 
@@ -189,24 +207,42 @@ impl HoldStore for DynamoStore {
         for seat in &hold.seats {
             writes.push(self.claim_put(hold, &seat.id, now)?);
         }
-        let Err(error) = self.transact(writes).await else {
+        // Seats the previous release sold have no claim, only a sold record
+        // (ADR 12, until the backfill): they must stay unholdable too.
+        let event = event_pk(&hold.tenant, &hold.event);
+        for seat in &hold.seats {
+            let unsold = ConditionCheck::builder()
+                .table_name(&self.table)
+                .key("pk", string(&event))
+                .key("sk", string(sold_sk(&seat.id)))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(build_error)?;
+            writes.push(TransactWriteItem::builder().condition_check(unsold).build());
+        }
+        let Err(error) = self.transact_with_token(writes, &hold.id.to_string()).await else {
             return Ok(());
         };
         let Some(reasons) = cancellation(&error) else {
             return Err(backend_error(error).into());
         };
+        let n = hold.seats.len();
         let taken: Vec<(SeatId, SeatClaim)> = hold
             .seats
             .iter()
             .enumerate()
-            .filter(|(index, _)| failed(reasons, index + 1))
+            .filter(|(index, _)| failed(reasons, index + 1) || failed(reasons, n + 1 + index))
             .map(|(index, seat)| {
-                let claim = reasons
-                    .get(index + 1)
-                    .and_then(CancellationReason::item)
-                    .map(claim_from)
-                    .transpose()?
-                    .unwrap_or(SeatClaim::Sold);
+                let claim = if failed(reasons, index + 1) {
+                    reasons
+                        .get(index + 1)
+                        .and_then(CancellationReason::item)
+                        .map(claim_from)
+                        .transpose()?
+                        .unwrap_or(SeatClaim::Sold)
+                } else {
+                    SeatClaim::Sold
+                };
                 Ok((seat.id.clone(), claim))
             })
             .collect::<Result<_, BackendError>>()?;
@@ -261,6 +297,36 @@ impl HoldStore for DynamoStore {
             return Ok(moved);
         }
         Err(backend_error(error))
+    }
+
+    async fn abandon_placement(&self, hold: &Hold, now: Timestamp) -> Result<(), BackendError> {
+        let mut tombstone = hold.clone();
+        tombstone.recorded_status = HoldStatus::Released;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&HoldItem::new(
+                &tombstone,
+                hold_pk(&hold.tenant, hold.id),
+                HOLD_SK,
+            ))?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            // The placement never landed, and now never will (its hold put
+            // requires the item to be absent).
+            Ok(_) => Ok(()),
+            Err(error)
+                if error.as_service_error().is_some_and(
+                    aws_sdk_dynamodb::operation::put_item::PutItemError::is_conditional_check_failed_exception,
+                ) =>
+            {
+                self.release(hold, now).await.map(drop)
+            }
+            Err(error) => Err(backend_error(error)),
+        }
     }
 
     async fn free_claims(&self, hold: &Hold) -> Result<(), BackendError> {

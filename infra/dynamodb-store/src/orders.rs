@@ -6,7 +6,7 @@
 //! | 0 | order | put | `attribute_not_exists(pk)` |
 //! | 1..=n | claim per seat | HELD → SOLD | this hold's HELD claim (or, for a hold placed before claims, none) |
 //! | n+1..=2n | sold record per seat (release before claims) | put | `attribute_not_exists(pk)` |
-//! | 2n+1 | hold | ACTIVE → CONVERTED, TTL removed | ACTIVE, the order's customer, unexpired at `:now` |
+//! | 2n+1 | hold | ACTIVE → CONVERTED, TTL pushed to year 9999 | ACTIVE, the order's customer, unexpired at `:now` |
 //! | 2n+2 | idempotency record | IN_PROGRESS → COMPLETED with the answer | our lease |
 //!
 //! DynamoDB cancels the whole transaction if any condition fails and tells
@@ -31,6 +31,10 @@ use crate::idempotency::{COMPLETE_UPDATE, OWNS_LEASE, completion_values, lease_t
 use crate::items::{HELD_CLAIM, IN_PROGRESS, OrderItem, SOLD_CLAIM, from_item, number, string, to_item};
 use crate::keys::{HOLD_SK, IDEMPOTENCY_SK, ORDER_SK, claim_key, event_pk, hold_pk, idempotency_pk, order_pk, sold_sk};
 use crate::{DynamoStore, backend_error};
+
+/// The TTL of a converted hold: 9999-12-31, which DynamoDB never reaches, so
+/// a sold hold is kept as long as its order.
+const NEVER_EXPIRES: i64 = 253_402_300_799;
 
 /// Sends of one commit: a transaction conflict, a throttle or a timeout is
 /// tried again (with a fresh `:now`) this often in all.
@@ -88,10 +92,13 @@ impl DynamoStore {
             .table_name(&self.table)
             .key("pk", string(hold_pk(&order.tenant, order.hold)))
             .key("sk", string(HOLD_SK))
-            .update_expression("SET #status = :converted REMOVE expiresAt")
+            // TTL pushed to the far future rather than removed: the previous
+            // release reads `expiresAt` as required (ADR 12, expand step).
+            .update_expression("SET #status = :converted, expiresAt = :never")
             .condition_expression("#status = :active AND customer = :customer AND expiresAtMs > :now")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":converted", string(HoldStatus::Converted.as_str()))
+            .expression_attribute_values(":never", number(NEVER_EXPIRES))
             .expression_attribute_values(":active", string(HoldStatus::Active.as_str()))
             .expression_attribute_values(":customer", string(order.customer.to_string()))
             .expression_attribute_values(":now", number(now.as_millis()))

@@ -11,7 +11,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use application::ports::{
-    Claim, ClaimRequest, Clock, CommitError, HoldStore, IdempotencyStore, OrderCommit, OrderStore, StoredResponse,
+    Claim, ClaimRequest, Clock, CommitError, HoldStore, IdempotencyStore, OrderCommit, OrderStore, PlaceHoldError,
+    StoredResponse,
 };
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::hold::{HeldSeat, Hold, HoldStatus, SeatClaim};
@@ -230,32 +231,19 @@ async fn a_hold_without_claims_can_be_released_and_a_seat_sold_before_claims_sta
         Some(&SeatClaim::Sold),
         "availability says SOLD"
     );
-    // Until the backfill, a new hold on it may be placed (Redis's sold marker
-    // normally refuses it first), but it can never be bought.
-    let mut late = legacy_hold(&tenant, 3, &["A9"]);
+    // A new hold on it is refused by the place transaction itself (I7), even
+    // with Redis's sold marker gone.
+    let mut late = legacy_hold(&tenant, 3, &["A8", "A9"]);
     late.id = HoldId::parse("01890a5d-ac96-7abc-bcce-b302099a8057").unwrap();
-    store.place(&late, NOW).await.unwrap();
-    let scope = scope(&tenant, "late");
-    store.claim(claim(&scope, 3, NOW)).await.unwrap();
-    let order = Order::from_hold(OrderId::from_u128(11), &late, Buyer::default(), NOW).unwrap();
-    let answer = StoredResponse {
-        status: 201,
-        body: b"{}".to_vec(),
-        location: None,
-    };
-    let refused = store
-        .commit(OrderCommit {
-            order: &order,
-            scope: &scope,
-            lease: LeaseId(3),
-            response: &answer,
-            record_expires_at: NOW.plus(Duration::from_secs(3600)),
-            clock: &At(NOW),
-        })
-        .await;
+    let refused = store.place(&late, NOW).await;
     assert!(
-        matches!(refused, Err(CommitError::SeatsTaken(ref s)) if *s == vec![seat("A9")]),
+        matches!(refused, Err(PlaceHoldError::SeatsTaken(ref taken)) if *taken == vec![(seat("A9"), SeatClaim::Sold)]),
         "{refused:?}"
+    );
+    assert_eq!(
+        HoldStore::get(&store, &tenant, late.id).await.unwrap(),
+        None,
+        "nothing written"
     );
 }
 

@@ -191,7 +191,7 @@ impl SeatLocks for MemorySeatLocks {
                 (MirroredLock::Sold, _) => {
                     locks.insert(seat.clone(), Entry::Sold);
                 }
-                (MirroredLock::Free, SeatLock::HeldBy(_)) => {
+                (MirroredLock::Free { owner }, SeatLock::HeldBy(holder)) if owner == holder => {
                     locks.remove(seat);
                 }
                 _ => {}

@@ -36,13 +36,14 @@ struct SeededRecord {
 
 /// Writes between two sweeps of what has run out.
 const SWEEP_EVERY: usize = 1024;
-/// How long an ended hold stays readable (DynamoDB keeps it a week; a
-/// long-running dev server keeps it an hour, so memory stays bounded).
-const ENDED_HOLD_RETENTION: Duration = Duration::from_secs(3600);
+/// How long a released or expired hold stays readable: a week, as DynamoDB
+/// keeps it (its TTL). A converted hold is kept as long as its order.
+const ENDED_HOLD_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 
 impl Tables {
     /// Drops what can no longer change an answer: lapsed claims, idempotency
-    /// records past retention, holds ended an hour ago. Every
+    /// records past retention, released or expired holds a week after they
+    /// ended (as DynamoDB's TTL would). Every
     /// [`SWEEP_EVERY`] writes, so a long-running dev server stays bounded.
     fn sweep_now_and_then(&mut self, now: Timestamp) {
         self.writes_since_sweep += 1;
@@ -56,7 +57,8 @@ impl Tables {
         self.claims.retain(|_, claims| !claims.is_empty());
         self.idempotency.retain(|_, seeded| seeded.record.expires_at > now);
         self.holds.retain(|_, hold| {
-            hold.status_at(now) == HoldStatus::Active || hold.claim_until().plus(ENDED_HOLD_RETENTION) > now
+            matches!(hold.status_at(now), HoldStatus::Active | HoldStatus::Converted)
+                || hold.claim_until().plus(ENDED_HOLD_RETENTION) > now
         });
     }
 
@@ -125,13 +127,22 @@ impl EventCatalog for MemoryStore {
             .map(|(stored, _)| stored.clone()))
     }
 
-    async fn put(&self, event: &Event, expected: Option<u64>, breaking: bool) -> Result<u64, PutEventError> {
+    async fn put(
+        &self,
+        event: &Event,
+        expected: Option<u64>,
+        under_freeze: Option<Timestamp>,
+    ) -> Result<u64, PutEventError> {
         let mut tables = self.tables();
         let key = (event.tenant.clone(), event.id.clone());
         let current = tables.events.get(&key).map(|(stored, marks)| (stored.version, *marks));
         if current.map(|(version, _)| version) != expected {
             return Err(PutEventError::VersionMismatch);
         }
+        if under_freeze.is_some() && current.map(|(_, marks)| marks.frozen_until) != Some(under_freeze) {
+            return Err(PutEventError::VersionMismatch);
+        }
+        let breaking = under_freeze.is_some();
         let version = expected.map_or(1, |v| v + 1);
         let breaking_version = match current {
             Some((_, marks)) if !breaking => marks.breaking_version,
@@ -240,6 +251,18 @@ impl HoldStore for MemoryStore {
         }
         free_claims_of(&mut tables, hold);
         Ok(true)
+    }
+
+    async fn abandon_placement(&self, hold: &Hold, now: Timestamp) -> Result<(), BackendError> {
+        if let std::collections::hash_map::Entry::Vacant(slot) =
+            self.tables().holds.entry((hold.tenant.clone(), hold.id))
+        {
+            let mut tombstone = hold.clone();
+            tombstone.recorded_status = HoldStatus::Released;
+            slot.insert(tombstone);
+            return Ok(());
+        }
+        self.release(hold, now).await.map(drop)
     }
 
     async fn free_claims(&self, hold: &Hold) -> Result<(), BackendError> {

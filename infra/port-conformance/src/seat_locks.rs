@@ -178,6 +178,10 @@ pub async fn mirror_fills_missing_locks_marks_sold_and_clears_unbacked_ones(f: &
         .await
         .unwrap();
     f.locks.mark_sold(&tenant, &event, &seats(&["E"])).await.unwrap();
+    f.locks
+        .lock(&tenant, &event, &seats(&["F"]), hold(3), MINUTE)
+        .await
+        .unwrap();
     let held_by_2 = MirroredLock::Held {
         hold: hold(2),
         ttl: MINUTE,
@@ -190,15 +194,16 @@ pub async fn mirror_fills_missing_locks_marks_sold_and_clears_unbacked_ones(f: &
                 (seats(&["A"])[0].clone(), held_by_2),
                 (seats(&["B"])[0].clone(), held_by_2),
                 (seats(&["C"])[0].clone(), MirroredLock::Sold),
-                (seats(&["D"])[0].clone(), MirroredLock::Free),
-                (seats(&["E"])[0].clone(), MirroredLock::Free),
+                (seats(&["D"])[0].clone(), MirroredLock::Free { owner: hold(1) }),
+                (seats(&["E"])[0].clone(), MirroredLock::Free { owner: hold(1) }),
+                (seats(&["F"])[0].clone(), MirroredLock::Free { owner: hold(2) }),
             ],
         )
         .await
         .unwrap();
     assert_eq!(
         f.locks
-            .inspect(&tenant, &event, &seats(&["A", "B", "C", "D", "E"]))
+            .inspect(&tenant, &event, &seats(&["A", "B", "C", "D", "E", "F"]))
             .await
             .unwrap(),
         [
@@ -206,9 +211,10 @@ pub async fn mirror_fills_missing_locks_marks_sold_and_clears_unbacked_ones(f: &
             SeatLock::HeldBy(hold(2)),
             SeatLock::Sold,
             SeatLock::Free,
-            SeatLock::Sold
+            SeatLock::Sold,
+            SeatLock::HeldBy(hold(3))
         ],
-        "a held lock fills only a gap, sold replaces, free clears a hold's lock but never a sold marker"
+        "a held lock fills only a gap, sold replaces, free clears only the named hold's lock"
     );
     f.locks.mirror(&tenant, &event, &[]).await.unwrap();
 }

@@ -155,17 +155,17 @@ fn claimed_fresh(claim: &Claim) -> Option<OrderSeed> {
 pub async fn an_event_round_trips_with_a_version_and_writes_are_optimistic(f: &StoreFixture) {
     let tenant = unique_tenant();
     let first = event(&tenant, 3, 100);
-    assert_eq!(f.events.put(&first, None, false).await.unwrap(), 1);
+    assert_eq!(f.events.put(&first, None, None).await.unwrap(), 1);
     let stored = f.events.get(&tenant, &event_id("gig")).await.unwrap().unwrap();
     assert_eq!((stored.event, stored.version), (first.clone(), 1));
     assert!(matches!(
-        f.events.put(&first, None, false).await,
+        f.events.put(&first, None, None).await,
         Err(PutEventError::VersionMismatch)
     ));
     let second = event(&tenant, 2, 250);
-    assert_eq!(f.events.put(&second, Some(1), true).await.unwrap(), 2);
+    assert_eq!(f.events.put(&second, Some(1), None).await.unwrap(), 2);
     assert!(matches!(
-        f.events.put(&second, Some(1), true).await,
+        f.events.put(&second, Some(1), None).await,
         Err(PutEventError::VersionMismatch)
     ));
     assert_eq!(
@@ -185,7 +185,7 @@ pub async fn change_marks_record_breaking_versions_and_a_freeze_is_exclusive_unt
     let tenant = unique_tenant();
     let gig = event_id("gig");
     assert_eq!(f.events.change_marks(&tenant, &gig).await.unwrap(), None);
-    f.events.put(&event(&tenant, 3, 100), None, false).await.unwrap();
+    f.events.put(&event(&tenant, 3, 100), None, None).await.unwrap();
     let marks = |version, breaking_version, frozen_until| ChangeMarks {
         version,
         breaking_version,
@@ -223,13 +223,25 @@ pub async fn change_marks_record_breaking_versions_and_a_freeze_is_exclusive_unt
     );
 
     f.events.freeze(&tenant, &gig, 1, until, NOW).await.unwrap();
-    f.events.put(&event(&tenant, 2, 100), Some(1), true).await.unwrap();
+    assert!(
+        matches!(
+            f.events
+                .put(&event(&tenant, 2, 100), Some(1), Some(until.plus(SECOND)))
+                .await,
+            Err(PutEventError::VersionMismatch)
+        ),
+        "a breaking put needs its own freeze"
+    );
+    f.events
+        .put(&event(&tenant, 2, 100), Some(1), Some(until))
+        .await
+        .unwrap();
     assert_eq!(
         f.events.change_marks(&tenant, &gig).await.unwrap(),
         Some(marks(2, 2, None)),
         "the put ends the freeze"
     );
-    f.events.put(&event(&tenant, 4, 100), Some(2), false).await.unwrap();
+    f.events.put(&event(&tenant, 4, 100), Some(2), None).await.unwrap();
     assert_eq!(
         f.events.change_marks(&tenant, &gig).await.unwrap(),
         Some(marks(3, 2, None)),
@@ -240,13 +252,13 @@ pub async fn change_marks_record_breaking_versions_and_a_freeze_is_exclusive_unt
 pub async fn an_event_with_twenty_thousand_seats_round_trips(f: &StoreFixture) {
     let tenant = unique_tenant();
     let big = event(&tenant, 20_000, 123_456);
-    f.events.put(&big, None, false).await.unwrap();
+    f.events.put(&big, None, None).await.unwrap();
     assert_eq!(
         f.events.get(&tenant, &event_id("gig")).await.unwrap().unwrap().event,
         big
     );
     let small = event(&tenant, 5, 1);
-    f.events.put(&small, Some(1), true).await.unwrap();
+    f.events.put(&small, Some(1), None).await.unwrap();
     assert_eq!(
         f.events.get(&tenant, &event_id("gig")).await.unwrap().unwrap().event,
         small
@@ -330,6 +342,35 @@ pub async fn placing_claims_every_seat_or_none_and_names_what_claims_them(f: &St
             .unwrap(),
         vec![Some(after.claim())]
     );
+}
+
+pub async fn an_abandoned_placement_never_leaves_an_active_hold_whether_or_not_it_had_landed(f: &StoreFixture) {
+    let tenant = unique_tenant();
+    // Landed (its reply was lost): released, claims freed.
+    let landed = new_hold(&tenant, 1, &["A"]);
+    f.holds.place(&landed, NOW).await.unwrap();
+    f.holds.abandon_placement(&landed, NOW).await.unwrap();
+    assert_eq!(
+        f.holds.get(&tenant, landed.id).await.unwrap().unwrap().recorded_status,
+        HoldStatus::Released
+    );
+    // Not landed yet: a tombstone, so the placement in flight can never land.
+    let in_flight = new_hold(&tenant, 2, &["B"]);
+    f.holds.abandon_placement(&in_flight, NOW).await.unwrap();
+    assert!(
+        f.holds.place(&in_flight, NOW).await.is_err(),
+        "the late placement is refused"
+    );
+    assert_eq!(
+        f.holds
+            .get(&tenant, in_flight.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .recorded_status,
+        HoldStatus::Released
+    );
+    assert!(claimed(f, &tenant, NOW).await.is_empty(), "nothing stays claimed");
 }
 
 pub async fn releasing_is_conditional_on_an_active_unexpired_hold_and_frees_its_claims(f: &StoreFixture) {

@@ -67,8 +67,8 @@ return 0
 ";
 
 /// Writes back the durable claims: per key, ARGV holds a mode and a value.
-/// `H <hold>:<ttl ms>`: set only if the key is absent; `S`: set SOLD; `F`:
-/// delete a hold's lock (never a sold marker).
+/// `H <hold>:<ttl ms>`: set only if the key is absent; `S`: set SOLD;
+/// `F <hold>`: delete the key only if it holds that hold's id.
 const MIRROR_SCRIPT: &str = r"
 for i, key in ipairs(KEYS) do
   local mode = ARGV[2 * i - 1]
@@ -79,8 +79,7 @@ for i, key in ipairs(KEYS) do
   elseif mode == 'S' then
     redis.call('SET', key, 'SOLD')
   elseif mode == 'F' then
-    local owner = redis.call('GET', key)
-    if owner and owner ~= 'SOLD' then redis.call('DEL', key) end
+    if redis.call('GET', key) == value then redis.call('DEL', key) end
   end
 end
 return 0
@@ -368,7 +367,7 @@ impl SeatLocks for RedisSeatLocks {
             .flat_map(|(_, lock)| match lock {
                 MirroredLock::Held { hold, ttl } => ["H".to_owned(), format!("{hold}:{}", ttl_millis(*ttl))],
                 MirroredLock::Sold => ["S".to_owned(), String::new()],
-                MirroredLock::Free => ["F".to_owned(), String::new()],
+                MirroredLock::Free { owner } => ["F".to_owned(), owner.to_string()],
             })
             .collect();
         self.run(|mut connection| {

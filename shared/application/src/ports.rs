@@ -165,9 +165,10 @@ pub enum MirroredLock {
     Held { hold: HoldId, ttl: Duration },
     /// Replaces whatever is there.
     Sold,
-    /// Removes a hold's lock the claims no longer back (a release or a
-    /// crash the locks never heard of); a sold marker stays.
-    Free,
+    /// Removes `owner`'s lock, which the claims no longer back (a release or
+    /// a crash the locks never heard of); anyone else's lock or a sold
+    /// marker stays.
+    Free { owner: HoldId },
 }
 
 /// An event with the version used for optimistic concurrency.
@@ -210,12 +211,20 @@ pub trait EventCatalog: Send + Sync {
     async fn get(&self, tenant: &TenantId, event: &EventId) -> Result<Option<StoredEvent>, BackendError>;
 
     /// Writes `event` if the stored version is still `expected` (`None`: no
-    /// event may exist yet), ends any freeze, and, if `breaking`, records the
-    /// new version as the last breaking one. Returns the new version.
+    /// event may exist yet) and ends any freeze. A replacement that could
+    /// break holds passes `under_freeze`, the `until` of its own freeze: it is
+    /// written only while that freeze is still the event's (a fence against a
+    /// freeze that lapsed and was taken by someone else), and records the new
+    /// version as the last breaking one. Returns the new version.
     ///
     /// # Errors
     /// - [`PutEventError::VersionMismatch`] if the condition failed; nothing written.
-    async fn put(&self, event: &Event, expected: Option<u64>, breaking: bool) -> Result<u64, PutEventError>;
+    async fn put(
+        &self,
+        event: &Event,
+        expected: Option<u64>,
+        under_freeze: Option<Timestamp>,
+    ) -> Result<u64, PutEventError>;
 
     /// The event's change marks, strongly consistent; `None` if no event.
     async fn change_marks(&self, tenant: &TenantId, event: &EventId) -> Result<Option<ChangeMarks>, BackendError>;
@@ -272,6 +281,14 @@ pub trait HoldStore: Send + Sync {
     /// Returns whether it moved; `false` means the caller must re-read,
     /// because it was converted, released or expired meanwhile.
     async fn release(&self, hold: &Hold, now: Timestamp) -> Result<bool, BackendError>;
+
+    /// Makes sure a hold this request may or may not have placed (its write
+    /// failed without a definite answer) is not ACTIVE, now or later: writes
+    /// it as RELEASED if it is absent, so a placement still in flight can
+    /// never land, else releases it. The default only releases.
+    async fn abandon_placement(&self, hold: &Hold, now: Timestamp) -> Result<(), BackendError> {
+        self.release(hold, now).await.map(drop)
+    }
 
     /// Frees the claims that still name this hold and are not sold. For a
     /// hold that ended (released, expired) after a release whose reply was

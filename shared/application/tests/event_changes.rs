@@ -111,9 +111,9 @@ impl EventCatalog for EventsSide {
         &self,
         event: &Event,
         expected: Option<u64>,
-        breaking: bool,
+        under_freeze: Option<Timestamp>,
     ) -> Result<u64, application::ports::PutEventError> {
-        self.0.events.put(event, expected, breaking).await
+        self.0.events.put(event, expected, under_freeze).await
     }
     async fn change_marks(&self, tenant: &TenantId, event: &EventId) -> Result<Option<ChangeMarks>, BackendError> {
         self.0.maybe_run(At::BeforeHoldCheck).await;

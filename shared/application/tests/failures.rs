@@ -373,7 +373,7 @@ impl EventCatalog for ContendedEvents {
     async fn get(&self, tenant: &TenantId, event: &EventId) -> Result<Option<StoredEvent>, BackendError> {
         self.0.get(tenant, event).await
     }
-    async fn put(&self, _: &Event, _: Option<u64>, _: bool) -> Result<u64, PutEventError> {
+    async fn put(&self, _: &Event, _: Option<u64>, _: Option<Timestamp>) -> Result<u64, PutEventError> {
         Err(PutEventError::VersionMismatch)
     }
     async fn change_marks(&self, tenant: &TenantId, event: &EventId) -> Result<Option<ChangeMarks>, BackendError> {

@@ -83,10 +83,9 @@ impl UseCases {
                 }
             };
             let now = self.ports.clock.now();
-            let changed = marks.is_none_or(|marks| {
-                marks.breaking_version > stored.version || marks.frozen_until.is_some_and(|until| until > now)
-            });
-            if !changed {
+            let frozen = marks.is_some_and(|marks| marks.frozen_until.is_some_and(|until| until > now));
+            let replaced = marks.is_none_or(|marks| marks.breaking_version > stored.version);
+            if !frozen && (!replaced || self.still_fits_event(&hold).await?) {
                 return Ok(hold);
             }
             tracing::info!(event = "hold.event_changed", hold_id = %hold.id, attempt, "the event is being changed; the hold steps back");
@@ -95,6 +94,16 @@ impl UseCases {
             self.undo_hold(&hold, true).await;
         }
         Err(crate::ports::BackendError::new("dynamodb", "the event kept changing while a hold was placed").into())
+    }
+
+    /// Whether the event as it is now still has every seat of `hold`, at its
+    /// currency: a breaking replacement that landed may not have touched it.
+    async fn still_fits_event(&self, hold: &Hold) -> Result<bool, UseCaseError> {
+        let Some(current) = self.ports.events.get(&hold.tenant, &hold.event).await? else {
+            return Ok(false);
+        };
+        Ok(current.event.currency == hold.currency
+            && hold.seats.iter().all(|seat| current.event.seat(&seat.id).is_some()))
     }
 
     /// Places one hold on the event as read: locks, claims, lock extension.
@@ -146,7 +155,7 @@ impl UseCases {
 
     /// Releases a hold this request placed (or may have placed) and its locks, best effort.
     async fn undo_hold(&self, hold: &Hold, locked: bool) {
-        if let Err(undo) = self.ports.holds.release(hold, self.ports.clock.now()).await {
+        if let Err(undo) = self.ports.holds.abandon_placement(hold, self.ports.clock.now()).await {
             tracing::error!(event = "hold.compensation_failed", hold_id = %hold.id, error = %undo, "if the hold was recorded, its seats stay claimed until it expires");
         }
         if locked {
@@ -185,20 +194,31 @@ impl UseCases {
                         match lock {
                             SeatLock::Sold => taken.push(seat),
                             SeatLock::HeldBy(owner) if may_still_be_placing(owner, now) => taken.push(seat),
-                            SeatLock::HeldBy(_) => to_check.push(seat),
+                            SeatLock::HeldBy(owner) => to_check.push((seat, owner)),
                             SeatLock::Free => {}
                         }
                     }
                     let mut stale = Vec::new();
                     if !to_check.is_empty() {
-                        let claims = ports.holds.claims_of(&hold.tenant, &hold.event, &to_check).await?;
-                        for (seat, claim) in to_check.into_iter().zip(claims) {
-                            if claim.is_some_and(|c| c.blocks(hold.id, now)) {
-                                taken.push(seat);
-                            } else {
-                                stale.push((seat, MirroredLock::Free));
+                        let checked: Vec<SeatId> = to_check.iter().map(|(seat, _)| seat.clone()).collect();
+                        let claims = ports.holds.claims_of(&hold.tenant, &hold.event, &checked).await?;
+                        let mut confirmed = Vec::new();
+                        for ((seat, owner), claim) in to_check.into_iter().zip(claims) {
+                            match claim {
+                                Some(claim) if claim.blocks(hold.id, now) => {
+                                    confirmed.push((seat.clone(), claim));
+                                    taken.push(seat);
+                                }
+                                // No claim: a stale lock, or a hold of the
+                                // release before claims (ADR 12), which only
+                                // its lock protects: ask the hold itself.
+                                _ if self.lock_owner_is_live(hold, owner, now).await? => taken.push(seat),
+                                _ => stale.push((seat, MirroredLock::Free { owner })),
                             }
                         }
+                        // A sold seat Redis knew only as held: say so, so the
+                        // next loser stops at the sold marker.
+                        self.mirror_claims(&hold.tenant, &hold.event, &confirmed, now).await;
                     }
                     if !taken.is_empty() {
                         let order = hold.seat_ids();
@@ -228,6 +248,16 @@ impl UseCases {
                 }
             }
         }
+    }
+
+    /// Whether the hold that owns a lock is still ACTIVE and unexpired.
+    async fn lock_owner_is_live(&self, hold: &Hold, owner: HoldId, now: Timestamp) -> Result<bool, UseCaseError> {
+        Ok(self
+            .ports
+            .holds
+            .get(&hold.tenant, owner)
+            .await?
+            .is_some_and(|owner| owner.status_at(now) == domain::hold::HoldStatus::Active))
     }
 
     async fn unlock_best_effort(&self, hold: &Hold) {

@@ -46,18 +46,19 @@ impl UseCases {
         }
         let ports = &self.ports;
         let current = ports.events.get(&event.tenant, &event.id).await?;
-        let (expected, breaking) = match &current {
-            None => (None, false),
+        let (expected, under_freeze) = match &current {
+            None => (None, None),
             Some(stored) => {
                 // A replacement that could break holds is checked under a
                 // freeze, so no hold can slip in between the check and the
                 // write unseen (I9; the hold side is in place_hold).
                 let breaking = stored.event.replacement_can_break_holds(&event);
                 let now = ports.clock.now();
+                let until = now.plus(EVENT_FREEZE);
                 if breaking
                     && !ports
                         .events
-                        .freeze(&event.tenant, &event.id, stored.version, now.plus(EVENT_FREEZE), now)
+                        .freeze(&event.tenant, &event.id, stored.version, until, now)
                         .await?
                 {
                     return Err(Rejection::EventChangedConcurrently.into());
@@ -79,10 +80,10 @@ impl UseCases {
                     }
                     return Err(refused);
                 }
-                (Some(stored.version), breaking)
+                (Some(stored.version), breaking.then_some(until))
             }
         };
-        match ports.events.put(&event, expected, breaking).await {
+        match ports.events.put(&event, expected, under_freeze).await {
             Ok(_) if expected.is_none() => Ok(PutEventOutcome::Created),
             Ok(_) => Ok(PutEventOutcome::Replaced),
             Err(PutEventError::VersionMismatch) => Err(Rejection::EventChangedConcurrently.into()),

@@ -133,8 +133,13 @@ impl EventCatalog for Timed<dyn EventCatalog> {
     async fn get(&self, tenant: &TenantId, event: &EventId) -> Result<Option<StoredEvent>, BackendError> {
         self.clock.time(self.inner.get(tenant, event)).await
     }
-    async fn put(&self, event: &Event, expected: Option<u64>, breaking: bool) -> Result<u64, PutEventError> {
-        self.clock.time(self.inner.put(event, expected, breaking)).await
+    async fn put(
+        &self,
+        event: &Event,
+        expected: Option<u64>,
+        under_freeze: Option<Timestamp>,
+    ) -> Result<u64, PutEventError> {
+        self.clock.time(self.inner.put(event, expected, under_freeze)).await
     }
     async fn change_marks(&self, tenant: &TenantId, event: &EventId) -> Result<Option<ChangeMarks>, BackendError> {
         self.clock.time(self.inner.change_marks(tenant, event)).await
