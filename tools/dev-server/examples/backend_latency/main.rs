@@ -257,14 +257,20 @@ async fn main() {
     }
     print_report(rounds, &results, &redis_get, &dynamo_get);
 
-    // The same requests with Redis down (nothing listens on its port): the
-    // circuit breaker fails the seat-lock calls at once and DynamoDB decides.
+    redis_down_next_to_up(&router, &backend, &table, &endpoint, rounds).await;
+    print_write_model();
+}
+
+/// The same requests with Redis down (nothing listens on its port) next to
+/// Redis up: the circuit breaker fails the seat-lock calls at once and
+/// DynamoDB decides.
+async fn redis_down_next_to_up(router: &Target, backend: &BackendTime, table: &str, endpoint: &str, rounds: usize) {
     let dead_redis = format!("redis://127.0.0.1:{}", test_backends::free_port());
     let down_env: HashMap<&str, String> = HashMap::from([
         ("BACKEND", "aws".to_owned()),
         ("REDIS_URL", dead_redis),
-        ("TABLE_NAME", table.clone()),
-        ("AWS_ENDPOINT_URL", endpoint.clone()),
+        ("TABLE_NAME", table.to_owned()),
+        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
     ]);
     let down_config = Config::from_lookup(Defaults::DEV_SERVER, |name| down_env.get(name).cloned()).unwrap();
     let down_backend = BackendTime::default();
@@ -284,7 +290,7 @@ async fn main() {
     for half in 0..2 {
         for (total, part) in up
             .iter_mut()
-            .zip(run(&router, &format!("up{half}"), rounds / 2, Some(&backend)).await)
+            .zip(run(router, &format!("up{half}"), rounds / 2, Some(backend)).await)
         {
             total.in_process.extend(part.in_process);
         }
@@ -296,7 +302,6 @@ async fn main() {
         }
     }
     print_degraded(&up, &without);
-    print_write_model();
 }
 
 /// Redis up next to Redis down, same run, in-process.
