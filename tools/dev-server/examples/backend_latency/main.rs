@@ -329,14 +329,17 @@ fn print_degraded(up: &[Samples; 3], down: &[Samples; 3]) {
 }
 
 /// Items and write units per hold and per order, from the transaction shapes
-/// (ADR 12's capacity model; transactional writes cost 2 WCU per item < 1 KB).
+/// (ADR 12's capacity model; transactional writes cost 2 WCU per item < 1 KB,
+/// and condition checks are counted the same, the conservative assumption).
 fn print_write_model() {
     use application::ports::{ORDER_COMMIT_FIXED_ITEMS, ORDER_COMMIT_ITEMS_PER_SEAT};
     println!("\n### DynamoDB writes per request (from the transaction shapes)\n");
     println!("| request | seats | items written | WCU |");
     println!("|---|---:|---:|---:|");
     for seats in [1, 4, 10] {
-        let hold_items = seats + 1;
+        // Hold, one claim per seat, and (expand step of ADR 12) one condition
+        // check per seat on the previous release's sold record.
+        let hold_items = 1 + 2 * seats;
         let order_items = ORDER_COMMIT_FIXED_ITEMS + ORDER_COMMIT_ITEMS_PER_SEAT * seats;
         println!(
             "| place hold (hold + claims, one transaction) | {seats} | {hold_items} | {} |",
