@@ -11,15 +11,17 @@
 //! `event-conflict`); if after, the hold sees the freeze or the new version
 //! and steps back. Either way no hold outlives a change that breaks it.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
-use domain::event::{Event, EventConflict};
+use domain::event::{Event, EventConflict, SeatStatus};
 use domain::identity::Identity;
+use domain::ids::SeatId;
 
 use super::UseCases;
 use super::get_availability::seat_status;
 use crate::errors::{Rejection, UseCaseError};
-use crate::ports::PutEventError;
+use crate::ports::{PutEventError, SeatLock, StoredEvent};
 
 /// The longest a replacement that could break holds keeps the event frozen
 /// if its writer dies between freezing and writing; holds placed meanwhile
@@ -33,6 +35,27 @@ pub enum PutEventOutcome {
 }
 
 impl UseCases {
+    /// Seats whose Redis lock belongs to a hold: holds of the release before
+    /// claims (ADR 12, until the backfill) are known only there. Best effort:
+    /// with Redis down, none.
+    async fn seats_locked_without_claims(&self, stored: &StoredEvent) -> HashSet<SeatId> {
+        let seats: Vec<SeatId> = stored.event.seats().iter().map(|seat| seat.id.clone()).collect();
+        match self
+            .ports
+            .seat_locks
+            .inspect(&stored.event.tenant, &stored.event.id, &seats)
+            .await
+        {
+            Ok(locks) => seats
+                .into_iter()
+                .zip(locks)
+                .filter(|(_, lock)| matches!(lock, SeatLock::HeldBy(_)))
+                .map(|(seat, _)| seat)
+                .collect(),
+            Err(_) => HashSet::new(),
+        }
+    }
+
     /// `event` must belong to the caller's tenant (the interface builds it so).
     ///
     /// # Errors
@@ -63,10 +86,18 @@ impl UseCases {
                 {
                     return Err(Rejection::EventChangedConcurrently.into());
                 }
+                let locked_by_old_holds = if breaking {
+                    self.seats_locked_without_claims(stored).await
+                } else {
+                    HashSet::new()
+                };
                 let checked = match ports.holds.seat_claims(&event.tenant, &event.id, now).await {
                     Ok(claims) => stored
                         .event
-                        .check_replacement(&event, |seat| seat_status(claims.get(seat)))
+                        .check_replacement(&event, |seat| match claims.get(seat) {
+                            None if locked_by_old_holds.contains(seat) => SeatStatus::Held,
+                            claim => seat_status(claim),
+                        })
                         .map_err(|conflicts: Vec<EventConflict>| {
                             UseCaseError::from(Rejection::EventConflict(conflicts))
                         }),
