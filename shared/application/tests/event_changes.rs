@@ -11,8 +11,12 @@ mod support;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use application::ports::{BackendError, ChangeMarks, Clock, EventCatalog, HoldStore, PlaceHoldError, StoredEvent};
+use application::ports::{
+    BackendError, ChangeMarks, Clock, EventCatalog, HoldStore, LockError, MirroredLock, PlaceHoldError, SeatLock,
+    SeatLocks, StoredEvent,
+};
 use application::use_cases::PutEventOutcome;
 use application::{Rejection, UseCaseError, UseCases};
 use async_trait::async_trait;
@@ -139,6 +143,15 @@ fn interleaved<T: Send + 'static>(
     at: At,
     rival: impl FnOnce(UseCases) -> Pinned<T> + Send + 'static,
 ) -> (World, Arc<Mutex<Option<T>>>) {
+    interleaved_with_locks(at, rival, true)
+}
+
+/// As [`interleaved`]; `with_locks: false` is Redis down (every seat-lock call fails).
+fn interleaved_with_locks<T: Send + 'static>(
+    at: At,
+    rival: impl FnOnce(UseCases) -> Pinned<T> + Send + 'static,
+    with_locks: bool,
+) -> (World, Arc<Mutex<Option<T>>>) {
     let slot: Slot = Arc::new(Mutex::new(None));
     let outcome = Arc::new(Mutex::new(None));
     let sink = outcome.clone();
@@ -158,17 +171,40 @@ fn interleaved<T: Send + 'static>(
         });
         ports.holds = Arc::new(HoldsSide(shared.clone()));
         ports.events = Arc::new(EventsSide(shared));
+        if !with_locks {
+            ports.seat_locks = Arc::new(RedisDown);
+        }
     });
     *slot.lock().unwrap() = Some(w.use_cases.clone());
     (w, outcome)
 }
 
 #[tokio::test]
-async fn a_replacement_that_lands_between_a_holds_read_and_its_claims_sends_the_hold_back_to_the_new_event() {
+async fn a_replacement_refuses_while_a_hold_is_between_its_lock_and_its_claims() {
+    // With Redis up the replacement sees the placement's lock and loses.
     let (w, put) = interleaved(At::BeforeClaims, |use_cases| {
         Box::pin(async move { use_cases.put_event(&organizer(), without_a4()).await })
             as Pinned<Result<PutEventOutcome, UseCaseError>>
     });
+    with_event_unobserved(&w).await;
+    hold(&w, &alice(), &["A4"]).await.expect("the hold stands");
+    assert!(matches!(
+        rejection(put.lock().unwrap().take().unwrap()),
+        Rejection::EventConflict(_)
+    ));
+}
+
+#[tokio::test]
+async fn a_replacement_that_lands_between_a_holds_read_and_its_claims_sends_the_hold_back_to_the_new_event() {
+    // With Redis down nothing but the change marks can tell the hold.
+    let (w, put) = interleaved_with_locks(
+        At::BeforeClaims,
+        |use_cases| {
+            Box::pin(async move { use_cases.put_event(&organizer(), without_a4()).await })
+                as Pinned<Result<PutEventOutcome, UseCaseError>>
+        },
+        false,
+    );
     with_event_unobserved(&w).await;
     let held = hold(&w, &alice(), &["A4"]).await;
     assert!(
@@ -253,6 +289,42 @@ async fn a_currency_change_with_a_live_hold_loses_and_without_one_wins() {
         .unwrap()
         .unwrap();
     assert_eq!(released.recorded_status, domain::hold::HoldStatus::Released);
+}
+
+/// Seat locks whose server is down.
+struct RedisDown;
+
+#[async_trait]
+impl SeatLocks for RedisDown {
+    async fn lock(&self, _: &TenantId, _: &EventId, _: &[SeatId], _: HoldId, _: Duration) -> Result<(), LockError> {
+        Err(LockError::Backend(down()))
+    }
+    async fn release(&self, _: &TenantId, _: &EventId, _: &[SeatId], _: HoldId) -> Result<(), BackendError> {
+        Err(down())
+    }
+    async fn inspect(&self, _: &TenantId, _: &EventId, _: &[SeatId]) -> Result<Vec<SeatLock>, BackendError> {
+        Err(down())
+    }
+    async fn mark_sold(&self, _: &TenantId, _: &EventId, _: &[SeatId]) -> Result<(), BackendError> {
+        Err(down())
+    }
+    async fn extend(
+        &self,
+        _: &TenantId,
+        _: &EventId,
+        _: &[SeatId],
+        _: HoldId,
+        _: Duration,
+    ) -> Result<(), BackendError> {
+        Err(down())
+    }
+    async fn mirror(&self, _: &TenantId, _: &EventId, _: &[(SeatId, MirroredLock)]) -> Result<(), BackendError> {
+        Err(down())
+    }
+}
+
+fn down() -> BackendError {
+    BackendError::new("redis", "connection refused")
 }
 
 /// Creates the four-seat gig without triggering the rival (creation does not freeze or read claims).
