@@ -122,6 +122,21 @@ impl DynamoStore {
             .map_err(build_error)
     }
 
+    /// The `ClientRequestToken` of a hold's placement: the same for every
+    /// send of it, different for any other hold, tenant or table (tokens are
+    /// per account and region, and tests reuse hold ids across tenants).
+    /// 32 hex characters (the limit is 36). Only retries within one process
+    /// need to agree, so the standard library's hasher is stable enough.
+    fn placement_token(&self, hold: &Hold) -> String {
+        use std::hash::{Hash, Hasher};
+        let half = |salt: u8| {
+            let mut hasher = std::hash::DefaultHasher::new();
+            (salt, &self.table, hold.tenant.to_string(), hold.id.to_string()).hash(&mut hasher);
+            hasher.finish()
+        };
+        format!("{:016x}{:016x}", half(0), half(1))
+    }
+
     async fn transact(&self, writes: Vec<TransactWriteItem>) -> Result<(), TransactError> {
         self.send_transaction(writes, None).await
     }
@@ -220,7 +235,7 @@ impl HoldStore for DynamoStore {
                 .map_err(build_error)?;
             writes.push(TransactWriteItem::builder().condition_check(unsold).build());
         }
-        let Err(error) = self.transact_with_token(writes, &hold.id.to_string()).await else {
+        let Err(error) = self.transact_with_token(writes, &self.placement_token(hold)).await else {
             return Ok(());
         };
         let Some(reasons) = cancellation(&error) else {
