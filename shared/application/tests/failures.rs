@@ -31,22 +31,30 @@ fn unreachable(backend: &'static str) -> BackendError {
     BackendError::new(backend, "connection refused")
 }
 
-/// Holds can be read but not recorded.
-struct HoldsThatCannotBeRecorded(Arc<dyn HoldStore>);
+/// A hold store whose placements answer "unreachable": before writing
+/// anything (`applied: false`), or after the write was applied and its reply
+/// lost (`applied: true`). Everything else goes through.
+struct PlacementsWithoutAnswer {
+    inner: Arc<dyn HoldStore>,
+    applied: bool,
+}
 
 #[async_trait]
-impl HoldStore for HoldsThatCannotBeRecorded {
-    async fn place(&self, _: &Hold, _: Timestamp) -> Result<(), PlaceHoldError> {
+impl HoldStore for PlacementsWithoutAnswer {
+    async fn place(&self, hold: &Hold, now: Timestamp) -> Result<(), PlaceHoldError> {
+        if self.applied {
+            self.inner.place(hold, now).await?;
+        }
         Err(unreachable("dynamodb").into())
     }
     async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {
-        self.0.get(tenant, hold).await
+        self.inner.get(tenant, hold).await
     }
     async fn release(&self, hold: &Hold, now: Timestamp) -> Result<bool, BackendError> {
-        self.0.release(hold, now).await
+        self.inner.release(hold, now).await
     }
     async fn free_claims(&self, hold: &Hold) -> Result<(), BackendError> {
-        self.0.free_claims(hold).await
+        self.inner.free_claims(hold).await
     }
     async fn claims_of(
         &self,
@@ -54,7 +62,7 @@ impl HoldStore for HoldsThatCannotBeRecorded {
         event: &EventId,
         seats: &[SeatId],
     ) -> Result<Vec<Option<SeatClaim>>, BackendError> {
-        self.0.claims_of(tenant, event, seats).await
+        self.inner.claims_of(tenant, event, seats).await
     }
     async fn seat_claims(
         &self,
@@ -62,49 +70,22 @@ impl HoldStore for HoldsThatCannotBeRecorded {
         event: &EventId,
         now: Timestamp,
     ) -> Result<HashMap<SeatId, SeatClaim>, BackendError> {
-        self.0.seat_claims(tenant, event, now).await
+        self.inner.seat_claims(tenant, event, now).await
     }
 }
 
-/// Holds are recorded, but the reply is lost: the caller cannot know.
-struct HoldsWhoseReplyIsLost(Arc<dyn HoldStore>);
-
-#[async_trait]
-impl HoldStore for HoldsWhoseReplyIsLost {
-    async fn place(&self, hold: &Hold, now: Timestamp) -> Result<(), PlaceHoldError> {
-        self.0.place(hold, now).await?;
-        Err(unreachable("dynamodb").into())
-    }
-    async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {
-        self.0.get(tenant, hold).await
-    }
-    async fn release(&self, hold: &Hold, now: Timestamp) -> Result<bool, BackendError> {
-        self.0.release(hold, now).await
-    }
-    async fn free_claims(&self, hold: &Hold) -> Result<(), BackendError> {
-        self.0.free_claims(hold).await
-    }
-    async fn claims_of(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-        seats: &[SeatId],
-    ) -> Result<Vec<Option<SeatClaim>>, BackendError> {
-        self.0.claims_of(tenant, event, seats).await
-    }
-    async fn seat_claims(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-        now: Timestamp,
-    ) -> Result<HashMap<SeatId, SeatClaim>, BackendError> {
-        self.0.seat_claims(tenant, event, now).await
-    }
+fn placements_without_answer(applied: bool) -> World {
+    world_with(move |ports, _| {
+        ports.holds = Arc::new(PlacementsWithoutAnswer {
+            inner: ports.holds.clone(),
+            applied,
+        });
+    })
 }
 
 #[tokio::test]
 async fn a_hold_recorded_but_answered_with_an_error_is_undone_so_nothing_stays_claimed_or_locked() {
-    let w = world_with(|ports, _| ports.holds = Arc::new(HoldsWhoseReplyIsLost(ports.holds.clone())));
+    let w = placements_without_answer(true);
     with_event(&w).await;
     let result = hold(&w, &alice(), &["A1", "A2"]).await;
     assert!(matches!(result, Err(UseCaseError::Unavailable(_))), "{result:?}");
@@ -124,7 +105,7 @@ async fn a_hold_recorded_but_answered_with_an_error_is_undone_so_nothing_stays_c
 
 #[tokio::test]
 async fn a_hold_that_cannot_be_recorded_answers_unavailable_and_leaves_no_seat_locked() {
-    let w = world_with(|ports, _| ports.holds = Arc::new(HoldsThatCannotBeRecorded(ports.holds.clone())));
+    let w = placements_without_answer(false);
     with_event(&w).await;
     let result = hold(&w, &alice(), &["A1", "A2"]).await;
     assert!(

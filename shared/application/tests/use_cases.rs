@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use application::ports::{BackendError, CommitError, OrderCommit, OrderStore, SeatLock, SeatLocks};
+use application::ports::{BackendError, Clock, CommitError, OrderCommit, OrderStore, SeatLock, SeatLocks};
 use application::use_cases::{CreateOrderOutcome, InvalidReason, PutEventOutcome};
 use application::{Rejection, UseCaseError};
 use async_trait::async_trait;
@@ -628,4 +628,101 @@ async fn twenty_concurrent_identical_orders_create_one_order_and_agree_on_the_an
     }
     assert_eq!(answers.len(), 1, "every retry got the same answer");
     assert_eq!(statuses(&w).await, [Sold, Sold, Available, Available]);
+}
+
+#[tokio::test]
+async fn releasing_an_expired_hold_answers_as_released_and_changes_nothing() {
+    let w = world();
+    with_event(&w).await;
+    let h = hold(&w, &alice(), &["A1"]).await.unwrap();
+    w.clock.advance(Duration::from_secs(601));
+    w.use_cases.release_hold(&alice(), h.id).await.unwrap();
+    let stored = w
+        .use_cases
+        .ports()
+        .holds
+        .get(&alice().tenant, h.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.recorded_status,
+        HoldStatus::Active,
+        "an expired hold is not rewritten"
+    );
+}
+
+#[tokio::test]
+async fn a_sold_marker_refuses_a_later_hold_at_the_locks_without_asking_the_claims() {
+    let w = world();
+    with_event(&w).await;
+    let h = hold(&w, &alice(), &["A1"]).await.unwrap();
+    assert_eq!(fresh(order(&w, &alice(), "k", 1, h.id).await).status, 201);
+    assert_eq!(
+        w.locks.inspect(&alice().tenant, &gig(), &seats(&["A1"])).await.unwrap(),
+        [SeatLock::Sold]
+    );
+    assert_eq!(
+        rejection(hold(&w, &bob(), &["A2", "A1"]).await),
+        Rejection::SeatsUnavailable(seats(&["A1"]))
+    );
+    assert_eq!(
+        w.locks.inspect(&alice().tenant, &gig(), &seats(&["A2"])).await.unwrap(),
+        [SeatLock::Free],
+        "the refused hold left nothing locked"
+    );
+}
+
+#[tokio::test]
+async fn a_breaking_replacement_while_another_is_being_checked_is_told_to_retry() {
+    let w = world();
+    with_event(&w).await;
+    let now = w.clock.now();
+    let frozen = w
+        .use_cases
+        .ports()
+        .events
+        .freeze(&alice().tenant, &gig(), 1, now.plus(Duration::from_secs(10)), now)
+        .await
+        .unwrap();
+    assert!(frozen);
+    let smaller = event_with("acme", &[("A1", 1000)], "EUR");
+    assert_eq!(
+        rejection(w.use_cases.put_event(&organizer(), smaller).await),
+        Rejection::EventChangedConcurrently
+    );
+}
+
+#[tokio::test]
+async fn a_commit_prints_its_order_and_scope_but_never_the_stored_answer() {
+    let w = world();
+    with_event(&w).await;
+    let h = hold(&w, &alice(), &["A1"]).await.unwrap();
+    let order = Order::from_hold(
+        OrderId::from_u128(5),
+        &h,
+        domain::order::Buyer::default(),
+        w.clock.now(),
+    )
+    .unwrap();
+    let scope = scope_of(&alice(), "k");
+    let answer = application::ports::StoredResponse {
+        status: 201,
+        body: b"{\"buyer\":\"secret@example.com\"}".to_vec(),
+        location: None,
+    };
+    let commit = OrderCommit {
+        order: &order,
+        scope: &scope,
+        lease: domain::idempotency::LeaseId(1),
+        response: &answer,
+        record_expires_at: w.clock.now(),
+        clock: &w.clock,
+    };
+    let printed = format!("{commit:?}");
+    assert!(
+        printed.contains("OrderCommit") && printed.contains("acme:alice"),
+        "{printed}"
+    );
+    assert!(!printed.contains("secret@example.com"), "{printed}");
 }
