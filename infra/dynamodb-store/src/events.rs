@@ -12,7 +12,7 @@ use crate::items::{
     EventMetaItem, SeatsChunkItem, decode_seats, encode_seats, event_from, from_item, number, string, to_item,
 };
 use crate::keys::{EVENT_SK, SEATS_SK_PREFIX, event_pk, seats_sk};
-use crate::{DynamoStore, backend_error, corrupt};
+use crate::{DynamoStore, backend_error, condition_failed, corrupt};
 
 /// Seats per chunk item: 2 000 × (32-character id + price) stays under 100 KB.
 const SEATS_PER_CHUNK: usize = 2_000;
@@ -203,13 +203,7 @@ impl EventCatalog for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(error)
-                if error.as_service_error().is_some_and(
-                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception,
-                ) =>
-            {
-                Ok(false)
-            }
+            Err(error) if condition_failed(&error) => Ok(false),
             Err(error) => Err(backend_error(error)),
         }
     }
@@ -229,13 +223,7 @@ impl EventCatalog for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(error)
-                if error.as_service_error().is_some_and(
-                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception,
-                ) =>
-            {
-                Ok(())
-            }
+            Err(error) if condition_failed(&error) => Ok(()),
             Err(error) => Err(backend_error(error)),
         }
     }

@@ -28,7 +28,7 @@ use domain::time::Timestamp;
 use crate::claims::claim_from;
 use crate::items::{HELD_CLAIM, HoldItem, Item, from_item, number, string, to_item, ttl_after};
 use crate::keys::{HOLD_SK, claim_key, event_pk, hold_pk, sold_sk};
-use crate::{DynamoStore, backend_error};
+use crate::{DynamoStore, backend_error, condition_failed};
 
 /// Attempts of a write cancelled only by a concurrent transaction on the same
 /// items (two buyers' holds meeting on a seat).
@@ -193,13 +193,7 @@ impl DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(error)
-                if error.as_service_error().is_some_and(
-                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception,
-                ) =>
-            {
-                Ok(false)
-            }
+            Err(error) if condition_failed(&error) => Ok(false),
             Err(error) => Err(backend_error(error)),
         }
     }
@@ -333,13 +327,7 @@ impl HoldStore for DynamoStore {
             // The placement never landed, and now never will (its hold put
             // requires the item to be absent).
             Ok(_) => Ok(()),
-            Err(error)
-                if error.as_service_error().is_some_and(
-                    aws_sdk_dynamodb::operation::put_item::PutItemError::is_conditional_check_failed_exception,
-                ) =>
-            {
-                self.release(hold, now).await.map(drop)
-            }
+            Err(error) if condition_failed(&error) => self.release(hold, now).await.map(drop),
             Err(error) => Err(backend_error(error)),
         }
     }
@@ -359,10 +347,7 @@ impl HoldStore for DynamoStore {
                 .await;
             match result {
                 Ok(_) => {}
-                Err(error)
-                    if error.as_service_error().is_some_and(
-                        aws_sdk_dynamodb::operation::delete_item::DeleteItemError::is_conditional_check_failed_exception,
-                    ) => {}
+                Err(error) if condition_failed(&error) => {}
                 Err(error) => return Err(backend_error(error)),
             }
         }

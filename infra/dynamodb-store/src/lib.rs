@@ -132,6 +132,15 @@ where
     )
 }
 
+/// Whether a single-item write was refused by its condition expression
+/// (`ConditionalCheckFailedException`), whatever the operation.
+pub(crate) fn condition_failed<E, R>(error: &SdkError<E, R>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    error.as_service_error().and_then(ProvideErrorMetadata::code) == Some("ConditionalCheckFailedException")
+}
+
 pub(crate) fn corrupt(what: impl std::fmt::Display) -> BackendError {
     BackendError::new(BACKEND, format!("unreadable item: {what}"))
 }
