@@ -11,11 +11,16 @@
 //!
 //! Release: the hold ACTIVE → RELEASED (unexpired at `now`) and a delete of
 //! each claim that is still this hold's HELD one.
+//!
+//! Extend: the hold's `expiresAtMs` from the one read (or already the new
+//! one: a retry of an applied send) to the new one, ACTIVE and unexpired at
+//! `now`, and a put of each claim with the new `untilMs` under place's
+//! condition (its own claim, or none for a hold placed before claims).
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use application::ports::{BackendError, HoldStore, PlaceHoldError};
+use application::ports::{BackendError, ExtendHoldError, HoldStore, PlaceHoldError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
@@ -118,6 +123,23 @@ impl DynamoStore {
             .expression_attribute_values(":released", string(HoldStatus::Released.as_str()))
             .expression_attribute_values(":active", string(HoldStatus::Active.as_str()))
             .expression_attribute_values(":now", number(now.as_millis()))
+            .build()
+            .map_err(build_error)
+    }
+
+    fn extend_update(&self, hold: &Hold, expires_at: Timestamp, now: Timestamp) -> Result<Update, BackendError> {
+        Update::builder()
+            .table_name(&self.table)
+            .key("pk", string(hold_pk(&hold.tenant, hold.id)))
+            .key("sk", string(HOLD_SK))
+            .update_expression("SET expiresAtMs = :new, expiresAt = :ttl")
+            .condition_expression("#status = :active AND expiresAtMs > :now AND expiresAtMs IN (:old, :new)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":active", string(HoldStatus::Active.as_str()))
+            .expression_attribute_values(":now", number(now.as_millis()))
+            .expression_attribute_values(":old", number(hold.expires_at.as_millis()))
+            .expression_attribute_values(":new", number(expires_at.as_millis()))
+            .expression_attribute_values(":ttl", number(ttl_after(expires_at)))
             .build()
             .map_err(build_error)
     }
@@ -329,6 +351,40 @@ impl HoldStore for DynamoStore {
             Ok(_) => Ok(()),
             Err(error) if condition_failed(&error) => self.release(hold, now).await.map(drop),
             Err(error) => Err(backend_error(error)),
+        }
+    }
+
+    async fn extend(&self, hold: &Hold, expires_at: Timestamp, now: Timestamp) -> Result<(), ExtendHoldError> {
+        let mut extended = hold.clone();
+        extended.expires_at = expires_at;
+        let mut writes = vec![
+            TransactWriteItem::builder()
+                .update(self.extend_update(hold, expires_at, now)?)
+                .build(),
+        ];
+        for seat in &hold.seats {
+            writes.push(self.claim_put(&extended, &seat.id, now)?);
+        }
+        let Err(error) = self.transact(writes).await else {
+            return Ok(());
+        };
+        let Some(reasons) = cancellation(&error) else {
+            return Err(backend_error(error).into());
+        };
+        if failed(reasons, 0) {
+            return Err(ExtendHoldError::HoldChanged);
+        }
+        let taken: Vec<SeatId> = hold
+            .seats
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| failed(reasons, index + 1))
+            .map(|(_, seat)| seat.id.clone())
+            .collect();
+        if taken.is_empty() {
+            Err(backend_error(error).into())
+        } else {
+            Err(ExtendHoldError::SeatsTaken(taken))
         }
     }
 

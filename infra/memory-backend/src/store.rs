@@ -5,9 +5,9 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use application::ports::{
-    BackendError, ChangeMarks, Claim, ClaimRequest, CommitError, EventCatalog, HoldStore, IdempotencyRecord,
-    IdempotencyStore, LeaseError, OrderCommit, OrderStore, PlaceHoldError, PutEventError, ReadinessProbe, RecordState,
-    StoredEvent, StoredResponse,
+    BackendError, ChangeMarks, Claim, ClaimRequest, CommitError, EventCatalog, ExtendHoldError, HoldStore,
+    IdempotencyRecord, IdempotencyStore, LeaseError, OrderCommit, OrderStore, PlaceHoldError, PutEventError,
+    ReadinessProbe, RecordState, StoredEvent, StoredResponse,
 };
 use async_trait::async_trait;
 use domain::event::Event;
@@ -263,6 +263,35 @@ impl HoldStore for MemoryStore {
             return Ok(());
         }
         self.release(hold, now).await.map(drop)
+    }
+
+    async fn extend(&self, hold: &Hold, expires_at: Timestamp, now: Timestamp) -> Result<(), ExtendHoldError> {
+        let mut tables = self.tables();
+        let Tables { holds, claims, .. } = &mut *tables;
+        let Some(stored) = holds.get_mut(&(hold.tenant.clone(), hold.id)) else {
+            return Err(ExtendHoldError::HoldChanged);
+        };
+        if stored.status_at(now) != HoldStatus::Active
+            || (stored.expires_at != hold.expires_at && stored.expires_at != expires_at)
+        {
+            return Err(ExtendHoldError::HoldChanged);
+        }
+        let claims = claims.entry((hold.tenant.clone(), hold.event.clone())).or_default();
+        let taken: Vec<SeatId> = hold
+            .seats
+            .iter()
+            .filter(|seat| claims.get(&seat.id).is_some_and(|claim| claim.blocks(hold.id, now)))
+            .map(|seat| seat.id.clone())
+            .collect();
+        if !taken.is_empty() {
+            return Err(ExtendHoldError::SeatsTaken(taken));
+        }
+        stored.expires_at = expires_at;
+        let claim = stored.claim();
+        for seat in &hold.seats {
+            claims.insert(seat.id.clone(), claim);
+        }
+        Ok(())
     }
 
     async fn free_claims(&self, hold: &Hold) -> Result<(), BackendError> {

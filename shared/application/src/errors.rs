@@ -36,6 +36,8 @@ pub enum Rejection {
     HoldExpired,
     #[error("the hold is no longer active")]
     HoldNotActive,
+    #[error("the hold already lasts as long as a hold may")]
+    HoldLifetimeExceeded,
     #[error("the replacement conflicts with holds or sales: {0:?}")]
     EventConflict(Vec<EventConflict>),
     #[error("the event was changed by another request at the same time")]

@@ -255,6 +255,22 @@ pub enum PlaceHoldError {
     Backend(#[from] BackendError),
 }
 
+/// Why a hold's expiry could not be moved.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtendHoldError {
+    /// The hold is not as it was read any more (released, converted, expired,
+    /// or extended by another request): re-read it.
+    #[error("the hold changed since it was read")]
+    HoldChanged,
+    /// These seats' claims are no longer this hold's (sold, or taken by
+    /// another hold after a clock disagreement longer than the grace), in
+    /// the hold's seat order.
+    #[error("seats claimed by others: {0:?}")]
+    SeatsTaken(Vec<SeatId>),
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
 /// Durable store of holds and of the seat claims they own (I7): the decider
 /// of who may hold or buy a seat, whatever the seat locks say.
 #[async_trait]
@@ -289,6 +305,23 @@ pub trait HoldStore: Send + Sync {
     async fn abandon_placement(&self, hold: &Hold, now: Timestamp) -> Result<(), BackendError> {
         self.release(hold, now).await.map(drop)
     }
+
+    /// Moves the hold's expiry from `hold.expires_at` to `expires_at`, and
+    /// each of its seat claims' `until` with it (to the moved hold's
+    /// [`Hold::claim_until`]), all or nothing, in one atomic step, if at
+    /// `now` the hold is still ACTIVE and unexpired and its stored expiry is
+    /// `hold.expires_at` — or already `expires_at`: a move retried after a
+    /// timeout that had in fact been applied succeeds. A seat without a claim
+    /// (a hold placed before claims existed, ADR 12) gets one under
+    /// [`Self::place`]'s rule.
+    ///
+    /// # Errors
+    /// Nothing is written on any error.
+    /// - [`ExtendHoldError::HoldChanged`] if the hold condition failed
+    ///   (reported first when several fail).
+    /// - [`ExtendHoldError::SeatsTaken`] names every seat whose claim is
+    ///   sold or another live hold's.
+    async fn extend(&self, hold: &Hold, expires_at: Timestamp, now: Timestamp) -> Result<(), ExtendHoldError>;
 
     /// Frees the claims that still name this hold and are not sold. For a
     /// hold that ended (released, expired) after a release whose reply was

@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use application::ports::{
-    BackendError, ChangeMarks, Clock, EventCatalog, HoldStore, LockError, MirroredLock, PlaceHoldError, SeatLock,
-    SeatLocks, StoredEvent,
+    BackendError, ChangeMarks, Clock, EventCatalog, ExtendHoldError, HoldStore, LockError, MirroredLock,
+    PlaceHoldError, SeatLock, SeatLocks, StoredEvent,
 };
 use application::use_cases::PutEventOutcome;
 use application::{Rejection, UseCaseError, UseCases};
@@ -83,6 +83,9 @@ impl HoldStore for HoldsSide {
     }
     async fn release(&self, hold: &Hold, now: Timestamp) -> Result<bool, BackendError> {
         self.0.holds.release(hold, now).await
+    }
+    async fn extend(&self, hold: &Hold, expires_at: Timestamp, now: Timestamp) -> Result<(), ExtendHoldError> {
+        self.0.holds.extend(hold, expires_at, now).await
     }
     async fn free_claims(&self, hold: &Hold) -> Result<(), BackendError> {
         self.0.holds.free_claims(hold).await

@@ -13,9 +13,9 @@ use std::time::Duration;
 use application::Rejection;
 use application::UseCaseError;
 use application::ports::{
-    BackendError, ChangeMarks, Claim, ClaimRequest, Clock, CommitError, EventCatalog, HoldStore, IdempotencyStore,
-    LeaseError, LockError, MirroredLock, OrderCommit, OrderStore, PlaceHoldError, PutEventError, SeatLock, SeatLocks,
-    StoredEvent, StoredResponse,
+    BackendError, ChangeMarks, Claim, ClaimRequest, Clock, CommitError, EventCatalog, ExtendHoldError, HoldStore,
+    IdempotencyStore, LeaseError, LockError, MirroredLock, OrderCommit, OrderStore, PlaceHoldError, PutEventError,
+    SeatLock, SeatLocks, StoredEvent, StoredResponse,
 };
 use async_trait::async_trait;
 use domain::event::{Event, SeatStatus};
@@ -52,6 +52,9 @@ impl HoldStore for PlacementsWithoutAnswer {
     }
     async fn release(&self, hold: &Hold, now: Timestamp) -> Result<bool, BackendError> {
         self.inner.release(hold, now).await
+    }
+    async fn extend(&self, hold: &Hold, expires_at: Timestamp, now: Timestamp) -> Result<(), ExtendHoldError> {
+        self.inner.extend(hold, expires_at, now).await
     }
     async fn free_claims(&self, hold: &Hold) -> Result<(), BackendError> {
         self.inner.free_claims(hold).await

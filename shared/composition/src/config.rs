@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use application::Settings;
 use application::ports::MAX_SEATS_PER_HOLD_LIMIT;
-use domain::hold::{HoldPolicy, MAX_HOLD_TTL, MIN_HOLD_TTL};
+use domain::hold::{HoldPolicy, MAX_HOLD_LIFETIME, MAX_HOLD_TTL, MIN_HOLD_LIFETIME, MIN_HOLD_TTL};
 use http_interface::identity::AuthMode;
 use redis_seat_locks::RedisSettings;
 
@@ -139,7 +139,16 @@ impl Config {
                 })?,
         };
         let settings = Settings {
-            hold_policy: HoldPolicy { max_seats, default_ttl },
+            hold_policy: HoldPolicy {
+                max_seats,
+                default_ttl,
+                max_lifetime: seconds(
+                    "HOLD_MAX_LIFETIME_SECONDS",
+                    1800,
+                    MIN_HOLD_LIFETIME.as_secs(),
+                    MAX_HOLD_LIFETIME.as_secs(),
+                )?,
+            },
             idempotency_ttl: seconds("IDEMPOTENCY_TTL_SECONDS", 86_400, 60, 30 * 86_400)?,
             idempotency_lease: seconds("IDEMPOTENCY_LEASE_SECONDS", 30, 1, 900)?,
         };
@@ -264,6 +273,8 @@ mod tests {
         for (name, value) in [
             ("HOLD_TTL_SECONDS", "59"),
             ("HOLD_TTL_SECONDS", "ten"),
+            ("HOLD_MAX_LIFETIME_SECONDS", "59"),
+            ("HOLD_MAX_LIFETIME_SECONDS", "7201"),
             ("MAX_SEATS_PER_HOLD", "0"),
             ("MAX_SEATS_PER_HOLD", "49"),
             ("MAX_SEATS_PER_HOLD", "100"),

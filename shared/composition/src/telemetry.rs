@@ -76,6 +76,7 @@ fn describe_metrics() {
         metric::ERRORS,
         metric::HOLDS_PLACED,
         metric::HOLDS_REJECTED,
+        metric::HOLDS_EXTENDED,
         metric::ORDERS_CREATED,
         metric::IDEMPOTENT_REPLAYS,
         metric::COLD_STARTS,

@@ -17,6 +17,10 @@ use crate::time::Timestamp;
 pub const MIN_HOLD_TTL: Duration = Duration::from_secs(60);
 /// Longest hold a buyer may ask for.
 pub const MAX_HOLD_TTL: Duration = Duration::from_secs(1800);
+/// Shortest and longest lifetime configuration may allow a hold in all,
+/// extensions included (`HOLD_MAX_LIFETIME_SECONDS`).
+pub const MIN_HOLD_LIFETIME: Duration = Duration::from_secs(60);
+pub const MAX_HOLD_LIFETIME: Duration = Duration::from_secs(7200);
 
 /// How long a seat stays claimed after its hold expires, in the durable
 /// claims and in the seat locks alike. It is longer than the slowest order
@@ -88,6 +92,9 @@ impl HoldStatus {
 pub struct HoldPolicy {
     pub max_seats: usize,
     pub default_ttl: Duration,
+    /// How long after its creation a hold may last at most, extensions
+    /// included: extending never moves its expiry past `createdAt` plus this.
+    pub max_lifetime: Duration,
 }
 
 /// A rule a hold request breaks.
@@ -101,6 +108,19 @@ pub enum HoldRequestError {
     DuplicateSeat { seat: SeatId, index: usize },
     #[error("ttlSeconds must be between 60 and 1800")]
     TtlOutOfRange,
+}
+
+/// Checks an extension's `ttlSeconds` (the same range as a new hold's).
+///
+/// # Errors
+/// [`HoldRequestError::TtlOutOfRange`] outside 60..=1800 seconds.
+pub fn extension_ttl(ttl_seconds: u64) -> Result<Duration, HoldRequestError> {
+    let ttl = Duration::from_secs(ttl_seconds);
+    if (MIN_HOLD_TTL..=MAX_HOLD_TTL).contains(&ttl) {
+        Ok(ttl)
+    } else {
+        Err(HoldRequestError::TtlOutOfRange)
+    }
 }
 
 /// A validated request for seats: unique, within the policy's limits.
@@ -159,6 +179,18 @@ pub enum HoldUnusable {
     Expired,
     #[error("the hold is {0:?}, not active")]
     NotActive(HoldStatus),
+}
+
+/// Why a hold cannot be extended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ExtendRefusal {
+    #[error("the hold has expired")]
+    Expired,
+    #[error("the hold is {0:?}, not active")]
+    NotActive(HoldStatus),
+    /// Its expiry is already at `createdAt` plus the maximum lifetime.
+    #[error("the hold already lasts as long as a hold may")]
+    LifetimeExceeded,
 }
 
 /// What releasing did.
@@ -267,6 +299,31 @@ impl Hold {
         }
     }
 
+    /// The expiry an extension by `ttl` at `now` gives: `now + ttl`, capped at
+    /// `created_at + max_lifetime`, and never earlier than the expiry it has
+    /// (an extension never shortens a hold; equal means nothing to write).
+    ///
+    /// # Errors
+    /// [`ExtendRefusal`] if the hold is not ACTIVE at `now`, or its expiry
+    /// already is the cap.
+    pub fn extended_expiry(
+        &self,
+        now: Timestamp,
+        ttl: Duration,
+        max_lifetime: Duration,
+    ) -> Result<Timestamp, ExtendRefusal> {
+        match self.status_at(now) {
+            HoldStatus::Active => {}
+            HoldStatus::Expired => return Err(ExtendRefusal::Expired),
+            status => return Err(ExtendRefusal::NotActive(status)),
+        }
+        let cap = self.created_at.plus(max_lifetime);
+        if self.expires_at >= cap {
+            return Err(ExtendRefusal::LifetimeExceeded);
+        }
+        Ok(now.plus(ttl).min(cap).max(self.expires_at))
+    }
+
     /// The sum of the prices fixed when the hold was placed.
     pub fn total(&self) -> Result<Money, MoneyError> {
         Money::sum(self.currency, self.seats.iter().map(|seat| seat.price))
@@ -280,6 +337,7 @@ mod tests {
     const POLICY: HoldPolicy = HoldPolicy {
         max_seats: 3,
         default_ttl: Duration::from_secs(600),
+        max_lifetime: Duration::from_secs(1800),
     };
 
     fn seats(names: &[&str]) -> Vec<SeatId> {
@@ -415,6 +473,71 @@ mod tests {
         assert!(!claim.is_live(Timestamp::from_millis(65_000)));
         assert!(SeatClaim::Sold.blocks(h.id, Timestamp::from_millis(i64::MAX)));
         assert!(SeatClaim::Sold.is_live(Timestamp::from_millis(i64::MAX)));
+    }
+
+    const LIFETIME: Duration = Duration::from_secs(300);
+
+    #[test]
+    fn an_extension_runs_from_now_not_from_the_old_expiry() {
+        // Placed at 0 for 60 s; extended at 50 s by 120 s.
+        let h = hold(0);
+        assert_eq!(
+            h.extended_expiry(Timestamp::from_millis(50_000), Duration::from_secs(120), LIFETIME),
+            Ok(Timestamp::from_millis(170_000))
+        );
+    }
+
+    #[test]
+    fn an_extension_stops_at_the_maximum_lifetime() {
+        let h = hold(0);
+        assert_eq!(
+            h.extended_expiry(Timestamp::from_millis(50_000), Duration::from_secs(1800), LIFETIME),
+            Ok(Timestamp::from_millis(300_000))
+        );
+    }
+
+    #[test]
+    fn a_hold_already_at_its_maximum_lifetime_cannot_be_extended() {
+        let mut h = hold(0);
+        h.expires_at = Timestamp::from_millis(300_000);
+        assert_eq!(
+            h.extended_expiry(Timestamp::from_millis(50_000), Duration::from_secs(60), LIFETIME),
+            Err(ExtendRefusal::LifetimeExceeded)
+        );
+    }
+
+    #[test]
+    fn an_extension_shorter_than_the_time_left_keeps_the_expiry() {
+        let mut h = hold(0);
+        h.expires_at = Timestamp::from_millis(250_000);
+        assert_eq!(
+            h.extended_expiry(Timestamp::from_millis(10_000), Duration::from_secs(60), LIFETIME),
+            Ok(Timestamp::from_millis(250_000))
+        );
+    }
+
+    #[test]
+    fn only_an_active_unexpired_hold_can_be_extended() {
+        let mut h = hold(0);
+        assert_eq!(
+            h.extended_expiry(Timestamp::from_millis(60_000), Duration::from_secs(60), LIFETIME),
+            Err(ExtendRefusal::Expired)
+        );
+        for status in [HoldStatus::Released, HoldStatus::Converted] {
+            h.recorded_status = status;
+            assert_eq!(
+                h.extended_expiry(Timestamp::from_millis(1), Duration::from_secs(60), LIFETIME),
+                Err(ExtendRefusal::NotActive(status))
+            );
+        }
+    }
+
+    #[test]
+    fn an_extension_ttl_has_the_range_of_a_new_hold() {
+        assert_eq!(extension_ttl(60), Ok(Duration::from_secs(60)));
+        assert_eq!(extension_ttl(1800), Ok(Duration::from_secs(1800)));
+        assert_eq!(extension_ttl(59), Err(HoldRequestError::TtlOutOfRange));
+        assert_eq!(extension_ttl(1801), Err(HoldRequestError::TtlOutOfRange));
     }
 
     #[test]

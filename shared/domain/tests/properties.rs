@@ -98,7 +98,11 @@ proptest! {
         max_seats in 1_usize..12,
     ) {
         let seats: Vec<SeatId> = names.iter().map(|n| SeatId::parse(n).unwrap()).collect();
-        let policy = HoldPolicy { max_seats, default_ttl: Duration::from_secs(600) };
+        let policy = HoldPolicy {
+            max_seats,
+            default_ttl: Duration::from_secs(600),
+            max_lifetime: Duration::from_secs(1800),
+        };
         let unique: HashSet<&String> = names.iter().collect();
         let ttl_ok = ttl.is_none_or(|t| (60..=1800).contains(&t));
         let valid = !names.is_empty() && names.len() <= max_seats && unique.len() == names.len() && ttl_ok;

@@ -317,6 +317,12 @@ impl From<Rejection> for ApiError {
                 "Hold not active",
                 "The hold was released or already converted into an order.",
             ),
+            Rejection::HoldLifetimeExceeded => Self::new(
+                StatusCode::CONFLICT,
+                "hold-lifetime-exceeded",
+                "Hold lifetime exceeded",
+                "The hold already lasts as long as a hold may; it cannot be extended further.",
+            ),
             Rejection::EventConflict(conflicts) => Self::new(
                 StatusCode::CONFLICT,
                 "event-conflict",

@@ -1,7 +1,9 @@
 //! JSON shapes of holds, orders and timestamps, shared by the functions that
-//! return them (a hold is returned by place-hold and verify-hold, an order by
-//! create-order and get-order). camelCase, RFC 3339 UTC, seats as id lists.
+//! return them (a hold by place-hold, its verification by verify-hold and
+//! extend-hold, an order by create-order and get-order). camelCase, RFC 3339
+//! UTC, seats as id lists.
 
+use application::use_cases::{HoldVerification, InvalidReason};
 use domain::hold::Hold;
 use domain::order::Order;
 use domain::time::Timestamp;
@@ -49,6 +51,38 @@ impl HoldJson {
             status: hold.status_at(now).as_str(),
             created_at: rfc3339(hold.created_at),
             expires_at: rfc3339(hold.expires_at),
+        }
+    }
+}
+
+/// The verify representation: the hold, its status now and whether it is
+/// still good for checkout.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerificationJson {
+    pub hold_id: String,
+    pub event_id: String,
+    pub seats: Vec<String>,
+    pub status: &'static str,
+    pub valid: bool,
+    pub expires_at: String,
+    pub remaining_seconds: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+}
+
+impl From<&HoldVerification> for VerificationJson {
+    fn from(verification: &HoldVerification) -> Self {
+        let hold = &verification.hold;
+        Self {
+            hold_id: hold.id.to_string(),
+            event_id: hold.event.to_string(),
+            seats: hold.seats.iter().map(|s| s.id.to_string()).collect(),
+            status: verification.status.as_str(),
+            valid: verification.invalid_reason.is_none(),
+            expires_at: rfc3339(hold.expires_at),
+            remaining_seconds: verification.remaining.as_secs(),
+            reason: verification.invalid_reason.map(InvalidReason::as_str),
         }
     }
 }

@@ -38,6 +38,7 @@ pub mod metric {
     pub const ERRORS: &str = "errors";
     pub const HOLDS_PLACED: &str = "holds_placed";
     pub const HOLDS_REJECTED: &str = "holds_rejected";
+    pub const HOLDS_EXTENDED: &str = "holds_extended";
     pub const ORDERS_CREATED: &str = "orders_created";
     pub const IDEMPOTENT_REPLAYS: &str = "idempotent_replays";
     /// First request served by a Lambda instance (counter).
@@ -56,6 +57,7 @@ pub struct ProblemSlug(pub &'static str);
 pub enum BusinessEvent {
     HoldPlaced,
     HoldRejected,
+    HoldExtended,
     OrderCreated,
     IdempotentReplay,
 }
@@ -65,6 +67,7 @@ impl BusinessEvent {
         match self {
             Self::HoldPlaced => metric::HOLDS_PLACED,
             Self::HoldRejected => metric::HOLDS_REJECTED,
+            Self::HoldExtended => metric::HOLDS_EXTENDED,
             Self::OrderCreated => metric::ORDERS_CREATED,
             Self::IdempotentReplay => metric::IDEMPOTENT_REPLAYS,
         }

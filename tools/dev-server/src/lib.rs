@@ -1,6 +1,6 @@
 //! # dev-server
 //!
-//! Serves the routes of all six functions from one process, so the whole API
+//! Serves the routes of every function from one process, so the whole API
 //! runs locally with no dependencies. The routes are the functions' own
 //! routers merged, wrapped by the same composition root as each Lambda:
 //! what you exercise here is what runs in AWS.
@@ -21,6 +21,7 @@ pub fn route_table() -> Vec<(&'static str, &'static str)> {
         place_hold::ROUTES,
         verify_hold::ROUTES,
         release_hold::ROUTES,
+        extend_hold::ROUTES,
         create_order::ROUTES,
         get_order::ROUTES,
         http_interface::SERVICE_ROUTES,
@@ -35,6 +36,7 @@ pub fn all_routes() -> Router<AppState> {
         .merge(place_hold::routes())
         .merge(verify_hold::routes())
         .merge(release_hold::routes())
+        .merge(extend_hold::routes())
         .merge(create_order::routes())
         .merge(get_order::routes())
 }

@@ -4,6 +4,7 @@
 //! by the composition root, then shared by every request.
 
 mod create_order;
+mod extend_hold;
 mod get_availability;
 mod get_order;
 mod place_hold;
@@ -39,6 +40,7 @@ impl Default for Settings {
             hold_policy: HoldPolicy {
                 max_seats: 10,
                 default_ttl: Duration::from_secs(600),
+                max_lifetime: Duration::from_secs(1800),
             },
             idempotency_ttl: Duration::from_secs(24 * 60 * 60),
             idempotency_lease: Duration::from_secs(30),

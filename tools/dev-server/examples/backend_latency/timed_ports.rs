@@ -11,9 +11,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use application::ports::{
-    BackendError, ChangeMarks, Claim, ClaimRequest, CommitError, EventCatalog, HoldStore, IdempotencyStore, LeaseError,
-    LockError, MirroredLock, OrderCommit, OrderStore, PlaceHoldError, Ports, PutEventError, SeatLock, SeatLocks,
-    StoredEvent, StoredResponse,
+    BackendError, ChangeMarks, Claim, ClaimRequest, CommitError, EventCatalog, ExtendHoldError, HoldStore,
+    IdempotencyStore, LeaseError, LockError, MirroredLock, OrderCommit, OrderStore, PlaceHoldError, Ports,
+    PutEventError, SeatLock, SeatLocks, StoredEvent, StoredResponse,
 };
 use async_trait::async_trait;
 use domain::event::Event;
@@ -171,6 +171,9 @@ impl HoldStore for Timed<dyn HoldStore> {
     }
     async fn release(&self, hold: &Hold, now: Timestamp) -> Result<bool, BackendError> {
         self.clock.time(self.inner.release(hold, now)).await
+    }
+    async fn extend(&self, hold: &Hold, expires_at: Timestamp, now: Timestamp) -> Result<(), ExtendHoldError> {
+        self.clock.time(self.inner.extend(hold, expires_at, now)).await
     }
     async fn free_claims(&self, hold: &Hold) -> Result<(), BackendError> {
         self.clock.time(self.inner.free_claims(hold)).await
