@@ -106,6 +106,8 @@ macro_rules! store_conformance {
             a_hold_round_trips_and_is_invisible_to_other_tenants,
             placing_claims_every_seat_or_none_and_names_what_claims_them,
             releasing_is_conditional_on_an_active_unexpired_hold_and_frees_its_claims,
+            extending_moves_the_hold_and_its_claims_together_and_a_retried_move_succeeds,
+            extending_an_ended_or_changed_hold_or_one_that_lost_a_seat_writes_nothing,
             an_abandoned_placement_never_leaves_an_active_hold_whether_or_not_it_had_landed,
             a_claim_is_exclusive_until_its_lease_or_retention_runs_out,
             a_write_retried_after_it_was_applied_is_recognised_as_ours,

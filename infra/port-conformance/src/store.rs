@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use application::ports::{
-    ChangeMarks, Claim, ClaimRequest, Clock, CommitError, IdempotencyRecord, LeaseError, OrderCommit, PlaceHoldError,
+    ChangeMarks, Claim, ClaimRequest, Clock, CommitError, ExtendHoldError, IdempotencyRecord, LeaseError, OrderCommit, PlaceHoldError,
     PutEventError, RecordState, StoredResponse,
 };
 use domain::event::{Event, Seat};
@@ -582,6 +582,84 @@ pub async fn a_commit_writes_order_sold_seats_hold_and_record_together(f: &Store
         f.holds.place(&new_hold(&tenant, 9, &["B"]), far_future).await,
         Err(PlaceHoldError::SeatsTaken(taken)) if taken == vec![(seats(&["B"])[0].clone(), SeatClaim::Sold)]
     ));
+}
+
+pub async fn extending_moves_the_hold_and_its_claims_together_and_a_retried_move_succeeds(f: &StoreFixture) {
+    let tenant = unique_tenant();
+    let hold = new_hold(&tenant, 1, &["A", "B"]);
+    f.holds.place(&hold, NOW).await.unwrap();
+    let later = hold.expires_at.plus(600 * SECOND);
+    let now = NOW.plus(SECOND);
+    f.holds.extend(&hold, later, now).await.unwrap();
+    let stored = f.holds.get(&tenant, hold.id).await.unwrap().unwrap();
+    assert_eq!(stored.expires_at, later);
+    assert_eq!(stored.recorded_status, HoldStatus::Active);
+    let moved = SeatClaim::HeldBy {
+        hold: hold.id,
+        until: later.plus(CLAIM_GRACE),
+    };
+    assert_eq!(
+        f.holds
+            .claims_of(&tenant, &event_id("gig"), &seats(&["A", "B"]))
+            .await
+            .unwrap(),
+        vec![Some(moved), Some(moved)]
+    );
+    // The same move again, from the hold as first read: its reply was lost.
+    f.holds
+        .extend(&hold, later, now)
+        .await
+        .expect("a retried move that was applied succeeds");
+    assert_eq!(f.holds.get(&tenant, hold.id).await.unwrap().unwrap().expires_at, later);
+    // The seats stay claimed past the old expiry, until the new one's grace.
+    assert_eq!(claimed(f, &tenant, hold.claim_until()).await, ["A", "B"]);
+    assert!(claimed(f, &tenant, later.plus(CLAIM_GRACE)).await.is_empty());
+}
+
+pub async fn extending_an_ended_or_changed_hold_or_one_that_lost_a_seat_writes_nothing(f: &StoreFixture) {
+    let tenant = unique_tenant();
+    let later = NOW.plus(1200 * SECOND);
+    let hold = new_hold(&tenant, 1, &["A"]);
+    f.holds.place(&hold, NOW).await.unwrap();
+    f.holds.extend(&hold, later, NOW).await.unwrap();
+    let stale = f.holds.extend(&hold, later.plus(SECOND), NOW).await;
+    assert!(
+        matches!(stale, Err(ExtendHoldError::HoldChanged)),
+        "another request moved it first: {stale:?}"
+    );
+    let moved = f.holds.get(&tenant, hold.id).await.unwrap().unwrap();
+    assert_eq!(moved.expires_at, later);
+    let expired = f.holds.extend(&moved, later.plus(SECOND), later).await;
+    assert!(matches!(expired, Err(ExtendHoldError::HoldChanged)), "{expired:?}");
+    assert!(f.holds.release(&moved, NOW).await.unwrap());
+    let released = f.holds.extend(&moved, later.plus(SECOND), NOW).await;
+    assert!(matches!(released, Err(ExtendHoldError::HoldChanged)), "{released:?}");
+    assert!(claimed(f, &tenant, NOW).await.is_empty(), "a released hold claims nothing");
+    let absent = f.holds.extend(&new_hold(&tenant, 9, &["C"]), later, NOW).await;
+    assert!(matches!(absent, Err(ExtendHoldError::HoldChanged)), "{absent:?}");
+
+    // An instance whose clock runs ahead gave seat A of `first` to `second`.
+    let first = new_hold(&tenant, 2, &["B", "A"]);
+    f.holds.place(&first, NOW).await.unwrap();
+    let mut second = new_hold(&tenant, 3, &["A"]);
+    second.expires_at = first.claim_until().plus(600 * SECOND);
+    f.holds.place(&second, first.claim_until()).await.unwrap();
+    let lost = f.holds.extend(&first, later, NOW).await;
+    assert!(
+        matches!(&lost, Err(ExtendHoldError::SeatsTaken(s)) if *s == seats(&["A"])),
+        "{lost:?}"
+    );
+    assert_eq!(
+        f.holds.get(&tenant, first.id).await.unwrap().unwrap().expires_at,
+        first.expires_at
+    );
+    assert_eq!(
+        f.holds
+            .claims_of(&tenant, &event_id("gig"), &seats(&["B", "A"]))
+            .await
+            .unwrap(),
+        vec![Some(first.claim()), Some(second.claim())]
+    );
 }
 
 pub async fn a_commit_on_a_seat_its_hold_lost_names_it_and_writes_nothing(f: &StoreFixture) {
