@@ -185,6 +185,11 @@ async fn with_the_seat_locks_down_every_route_goes_on_against_the_durable_store_
     );
     let verified = degraded.verify_hold(&alice(), h.id).await.unwrap();
     assert_eq!(verified.invalid_reason, None, "the claims confirm the hold");
+    let extended = degraded
+        .extend_hold(&alice(), h.id, 900)
+        .await
+        .expect("extend answers without Redis");
+    assert!(extended.hold.expires_at > h.expires_at);
     let ordered = degraded
         .create_order(&alice(), order_request("k", 1, h.id), &TextResponses)
         .await;
