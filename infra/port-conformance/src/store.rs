@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use application::ports::{
-    ChangeMarks, Claim, ClaimRequest, Clock, CommitError, ExtendHoldError, IdempotencyRecord, LeaseError, OrderCommit, PlaceHoldError,
-    PutEventError, RecordState, StoredResponse,
+    ChangeMarks, Claim, ClaimRequest, Clock, CommitError, ExtendHoldError, IdempotencyRecord, LeaseError, OrderCommit,
+    PlaceHoldError, PutEventError, RecordState, StoredResponse,
 };
 use domain::event::{Event, Seat};
 use domain::hold::{CLAIM_GRACE, HeldSeat, Hold, HoldStatus, SeatClaim};
@@ -634,7 +634,10 @@ pub async fn extending_an_ended_or_changed_hold_or_one_that_lost_a_seat_writes_n
     assert!(f.holds.release(&moved, NOW).await.unwrap());
     let released = f.holds.extend(&moved, later.plus(SECOND), NOW).await;
     assert!(matches!(released, Err(ExtendHoldError::HoldChanged)), "{released:?}");
-    assert!(claimed(f, &tenant, NOW).await.is_empty(), "a released hold claims nothing");
+    assert!(
+        claimed(f, &tenant, NOW).await.is_empty(),
+        "a released hold claims nothing"
+    );
     let absent = f.holds.extend(&new_hold(&tenant, 9, &["C"]), later, NOW).await;
     assert!(matches!(absent, Err(ExtendHoldError::HoldChanged)), "{absent:?}");
 

@@ -28,7 +28,10 @@ async fn an_extended_hold_keeps_its_seats_claims_and_locks_past_its_first_expiry
     // Past the first expiry and its grace: the seats are still alice's.
     w.clock.advance(MINUTE + CLAIM_GRACE + Duration::from_secs(1));
     assert_eq!(
-        w.locks.inspect(&alice().tenant, &gig(), &seats(&["A1", "A2"])).await.unwrap(),
+        w.locks
+            .inspect(&alice().tenant, &gig(), &seats(&["A1", "A2"]))
+            .await
+            .unwrap(),
         [SeatLock::HeldBy(h.id), SeatLock::HeldBy(h.id)],
         "the locks moved with the claims"
     );

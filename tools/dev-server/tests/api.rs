@@ -466,6 +466,92 @@ async fn releasing_a_converted_hold_is_hold_not_active() {
         .assert_problem(409, "hold-not-active");
 }
 
+#[tokio::test]
+async fn extending_a_hold_answers_200_with_the_verify_representation_and_the_new_expiry() {
+    let app = TestApp::new();
+    app.with_gig().await;
+    let hold = app.hold("alice", &["A1", "A2"]).await;
+    app.clock.advance(Duration::from_secs(90));
+    let response = app
+        .call(Method::POST, &format!("/holds/{hold}/extend"))
+        .by("acme", "alice")
+        .json(&json!({ "ttlSeconds": 900 }))
+        .send()
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+    assert_eq!(
+        response.json,
+        json!({ "holdId": hold, "eventId": "gig", "seats": ["A1", "A2"], "status": "ACTIVE", "valid": true,
+                "expiresAt": "2027-01-15T08:16:30.000Z", "remainingSeconds": 900 })
+    );
+    // Past the first expiry (08:10) the seats are still alice's.
+    app.clock.advance(Duration::from_secs(700));
+    assert_eq!(app.seat_statuses().await[..2], ["HELD", "HELD"]);
+    let verify = app
+        .call(Method::GET, &format!("/holds/{hold}"))
+        .by("acme", "alice")
+        .send()
+        .await;
+    assert_eq!(
+        (verify.json["valid"].clone(), verify.json["remainingSeconds"].clone()),
+        (json!(true), json!(200))
+    );
+}
+
+#[tokio::test]
+async fn an_extension_is_refused_past_the_cap_after_the_hold_ended_and_with_a_bad_ttl() {
+    let app = TestApp::new();
+    app.with_gig().await;
+    let hold = app.hold("alice", &["A1"]).await;
+    let extend = |ttl: Value| {
+        let app = &app;
+        let hold = hold.clone();
+        async move {
+            app.call(Method::POST, &format!("/holds/{hold}/extend"))
+                .by("acme", "alice")
+                .json(&json!({ "ttlSeconds": ttl }))
+                .send()
+                .await
+        }
+    };
+    for ttl in [json!(59), json!(1801), json!(-1), json!("600"), json!(null)] {
+        let refused = extend(ttl.clone()).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{ttl}: {}",
+            refused.text
+        );
+        assert_eq!(refused.json["type"], "/problems/validation-failed");
+    }
+    let capped = extend(json!(1800)).await;
+    assert_eq!(
+        capped.json["expiresAt"], "2027-01-15T08:30:00.000Z",
+        "createdAt + 1800 s"
+    );
+    extend(json!(60)).await.assert_problem(409, "hold-lifetime-exceeded");
+    app.clock.advance(Duration::from_secs(1800));
+    extend(json!(60)).await.assert_problem(409, "hold-expired");
+
+    let released = app.hold("alice", &["A2"]).await;
+    app.call(Method::DELETE, &format!("/holds/{released}"))
+        .by("acme", "alice")
+        .send()
+        .await;
+    app.call(Method::POST, &format!("/holds/{released}/extend"))
+        .by("acme", "alice")
+        .json(&json!({ "ttlSeconds": 600 }))
+        .send()
+        .await
+        .assert_problem(409, "hold-not-active");
+    app.call(Method::POST, "/holds/not-a-uuid/extend")
+        .by("acme", "alice")
+        .json(&json!({ "ttlSeconds": 600 }))
+        .send()
+        .await
+        .assert_problem(404, "hold-not-found");
+}
+
 // ---- orders -----------------------------------------------------------------
 
 async fn order(app: &TestApp, customer: &str, key: &str, body: &Value) -> support::TestResponse {

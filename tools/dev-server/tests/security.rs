@@ -39,6 +39,11 @@ async fn every_resource_route_answers_404_to_another_tenant_and_to_another_custo
         let mut attempts = vec![
             (Method::GET, format!("/holds/{held}"), None),
             (Method::DELETE, format!("/holds/{held}"), None),
+            (
+                Method::POST,
+                format!("/holds/{held}/extend"),
+                Some(json!({ "ttlSeconds": 1800 })),
+            ),
             (Method::GET, order_path.clone(), None),
             (Method::POST, "/orders".to_owned(), Some(json!({ "holdId": held }))),
             (Method::POST, "/orders".to_owned(), Some(json!({ "holdId": ordered }))),
@@ -111,6 +116,7 @@ async fn hostile_bodies_get_a_4xx_problem_on_every_route_that_reads_one() {
         (Method::PUT, "/events/gig".to_owned()),
         (Method::POST, "/events/gig/holds".to_owned()),
         (Method::POST, "/orders".to_owned()),
+        (Method::POST, format!("/holds/{held}/extend")),
     ];
     for (what, body) in &bodies {
         for (method, path) in &routes {
