@@ -1,0 +1,211 @@
+//! Extend hold racing what can end a hold, on real Redis and DynamoDB Local:
+//! a release of the same hold, and its expiry as seen by an instance whose
+//! clock runs ahead. Each race ends with a check of the durable state: a
+//! seat is never in two live holds, and an extend that answered 200 kept
+//! every seat for its hold.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use application::UseCases;
+use application::ports::Clock;
+use axum::Router;
+use composition::{Config, Defaults};
+use domain::time::Timestamp;
+use http::{Method, StatusCode};
+use http_interface::{AppState, ServiceName, service_router};
+use serde_json::{Value, json};
+use support::{TestApp, TestResponse};
+
+/// The system clock, `ahead` in the future: another instance's clock.
+struct ClockAhead {
+    ahead: Duration,
+}
+
+impl Clock for ClockAhead {
+    fn now(&self) -> Timestamp {
+        system_runtime::SystemClock.now().plus(self.ahead)
+    }
+}
+
+/// The dev server's router over `BACKEND=aws` on `table`, its clock `ahead`.
+async fn instance(redis_url: &str, endpoint: &str, table: &str, ahead: Duration) -> Router {
+    composition::telemetry::init_logs(ServiceName("dev-server"), "warn");
+    let env: HashMap<&str, String> = HashMap::from([
+        ("BACKEND", "aws".to_owned()),
+        ("REDIS_URL", redis_url.to_owned()),
+        ("TABLE_NAME", table.to_owned()),
+        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+    ]);
+    let config = Config::from_lookup(Defaults::DEV_SERVER, |name| env.get(name).cloned()).unwrap();
+    let mut ports = composition::build_ports(&config).await.unwrap();
+    ports.clock = Arc::new(ClockAhead { ahead });
+    let state = AppState {
+        use_cases: UseCases::new(ports, config.settings),
+        auth: config.auth.clone(),
+        service: ServiceName("dev-server"),
+        readiness_timeout: config.readiness_timeout,
+    };
+    service_router(dev_server::all_routes(), state)
+}
+
+struct Instance {
+    app: TestApp,
+    tenant: String,
+}
+
+impl Instance {
+    async fn call(&self, method: Method, path: &str, customer: &str, body: Option<Value>) -> TestResponse {
+        let mut call = self
+            .app
+            .call(method, path)
+            .by(&self.tenant, customer)
+            .header("x-roles", "organizer");
+        if let Some(body) = body {
+            call = call.json(&body);
+        }
+        call.send().await
+    }
+
+    async fn hold(&self, customer: &str, seats: &[String], ttl: u64) -> TestResponse {
+        let body = json!({ "seats": seats, "ttlSeconds": ttl });
+        self.call(Method::POST, "/events/sale/holds", customer, Some(body))
+            .await
+    }
+
+    async fn extend(&self, hold: &str, ttl: u64) -> TestResponse {
+        let path = format!("/holds/{hold}/extend");
+        self.call(Method::POST, &path, "alice", Some(json!({ "ttlSeconds": ttl })))
+            .await
+    }
+
+    async fn statuses(&self) -> HashMap<String, String> {
+        let seats = self.call(Method::GET, "/events/sale/seats", "reader", None).await;
+        seats.json["seats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["id"].as_str().unwrap().to_owned(),
+                    s["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Two instances on one table and one Redis, one tenant; the second's clock
+/// runs `ahead` of the first's.
+async fn two_instances(ahead: Duration, seat_count: usize) -> (Instance, Instance, [test_backends::KeepAlive; 2]) {
+    let (redis_url, redis) = test_backends::redis();
+    let (endpoint, dynamodb) = test_backends::dynamodb();
+    let table = test_backends::fresh_table(&test_backends::dynamodb_client(&endpoint).await).await;
+    let tenant = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let first = Instance {
+        app: TestApp::from_router(instance(&redis_url, &endpoint, &table, Duration::ZERO).await),
+        tenant: tenant.clone(),
+    };
+    let second = Instance {
+        app: TestApp::from_router(instance(&redis_url, &endpoint, &table, ahead).await),
+        tenant,
+    };
+    let seats: Vec<Value> = (0..seat_count)
+        .map(|i| json!({ "id": format!("S{i}"), "priceCents": 100 }))
+        .collect();
+    let body = json!({ "name": "Sale", "startsAt": "2030-01-01T20:00:00Z", "currency": "EUR", "seats": seats });
+    let created = first.call(Method::PUT, "/events/sale", "boss", Some(body)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    (first, second, [redis, dynamodb])
+}
+
+fn seat(i: usize) -> Vec<String> {
+    vec![format!("S{i}")]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_extend_racing_a_release_of_its_hold_never_keeps_a_released_seat() {
+    const HOLDS: usize = 16;
+    let (one, other, _backends) = two_instances(Duration::ZERO, HOLDS).await;
+    let mut holds = Vec::new();
+    for i in 0..HOLDS {
+        let placed = one.hold("alice", &seat(i), 300).await;
+        assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.text);
+        holds.push(placed.json["holdId"].as_str().unwrap().to_owned());
+    }
+    // One hold at a time, its extend and its release at once on two instances.
+    for hold in &holds {
+        let path = format!("/holds/{hold}");
+        let (extended, released) =
+            tokio::join!(one.extend(hold, 1800), other.call(Method::DELETE, &path, "alice", None));
+        assert_eq!(released.status, StatusCode::NO_CONTENT, "{}", released.text);
+        assert!(
+            extended.status == StatusCode::OK || extended.json["type"] == "/problems/hold-not-active",
+            "an extend either lands before the release or finds the hold released: {}",
+            extended.text
+        );
+    }
+    // Durable state: every seat free, every hold RELEASED; and the seats can
+    // be held at once (no lock an extend revived blocks them).
+    assert!(one.statuses().await.values().all(|s| s == "AVAILABLE"));
+    for hold in &holds {
+        let verified = one.call(Method::GET, &format!("/holds/{hold}"), "alice", None).await;
+        assert_eq!(verified.json["status"], "RELEASED", "{}", verified.text);
+    }
+    for i in 0..HOLDS {
+        let again = other.hold("bob", &seat(i), 60).await;
+        assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_extend_racing_its_holds_expiry_on_a_clock_ahead_gives_each_seat_to_one_hold() {
+    // The second instance's clock is past the hold's expiry and grace: to
+    // it, the seat is free. The first still sees the hold active.
+    const ROUNDS: usize = 12;
+    let (one, ahead, _backends) = two_instances(Duration::from_secs(60 + 6), ROUNDS).await;
+    let mut extends_won = 0;
+    for i in 0..ROUNDS {
+        let placed = one.hold("alice", &seat(i), 60).await;
+        assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.text);
+        let hold = placed.json["holdId"].as_str().unwrap().to_owned();
+        let seats = seat(i);
+        // Staggered from 0 to 22 ms, so both orders happen.
+        let stagger = Duration::from_millis(2 * i as u64);
+        let late_extend = async {
+            tokio::time::sleep(stagger).await;
+            one.extend(&hold, 1800).await
+        };
+        let (extended, taken) = tokio::join!(late_extend, ahead.hold("bob", &seats, 600));
+        let extend_won = extended.status == StatusCode::OK;
+        let take_won = taken.status == StatusCode::CREATED;
+        assert!(
+            extend_won != take_won,
+            "round {i}: exactly one may keep the seat: extend {} / hold {}",
+            extended.text,
+            taken.text
+        );
+        if extend_won {
+            extends_won += 1;
+            taken.assert_problem(409, "seats-unavailable");
+        } else {
+            extended.assert_problem(409, "seats-unavailable");
+        }
+        // The durable claims agree with the answers, seen from the first
+        // instance (to which alice's hold has not expired).
+        let verified = one.call(Method::GET, &format!("/holds/{hold}"), "alice", None).await;
+        assert_eq!(
+            verified.json["valid"],
+            json!(extend_won),
+            "round {i}: alice's hold is valid exactly when her extend won: {}",
+            verified.text
+        );
+        assert_eq!(one.statuses().await[&format!("S{i}")], "HELD");
+    }
+    eprintln!("extends won {extends_won} of {ROUNDS} rounds");
+}
