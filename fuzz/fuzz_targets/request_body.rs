@@ -34,7 +34,10 @@ fn world() -> &'static World {
             service: ServiceName("fuzz"),
             readiness_timeout: Duration::from_millis(100),
         };
-        let routes = manage_event::routes().merge(place_hold::routes()).merge(create_order::routes());
+        let routes = manage_event::routes()
+            .merge(place_hold::routes())
+            .merge(extend_hold::routes())
+            .merge(create_order::routes());
         let world = World {
             runtime: tokio::runtime::Builder::new_current_thread().build().unwrap(),
             router: service_router(routes, state),
@@ -73,10 +76,11 @@ fuzz_target!(|data: &[u8]| {
     let world = world();
     // The first byte picks the route; the rest is the body.
     let (route, body) = data.split_first().map_or((0, data), |(first, rest)| (*first, rest));
-    let (method, path) = match route % 3 {
+    let (method, path) = match route % 4 {
         0 => (Method::PUT, "/events/fuzzed"),
         1 => (Method::POST, "/events/gig/holds"),
-        _ => (Method::POST, "/orders"),
+        2 => (Method::POST, "/orders"),
+        _ => (Method::POST, "/holds/01890a5d-ac96-774b-bcce-b302099a8057/extend"),
     };
     let (status, content_type) = world.runtime.block_on(send(&world.router, method.clone(), path, body));
     assert!(status < 500, "{method} {path} answered {status}");

@@ -232,6 +232,22 @@ async fn holds(s: &Script) -> String {
         (verified.json["valid"].clone(), verified.json["status"].clone()),
         (json!(true), json!("ACTIVE"))
     );
+    let extended = s
+        .as_alice(
+            Method::POST,
+            &format!("/holds/{hold_id}/extend"),
+            Some(json!({ "ttlSeconds": 900 })),
+        )
+        .await;
+    assert_eq!(extended.status, StatusCode::OK, "{}", extended.json);
+    assert_eq!(
+        (
+            extended.json["valid"].clone(),
+            extended.json["remainingSeconds"].as_u64().map(|s| s > 600)
+        ),
+        (json!(true), Some(true)),
+        "extended past its first 600 s"
+    );
     assert_eq!(
         s.as_alice(Method::GET, &format!("/holds/{bobs_hold}"), None)
             .await
