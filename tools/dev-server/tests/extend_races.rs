@@ -182,15 +182,15 @@ async fn an_extend_racing_its_holds_expiry_on_a_clock_ahead_gives_each_seat_to_o
             one.extend(&hold, 1800).await
         };
         let (extended, taken) = tokio::join!(late_extend, ahead.hold("bob", &seats, 600));
-        let extend_won = extended.status == StatusCode::OK;
-        let take_won = taken.status == StatusCode::CREATED;
+        let extended_first = extended.status == StatusCode::OK;
+        let taken_first = taken.status == StatusCode::CREATED;
         assert!(
-            extend_won != take_won,
+            extended_first != taken_first,
             "round {i}: exactly one may keep the seat: extend {} / hold {}",
             extended.text,
             taken.text
         );
-        if extend_won {
+        if extended_first {
             extends_won += 1;
             taken.assert_problem(409, "seats-unavailable");
         } else {
@@ -201,7 +201,7 @@ async fn an_extend_racing_its_holds_expiry_on_a_clock_ahead_gives_each_seat_to_o
         let verified = one.call(Method::GET, &format!("/holds/{hold}"), "alice", None).await;
         assert_eq!(
             verified.json["valid"],
-            json!(extend_won),
+            json!(extended_first),
             "round {i}: alice's hold is valid exactly when her extend won: {}",
             verified.text
         );

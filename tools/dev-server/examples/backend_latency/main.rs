@@ -1,7 +1,7 @@
-//! Latency of place hold, verify hold and create order through the real
+//! Latency of place hold, verify hold, extend hold and create order through the real
 //! use cases on local Redis + DynamoDB Local, beside their floor: the time
 //! the same requests spent inside their own backend calls (see
-//! [`timed_ports`]), measured in the same run; then the same three through a
+//! [`timed_ports`]), measured in the same run; then the same four through a
 //! dev-server process over HTTP. Ratios matter; absolute numbers on a shared
 //! machine do not.
 //!
@@ -93,9 +93,12 @@ impl Target {
     }
 }
 
-/// Creates an event with enough seats, then `rounds` × (place, verify, order),
+/// The timed requests, in the order each round sends them.
+const OPERATIONS: usize = 4;
+
+/// Creates an event with enough seats, then `rounds` × (place, verify, extend, order),
 /// timing each; `backend` (in-process only) splits out the backend calls.
-async fn run(target: &Target, event: &str, rounds: usize, backend: Option<&BackendTime>) -> [Samples; 3] {
+async fn run(target: &Target, event: &str, rounds: usize, backend: Option<&BackendTime>) -> [Samples; OPERATIONS] {
     let seats: Vec<Value> = (0..rounds * 2)
         .map(|i| json!({ "id": format!("S{i}"), "priceCents": 100 }))
         .collect();
@@ -112,7 +115,7 @@ async fn run(target: &Target, event: &str, rounds: usize, backend: Option<&Backe
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     assert_eq!(created["eventId"], event, "event created: {created}");
-    let mut samples: [Samples; 3] = Default::default();
+    let mut samples: [Samples; OPERATIONS] = Default::default();
     let mut timed = async |operation: usize, call: std::pin::Pin<Box<dyn Future<Output = Value> + '_>>| {
         if let Some(backend) = backend {
             backend.take();
@@ -137,10 +140,17 @@ async fn run(target: &Target, event: &str, rounds: usize, backend: Option<&Backe
         let path = format!("/holds/{hold_id}");
         let verified = timed(1, Box::pin(target.call(Method::GET, &path, None, None))).await;
         assert_eq!(verified["status"], "ACTIVE", "{verified}");
+        let path = format!("/holds/{hold_id}/extend");
+        let extended = timed(
+            2,
+            Box::pin(target.call(Method::POST, &path, None, Some(json!({ "ttlSeconds": 900 })))),
+        )
+        .await;
+        assert_eq!(extended["valid"], true, "{extended}");
         let key = format!("{event}-k{round}");
         let body = json!({ "holdId": hold_id });
         let created = timed(
-            2,
+            3,
             Box::pin(target.call(Method::POST, "/orders", Some(&key), Some(body))),
         )
         .await;
@@ -213,7 +223,7 @@ async fn main() {
     // Warm both paths (connections, caches), then alternate them in halves.
     run(&router, "warm-a", 20, Some(&backend)).await;
     run(&http, "warm-b", 20, None).await;
-    let mut results: [Samples; 3] = Default::default();
+    let mut results: [Samples; OPERATIONS] = Default::default();
     for half in 0..2 {
         let in_process = run(&router, &format!("local{half}"), rounds / 2, Some(&backend)).await;
         let over_http = run(&http, &format!("http{half}"), rounds / 2, None).await;
@@ -285,8 +295,8 @@ async fn redis_down_next_to_up(router: &Target, backend: &BackendTime, table: &s
     };
     let down = Target::Router(service_router(dev_server::all_routes(), down_state));
     run(&down, "warm-down", 20, Some(&down_backend)).await;
-    let mut up: [Samples; 3] = Default::default();
-    let mut without: [Samples; 3] = Default::default();
+    let mut up: [Samples; OPERATIONS] = Default::default();
+    let mut without: [Samples; OPERATIONS] = Default::default();
     for half in 0..2 {
         for (total, part) in up
             .iter_mut()
@@ -305,12 +315,12 @@ async fn redis_down_next_to_up(router: &Target, backend: &BackendTime, table: &s
 }
 
 /// Redis up next to Redis down, same run, in-process.
-fn print_degraded(up: &[Samples; 3], down: &[Samples; 3]) {
+fn print_degraded(up: &[Samples; OPERATIONS], down: &[Samples; OPERATIONS]) {
     println!("\n### Redis down next to Redis up (I8)\n");
     println!("Same requests, same DynamoDB Local, in-process; Redis down = `REDIS_URL` at a port nobody listens on.\n");
     println!("| operation | up p50 | down p50 | ratio | up p99 | down p99 | ratio |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
-    for (name, (up, down)) in ["place hold", "verify hold", "create order"]
+    for (name, (up, down)) in ["place hold", "verify hold", "extend hold", "create order"]
         .iter()
         .zip(up.iter().zip(down))
     {
@@ -352,10 +362,11 @@ fn print_write_model() {
     }
 }
 
-fn print_report(rounds: usize, results: &[Samples; 3], redis_get: &[Duration], dynamo_get: &[Duration]) {
+fn print_report(rounds: usize, results: &[Samples; OPERATIONS], redis_get: &[Duration], dynamo_get: &[Duration]) {
     let names = [
         "place hold (event read + lock script + hold and claims transaction + change marks + lock extend)",
         "verify hold (hold get + MGET)",
+        "extend hold (hold get + hold and claims transaction + lock PEXPIRE script)",
         "create order (claim + hold get + transaction + MSET)",
     ];
     println!(
