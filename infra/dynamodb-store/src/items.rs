@@ -207,6 +207,10 @@ pub struct OrderItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub buyer_name: Option<String>,
     pub created_at: i64,
+    /// Set when the order was cancelled (ms); absent on a CONFIRMED order,
+    /// so the orders of releases before cancellation read as CONFIRMED.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled_at: Option<i64>,
 }
 
 impl OrderItem {
@@ -225,6 +229,7 @@ impl OrderItem {
             buyer_email: order.buyer.email.clone(),
             buyer_name: order.buyer.name.clone(),
             created_at: order.created_at.as_millis(),
+            cancelled_at: order.cancelled_at.map(Timestamp::as_millis),
         }
     }
 
@@ -245,6 +250,7 @@ impl OrderItem {
                 name: self.buyer_name,
             },
             created_at: Timestamp::from_millis(self.created_at),
+            cancelled_at: self.cancelled_at.map(Timestamp::from_millis),
         })
     }
 }
