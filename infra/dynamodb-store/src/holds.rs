@@ -159,7 +159,7 @@ impl DynamoStore {
         format!("{:016x}{:016x}", half(0), half(1))
     }
 
-    async fn transact(&self, writes: Vec<TransactWriteItem>) -> Result<(), TransactError> {
+    pub(crate) async fn transact(&self, writes: Vec<TransactWriteItem>) -> Result<(), TransactError> {
         self.send_transaction(writes, None).await
     }
 

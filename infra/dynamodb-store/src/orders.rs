@@ -9,24 +9,34 @@
 //! | 2n+1 | hold | ACTIVE → CONVERTED, TTL pushed to year 9999 | ACTIVE, the order's customer, unexpired at `:now` |
 //! | 2n+2 | idempotency record | IN_PROGRESS → COMPLETED with the answer | our lease |
 //!
+//! Cancel is one `TransactWriteItems` too (the SDK may resend it: a resend
+//! of an applied cancel finds the record completed with its answer):
+//!
+//! | # | item | write | condition |
+//! |---|---|---|---|
+//! | 0 | order | SET `cancelledAt` | exists, not cancelled |
+//! | 1..=n | claim per seat | delete | none, or SOLD by this order |
+//! | n+1..=2n | sold record per seat (release before claims) | delete | — |
+//! | 2n+1 | idempotency record | IN_PROGRESS → COMPLETED with the answer | our lease |
+//!
 //! DynamoDB cancels the whole transaction if any condition fails and tells
 //! which, per item; that is mapped to the exact domain error. The sold
 //! records in the event's partition are the previous release's; ADR 12 says
 //! when they stop being written.
 
 use application::ports::{
-    BackendError, CommitError, MAX_ATOMIC_WRITE_ITEMS, ORDER_COMMIT_FIXED_ITEMS, ORDER_COMMIT_ITEMS_PER_SEAT,
-    OrderCommit, OrderStore, RecordState,
+    BackendError, CancelError, CommitError, MAX_ATOMIC_WRITE_ITEMS, ORDER_CANCEL_FIXED_ITEMS, ORDER_COMMIT_FIXED_ITEMS,
+    ORDER_COMMIT_ITEMS_PER_SEAT, OrderCancellation, OrderCommit, OrderStore, RecordState, StoredResponse,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
-    CancellationReason, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    CancellationReason, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use domain::hold::HoldStatus;
 use domain::ids::{OrderId, SeatId, TenantId};
 use domain::time::Timestamp;
 
-use crate::holds::{cancellation, conflicted, failed};
+use crate::holds::{cancellation, cancellation as cancellation_reasons, conflicted, failed};
 use crate::idempotency::{COMPLETE_UPDATE, OWNS_LEASE, completion_values, lease_text};
 use crate::items::{HELD_CLAIM, IN_PROGRESS, OrderItem, SOLD_CLAIM, from_item, number, string, to_item};
 use crate::keys::{HOLD_SK, IDEMPOTENCY_SK, ORDER_SK, claim_key, event_pk, hold_pk, idempotency_pk, order_pk, sold_sk};
@@ -138,10 +148,84 @@ impl DynamoStore {
     /// Whether the idempotency record already holds this commit's answer:
     /// an earlier send of this very commit was applied, its reply lost.
     async fn already_committed(&self, commit: &OrderCommit<'_>) -> Result<bool, BackendError> {
-        let record = self.read_record(commit.scope).await;
+        self.already_answered(commit.scope, commit.response).await
+    }
+
+    async fn already_answered(
+        &self,
+        scope: &domain::idempotency::IdempotencyScope,
+        response: &StoredResponse,
+    ) -> Result<bool, BackendError> {
+        let record = self.read_record(scope).await;
         Ok(
-            matches!(record, Ok(record) if matches!(&record.state, RecordState::Completed(stored) if stored == commit.response)),
+            matches!(record, Ok(record) if matches!(&record.state, RecordState::Completed(stored) if stored == response)),
         )
+    }
+
+    fn cancel_items(&self, cancellation: &OrderCancellation<'_>) -> Result<Vec<TransactWriteItem>, BackendError> {
+        let order = cancellation.order;
+        let cancel_order = Update::builder()
+            .table_name(&self.table)
+            .key("pk", string(order_pk(&order.tenant, order.id)))
+            .key("sk", string(ORDER_SK))
+            .update_expression("SET cancelledAt = :at")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(cancelledAt)")
+            .expression_attribute_values(":at", number(cancellation.cancelled_at.as_millis()))
+            .build()
+            .map_err(build_error)?;
+        let mut writes = vec![TransactWriteItem::builder().update(cancel_order).build()];
+        for seat in &order.seats {
+            let (pk, sk) = claim_key(&order.tenant, &order.event, &seat.id);
+            let free = Delete::builder()
+                .table_name(&self.table)
+                .key("pk", string(pk))
+                .key("sk", string(sk))
+                .condition_expression("attribute_not_exists(pk) OR (#state = :sold AND orderId = :order)")
+                .expression_attribute_names("#state", "state")
+                .expression_attribute_values(":sold", string(SOLD_CLAIM))
+                .expression_attribute_values(":order", string(order.id.to_string()))
+                .build()
+                .map_err(build_error)?;
+            writes.push(TransactWriteItem::builder().delete(free).build());
+        }
+        let event = event_pk(&order.tenant, &order.event);
+        for seat in &order.seats {
+            let unsold = Delete::builder()
+                .table_name(&self.table)
+                .key("pk", string(&event))
+                .key("sk", string(sold_sk(&seat.id)))
+                .build()
+                .map_err(build_error)?;
+            writes.push(TransactWriteItem::builder().delete(unsold).build());
+        }
+        let mut complete = Update::builder()
+            .table_name(&self.table)
+            .key("pk", string(idempotency_pk(cancellation.scope)))
+            .key("sk", string(IDEMPOTENCY_SK))
+            .update_expression(COMPLETE_UPDATE)
+            .condition_expression(OWNS_LEASE)
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":in_progress", string(IN_PROGRESS))
+            .expression_attribute_values(":lease", string(lease_text(cancellation.lease)));
+        for (name, value) in completion_values(cancellation.response, cancellation.record_expires_at)? {
+            complete = complete.expression_attribute_values(name, value);
+        }
+        writes.push(
+            TransactWriteItem::builder()
+                .update(complete.build().map_err(build_error)?)
+                .build(),
+        );
+        debug_assert_eq!(writes.len(), ORDER_CANCEL_FIXED_ITEMS + 2 * order.seats.len());
+        if writes.len() > MAX_ATOMIC_WRITE_ITEMS {
+            return Err(BackendError::new(
+                "dynamodb",
+                format!(
+                    "a cancellation of {} seats does not fit one transaction",
+                    order.seats.len()
+                ),
+            ));
+        }
+        Ok(writes)
     }
 }
 
@@ -238,6 +322,32 @@ impl OrderStore for DynamoStore {
     async fn get(&self, tenant: &TenantId, order: OrderId) -> Result<Option<domain::order::Order>, BackendError> {
         let item = self.get_consistent(order_pk(tenant, order), ORDER_SK).await?;
         item.map(|item| from_item::<OrderItem>(item)?.into_order()).transpose()
+    }
+
+    async fn cancel(&self, cancellation: OrderCancellation<'_>) -> Result<(), CancelError> {
+        let writes = self.cancel_items(&cancellation)?;
+        let Err(error) = self.transact(writes).await else {
+            return Ok(());
+        };
+        let Some(reasons) = cancellation_reasons(&error) else {
+            return Err(CancelError::Backend(backend_error(error)));
+        };
+        if self.already_answered(cancellation.scope, cancellation.response).await? {
+            return Ok(());
+        }
+        let n = cancellation.order.seats.len();
+        if failed(reasons, 0) {
+            return Err(CancelError::AlreadyCancelled);
+        }
+        if failed(reasons, 2 * n + 1) {
+            return Err(CancelError::LeaseLost);
+        }
+        if (1..=n).any(|index| failed(reasons, index)) {
+            return Err(CancelError::Backend(crate::corrupt(
+                "a seat of a confirmed order is claimed by something else",
+            )));
+        }
+        Err(CancelError::Backend(backend_error(error)))
     }
 }
 

@@ -5,9 +5,9 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use application::ports::{
-    BackendError, ChangeMarks, Claim, ClaimRequest, CommitError, EventCatalog, ExtendHoldError, HoldStore,
-    IdempotencyRecord, IdempotencyStore, LeaseError, OrderCommit, OrderStore, PlaceHoldError, PutEventError,
-    ReadinessProbe, RecordState, StoredEvent, StoredResponse,
+    BackendError, CancelError, ChangeMarks, Claim, ClaimRequest, CommitError, EventCatalog, ExtendHoldError, HoldStore,
+    IdempotencyRecord, IdempotencyStore, LeaseError, OrderCancellation, OrderCommit, OrderStore, PlaceHoldError,
+    PutEventError, ReadinessProbe, RecordState, StoredEvent, StoredResponse,
 };
 use async_trait::async_trait;
 use domain::event::Event;
@@ -482,6 +482,41 @@ impl OrderStore for MemoryStore {
 
     async fn get(&self, tenant: &TenantId, order: OrderId) -> Result<Option<Order>, BackendError> {
         Ok(self.tables().orders.get(&(tenant.clone(), order)).cloned())
+    }
+
+    async fn cancel(&self, cancellation: OrderCancellation<'_>) -> Result<(), CancelError> {
+        let order = cancellation.order;
+        let mut tables = self.tables();
+        let record = tables.idempotency.get(cancellation.scope).map(|s| &s.record);
+        if matches!(record, Some(IdempotencyRecord { state: RecordState::Completed(stored), .. }) if stored == cancellation.response)
+        {
+            return Ok(());
+        }
+        let order_key = (order.tenant.clone(), order.id);
+        if !tables.orders.get(&order_key).is_some_and(|o| o.cancelled_at.is_none()) {
+            return Err(CancelError::AlreadyCancelled);
+        }
+        let live = record.filter(|record| record.expires_at > cancellation.cancelled_at);
+        if !carries_lease(live, cancellation.lease) {
+            return Err(CancelError::LeaseLost);
+        }
+
+        // Every condition holds: apply all writes together.
+        if let Some(claims) = tables.claims.get_mut(&(order.tenant.clone(), order.event.clone())) {
+            for seat in &order.seats {
+                if claims.get(&seat.id) == Some(&SeatClaim::Sold) {
+                    claims.remove(&seat.id);
+                }
+            }
+        }
+        if let Some(stored) = tables.orders.get_mut(&order_key) {
+            stored.cancelled_at = Some(cancellation.cancelled_at);
+        }
+        if let Some(seeded) = tables.idempotency.get_mut(cancellation.scope) {
+            seeded.record.state = RecordState::Completed(cancellation.response.clone());
+            seeded.record.expires_at = cancellation.record_expires_at;
+        }
+        Ok(())
     }
 }
 

@@ -117,6 +117,8 @@ macro_rules! store_conformance {
             a_commit_on_a_seat_its_hold_lost_names_it_and_writes_nothing,
             a_commit_on_an_inactive_or_foreign_hold_writes_nothing,
             a_commit_without_the_lease_writes_nothing,
+            a_cancel_frees_the_seats_and_completes_the_record_together_and_a_resend_succeeds,
+            a_cancel_of_a_cancelled_order_or_without_the_lease_writes_nothing,
         );
     };
     (@cases $setup:path; $($case:ident),* $(,)?) => {

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use application::ports::{
-    ChangeMarks, Claim, ClaimRequest, Clock, CommitError, ExtendHoldError, IdempotencyRecord, LeaseError, OrderCommit,
-    PlaceHoldError, PutEventError, RecordState, StoredResponse,
+    CancelError, ChangeMarks, Claim, ClaimRequest, Clock, CommitError, ExtendHoldError, IdempotencyRecord, LeaseError,
+    OrderCancellation, OrderCommit, PlaceHoldError, PutEventError, RecordState, StoredResponse,
 };
 use domain::event::{Event, Seat};
 use domain::hold::{CLAIM_GRACE, HeldSeat, Hold, HoldStatus, SeatClaim};
@@ -746,4 +746,104 @@ pub async fn a_commit_without_the_lease_writes_nothing(f: &StoreFixture) {
         f.holds.get(&tenant, hold.id).await.unwrap().unwrap().recorded_status,
         HoldStatus::Active
     );
+}
+
+/// A sold order of `hold` (id `id`, committed under key `k<id>`).
+async fn sold_order(f: &StoreFixture, hold: &Hold, id: u128) -> Order {
+    f.holds.place(hold, NOW).await.unwrap();
+    let scope = scope(&hold.tenant, &format!("k{id}"));
+    f.idempotency.claim(claim_at(&scope, id, NOW)).await.unwrap();
+    let order = order_for(hold, id);
+    f.orders
+        .commit(commit(&order, &scope, id, &response("sold")))
+        .await
+        .unwrap();
+    order
+}
+
+fn cancellation<'a>(
+    order: &'a Order,
+    scope: &'a IdempotencyScope,
+    lease: u128,
+    answer: &'a StoredResponse,
+) -> OrderCancellation<'a> {
+    OrderCancellation {
+        order,
+        cancelled_at: NOW.plus(5 * SECOND),
+        scope,
+        lease: LeaseId(lease),
+        response: answer,
+        record_expires_at: NOW.plus(3600 * SECOND),
+    }
+}
+
+pub async fn a_cancel_frees_the_seats_and_completes_the_record_together_and_a_resend_succeeds(f: &StoreFixture) {
+    let tenant = unique_tenant();
+    let order = sold_order(f, &new_hold(&tenant, 1, &["A", "B"]), 1).await;
+    let cancel_scope = scope(&tenant, "cancel-1");
+    f.idempotency
+        .claim(claim_at(&cancel_scope, 7, NOW.plus(SECOND)))
+        .await
+        .unwrap();
+    let answer = response("cancelled");
+    f.orders
+        .cancel(cancellation(&order, &cancel_scope, 7, &answer))
+        .await
+        .unwrap();
+    let stored = f.orders.get(&tenant, order.id).await.unwrap().unwrap();
+    assert_eq!(stored.cancelled_at, Some(NOW.plus(5 * SECOND)));
+    assert!(sold(f, &tenant).await.is_empty(), "the seats are free at once");
+    assert_eq!(
+        record(f, &cancel_scope, NOW.plus(6 * SECOND)).await.state,
+        RecordState::Completed(answer.clone())
+    );
+    // The same step sent again (its reply was lost) succeeds.
+    f.orders
+        .cancel(cancellation(&order, &cancel_scope, 7, &answer))
+        .await
+        .expect("a resent cancel that was applied succeeds");
+    // The seats sell again, to another hold and order (I1 per order).
+    let again = sold_order(f, &new_hold(&tenant, 2, &["B", "A"]), 2).await;
+    assert_eq!(sold(f, &tenant).await, ["A", "B"]);
+    assert_eq!(
+        f.orders.get(&tenant, again.id).await.unwrap().unwrap().cancelled_at,
+        None
+    );
+}
+
+pub async fn a_cancel_of_a_cancelled_order_or_without_the_lease_writes_nothing(f: &StoreFixture) {
+    let tenant = unique_tenant();
+    let order = sold_order(f, &new_hold(&tenant, 1, &["A"]), 1).await;
+    let stranger = scope(&tenant, "cancel-unclaimed");
+    let refused = f
+        .orders
+        .cancel(cancellation(&order, &stranger, 3, &response("x")))
+        .await;
+    assert!(matches!(refused, Err(CancelError::LeaseLost)), "{refused:?}");
+    assert_eq!(
+        f.orders.get(&tenant, order.id).await.unwrap().unwrap().cancelled_at,
+        None
+    );
+    assert_eq!(sold(f, &tenant).await, ["A"]);
+
+    let first = scope(&tenant, "cancel-1");
+    f.idempotency.claim(claim_at(&first, 4, NOW)).await.unwrap();
+    f.orders
+        .cancel(cancellation(&order, &first, 4, &response("c1")))
+        .await
+        .unwrap();
+    let second = scope(&tenant, "cancel-2");
+    f.idempotency.claim(claim_at(&second, 5, NOW)).await.unwrap();
+    let twice = f.orders.cancel(cancellation(&order, &second, 5, &response("c2"))).await;
+    assert!(matches!(twice, Err(CancelError::AlreadyCancelled)), "{twice:?}");
+    assert!(matches!(
+        record(f, &second, NOW).await.state,
+        RecordState::InProgress { .. }
+    ));
+    let absent = order_for(&new_hold(&tenant, 9, &["C"]), 99);
+    let missing = f
+        .orders
+        .cancel(cancellation(&absent, &second, 5, &response("c3")))
+        .await;
+    assert!(matches!(missing, Err(CancelError::AlreadyCancelled)), "{missing:?}");
 }

@@ -476,6 +476,30 @@ pub enum CommitError {
     Backend(#[from] BackendError),
 }
 
+/// Everything an order cancellation writes, in one atomic step.
+#[derive(Debug, Clone)]
+pub struct OrderCancellation<'a> {
+    /// The order as read: CONFIRMED.
+    pub order: &'a Order,
+    pub cancelled_at: Timestamp,
+    pub scope: &'a IdempotencyScope,
+    pub lease: LeaseId,
+    pub response: &'a StoredResponse,
+    pub record_expires_at: Timestamp,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CancelError {
+    /// The order is cancelled already (another key got there first).
+    #[error("the order is already cancelled")]
+    AlreadyCancelled,
+    /// The idempotency record no longer carries our lease.
+    #[error("the idempotency lease was lost")]
+    LeaseLost,
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
 /// Durable store of orders and sold seats: the decider of I1 and I3.
 #[async_trait]
 pub trait OrderStore: Send + Sync {
@@ -499,6 +523,21 @@ pub trait OrderStore: Send + Sync {
 
     /// The order with this id in this tenant, whoever owns it.
     async fn get(&self, tenant: &TenantId, order: OrderId) -> Result<Option<Order>, BackendError>;
+
+    /// In ONE atomic step: move the order CONFIRMED → CANCELLED at
+    /// `cancelled_at`, free each of its seats (delete its SOLD claim naming
+    /// this order, and the previous release's sold record, ADR 12), and move
+    /// the idempotency record IN_PROGRESS → COMPLETED with `response` (it
+    /// must carry `lease`). The seats can then be held and sold again. A
+    /// cancellation whose earlier send was applied and whose reply was lost
+    /// succeeds (the record already holds `response`).
+    ///
+    /// # Errors
+    /// Nothing is written on any error.
+    /// - [`CancelError::AlreadyCancelled`] if the order is not CONFIRMED.
+    /// - [`CancelError::LeaseLost`] if the record condition failed.
+    /// When both fail, the first is reported.
+    async fn cancel(&self, cancellation: OrderCancellation<'_>) -> Result<(), CancelError>;
 }
 
 /// A backend `/ready` checks.
@@ -520,6 +559,10 @@ pub const MAX_ATOMIC_WRITE_ITEMS: usize = 100;
 /// Items of an order commit that do not depend on the seat count: the order,
 /// the hold and the idempotency record.
 pub const ORDER_COMMIT_FIXED_ITEMS: usize = 3;
+/// Items of an order cancellation: the order, and the idempotency record,
+/// plus per seat its claim and the previous release's sold record.
+pub const ORDER_CANCEL_FIXED_ITEMS: usize = 2;
+
 /// Items per seat of an order commit: its claim and, until the contract step
 /// of ADR 12, the sold record of the previous release.
 pub const ORDER_COMMIT_ITEMS_PER_SEAT: usize = 2;

@@ -13,9 +13,9 @@ use std::time::Duration;
 use application::Rejection;
 use application::UseCaseError;
 use application::ports::{
-    BackendError, ChangeMarks, Claim, ClaimRequest, Clock, CommitError, EventCatalog, ExtendHoldError, HoldStore,
-    IdempotencyStore, LeaseError, LockError, MirroredLock, OrderCommit, OrderStore, PlaceHoldError, PutEventError,
-    SeatLock, SeatLocks, StoredEvent, StoredResponse,
+    BackendError, CancelError, ChangeMarks, Claim, ClaimRequest, Clock, CommitError, EventCatalog, ExtendHoldError,
+    HoldStore, IdempotencyStore, LeaseError, LockError, MirroredLock, OrderCancellation, OrderCommit, OrderStore,
+    PlaceHoldError, PutEventError, SeatLock, SeatLocks, StoredEvent, StoredResponse,
 };
 use async_trait::async_trait;
 use domain::event::{Event, SeatStatus};
@@ -274,6 +274,9 @@ impl<F: Fn(&dyn OrderStore) + Send + Sync> OrderStore for CommitAfter<F> {
     }
     async fn get(&self, tenant: &TenantId, order: OrderId) -> Result<Option<Order>, BackendError> {
         self.inner.get(tenant, order).await
+    }
+    async fn cancel(&self, cancellation: OrderCancellation<'_>) -> Result<(), CancelError> {
+        self.inner.cancel(cancellation).await
     }
 }
 

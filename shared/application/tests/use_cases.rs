@@ -10,7 +10,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use application::ports::{BackendError, Clock, CommitError, OrderCommit, OrderStore, SeatLock, SeatLocks};
+use application::ports::{
+    BackendError, CancelError, Clock, CommitError, OrderCancellation, OrderCommit, OrderStore, SeatLock, SeatLocks,
+};
 use application::use_cases::{CreateOrderOutcome, InvalidReason, PutEventOutcome};
 use application::{Rejection, UseCaseError};
 use async_trait::async_trait;
@@ -463,6 +465,9 @@ impl OrderStore for UnreachableOrders {
     }
     async fn get(&self, tenant: &TenantId, order: OrderId) -> Result<Option<Order>, BackendError> {
         self.0.get(tenant, order).await
+    }
+    async fn cancel(&self, cancellation: OrderCancellation<'_>) -> Result<(), CancelError> {
+        self.0.cancel(cancellation).await
     }
 }
 

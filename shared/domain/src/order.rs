@@ -128,7 +128,13 @@ mod tests {
             Timestamp::from_millis(0),
             Duration::from_secs(60),
         );
-        Order::from_hold(OrderId::from_u128(7), &hold, Buyer::default(), Timestamp::from_millis(5)).unwrap()
+        Order::from_hold(
+            OrderId::from_u128(7),
+            &hold,
+            Buyer::default(),
+            Timestamp::from_millis(5),
+        )
+        .unwrap()
     }
 
     fn caller(tenant: &str, customer: &str, roles: &[&str]) -> Identity {
@@ -161,7 +167,10 @@ mod tests {
     fn an_order_can_be_cancelled_until_its_event_starts_and_cancelling_again_is_harmless() {
         let mut o = order();
         let starts = Timestamp::from_millis(1_000);
-        assert_eq!(o.cancellation(Timestamp::from_millis(999), starts), Ok(Cancellation::Cancel));
+        assert_eq!(
+            o.cancellation(Timestamp::from_millis(999), starts),
+            Ok(Cancellation::Cancel)
+        );
         assert_eq!(o.cancellation(starts, starts), Err(NotCancellable));
         o.cancelled_at = Some(Timestamp::from_millis(500));
         assert_eq!(o.cancellation(starts, starts), Ok(Cancellation::AlreadyCancelled));

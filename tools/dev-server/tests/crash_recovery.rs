@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use application::UseCases;
-use application::ports::{BackendError, CommitError, OrderCommit, OrderStore, Ports};
+use application::ports::{BackendError, CancelError, CommitError, OrderCancellation, OrderCommit, OrderStore, Ports};
 use async_trait::async_trait;
 use composition::{Config, Defaults};
 use domain::hold::SeatClaim;
@@ -52,6 +52,9 @@ impl OrderStore for Dies {
     }
     async fn get(&self, tenant: &TenantId, order: OrderId) -> Result<Option<Order>, BackendError> {
         self.inner.get(tenant, order).await
+    }
+    async fn cancel(&self, cancellation: OrderCancellation<'_>) -> Result<(), CancelError> {
+        self.inner.cancel(cancellation).await
     }
 }
 

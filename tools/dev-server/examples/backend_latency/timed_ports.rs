@@ -11,9 +11,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use application::ports::{
-    BackendError, ChangeMarks, Claim, ClaimRequest, CommitError, EventCatalog, ExtendHoldError, HoldStore,
-    IdempotencyStore, LeaseError, LockError, MirroredLock, OrderCommit, OrderStore, PlaceHoldError, Ports,
-    PutEventError, SeatLock, SeatLocks, StoredEvent, StoredResponse,
+    BackendError, CancelError, ChangeMarks, Claim, ClaimRequest, CommitError, EventCatalog, ExtendHoldError, HoldStore,
+    IdempotencyStore, LeaseError, LockError, MirroredLock, OrderCancellation, OrderCommit, OrderStore, PlaceHoldError,
+    Ports, PutEventError, SeatLock, SeatLocks, StoredEvent, StoredResponse,
 };
 use async_trait::async_trait;
 use domain::event::Event;
@@ -224,5 +224,8 @@ impl OrderStore for Timed<dyn OrderStore> {
     }
     async fn get(&self, tenant: &TenantId, order: OrderId) -> Result<Option<Order>, BackendError> {
         self.clock.time(self.inner.get(tenant, order)).await
+    }
+    async fn cancel(&self, cancellation: OrderCancellation<'_>) -> Result<(), CancelError> {
+        self.clock.time(self.inner.cancel(cancellation)).await
     }
 }
