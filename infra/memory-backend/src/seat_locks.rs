@@ -12,7 +12,7 @@ use domain::time::Timestamp;
 #[derive(Debug, Clone, Copy)]
 enum Entry {
     Held { hold: HoldId, expires_at: Timestamp },
-    Sold,
+    Sold { expires_at: Timestamp },
 }
 
 type EventKey = (TenantId, EventId);
@@ -57,7 +57,7 @@ impl MemorySeatLocks {
 
 fn current(entry: Option<&Entry>, now: Timestamp) -> SeatLock {
     match entry {
-        Some(Entry::Sold) => SeatLock::Sold,
+        Some(Entry::Sold { expires_at }) if *expires_at > now => SeatLock::Sold,
         Some(Entry::Held { hold, expires_at }) if *expires_at > now => SeatLock::HeldBy(*hold),
         _ => SeatLock::Free,
     }
@@ -95,7 +95,9 @@ impl SeatLocks for MemorySeatLocks {
         // Lapsed locks are dropped whenever an event's map doubles, so a
         // long-running dev server stays bounded (like Redis's PX).
         if locks.len() >= 64 && locks.len().is_power_of_two() {
-            locks.retain(|_, entry| !matches!(entry, Entry::Held { expires_at, .. } if *expires_at <= now));
+            locks.retain(|_, entry| match entry {
+                Entry::Held { expires_at, .. } | Entry::Sold { expires_at } => *expires_at > now,
+            });
         }
         Ok(())
     }
@@ -133,11 +135,18 @@ impl SeatLocks for MemorySeatLocks {
             .collect())
     }
 
-    async fn mark_sold(&self, tenant: &TenantId, event: &EventId, seats: &[SeatId]) -> Result<(), BackendError> {
+    async fn mark_sold(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+        ttl: Duration,
+    ) -> Result<(), BackendError> {
+        let expires_at = self.clock.now().plus(ttl);
         let mut events = self.map();
         let locks = events.entry((tenant.clone(), event.clone())).or_default();
         for seat in seats {
-            locks.insert(seat.clone(), Entry::Sold);
+            locks.insert(seat.clone(), Entry::Sold { expires_at });
         }
         Ok(())
     }
@@ -188,8 +197,16 @@ impl SeatLocks for MemorySeatLocks {
                         },
                     );
                 }
-                (MirroredLock::Sold, _) => {
-                    locks.insert(seat.clone(), Entry::Sold);
+                (MirroredLock::Sold { ttl }, _) => {
+                    locks.insert(
+                        seat.clone(),
+                        Entry::Sold {
+                            expires_at: now.plus(ttl),
+                        },
+                    );
+                }
+                (MirroredLock::Unsold, SeatLock::Sold) => {
+                    locks.remove(seat);
                 }
                 (MirroredLock::Free { owner }, SeatLock::HeldBy(holder)) if owner == holder => {
                     locks.remove(seat);

@@ -82,6 +82,7 @@ macro_rules! seat_lock_conformance {
             empty_seat_lists_are_no_ops,
             extend_moves_only_the_holds_own_locks,
             mirror_fills_missing_locks_marks_sold_and_clears_unbacked_ones,
+            a_sold_marker_runs_out_after_its_ttl_and_unsold_removes_only_markers,
         );
     };
     (@cases $setup:path; $($case:ident),* $(,)?) => {

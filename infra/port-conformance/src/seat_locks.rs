@@ -53,7 +53,10 @@ pub async fn sold_seats_are_never_lockable_and_stay_sold(f: &SeatLockFixture) {
         .lock(&tenant, &event, &seats(&["A"]), hold(1), MINUTE)
         .await
         .unwrap();
-    f.locks.mark_sold(&tenant, &event, &seats(&["A", "B"])).await.unwrap();
+    f.locks
+        .mark_sold(&tenant, &event, &seats(&["A", "B"]), MINUTE)
+        .await
+        .unwrap();
     let conflict = f
         .locks
         .lock(&tenant, &event, &seats(&["B", "C", "A"]), hold(2), MINUTE)
@@ -121,6 +124,42 @@ pub async fn an_expired_lock_is_free_and_lockable_again(f: &SeatLockFixture) {
         .unwrap();
 }
 
+pub async fn a_sold_marker_runs_out_after_its_ttl_and_unsold_removes_only_markers(f: &SeatLockFixture) {
+    let (tenant, event) = (unique_tenant(), event_id("gig"));
+    f.locks
+        .mark_sold(&tenant, &event, &seats(&["A"]), Duration::from_millis(150))
+        .await
+        .unwrap();
+    f.locks
+        .mark_sold(&tenant, &event, &seats(&["B"]), MINUTE)
+        .await
+        .unwrap();
+    f.locks
+        .lock(&tenant, &event, &seats(&["C"]), hold(1), MINUTE)
+        .await
+        .unwrap();
+    f.time.advance(Duration::from_millis(300)).await;
+    f.locks
+        .mirror(
+            &tenant,
+            &event,
+            &[
+                (seats(&["B"])[0].clone(), MirroredLock::Unsold),
+                (seats(&["C"])[0].clone(), MirroredLock::Unsold),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        f.locks
+            .inspect(&tenant, &event, &seats(&["A", "B", "C"]))
+            .await
+            .unwrap(),
+        [SeatLock::Free, SeatLock::Free, SeatLock::HeldBy(hold(1))],
+        "A ran out, B was unmarked, C's hold lock is not a marker"
+    );
+}
+
 pub async fn the_same_seat_in_another_event_or_tenant_is_independent(f: &SeatLockFixture) {
     let (tenant, other_tenant) = (unique_tenant(), unique_tenant());
     f.locks
@@ -141,7 +180,7 @@ pub async fn empty_seat_lists_are_no_ops(f: &SeatLockFixture) {
     let (tenant, event) = (unique_tenant(), event_id("gig"));
     f.locks.lock(&tenant, &event, &[], hold(1), MINUTE).await.unwrap();
     f.locks.release(&tenant, &event, &[], hold(1)).await.unwrap();
-    f.locks.mark_sold(&tenant, &event, &[]).await.unwrap();
+    f.locks.mark_sold(&tenant, &event, &[], MINUTE).await.unwrap();
     assert!(f.locks.inspect(&tenant, &event, &[]).await.unwrap().is_empty());
 }
 
@@ -177,7 +216,10 @@ pub async fn mirror_fills_missing_locks_marks_sold_and_clears_unbacked_ones(f: &
         .lock(&tenant, &event, &seats(&["A", "D"]), hold(1), MINUTE)
         .await
         .unwrap();
-    f.locks.mark_sold(&tenant, &event, &seats(&["E"])).await.unwrap();
+    f.locks
+        .mark_sold(&tenant, &event, &seats(&["E"]), MINUTE)
+        .await
+        .unwrap();
     f.locks
         .lock(&tenant, &event, &seats(&["F"]), hold(3), MINUTE)
         .await
@@ -193,7 +235,7 @@ pub async fn mirror_fills_missing_locks_marks_sold_and_clears_unbacked_ones(f: &
             &[
                 (seats(&["A"])[0].clone(), held_by_2),
                 (seats(&["B"])[0].clone(), held_by_2),
-                (seats(&["C"])[0].clone(), MirroredLock::Sold),
+                (seats(&["C"])[0].clone(), MirroredLock::Sold { ttl: MINUTE }),
                 (seats(&["D"])[0].clone(), MirroredLock::Free { owner: hold(1) }),
                 (seats(&["E"])[0].clone(), MirroredLock::Free { owner: hold(1) }),
                 (seats(&["F"])[0].clone(), MirroredLock::Free { owner: hold(2) }),

@@ -3,12 +3,12 @@
 //! The fast contention filter of I6: advisory, never the decider.
 //!
 //! - **Keys** `hold:{<tenant>:<event>}:<seat>` hold the owning hold id with a
-//!   millisecond TTL, or `SOLD` with none. The `{…}` hash tag puts all seats
+//!   millisecond TTL, or `SOLD` with the sold-marker TTL (ADR 13). The `{…}` hash tag puts all seats
 //!   of an event in one cluster slot, so one script can touch N seats
 //!   atomically on a cluster (ElastiCache Serverless is always cluster mode).
 //! - **One round trip per operation**: lock and release are Lua scripts
 //!   (called by SHA, reloaded on `NOSCRIPT` by `redis::Script`); inspect is
-//!   one `MGET`; mark-sold one `MSET`.
+//!   one `MGET`; mark-sold the mirror script.
 //! - **Connections** are built lazily on first use (no network during Lambda
 //!   init), reused across invocations, and reconnect by themselves
 //!   (`ConnectionManager`, or the cluster client's own reconnects).
@@ -67,8 +67,9 @@ return 0
 ";
 
 /// Writes back the durable claims: per key, ARGV holds a mode and a value.
-/// `H <hold>:<ttl ms>`: set only if the key is absent; `S`: set SOLD;
-/// `F <hold>`: delete the key only if it holds that hold's id.
+/// `H <hold>:<ttl ms>`: set only if the key is absent; `S <ttl ms>`: set
+/// SOLD; `U`: delete the key only if it is SOLD; `F <hold>`: delete the key
+/// only if it holds that hold's id.
 const MIRROR_SCRIPT: &str = r"
 for i, key in ipairs(KEYS) do
   local mode = ARGV[2 * i - 1]
@@ -77,7 +78,9 @@ for i, key in ipairs(KEYS) do
     local sep = string.find(value, ':', 1, true)
     redis.call('SET', key, string.sub(value, 1, sep - 1), 'PX', string.sub(value, sep + 1), 'NX')
   elseif mode == 'S' then
-    redis.call('SET', key, 'SOLD')
+    redis.call('SET', key, 'SOLD', 'PX', value)
+  elseif mode == 'U' then
+    if redis.call('GET', key) == 'SOLD' then redis.call('DEL', key) end
   elseif mode == 'F' then
     if redis.call('GET', key) == value then redis.call('DEL', key) end
   end
@@ -313,19 +316,22 @@ impl SeatLocks for RedisSeatLocks {
         values.iter().map(|v| lock_state(v.as_deref())).collect()
     }
 
-    async fn mark_sold(&self, tenant: &TenantId, event: &EventId, seats: &[SeatId]) -> Result<(), BackendError> {
+    async fn mark_sold(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+        ttl: Duration,
+    ) -> Result<(), BackendError> {
         if seats.is_empty() {
             return Ok(());
         }
-        let mut command = redis::cmd("MSET");
-        for key in keys(tenant, event, seats) {
-            command.arg(key).arg(SOLD);
-        }
-        self.run(|mut connection| {
-            let command = command.clone();
-            async move { command.query_async::<()>(&mut connection).await }
-        })
-        .await
+        // The mirror script: one round trip, atomic, on any deployment.
+        let sold: Vec<(SeatId, MirroredLock)> = seats
+            .iter()
+            .map(|seat| (seat.clone(), MirroredLock::Sold { ttl }))
+            .collect();
+        self.mirror(tenant, event, &sold).await
     }
 
     async fn extend(
@@ -366,7 +372,8 @@ impl SeatLocks for RedisSeatLocks {
             .iter()
             .flat_map(|(_, lock)| match lock {
                 MirroredLock::Held { hold, ttl } => ["H".to_owned(), format!("{hold}:{}", ttl_millis(*ttl))],
-                MirroredLock::Sold => ["S".to_owned(), String::new()],
+                MirroredLock::Sold { ttl } => ["S".to_owned(), ttl_millis(*ttl).to_string()],
+                MirroredLock::Unsold => ["U".to_owned(), String::new()],
                 MirroredLock::Free { owner } => ["F".to_owned(), owner.to_string()],
             })
             .collect();

@@ -141,8 +141,14 @@ impl SeatLocks for CircuitBreakerSeatLocks {
         self.guarded(self.inner.inspect(tenant, event, seats)).await
     }
 
-    async fn mark_sold(&self, tenant: &TenantId, event: &EventId, seats: &[SeatId]) -> Result<(), BackendError> {
-        self.guarded(self.inner.mark_sold(tenant, event, seats)).await
+    async fn mark_sold(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+        ttl: Duration,
+    ) -> Result<(), BackendError> {
+        self.guarded(self.inner.mark_sold(tenant, event, seats, ttl)).await
     }
 
     async fn extend(

@@ -132,9 +132,17 @@ pub trait SeatLocks: Send + Sync {
         seats: &[SeatId],
     ) -> Result<Vec<SeatLock>, BackendError>;
 
-    /// Marks seats sold for good, replacing any lock, so later lock attempts
-    /// fail fast without asking the durable store.
-    async fn mark_sold(&self, tenant: &TenantId, event: &EventId, seats: &[SeatId]) -> Result<(), BackendError>;
+    /// Marks seats sold for `ttl` (the use cases pass [`SOLD_MARKER_TTL`]),
+    /// replacing any lock, so later lock attempts fail fast without asking
+    /// the durable store. The durable claims say sold for good; a marker that
+    /// ran out is written back by the next refusal that reaches them.
+    async fn mark_sold(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+        ttl: Duration,
+    ) -> Result<(), BackendError>;
 
     /// Sets the time left of the locks still held by `hold` to `ttl`; other
     /// seats are untouched. Used to turn a short placement lease into the
@@ -158,13 +166,21 @@ pub trait SeatLocks: Send + Sync {
     ) -> Result<(), BackendError>;
 }
 
+/// How long a sold marker lasts. Markers are a cache of the durable SOLD
+/// claims: one that outlives its sale (a cancellation whose unmark did not
+/// reach Redis) refuses the seat for at most this long (ADR 13), and a
+/// refused hold that reaches the claims writes a live sale's marker back.
+pub const SOLD_MARKER_TTL: Duration = Duration::from_secs(300);
+
 /// A seat lock to write back from the durable store's claims.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MirroredLock {
     /// Set only where the seat has no lock.
     Held { hold: HoldId, ttl: Duration },
-    /// Replaces whatever is there.
-    Sold,
+    /// Replaces whatever is there, for `ttl`.
+    Sold { ttl: Duration },
+    /// Removes a sold marker (the sale was cancelled); a hold's lock stays.
+    Unsold,
     /// Removes `owner`'s lock, which the claims no longer back (a release or
     /// a crash the locks never heard of); anyone else's lock or a sold
     /// marker stays.

@@ -50,7 +50,7 @@ impl SeatLocks for Flaky {
     async fn inspect(&self, _: &TenantId, _: &EventId, seats: &[SeatId]) -> Result<Vec<SeatLock>, BackendError> {
         self.answer().map(|()| vec![SeatLock::Free; seats.len()])
     }
-    async fn mark_sold(&self, _: &TenantId, _: &EventId, _: &[SeatId]) -> Result<(), BackendError> {
+    async fn mark_sold(&self, _: &TenantId, _: &EventId, _: &[SeatId], _: Duration) -> Result<(), BackendError> {
         self.answer()
     }
     async fn extend(
@@ -99,7 +99,12 @@ async fn after_a_failure_calls_fail_at_once_for_the_open_period_then_a_trial_clo
         Err(LockError::Backend(_))
     ));
     assert!(breaker.release(&tenant, &event, &seats, hold).await.is_err());
-    assert!(breaker.mark_sold(&tenant, &event, &seats).await.is_err());
+    assert!(
+        breaker
+            .mark_sold(&tenant, &event, &seats, Duration::from_secs(60))
+            .await
+            .is_err()
+    );
     assert!(
         breaker
             .extend(&tenant, &event, &seats, hold, Duration::from_secs(1))
@@ -140,7 +145,12 @@ async fn a_refusal_is_an_answer_and_a_failed_trial_opens_the_breaker_again() {
     assert!(!breaker.is_open(), "seats taken is Redis working");
 
     inner.down.store(true, Ordering::SeqCst);
-    assert!(breaker.mark_sold(&tenant, &event, &seats).await.is_err());
+    assert!(
+        breaker
+            .mark_sold(&tenant, &event, &seats, Duration::from_secs(60))
+            .await
+            .is_err()
+    );
     clock.advance(Duration::from_secs(5));
     assert!(
         breaker

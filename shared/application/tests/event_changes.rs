@@ -308,7 +308,7 @@ impl SeatLocks for RedisDown {
     async fn inspect(&self, _: &TenantId, _: &EventId, _: &[SeatId]) -> Result<Vec<SeatLock>, BackendError> {
         Err(down())
     }
-    async fn mark_sold(&self, _: &TenantId, _: &EventId, _: &[SeatId]) -> Result<(), BackendError> {
+    async fn mark_sold(&self, _: &TenantId, _: &EventId, _: &[SeatId], _: Duration) -> Result<(), BackendError> {
         Err(down())
     }
     async fn extend(

@@ -143,7 +143,7 @@ impl SeatLocks for DeadSeatLocks {
     async fn inspect(&self, _: &TenantId, _: &EventId, _: &[SeatId]) -> Result<Vec<SeatLock>, BackendError> {
         Err(unreachable("redis"))
     }
-    async fn mark_sold(&self, _: &TenantId, _: &EventId, _: &[SeatId]) -> Result<(), BackendError> {
+    async fn mark_sold(&self, _: &TenantId, _: &EventId, _: &[SeatId], _: Duration) -> Result<(), BackendError> {
         Err(unreachable("redis"))
     }
     async fn extend(

@@ -26,7 +26,8 @@ use domain::time::Timestamp;
 use super::UseCases;
 use crate::errors::{Rejection, UseCaseError};
 use crate::ports::{
-    Claim, ClaimRequest, CommitError, IdempotencyRecord, LeaseError, OrderCommit, RecordState, StoredResponse,
+    Claim, ClaimRequest, CommitError, IdempotencyRecord, LeaseError, OrderCommit, RecordState, SOLD_MARKER_TTL,
+    StoredResponse,
 };
 
 /// The operation named in idempotency scopes of create-order.
@@ -159,7 +160,11 @@ impl UseCases {
         match ports.orders.commit(commit).await {
             Ok(()) => {
                 let seats = hold.seat_ids();
-                if let Err(error) = ports.seat_locks.mark_sold(&hold.tenant, &hold.event, &seats).await {
+                if let Err(error) = ports
+                    .seat_locks
+                    .mark_sold(&hold.tenant, &hold.event, &seats, SOLD_MARKER_TTL)
+                    .await
+                {
                     tracing::warn!(event = "seats.mark_sold_failed", error = %error, "sold markers missing; the durable store still refuses a second sale");
                 }
                 Ok(response)

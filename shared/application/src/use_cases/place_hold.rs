@@ -35,7 +35,7 @@ use domain::time::Timestamp;
 
 use super::UseCases;
 use crate::errors::{Rejection, UseCaseError};
-use crate::ports::{LockError, MirroredLock, PlaceHoldError, SeatLock};
+use crate::ports::{LockError, MirroredLock, PlaceHoldError, SOLD_MARKER_TTL, SeatLock};
 
 /// How long the seat locks are taken before the durable write succeeded:
 /// longer than that write can take (2 s, ADR 12), short enough that a crash
@@ -284,7 +284,7 @@ impl UseCases {
             .filter(|(_, claim)| claim.is_live(now))
             .map(|(seat, claim)| {
                 let lock = match *claim {
-                    SeatClaim::Sold => MirroredLock::Sold,
+                    SeatClaim::Sold => MirroredLock::Sold { ttl: SOLD_MARKER_TTL },
                     SeatClaim::HeldBy { hold, until } => MirroredLock::Held {
                         hold,
                         ttl: until.remaining_after(now),

@@ -103,8 +103,14 @@ impl SeatLocks for Timed<dyn SeatLocks> {
     ) -> Result<Vec<SeatLock>, BackendError> {
         self.clock.time(self.inner.inspect(tenant, event, seats)).await
     }
-    async fn mark_sold(&self, tenant: &TenantId, event: &EventId, seats: &[SeatId]) -> Result<(), BackendError> {
-        self.clock.time(self.inner.mark_sold(tenant, event, seats)).await
+    async fn mark_sold(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+        ttl: Duration,
+    ) -> Result<(), BackendError> {
+        self.clock.time(self.inner.mark_sold(tenant, event, seats, ttl)).await
     }
     async fn extend(
         &self,
