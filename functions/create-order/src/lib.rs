@@ -5,29 +5,22 @@
 //! body byte for byte. The idempotency rules live in the use case; this
 //! module decodes, renders, and turns stored answers back into HTTP.
 
-use application::ports::StoredResponse;
-use application::use_cases::{CreateOrder, CreateOrderOutcome, OrderResponses};
-use application::{Rejection, UseCaseError};
+use application::use_cases::{CreateOrder, StoredOutcome};
 use axum::Router;
-use axum::body::Body;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
-use domain::idempotency::IdempotencyKey;
 use domain::ids::HoldId;
-use domain::order::{Buyer, Order};
-use http::{HeaderMap, HeaderValue, header};
+use domain::order::Buyer;
+use http::HeaderMap;
 use http_interface::AppState;
 use http_interface::identity::Caller;
 use http_interface::json_body::{JsonBody, fingerprint};
-use http_interface::problem::{ApiError, FieldError, PROBLEM_JSON};
+use http_interface::problem::{ApiError, FieldError};
 use http_interface::remaining_time::RemainingTime;
-use http_interface::representations::{OrderJson, order_location};
 use http_interface::request_telemetry::BusinessEvent;
+use http_interface::stored_reply::{HttpOrderResponses, idempotency_key, into_response, log_idempotency_conflict};
 use serde::Deserialize;
-
-pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
-pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 
 /// Longest buyer name or e-mail we keep.
 const MAX_BUYER_FIELD_CHARS: usize = 320;
@@ -52,38 +45,6 @@ struct CreateOrderBody {
 struct BuyerBody {
     email: Option<String>,
     name: Option<String>,
-}
-
-/// Renders created orders and rejections exactly as they will be replayed.
-struct HttpOrderResponses;
-
-impl OrderResponses for HttpOrderResponses {
-    fn created(&self, order: &Order) -> StoredResponse {
-        StoredResponse {
-            status: 201,
-            body: serde_json::to_vec(&OrderJson::from(order)).unwrap_or_default(),
-            location: Some(order_location(order)),
-        }
-    }
-
-    fn rejected(&self, rejection: &Rejection) -> StoredResponse {
-        let problem = ApiError::from(rejection.clone());
-        StoredResponse {
-            status: problem.status().as_u16(),
-            body: problem.body(),
-            location: None,
-        }
-    }
-}
-
-fn idempotency_key(headers: &HeaderMap) -> Result<IdempotencyKey, ApiError> {
-    let raw = headers
-        .get(IDEMPOTENCY_KEY_HEADER)
-        .ok_or_else(ApiError::idempotency_key_missing)?;
-    let text = raw
-        .to_str()
-        .map_err(|_| ApiError::malformed_header("Idempotency-Key", "may only contain visible ASCII characters"))?;
-    IdempotencyKey::parse(text).map_err(|error| ApiError::malformed_header("Idempotency-Key", error))
 }
 
 fn buyer(body: Option<BuyerBody>) -> Result<Buyer, ApiError> {
@@ -122,7 +83,7 @@ async fn create_order(
     headers: HeaderMap,
     body: Result<JsonBody<CreateOrderBody>, ApiError>,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers)?;
+    let key = idempotency_key(&headers, "POST /orders")?;
     let JsonBody { value: body, document } = body?;
     let fingerprint = fingerprint(&document);
     let hold_id =
@@ -140,7 +101,7 @@ async fn create_order(
         .await
         .map_err(log_idempotency_conflict)?;
     Ok(match outcome {
-        CreateOrderOutcome::Fresh(stored) => {
+        StoredOutcome::Fresh(stored) => {
             if stored.status == 201 {
                 tracing::info!(event = "order.created", holdId = %hold_id, "order created");
                 BusinessEvent::OrderCreated.attach(into_response(stored, false))
@@ -148,7 +109,7 @@ async fn create_order(
                 into_response(stored, false)
             }
         }
-        CreateOrderOutcome::Replayed(stored) => {
+        StoredOutcome::Replayed(stored) => {
             tracing::info!(
                 event = "idempotency.replayed",
                 status = stored.status,
@@ -157,45 +118,4 @@ async fn create_order(
             BusinessEvent::IdempotentReplay.attach(into_response(stored, true))
         }
     })
-}
-
-fn log_idempotency_conflict(error: UseCaseError) -> ApiError {
-    match &error {
-        UseCaseError::IdempotencyKeyReused => {
-            tracing::info!(
-                event = "idempotency.conflict",
-                reason = "key-reused",
-                "key reused with another body"
-            );
-        }
-        UseCaseError::IdempotencyInProgress { .. } => {
-            tracing::info!(
-                event = "idempotency.conflict",
-                reason = "in-progress",
-                "key in use by another attempt"
-            );
-        }
-        _ => {}
-    }
-    error.into()
-}
-
-fn into_response(stored: StoredResponse, replayed: bool) -> Response {
-    let content_type = if stored.status < 300 {
-        "application/json"
-    } else {
-        PROBLEM_JSON
-    };
-    let mut response = Response::new(Body::from(stored.body));
-    *response.status_mut() =
-        http::StatusCode::from_u16(stored.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Some(location) = stored.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
-        headers.insert(header::LOCATION, location);
-    }
-    if replayed {
-        headers.insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
-    }
-    response
 }

@@ -38,6 +38,8 @@ pub enum Rejection {
     HoldNotActive,
     #[error("the hold already lasts as long as a hold may")]
     HoldLifetimeExceeded,
+    #[error("the event has started; the order can no longer be cancelled")]
+    OrderNotCancellable,
     #[error("the replacement conflicts with holds or sales: {0:?}")]
     EventConflict(Vec<EventConflict>),
     #[error("the event was changed by another request at the same time")]

@@ -13,7 +13,7 @@ use std::time::Duration;
 use application::ports::{
     BackendError, CancelError, Clock, CommitError, OrderCancellation, OrderCommit, OrderStore, SeatLock, SeatLocks,
 };
-use application::use_cases::{CreateOrderOutcome, InvalidReason, PutEventOutcome};
+use application::use_cases::{InvalidReason, PutEventOutcome, StoredOutcome};
 use application::{Rejection, UseCaseError};
 use async_trait::async_trait;
 use domain::event::SeatStatus::{Available, Held, Sold};
@@ -265,7 +265,7 @@ async fn a_retry_with_the_same_key_and_body_replays_the_stored_answer_byte_for_b
     let first = fresh(order(&w, &alice(), "k1", 1, h.id).await);
     w.clock.advance(Duration::from_secs(3600));
     match order(&w, &alice(), "k1", 1, h.id).await {
-        Ok(CreateOrderOutcome::Replayed(again)) => assert_eq!(again, first),
+        Ok(StoredOutcome::Replayed(again)) => assert_eq!(again, first),
         other => panic!("expected a replay, got {other:?}"),
     }
 }
@@ -332,7 +332,7 @@ async fn a_second_key_on_a_converted_hold_gets_hold_not_active_stored_for_replay
     fresh(order(&w, &alice(), "k1", 1, h.id).await);
     let second = fresh(order(&w, &alice(), "k2", 1, h.id).await);
     assert_eq!(body(&second), "HoldNotActive");
-    assert!(matches!(order(&w, &alice(), "k2", 1, h.id).await, Ok(CreateOrderOutcome::Replayed(r)) if r == second));
+    assert!(matches!(order(&w, &alice(), "k2", 1, h.id).await, Ok(StoredOutcome::Replayed(r)) if r == second));
 }
 
 #[tokio::test]
@@ -620,7 +620,7 @@ async fn twenty_concurrent_identical_orders_create_one_order_and_agree_on_the_an
         tasks.push(tokio::spawn(async move {
             loop {
                 match order(&w, &alice(), "same", 1, h.id).await {
-                    Ok(CreateOrderOutcome::Fresh(r) | CreateOrderOutcome::Replayed(r)) => return r,
+                    Ok(StoredOutcome::Fresh(r) | StoredOutcome::Replayed(r)) => return r,
                     Err(UseCaseError::IdempotencyInProgress { .. }) => tokio::task::yield_now().await,
                     Err(other) => panic!("unexpected {other:?}"),
                 }

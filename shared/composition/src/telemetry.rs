@@ -78,6 +78,7 @@ fn describe_metrics() {
         metric::HOLDS_REJECTED,
         metric::HOLDS_EXTENDED,
         metric::ORDERS_CREATED,
+        metric::ORDERS_CANCELLED,
         metric::IDEMPOTENT_REPLAYS,
         metric::COLD_STARTS,
     ] {

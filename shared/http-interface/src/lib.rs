@@ -23,5 +23,6 @@ pub mod remaining_time;
 pub mod representations;
 pub mod request_telemetry;
 mod service;
+pub mod stored_reply;
 
 pub use service::{AppState, SERVICE_ROUTES, ServiceName, service_router};

@@ -188,12 +188,12 @@ impl ApiError {
         )
     }
 
-    pub fn idempotency_key_missing() -> Self {
+    pub fn idempotency_key_missing(route: &str) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
             "idempotency-key-missing",
             "Idempotency-Key missing",
-            "POST /orders needs an Idempotency-Key header.",
+            format!("{route} needs an Idempotency-Key header."),
         )
     }
 
@@ -322,6 +322,12 @@ impl From<Rejection> for ApiError {
                 "hold-lifetime-exceeded",
                 "Hold lifetime exceeded",
                 "The hold already lasts as long as a hold may; it cannot be extended further.",
+            ),
+            Rejection::OrderNotCancellable => Self::new(
+                StatusCode::CONFLICT,
+                "order-not-cancellable",
+                "Order not cancellable",
+                "The event has started; the order can no longer be cancelled.",
             ),
             Rejection::EventConflict(conflicts) => Self::new(
                 StatusCode::CONFLICT,

@@ -99,6 +99,8 @@ pub struct OrderJson {
     pub currency: String,
     pub status: &'static str,
     pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancelled_at: Option<String>,
 }
 
 impl From<&Order> for OrderJson {
@@ -111,8 +113,9 @@ impl From<&Order> for OrderJson {
             seats: order.seats.iter().map(|s| s.id.to_string()).collect(),
             total_cents: order.total.cents.0,
             currency: order.total.currency.to_string(),
-            status: "CONFIRMED",
+            status: order.status().as_str(),
             created_at: rfc3339(order.created_at),
+            cancelled_at: order.cancelled_at.map(rfc3339),
         }
     }
 }

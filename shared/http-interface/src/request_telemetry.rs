@@ -40,6 +40,7 @@ pub mod metric {
     pub const HOLDS_REJECTED: &str = "holds_rejected";
     pub const HOLDS_EXTENDED: &str = "holds_extended";
     pub const ORDERS_CREATED: &str = "orders_created";
+    pub const ORDERS_CANCELLED: &str = "orders_cancelled";
     pub const IDEMPOTENT_REPLAYS: &str = "idempotent_replays";
     /// First request served by a Lambda instance (counter).
     pub const COLD_STARTS: &str = "cold_starts";
@@ -59,6 +60,7 @@ pub enum BusinessEvent {
     HoldRejected,
     HoldExtended,
     OrderCreated,
+    OrderCancelled,
     IdempotentReplay,
 }
 
@@ -69,6 +71,7 @@ impl BusinessEvent {
             Self::HoldRejected => metric::HOLDS_REJECTED,
             Self::HoldExtended => metric::HOLDS_EXTENDED,
             Self::OrderCreated => metric::ORDERS_CREATED,
+            Self::OrderCancelled => metric::ORDERS_CANCELLED,
             Self::IdempotentReplay => metric::IDEMPOTENT_REPLAYS,
         }
     }

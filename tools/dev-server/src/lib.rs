@@ -24,6 +24,7 @@ pub fn route_table() -> Vec<(&'static str, &'static str)> {
         extend_hold::ROUTES,
         create_order::ROUTES,
         get_order::ROUTES,
+        cancel_order::ROUTES,
         http_interface::SERVICE_ROUTES,
     ]
     .concat()
@@ -39,4 +40,5 @@ pub fn all_routes() -> Router<AppState> {
         .merge(extend_hold::routes())
         .merge(create_order::routes())
         .merge(get_order::routes())
+        .merge(cancel_order::routes())
 }

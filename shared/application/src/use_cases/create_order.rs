@@ -1,15 +1,12 @@
 //! Create order: turn a hold into a sale exactly once (I3), however often the
 //! client retries, even across crashes.
 //!
-//! 1. Claim the scope (tenant, customer, operation, key) with a lease, in one
-//!    conditional write that returns any live record it lost to.
-//! 2. A live record answers at once: replay a completed answer, refuse a
-//!    different body (key reused), or ask to retry later (in progress).
-//! 3. Otherwise check the hold, derive the order id from the scope, and commit
-//!    order + sold seats + hold CONVERTED + record COMPLETED in ONE atomic
-//!    step through [`OrderStore::commit`](crate::ports::OrderStore::commit).
-//!    Deterministic "no"s (404, 409) are stored for replay too; transient
-//!    failures drop the claim so a retry can start at once.
+//! Its idempotency (claim, replay, key reused, in progress, takeover) is
+//! [`idempotent_request`](super::idempotent_request)'s. Under the claim: check
+//! the hold, derive the order id from the scope, and commit order + sold seats
+//! + hold CONVERTED + record COMPLETED in ONE atomic step through
+//! [`OrderStore::commit`](crate::ports::OrderStore::commit). Deterministic
+//! "no"s (404, 409) are stored for replay too.
 //!
 //! Answers are rendered to bytes once, by the caller's [`OrderResponses`],
 //! and stored; a replay returns those exact bytes.
@@ -17,24 +14,18 @@
 use std::time::Duration;
 
 use domain::hold::{HoldStatus, HoldUnusable};
-use domain::idempotency::{Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId, OrderSeed};
+use domain::idempotency::{Fingerprint, IdempotencyKey};
 use domain::identity::Identity;
 use domain::ids::HoldId;
 use domain::order::{Buyer, Order};
-use domain::time::Timestamp;
 
 use super::UseCases;
+use super::idempotent_request::{Attempt, IdempotentRequest, MIN_RETRY_AFTER, StoredOutcome};
 use crate::errors::{Rejection, UseCaseError};
-use crate::ports::{
-    Claim, ClaimRequest, CommitError, IdempotencyRecord, LeaseError, OrderCommit, RecordState, SOLD_MARKER_TTL,
-    StoredResponse,
-};
+use crate::ports::{CommitError, OrderCommit, SOLD_MARKER_TTL, StoredResponse};
 
 /// The operation named in idempotency scopes of create-order.
 pub const CREATE_ORDER_OPERATION: &str = "POST /orders";
-
-/// The shortest `Retry-After` we ask for.
-const MIN_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// A create-order request after decoding.
 #[derive(Debug, Clone)]
@@ -51,25 +42,9 @@ pub struct CreateOrder {
 /// Renders the answers that are stored for replay.
 pub trait OrderResponses: Send + Sync {
     fn created(&self, order: &Order) -> StoredResponse;
+    /// The answer to a cancel: the order as it now is (CANCELLED).
+    fn cancelled(&self, order: &Order) -> StoredResponse;
     fn rejected(&self, rejection: &Rejection) -> StoredResponse;
-}
-
-/// A stored answer, fresh or replayed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CreateOrderOutcome {
-    /// This attempt produced the answer (an order, or a stored rejection).
-    Fresh(StoredResponse),
-    /// An earlier attempt with the same key and body produced it.
-    Replayed(StoredResponse),
-}
-
-/// One attempt's claim on a scope.
-struct Attempt<'a> {
-    scope: &'a IdempotencyScope,
-    lease: LeaseId,
-    record_expires_at: Timestamp,
-    /// The record's order seed (see [`OrderSeed`]).
-    seed: Option<OrderSeed>,
 }
 
 impl UseCases {
@@ -81,49 +56,17 @@ impl UseCases {
         caller: &Identity,
         request: CreateOrder,
         responses: &dyn OrderResponses,
-    ) -> Result<CreateOrderOutcome, UseCaseError> {
-        let ports = &self.ports;
-        let scope = IdempotencyScope {
-            tenant: caller.tenant.clone(),
-            customer: caller.customer.clone(),
+    ) -> Result<StoredOutcome, UseCaseError> {
+        let idempotent = IdempotentRequest {
             operation: CREATE_ORDER_OPERATION,
             key: request.key.clone(),
+            fingerprint: request.fingerprint,
+            time_budget: request.time_budget,
         };
-        let now = ports.clock.now();
-        let lease_length = request.time_budget.map_or(self.settings.idempotency_lease, |budget| {
-            budget.min(self.settings.idempotency_lease)
-        });
-        let lease = ports.ids.lease_id();
-        let record_expires_at = now.plus(self.settings.idempotency_ttl);
-        let claim = ports
-            .idempotency
-            .claim(ClaimRequest {
-                scope: &scope,
-                fingerprint: request.fingerprint,
-                lease,
-                lease_expires_at: now.plus(lease_length),
-                record_expires_at,
-                now,
-            })
-            .await?;
-        let seed = match claim {
-            Claim::Claimed { seed } => seed,
-            Claim::Existing(record) => return answer_from_record(record, request.fingerprint, now),
-        };
-        let attempt = Attempt {
-            scope: &scope,
-            lease,
-            record_expires_at,
-            seed,
-        };
-
-        let result = self.create_claimed(caller, &request, &attempt, responses).await;
-        if let Err(UseCaseError::Unavailable(_) | UseCaseError::Internal(_)) = &result
-            && let Err(error) = ports.idempotency.abandon(&scope, attempt.lease).await
-        {
-            tracing::warn!(event = "idempotency.abandon_failed", error = %error, "the claim stays until its lease expires");
-        }
-        result.map(CreateOrderOutcome::Fresh)
+        self.idempotently(caller, idempotent, async |attempt| {
+            self.create_claimed(caller, &request, attempt, responses).await
+        })
+        .await
     }
 
     async fn create_claimed(
@@ -210,25 +153,13 @@ impl UseCases {
     }
 
     /// Stores a deterministic "no" as this scope's answer and returns it.
-    async fn store_rejection(
+    pub(super) async fn store_rejection(
         &self,
         attempt: &Attempt<'_>,
         rejection: Rejection,
         responses: &dyn OrderResponses,
     ) -> Result<StoredResponse, UseCaseError> {
-        let response = responses.rejected(&rejection);
-        match self
-            .ports
-            .idempotency
-            .complete(attempt.scope, attempt.lease, &response, attempt.record_expires_at)
-            .await
-        {
-            Ok(()) => Ok(response),
-            Err(LeaseError::LeaseLost) => Err(UseCaseError::IdempotencyInProgress {
-                retry_after: MIN_RETRY_AFTER,
-            }),
-            Err(LeaseError::Backend(error)) => Err(error.into()),
-        }
+        self.store_answer(attempt, responses.rejected(&rejection)).await
     }
 }
 
@@ -236,26 +167,5 @@ fn rejection_for(unusable: HoldUnusable) -> Rejection {
     match unusable {
         HoldUnusable::Expired | HoldUnusable::NotActive(HoldStatus::Expired) => Rejection::HoldExpired,
         HoldUnusable::NotActive(_) => Rejection::HoldNotActive,
-    }
-}
-
-/// The answer when another attempt's record is live.
-fn answer_from_record(
-    record: IdempotencyRecord,
-    fingerprint: Fingerprint,
-    now: Timestamp,
-) -> Result<CreateOrderOutcome, UseCaseError> {
-    if record.fingerprint != fingerprint {
-        return Err(UseCaseError::IdempotencyKeyReused);
-    }
-    match record.state {
-        RecordState::Completed(response) => Ok(CreateOrderOutcome::Replayed(response)),
-        RecordState::InProgress { lease_expires_at, .. } => {
-            let left = lease_expires_at.remaining_after(now);
-            let whole_seconds = Duration::from_secs(left.as_secs() + u64::from(left.subsec_nanos() > 0));
-            Err(UseCaseError::IdempotencyInProgress {
-                retry_after: whole_seconds.max(MIN_RETRY_AFTER),
-            })
-        }
     }
 }

@@ -3,10 +3,12 @@
 //! `UseCases` is cheap to clone (ports are `Arc`s) and built once per process
 //! by the composition root, then shared by every request.
 
+mod cancel_order;
 mod create_order;
 mod extend_hold;
 mod get_availability;
 mod get_order;
+mod idempotent_request;
 mod place_hold;
 mod put_event;
 mod release_hold;
@@ -18,8 +20,10 @@ use domain::hold::HoldPolicy;
 
 use crate::ports::Ports;
 
-pub use create_order::{CREATE_ORDER_OPERATION, CreateOrder, CreateOrderOutcome, OrderResponses};
+pub use cancel_order::{CANCEL_ORDER_OPERATION, CancelOrder};
+pub use create_order::{CREATE_ORDER_OPERATION, CreateOrder, OrderResponses};
 pub use get_availability::Availability;
+pub use idempotent_request::StoredOutcome;
 pub use put_event::PutEventOutcome;
 pub use verify_hold::{HoldVerification, InvalidReason};
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use application::ports::{Claim, ClaimRequest, Clock, Ports, StoredResponse};
-use application::use_cases::{CreateOrder, CreateOrderOutcome, OrderResponses};
+use application::use_cases::{CreateOrder, OrderResponses, StoredOutcome};
 use application::{Rejection, Settings, UseCaseError, UseCases};
 use domain::event::{Event, Seat, SeatStatus};
 use domain::hold::Hold;
@@ -108,6 +108,14 @@ impl OrderResponses for TextResponses {
         }
     }
 
+    fn cancelled(&self, order: &Order) -> StoredResponse {
+        StoredResponse {
+            status: 200,
+            body: format!("order {} cancelled", order.id).into_bytes(),
+            location: None,
+        }
+    }
+
     fn rejected(&self, rejection: &Rejection) -> StoredResponse {
         StoredResponse {
             status: 409,
@@ -133,16 +141,16 @@ pub async fn order(
     key: &str,
     fingerprint: u8,
     hold_id: HoldId,
-) -> Result<CreateOrderOutcome, UseCaseError> {
+) -> Result<StoredOutcome, UseCaseError> {
     world
         .use_cases
         .create_order(who, order_request(key, fingerprint, hold_id), &TextResponses)
         .await
 }
 
-pub fn fresh(outcome: Result<CreateOrderOutcome, UseCaseError>) -> StoredResponse {
+pub fn fresh(outcome: Result<StoredOutcome, UseCaseError>) -> StoredResponse {
     match outcome {
-        Ok(CreateOrderOutcome::Fresh(response)) => response,
+        Ok(StoredOutcome::Fresh(response)) => response,
         other => panic!("expected a fresh answer, got {other:?}"),
     }
 }

@@ -12,7 +12,7 @@
 //! counting proxies, so a connection made during init is seen.
 //!
 //! `cold-start BIN_DIR [STARTS] [WARM]` where BIN_DIR holds release builds of
-//! `hello-lambda` and the seven functions (`scripts/bench` builds them).
+//! `hello-lambda` and the eight functions (`scripts/bench` builds them).
 //! Uses `REDIS_URL` / `AWS_ENDPOINT_URL` if set, else starts its own.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A measuring tool: any failure should stop it.
@@ -33,13 +33,14 @@ use test_backends::DelayProxy;
 use tokio::sync::{Mutex, mpsc};
 
 const HELLO: &str = "hello-lambda";
-const FUNCTIONS: [&str; 7] = [
+const FUNCTIONS: [&str; 8] = [
     "place-hold",
     "verify-hold",
     "create-order",
     "release-hold",
     "extend-hold",
     "get-order",
+    "cancel-order",
     "manage-event",
 ];
 const INVOCATION_TIMEOUT: Duration = Duration::from_secs(30);

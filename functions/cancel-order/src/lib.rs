@@ -1,0 +1,76 @@
+//! # cancel-order
+//!
+//! `POST /orders/{orderId}/cancel` with `Idempotency-Key` → 200 the order,
+//! CANCELLED, its seats for sale again; 409 `order-not-cancellable` once the
+//! event has started; 404 when not the caller's (its customer or an
+//! organizer of its tenant may cancel). Create order's idempotency rules:
+//! replays carry `Idempotent-Replayed: true` and the stored body byte for
+//! byte; a second cancel under another key answers 200 with the cancelled
+//! order.
+
+use application::use_cases::{CancelOrder, StoredOutcome};
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::post;
+use domain::ids::OrderId;
+use http::HeaderMap;
+use http_interface::AppState;
+use http_interface::identity::Caller;
+use http_interface::json_body::fingerprint;
+use http_interface::path::PathId;
+use http_interface::problem::ApiError;
+use http_interface::remaining_time::RemainingTime;
+use http_interface::request_telemetry::BusinessEvent;
+use http_interface::stored_reply::{HttpOrderResponses, idempotency_key, into_response, log_idempotency_conflict};
+
+const CANCEL: &str = "/orders/{orderId}/cancel";
+
+/// The routes this function answers, as documented in docs/openapi.yaml.
+pub const ROUTES: &[(&str, &str)] = &[("POST", CANCEL)];
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route(CANCEL, post(cancel_order))
+}
+
+async fn cancel_order(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    RemainingTime(time_budget): RemainingTime,
+    headers: HeaderMap,
+    order: PathId,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers, "POST /orders/{orderId}/cancel")?;
+    let order_id = order.parse(OrderId::parse, ApiError::order_not_found)?;
+    // The request is the order it names (the route takes no body): one key
+    // cancels one order, and the same key for another order is "reused".
+    let request = CancelOrder {
+        key,
+        fingerprint: fingerprint(&serde_json::json!({ "orderId": order_id.to_string() })),
+        order_id,
+        time_budget,
+    };
+    let outcome = state
+        .use_cases
+        .cancel_order(&caller, request, &HttpOrderResponses)
+        .await
+        .map_err(log_idempotency_conflict)?;
+    Ok(match outcome {
+        StoredOutcome::Fresh(stored) => {
+            if stored.status == 200 {
+                tracing::info!(event = "order.cancelled", orderId = %order_id, "order cancelled");
+                BusinessEvent::OrderCancelled.attach(into_response(stored, false))
+            } else {
+                into_response(stored, false)
+            }
+        }
+        StoredOutcome::Replayed(stored) => {
+            tracing::info!(
+                event = "idempotency.replayed",
+                status = stored.status,
+                "stored answer replayed"
+            );
+            BusinessEvent::IdempotentReplay.attach(into_response(stored, true))
+        }
+    })
+}
