@@ -193,7 +193,24 @@ async fn with_the_seat_locks_down_every_route_goes_on_against_the_durable_store_
     let ordered = degraded
         .create_order(&alice(), order_request("k", 1, h.id), &TextResponses)
         .await;
-    assert_eq!(fresh(ordered).status, 201, "sold markers are best effort");
+    let ordered = fresh(ordered);
+    assert_eq!(ordered.status, 201, "sold markers are best effort");
+    assert_eq!(sold_seats(&healthy).await, seats(&["A1"]));
+    let order_id = domain::ids::OrderId::parse(body(&ordered).split_whitespace().nth(1).unwrap()).unwrap();
+    let cancel = application::use_cases::CancelOrder {
+        key: domain::idempotency::IdempotencyKey::parse("undo").unwrap(),
+        fingerprint: domain::idempotency::Fingerprint([3; 32]),
+        order_id,
+        time_budget: None,
+    };
+    let cancelled = degraded.cancel_order(&alice(), cancel, &TextResponses).await;
+    assert_eq!(fresh(cancelled).status, 200, "cancel answers without Redis");
+    assert!(sold_seats(&healthy).await.is_empty());
+    let resold = degraded.place_hold(&bob(), &gig(), seats(&["A1"]), None).await.unwrap();
+    let ordered = degraded
+        .create_order(&bob(), order_request("k2", 2, resold.id), &TextResponses)
+        .await;
+    assert_eq!(fresh(ordered).status, 201);
     assert_eq!(sold_seats(&healthy).await, seats(&["A1"]));
     degraded
         .release_hold(&bob(), placed.id)

@@ -1,0 +1,121 @@
+//! Cancel order against the in-memory backend, a manual clock and sequential ids.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is the failure report.
+
+mod support;
+
+use std::time::Duration;
+
+use application::ports::{Clock, SeatLock, SeatLocks};
+use application::use_cases::{CancelOrder, StoredOutcome};
+use application::{UseCaseError, UseCases};
+use domain::event::SeatStatus;
+use domain::idempotency::{Fingerprint, IdempotencyKey};
+use domain::identity::Identity;
+use domain::ids::OrderId;
+use support::*;
+
+/// Alice's order of `seats`, placed and bought; returns its id.
+async fn sold(w: &World, seats_wanted: &[&str], key: &str) -> OrderId {
+    let h = hold(w, &alice(), seats_wanted).await.unwrap();
+    let created = fresh(order(w, &alice(), key, 1, h.id).await);
+    assert_eq!(created.status, 201, "{}", body(&created));
+    let id = body(&created).split_whitespace().nth(1).unwrap().to_owned();
+    OrderId::parse(&id).unwrap()
+}
+
+fn cancel_request(key: &str, order: OrderId) -> CancelOrder {
+    CancelOrder {
+        key: IdempotencyKey::parse(key).unwrap(),
+        // As the function does it: the order is the request.
+        fingerprint: fingerprint_of(order),
+        order_id: order,
+        time_budget: None,
+    }
+}
+
+async fn cancel(use_cases: &UseCases, who: &Identity, key: &str, order: OrderId) -> Result<StoredOutcome, UseCaseError> {
+    use_cases.cancel_order(who, cancel_request(key, order), &TextResponses).await
+}
+
+fn fingerprint_of(order: OrderId) -> Fingerprint {
+    let bits = order.as_u128().to_be_bytes();
+    let mut fingerprint = [0; 32];
+    fingerprint[..16].copy_from_slice(&bits);
+    fingerprint[16..].copy_from_slice(&bits);
+    Fingerprint(fingerprint)
+}
+
+#[tokio::test]
+async fn a_cancelled_order_frees_its_seats_at_once_for_a_new_hold_and_sale() {
+    let w = world();
+    with_event(&w).await;
+    let bought = sold(&w, &["A1", "A2"], "buy").await;
+    let answer = fresh(cancel(&w.use_cases, &alice(), "undo", bought).await);
+    assert_eq!((answer.status, body(&answer)), (200, format!("order {bought} cancelled")));
+    let stored = w.use_cases.get_order(&alice(), bought).await.unwrap();
+    assert_eq!(stored.cancelled_at, Some(w.clock.now()));
+    assert_eq!(statuses(&w).await[..2], [SeatStatus::Available, SeatStatus::Available]);
+    assert_eq!(
+        w.locks.inspect(&alice().tenant, &gig(), &seats(&["A1", "A2"])).await.unwrap(),
+        [SeatLock::Free, SeatLock::Free],
+        "the sold markers are gone"
+    );
+    let again = hold(&w, &bob(), &["A2", "A1"]).await.expect("cancelled seats can be held again");
+    assert_eq!(fresh(order(&w, &bob(), "bobs", 1, again.id).await).status, 201);
+    assert_eq!(sold_seats(&w).await, seats(&["A1", "A2"]));
+}
+
+#[tokio::test]
+async fn a_retry_replays_and_another_key_answers_with_the_cancelled_order() {
+    let w = world();
+    with_event(&w).await;
+    let order = sold(&w, &["A1"], "buy").await;
+    let first = fresh(cancel(&w.use_cases, &alice(), "undo", order).await);
+    let replayed = cancel(&w.use_cases, &alice(), "undo", order).await.unwrap();
+    assert_eq!(replayed, StoredOutcome::Replayed(first.clone()));
+    w.clock.advance(Duration::from_secs(5));
+    let by_state = fresh(cancel(&w.use_cases, &alice(), "undo-again", order).await);
+    assert_eq!(by_state, first, "the same cancelled order, cancelledAt unchanged");
+    let other = sold(&w, &["A2"], "buy-2").await;
+    assert!(matches!(
+        cancel(&w.use_cases, &alice(), "undo", other).await,
+        Err(UseCaseError::IdempotencyKeyReused)
+    ));
+    assert_eq!(
+        w.use_cases.get_order(&alice(), other).await.unwrap().cancelled_at,
+        None,
+        "a reused key cancels nothing"
+    );
+}
+
+#[tokio::test]
+async fn only_the_customer_or_an_organizer_of_the_tenant_may_cancel() {
+    let w = world();
+    with_event(&w).await;
+    let order = sold(&w, &["A1"], "buy").await;
+    let outsider = caller("evil", "boss", &["organizer"]);
+    for who in [bob(), outsider] {
+        let refused = fresh(cancel(&w.use_cases, &who, "intrude", order).await);
+        assert_eq!(body(&refused), "OrderNotFound");
+    }
+    assert_eq!(w.use_cases.get_order(&alice(), order).await.unwrap().cancelled_at, None);
+    let by_organizer = fresh(cancel(&w.use_cases, &organizer(), "refund", order).await);
+    assert_eq!(by_organizer.status, 200);
+}
+
+#[tokio::test]
+async fn an_order_cannot_be_cancelled_once_its_event_has_started() {
+    let w = world();
+    with_event(&w).await;
+    let kept = sold(&w, &["A1"], "buy").await;
+    let cancelled = sold(&w, &["A2"], "buy-2").await;
+    fresh(cancel(&w.use_cases, &alice(), "undo", cancelled).await);
+    // The gig starts at 1_800_000_000_000 ms; the clock started at 1_700_000_000_000.
+    w.clock.advance(Duration::from_millis(100_000_000_000));
+    let refused = fresh(cancel(&w.use_cases, &alice(), "late", kept).await);
+    assert_eq!(body(&refused), "OrderNotCancellable");
+    assert_eq!(w.use_cases.get_order(&alice(), kept).await.unwrap().cancelled_at, None);
+    let still = fresh(cancel(&w.use_cases, &alice(), "late-2", cancelled).await);
+    assert_eq!(still.status, 200, "a cancelled order stays cancelled");
+}
