@@ -34,8 +34,15 @@ fn cancel_request(key: &str, order: OrderId) -> CancelOrder {
     }
 }
 
-async fn cancel(use_cases: &UseCases, who: &Identity, key: &str, order: OrderId) -> Result<StoredOutcome, UseCaseError> {
-    use_cases.cancel_order(who, cancel_request(key, order), &TextResponses).await
+async fn cancel(
+    use_cases: &UseCases,
+    who: &Identity,
+    key: &str,
+    order: OrderId,
+) -> Result<StoredOutcome, UseCaseError> {
+    use_cases
+        .cancel_order(who, cancel_request(key, order), &TextResponses)
+        .await
 }
 
 fn fingerprint_of(order: OrderId) -> Fingerprint {
@@ -52,16 +59,24 @@ async fn a_cancelled_order_frees_its_seats_at_once_for_a_new_hold_and_sale() {
     with_event(&w).await;
     let bought = sold(&w, &["A1", "A2"], "buy").await;
     let answer = fresh(cancel(&w.use_cases, &alice(), "undo", bought).await);
-    assert_eq!((answer.status, body(&answer)), (200, format!("order {bought} cancelled")));
+    assert_eq!(
+        (answer.status, body(&answer)),
+        (200, format!("order {bought} cancelled"))
+    );
     let stored = w.use_cases.get_order(&alice(), bought).await.unwrap();
     assert_eq!(stored.cancelled_at, Some(w.clock.now()));
     assert_eq!(statuses(&w).await[..2], [SeatStatus::Available, SeatStatus::Available]);
     assert_eq!(
-        w.locks.inspect(&alice().tenant, &gig(), &seats(&["A1", "A2"])).await.unwrap(),
+        w.locks
+            .inspect(&alice().tenant, &gig(), &seats(&["A1", "A2"]))
+            .await
+            .unwrap(),
         [SeatLock::Free, SeatLock::Free],
         "the sold markers are gone"
     );
-    let again = hold(&w, &bob(), &["A2", "A1"]).await.expect("cancelled seats can be held again");
+    let again = hold(&w, &bob(), &["A2", "A1"])
+        .await
+        .expect("cancelled seats can be held again");
     assert_eq!(fresh(order(&w, &bob(), "bobs", 1, again.id).await).status, 201);
     assert_eq!(sold_seats(&w).await, seats(&["A1", "A2"]));
 }

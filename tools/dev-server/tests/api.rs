@@ -861,3 +861,93 @@ async fn twenty_concurrent_identical_orders_make_one_order_and_identical_answers
     assert_eq!(bodies.len(), 1, "every answer is the same order, byte for byte");
     assert_eq!(app.seat_statuses().await, ["SOLD", "SOLD", "AVAILABLE", "AVAILABLE"]);
 }
+
+// ---- cancel order -------------------------------------------------------------
+
+/// Alice's order of `seat`, bought under key `k-<seat>`; returns its id.
+async fn bought(app: &TestApp, seat: &str) -> String {
+    let hold = app.hold("alice", &[seat]).await;
+    let created = order(app, "alice", &format!("k-{seat}"), &json!({ "holdId": hold })).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    created.json["orderId"].as_str().unwrap().to_owned()
+}
+
+async fn cancel(app: &TestApp, who: (&str, &str), key: Option<&str>, order_id: &str) -> support::TestResponse {
+    let mut call = app
+        .call(Method::POST, &format!("/orders/{order_id}/cancel"))
+        .by(who.0, who.1);
+    if let Some(key) = key {
+        call = call.header("idempotency-key", key);
+    }
+    call.send().await
+}
+
+#[tokio::test]
+async fn cancelling_answers_200_with_the_cancelled_order_and_its_seats_sell_again() {
+    let app = TestApp::new();
+    app.with_gig().await;
+    let order_id = bought(&app, "A1").await;
+    app.clock.advance(Duration::from_secs(60));
+    let cancelled = cancel(&app, ("acme", "alice"), Some("c1"), &order_id).await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text);
+    assert_eq!(cancelled.json["status"], "CANCELLED");
+    assert_eq!(cancelled.json["cancelledAt"], "2027-01-15T08:01:00.000Z");
+    assert_eq!(cancelled.json["orderId"], order_id.as_str());
+    let read = app
+        .call(Method::GET, &format!("/orders/{order_id}"))
+        .by("acme", "alice")
+        .send()
+        .await;
+    assert_eq!(read.json, cancelled.json);
+    assert_eq!(app.seat_statuses().await[0], "AVAILABLE");
+    let again = app.hold("bob", &["A1"]).await;
+    let resold = order(&app, "bob", "bobs", &json!({ "holdId": again })).await;
+    assert_eq!(resold.status, StatusCode::CREATED, "{}", resold.text);
+    assert_ne!(resold.json["orderId"], order_id.as_str());
+}
+
+#[tokio::test]
+async fn a_cancel_is_idempotent_by_key_and_by_state_and_refused_after_the_start() {
+    let app = TestApp::new();
+    app.with_gig().await;
+    let order_id = bought(&app, "A1").await;
+    let first = cancel(&app, ("acme", "alice"), Some("c1"), &order_id).await;
+    let replay = cancel(&app, ("acme", "alice"), Some("c1"), &order_id).await;
+    assert_eq!(replay.bytes, first.bytes, "byte for byte");
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    let by_state = app
+        .call(Method::POST, &format!("/orders/{order_id}/cancel"))
+        .organizer()
+        .header("idempotency-key", "refund")
+        .send()
+        .await;
+    let by_state_body = by_state.text.clone();
+    assert_eq!(
+        (by_state.status, by_state.header("idempotent-replayed")),
+        (StatusCode::OK, None)
+    );
+    assert_eq!(
+        by_state.json["cancelledAt"], first.json["cancelledAt"],
+        "{by_state_body}"
+    );
+
+    let other = bought(&app, "A2").await;
+    cancel(&app, ("acme", "alice"), None, &other)
+        .await
+        .assert_problem(400, "idempotency-key-missing");
+    cancel(&app, ("acme", "alice"), Some("c1"), &other)
+        .await
+        .assert_problem(422, "idempotency-key-reused");
+    cancel(&app, ("acme", "alice"), Some("c9"), "not-an-order")
+        .await
+        .assert_problem(404, "order-not-found");
+    cancel(&app, ("acme", "bob"), Some("c9"), &other)
+        .await
+        .assert_problem(404, "order-not-found");
+    // The gig starts 2027-06-01T19:30Z.
+    app.clock.advance(Duration::from_secs(140 * 86_400));
+    cancel(&app, ("acme", "alice"), Some("late"), &other)
+        .await
+        .assert_problem(409, "order-not-cancellable");
+    assert_eq!(app.seat_statuses().await[1], "SOLD");
+}

@@ -51,6 +51,8 @@ async fn every_resource_route_answers_404_to_another_tenant_and_to_another_custo
         if other_tenant {
             // Events are shared by the customers of one tenant, invisible to any other.
             attempts.push((Method::GET, "/events/gig/seats".to_owned(), None));
+            // An organizer may cancel any order of their own tenant only.
+            attempts.push((Method::POST, format!("{order_path}/cancel"), None));
             attempts.push((
                 Method::POST,
                 "/events/gig/holds".to_owned(),
@@ -80,6 +82,13 @@ async fn every_resource_route_answers_404_to_another_tenant_and_to_another_custo
             );
         }
     }
+    let bob_cancels = app
+        .call(Method::POST, &format!("{order_path}/cancel"))
+        .by("acme", "bob")
+        .header("idempotency-key", "bobs-cancel")
+        .send()
+        .await;
+    assert_eq!(bob_cancels.status, 404, "another customer: {}", bob_cancels.text);
     assert_eq!(app.seat_statuses().await, statuses_before, "intruders changed nothing");
     let verify = app
         .call(Method::GET, &format!("/holds/{held}"))
