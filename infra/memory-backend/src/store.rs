@@ -493,7 +493,7 @@ impl OrderStore for MemoryStore {
             return Ok(());
         }
         let order_key = (order.tenant.clone(), order.id);
-        if !tables.orders.get(&order_key).is_some_and(|o| o.cancelled_at.is_none()) {
+        if tables.orders.get(&order_key).is_none_or(|o| o.cancelled_at.is_some()) {
             return Err(CancelError::AlreadyCancelled);
         }
         let live = record.filter(|record| record.expires_at > cancellation.cancelled_at);

@@ -3,8 +3,8 @@
 //!
 //! Its idempotency (claim, replay, key reused, in progress, takeover) is
 //! [`idempotent_request`](super::idempotent_request)'s. Under the claim: check
-//! the hold, derive the order id from the scope, and commit order + sold seats
-//! + hold CONVERTED + record COMPLETED in ONE atomic step through
+//! the hold, derive the order id from the scope, and commit the order, its
+//! sold seats, the hold CONVERTED and the record COMPLETED in ONE atomic step through
 //! [`OrderStore::commit`](crate::ports::OrderStore::commit). Deterministic
 //! "no"s (404, 409) are stored for replay too.
 //!

@@ -1,8 +1,11 @@
-//! Extend hold racing what can end a hold, on real Redis and DynamoDB Local:
-//! a release of the same hold, and its expiry as seen by an instance whose
-//! clock runs ahead. Each race ends with a check of the durable state: a
-//! seat is never in two live holds, and an extend that answered 200 kept
-//! every seat for its hold.
+//! The v2 life cycle racing itself on real Redis and DynamoDB Local, two
+//! instances on one table:
+//! - extend hold against a release of the same hold, and against its expiry
+//!   as seen by an instance whose clock runs ahead;
+//! - cancel order against holds of the seats it frees.
+//!
+//! Each race ends with a check of the durable state: a seat is never in two
+//! live holds or two CONFIRMED orders, and every 2xx kept its promise.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
 
@@ -75,6 +78,25 @@ impl Instance {
     async fn hold(&self, customer: &str, seats: &[String], ttl: u64) -> TestResponse {
         let body = json!({ "seats": seats, "ttlSeconds": ttl });
         self.call(Method::POST, "/events/sale/holds", customer, Some(body))
+            .await
+    }
+
+    async fn order(&self, customer: &str, key: &str, hold: &str) -> TestResponse {
+        self.app
+            .call(Method::POST, "/orders")
+            .by(&self.tenant, customer)
+            .header("idempotency-key", key)
+            .json(&json!({ "holdId": hold }))
+            .send()
+            .await
+    }
+
+    async fn cancel(&self, order: &str, key: &str) -> TestResponse {
+        self.app
+            .call(Method::POST, &format!("/orders/{order}/cancel"))
+            .by(&self.tenant, "alice")
+            .header("idempotency-key", key)
+            .send()
             .await
     }
 
@@ -208,4 +230,53 @@ async fn an_extend_racing_its_holds_expiry_on_a_clock_ahead_gives_each_seat_to_o
         assert_eq!(one.statuses().await[&format!("S{i}")], "HELD");
     }
     eprintln!("extends won {extends_won} of {ROUNDS} rounds");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cancel_racing_holds_of_its_seats_frees_them_once_and_they_sell_once_more() {
+    const ROUNDS: usize = 8;
+    let (one, other, _backends) = two_instances(Duration::ZERO, 2 * ROUNDS).await;
+    for round in 0..ROUNDS {
+        let wanted = vec![format!("S{}", 2 * round), format!("S{}", 2 * round + 1)];
+        let held = one.hold("alice", &wanted, 300).await;
+        assert_eq!(held.status, StatusCode::CREATED, "{}", held.text);
+        let bought = one
+            .order("alice", &format!("buy-{round}"), held.json["holdId"].as_str().unwrap())
+            .await;
+        assert_eq!(bought.status, StatusCode::CREATED, "{}", bought.text);
+        let order = bought.json["orderId"].as_str().unwrap().to_owned();
+
+        // Bob keeps trying to hold the seats while alice's cancel runs; the
+        // cancel is staggered 0–14 ms so his tries land before, during and after.
+        let stagger = Duration::from_millis(2 * round as u64);
+        let late_cancel = async {
+            tokio::time::sleep(stagger).await;
+            one.cancel(&order, &format!("undo-{round}")).await
+        };
+        let bob_tries = async {
+            for _ in 0..200 {
+                let attempt = other.hold("bob", &wanted, 300).await;
+                if attempt.status == StatusCode::CREATED {
+                    return Some(attempt);
+                }
+                attempt.assert_problem(409, "seats-unavailable");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            None
+        };
+        let (cancelled, bobs) = tokio::join!(late_cancel, bob_tries);
+        assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text);
+        let bobs = bobs.expect("the freed seats can be held within a second");
+        let bobs_hold = bobs.json["holdId"].as_str().unwrap().to_owned();
+        // Only bob's hold has the seats; alice's order stays cancelled while
+        // bob buys them: one CONFIRMED order per seat.
+        let resold = other.order("bob", &format!("bob-{round}"), &bobs_hold).await;
+        assert_eq!(resold.status, StatusCode::CREATED, "{}", resold.text);
+        let alices = one.call(Method::GET, &format!("/orders/{order}"), "alice", None).await;
+        assert_eq!(alices.json["status"], "CANCELLED");
+        let statuses = one.statuses().await;
+        assert!(wanted.iter().all(|seat| statuses[seat] == "SOLD"), "{statuses:?}");
+        let someone_else = other.hold("carol", &wanted, 300).await;
+        someone_else.assert_problem(409, "seats-unavailable");
+    }
 }
