@@ -143,6 +143,28 @@ async fn follow_the_contract(server: &DevServer) {
     reads(&s, &order_path).await;
 }
 
+/// Cancel: 200 CANCELLED, replayed byte for byte, the seats back on sale.
+async fn cancels(s: &Script, order_path: &str) {
+    let cancel = format!("{order_path}/cancel");
+    let key = [("idempotency-key", "undo-1")];
+    let cancelled = s.send(Method::POST, &cancel, Some(ALICE), &key, None).await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.json);
+    assert_eq!(cancelled.json["status"], "CANCELLED");
+    let replayed = s.send(Method::POST, &cancel, Some(ALICE), &key, None).await;
+    assert_eq!(replayed.bytes, cancelled.bytes);
+    assert_eq!(replayed.header("idempotent-replayed"), Some("true"));
+    let seats = s.send(Method::GET, "/events/opening/seats", Some(BOB), &[], None).await;
+    assert!(
+        seats.json["seats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|seat| seat["status"] == "AVAILABLE"),
+        "{}",
+        seats.json
+    );
+}
+
 async fn basics(s: &Script) {
     assert_eq!(
         s.send(Method::GET, "/health", None, &[], None).await.json,
@@ -332,7 +354,9 @@ async fn reads(s: &Script, order_path: &str) {
         .send(Method::GET, "/events/opening/seats", Some(MALLORY), &[], None)
         .await;
     assert_eq!(foreign.problem(), (404, "event-not-found"));
+    cancels(s, order_path).await;
 
+    // Last: the server closes the connection after a 413.
     let huge = format!("{{\"seats\":[\"A4\"],\"pad\":\"{}\"}}", "x".repeat(65 * 1024));
     let too_big = s.send(Method::POST, HOLDS, Some(ALICE), &[], Some(huge)).await;
     assert_eq!(too_big.problem(), (413, "payload-too-large"));
