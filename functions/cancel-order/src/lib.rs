@@ -8,7 +8,7 @@
 //! byte; a second cancel under another key answers 200 with the cancelled
 //! order.
 
-use application::use_cases::{CancelOrder, StoredOutcome};
+use application::use_cases::CancelOrder;
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
@@ -22,7 +22,7 @@ use http_interface::path::PathId;
 use http_interface::problem::ApiError;
 use http_interface::remaining_time::RemainingTime;
 use http_interface::request_telemetry::BusinessEvent;
-use http_interface::stored_reply::{HttpOrderResponses, idempotency_key, into_response, log_idempotency_conflict};
+use http_interface::stored_reply::{HttpOrderResponses, idempotency_key, log_idempotency_conflict, reply};
 
 const CANCEL: &str = "/orders/{orderId}/cancel";
 
@@ -55,22 +55,7 @@ async fn cancel_order(
         .cancel_order(&caller, request, &HttpOrderResponses)
         .await
         .map_err(log_idempotency_conflict)?;
-    Ok(match outcome {
-        StoredOutcome::Fresh(stored) => {
-            if stored.status == 200 {
-                tracing::info!(event = "order.cancelled", orderId = %order_id, "order cancelled");
-                BusinessEvent::OrderCancelled.attach(into_response(stored, false))
-            } else {
-                into_response(stored, false)
-            }
-        }
-        StoredOutcome::Replayed(stored) => {
-            tracing::info!(
-                event = "idempotency.replayed",
-                status = stored.status,
-                "stored answer replayed"
-            );
-            BusinessEvent::IdempotentReplay.attach(into_response(stored, true))
-        }
-    })
+    Ok(reply(outcome, 200, BusinessEvent::OrderCancelled, || {
+        tracing::info!(event = "order.cancelled", orderId = %order_id, "order cancelled");
+    }))
 }

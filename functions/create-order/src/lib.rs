@@ -5,7 +5,7 @@
 //! body byte for byte. The idempotency rules live in the use case; this
 //! module decodes, renders, and turns stored answers back into HTTP.
 
-use application::use_cases::{CreateOrder, StoredOutcome};
+use application::use_cases::CreateOrder;
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
@@ -19,7 +19,7 @@ use http_interface::json_body::{JsonBody, fingerprint};
 use http_interface::problem::{ApiError, FieldError};
 use http_interface::remaining_time::RemainingTime;
 use http_interface::request_telemetry::BusinessEvent;
-use http_interface::stored_reply::{HttpOrderResponses, idempotency_key, into_response, log_idempotency_conflict};
+use http_interface::stored_reply::{HttpOrderResponses, idempotency_key, log_idempotency_conflict, reply};
 use serde::Deserialize;
 
 /// Longest buyer name or e-mail we keep.
@@ -100,22 +100,7 @@ async fn create_order(
         .create_order(&caller, request, &HttpOrderResponses)
         .await
         .map_err(log_idempotency_conflict)?;
-    Ok(match outcome {
-        StoredOutcome::Fresh(stored) => {
-            if stored.status == 201 {
-                tracing::info!(event = "order.created", holdId = %hold_id, "order created");
-                BusinessEvent::OrderCreated.attach(into_response(stored, false))
-            } else {
-                into_response(stored, false)
-            }
-        }
-        StoredOutcome::Replayed(stored) => {
-            tracing::info!(
-                event = "idempotency.replayed",
-                status = stored.status,
-                "stored answer replayed"
-            );
-            BusinessEvent::IdempotentReplay.attach(into_response(stored, true))
-        }
-    })
+    Ok(reply(outcome, 201, BusinessEvent::OrderCreated, || {
+        tracing::info!(event = "order.created", holdId = %hold_id, "order created");
+    }))
 }

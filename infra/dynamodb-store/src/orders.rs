@@ -115,23 +115,7 @@ impl DynamoStore {
             .build()
             .map_err(build_error)?;
         writes.push(TransactWriteItem::builder().update(convert_hold).build());
-        let mut complete = Update::builder()
-            .table_name(&self.table)
-            .key("pk", string(idempotency_pk(commit.scope)))
-            .key("sk", string(IDEMPOTENCY_SK))
-            .update_expression(COMPLETE_UPDATE)
-            .condition_expression(OWNS_LEASE)
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":in_progress", string(IN_PROGRESS))
-            .expression_attribute_values(":lease", string(lease_text(commit.lease)));
-        for (name, value) in completion_values(commit.response, commit.record_expires_at)? {
-            complete = complete.expression_attribute_values(name, value);
-        }
-        writes.push(
-            TransactWriteItem::builder()
-                .update(complete.build().map_err(build_error)?)
-                .build(),
-        );
+        writes.push(self.complete_record(commit.scope, commit.lease, commit.response, commit.record_expires_at)?);
         debug_assert_eq!(
             writes.len(),
             ORDER_COMMIT_FIXED_ITEMS + ORDER_COMMIT_ITEMS_PER_SEAT * order.seats.len()
@@ -143,6 +127,32 @@ impl DynamoStore {
             ));
         }
         Ok(writes)
+    }
+
+    /// The idempotency record IN_PROGRESS (with our lease) → COMPLETED with
+    /// `response`: the last item of a commit and of a cancellation.
+    fn complete_record(
+        &self,
+        scope: &domain::idempotency::IdempotencyScope,
+        lease: domain::idempotency::LeaseId,
+        response: &StoredResponse,
+        record_expires_at: Timestamp,
+    ) -> Result<TransactWriteItem, BackendError> {
+        let mut complete = Update::builder()
+            .table_name(&self.table)
+            .key("pk", string(idempotency_pk(scope)))
+            .key("sk", string(IDEMPOTENCY_SK))
+            .update_expression(COMPLETE_UPDATE)
+            .condition_expression(OWNS_LEASE)
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":in_progress", string(IN_PROGRESS))
+            .expression_attribute_values(":lease", string(lease_text(lease)));
+        for (name, value) in completion_values(response, record_expires_at)? {
+            complete = complete.expression_attribute_values(name, value);
+        }
+        Ok(TransactWriteItem::builder()
+            .update(complete.build().map_err(build_error)?)
+            .build())
     }
 
     /// Whether the idempotency record already holds this commit's answer:
@@ -198,23 +208,12 @@ impl DynamoStore {
                 .map_err(build_error)?;
             writes.push(TransactWriteItem::builder().delete(unsold).build());
         }
-        let mut complete = Update::builder()
-            .table_name(&self.table)
-            .key("pk", string(idempotency_pk(cancellation.scope)))
-            .key("sk", string(IDEMPOTENCY_SK))
-            .update_expression(COMPLETE_UPDATE)
-            .condition_expression(OWNS_LEASE)
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":in_progress", string(IN_PROGRESS))
-            .expression_attribute_values(":lease", string(lease_text(cancellation.lease)));
-        for (name, value) in completion_values(cancellation.response, cancellation.record_expires_at)? {
-            complete = complete.expression_attribute_values(name, value);
-        }
-        writes.push(
-            TransactWriteItem::builder()
-                .update(complete.build().map_err(build_error)?)
-                .build(),
-        );
+        writes.push(self.complete_record(
+            cancellation.scope,
+            cancellation.lease,
+            cancellation.response,
+            cancellation.record_expires_at,
+        )?);
         debug_assert_eq!(writes.len(), ORDER_CANCEL_FIXED_ITEMS + 2 * order.seats.len());
         if writes.len() > MAX_ATOMIC_WRITE_ITEMS {
             return Err(BackendError::new(

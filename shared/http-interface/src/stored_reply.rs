@@ -3,7 +3,7 @@
 //! turned back into the same HTTP answer on every replay.
 
 use application::ports::StoredResponse;
-use application::use_cases::OrderResponses;
+use application::use_cases::{OrderResponses, StoredOutcome};
 use application::{Rejection, UseCaseError};
 use axum::body::Body;
 use axum::response::Response;
@@ -13,6 +13,7 @@ use http::{HeaderMap, HeaderValue, header};
 
 use crate::problem::{ApiError, PROBLEM_JSON};
 use crate::representations::{OrderJson, order_location};
+use crate::request_telemetry::BusinessEvent;
 
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";
@@ -104,4 +105,25 @@ pub fn into_response(stored: StoredResponse, replayed: bool) -> Response {
         headers.insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
     }
     response
+}
+
+/// The HTTP answer of an idempotent route: a fresh answer with the route's
+/// `success` status is logged by `on_success` and counted as `event`; a
+/// replay is logged and counted as one.
+pub fn reply(outcome: StoredOutcome, success: u16, event: BusinessEvent, on_success: impl FnOnce()) -> Response {
+    match outcome {
+        StoredOutcome::Fresh(stored) if stored.status == success => {
+            on_success();
+            event.attach(into_response(stored, false))
+        }
+        StoredOutcome::Fresh(stored) => into_response(stored, false),
+        StoredOutcome::Replayed(stored) => {
+            tracing::info!(
+                event = "idempotency.replayed",
+                status = stored.status,
+                "stored answer replayed"
+            );
+            BusinessEvent::IdempotentReplay.attach(into_response(stored, true))
+        }
+    }
 }
