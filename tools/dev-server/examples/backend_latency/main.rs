@@ -1,7 +1,7 @@
-//! Latency of place hold, verify hold, extend hold and create order through the real
+//! Latency of place hold, verify hold, extend hold, create order and cancel order through the real
 //! use cases on local Redis + DynamoDB Local, beside their floor: the time
 //! the same requests spent inside their own backend calls (see
-//! [`timed_ports`]), measured in the same run; then the same four through a
+//! [`timed_ports`]), measured in the same run; then the same five through a
 //! dev-server process over HTTP. Ratios matter; absolute numbers on a shared
 //! machine do not.
 //!
@@ -94,9 +94,9 @@ impl Target {
 }
 
 /// The timed requests, in the order each round sends them.
-const OPERATIONS: usize = 4;
+const OPERATIONS: usize = 5;
 
-/// Creates an event with enough seats, then `rounds` × (place, verify, extend, order),
+/// Creates an event with enough seats, then `rounds` × (place, verify, extend, order, cancel),
 /// timing each; `backend` (in-process only) splits out the backend calls.
 async fn run(target: &Target, event: &str, rounds: usize, backend: Option<&BackendTime>) -> [Samples; OPERATIONS] {
     let seats: Vec<Value> = (0..rounds * 2)
@@ -155,6 +155,10 @@ async fn run(target: &Target, event: &str, rounds: usize, backend: Option<&Backe
         )
         .await;
         assert_eq!(created["status"], "CONFIRMED");
+        let path = format!("/orders/{}/cancel", created["orderId"].as_str().expect("order id"));
+        let key = format!("{event}-c{round}");
+        let cancelled = timed(4, Box::pin(target.call(Method::POST, &path, Some(&key), None))).await;
+        assert_eq!(cancelled["status"], "CANCELLED", "{cancelled}");
     }
     samples
 }
@@ -320,7 +324,7 @@ fn print_degraded(up: &[Samples; OPERATIONS], down: &[Samples; OPERATIONS]) {
     println!("Same requests, same DynamoDB Local, in-process; Redis down = `REDIS_URL` at a port nobody listens on.\n");
     println!("| operation | up p50 | down p50 | ratio | up p99 | down p99 | ratio |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
-    for (name, (up, down)) in ["place hold", "verify hold", "extend hold", "create order"]
+    for (name, (up, down)) in ["place hold", "verify hold", "extend hold", "create order", "cancel order"]
         .iter()
         .zip(up.iter().zip(down))
     {
@@ -368,6 +372,7 @@ fn print_report(rounds: usize, results: &[Samples; OPERATIONS], redis_get: &[Dur
         "verify hold (hold get + MGET)",
         "extend hold (hold get + hold and claims transaction + lock PEXPIRE script)",
         "create order (claim + hold get + transaction + MSET)",
+        "cancel order (claim + order get + event query + unmark script + transaction + unmark script)",
     ];
     println!(
         "{rounds} requests of each kind per path, BACKEND=aws (Redis + DynamoDB Local on loopback), logs at info and \
