@@ -371,7 +371,7 @@ fn print_report(rounds: usize, results: &[Samples; OPERATIONS], redis_get: &[Dur
         "place hold (event read + lock script + hold and claims transaction + change marks + lock extend)",
         "verify hold (hold get + MGET)",
         "extend hold (hold get + hold and claims transaction + lock PEXPIRE script)",
-        "create order (claim + hold get + transaction + MSET)",
+        "create order (claim + hold get + transaction + sold-marker script)",
         "cancel order (claim + order get + event query + unmark script + transaction + unmark script)",
     ];
     println!(
