@@ -324,9 +324,15 @@ fn print_degraded(up: &[Samples; OPERATIONS], down: &[Samples; OPERATIONS]) {
     println!("Same requests, same DynamoDB Local, in-process; Redis down = `REDIS_URL` at a port nobody listens on.\n");
     println!("| operation | up p50 | down p50 | ratio | up p99 | down p99 | ratio |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
-    for (name, (up, down)) in ["place hold", "verify hold", "extend hold", "create order", "cancel order"]
-        .iter()
-        .zip(up.iter().zip(down))
+    for (name, (up, down)) in [
+        "place hold",
+        "verify hold",
+        "extend hold",
+        "create order",
+        "cancel order",
+    ]
+    .iter()
+    .zip(up.iter().zip(down))
     {
         let (u50, d50) = (percentile(&up.in_process, 500), percentile(&down.in_process, 500));
         let (u99, d99) = (percentile(&up.in_process, 990), percentile(&down.in_process, 990));
