@@ -611,6 +611,12 @@ pub async fn extending_moves_the_hold_and_its_claims_together_and_a_retried_move
         .await
         .expect("a retried move that was applied succeeds");
     assert_eq!(f.holds.get(&tenant, hold.id).await.unwrap().unwrap().expires_at, later);
+    // A move to the expiry it already has re-checks and keeps everything.
+    let moved_hold = f.holds.get(&tenant, hold.id).await.unwrap().unwrap();
+    f.holds
+        .extend(&moved_hold, later, now)
+        .await
+        .expect("a move to the same expiry succeeds");
     // The seats stay claimed past the old expiry, until the new one's grace.
     assert_eq!(claimed(f, &tenant, hold.claim_until()).await, ["A", "B"]);
     assert!(claimed(f, &tenant, later.plus(CLAIM_GRACE)).await.is_empty());
