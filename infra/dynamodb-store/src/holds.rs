@@ -14,8 +14,10 @@
 //!
 //! Extend: the hold's `expiresAtMs` from the one read (or already the new
 //! one: a retry of an applied send) to the new one, ACTIVE and unexpired at
-//! `now`, and a put of each claim with the new `untilMs` under place's
-//! condition (its own claim, or none for a hold placed before claims).
+//! `now`, a put of each claim with the new `untilMs` under place's
+//! condition (its own claim, or none for a hold placed before claims), and
+//! place's check of the previous release's sold records. Sent once, never
+//! resent with the same `:now`.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -125,6 +127,26 @@ impl DynamoStore {
             .expression_attribute_values(":now", number(now.as_millis()))
             .build()
             .map_err(build_error)
+    }
+
+    /// A condition check per seat that the previous release has no sold
+    /// record of it: seats it sold have no claim, only that record (ADR 12,
+    /// until the backfill), and must stay unholdable too.
+    fn unsold_checks(&self, hold: &Hold) -> Result<Vec<TransactWriteItem>, BackendError> {
+        let event = event_pk(&hold.tenant, &hold.event);
+        hold.seats
+            .iter()
+            .map(|seat| {
+                let unsold = ConditionCheck::builder()
+                    .table_name(&self.table)
+                    .key("pk", string(&event))
+                    .key("sk", string(sold_sk(&seat.id)))
+                    .condition_expression("attribute_not_exists(pk)")
+                    .build()
+                    .map_err(build_error)?;
+                Ok(TransactWriteItem::builder().condition_check(unsold).build())
+            })
+            .collect()
     }
 
     fn extend_update(&self, hold: &Hold, expires_at: Timestamp, now: Timestamp) -> Result<Update, BackendError> {
@@ -238,19 +260,7 @@ impl HoldStore for DynamoStore {
         for seat in &hold.seats {
             writes.push(self.claim_put(hold, &seat.id, now)?);
         }
-        // Seats the previous release sold have no claim, only a sold record
-        // (ADR 12, until the backfill): they must stay unholdable too.
-        let event = event_pk(&hold.tenant, &hold.event);
-        for seat in &hold.seats {
-            let unsold = ConditionCheck::builder()
-                .table_name(&self.table)
-                .key("pk", string(&event))
-                .key("sk", string(sold_sk(&seat.id)))
-                .condition_expression("attribute_not_exists(pk)")
-                .build()
-                .map_err(build_error)?;
-            writes.push(TransactWriteItem::builder().condition_check(unsold).build());
-        }
+        writes.extend(self.unsold_checks(hold)?);
         let Err(error) = self.transact_with_token(writes, &self.placement_token(hold)).await else {
             return Ok(());
         };
@@ -365,20 +375,37 @@ impl HoldStore for DynamoStore {
         for seat in &hold.seats {
             writes.push(self.claim_put(&extended, &seat.id, now)?);
         }
-        let Err(error) = self.transact(writes).await else {
+        // A hold of the release before claims gets its claims here, so the
+        // same check as a placement's.
+        writes.extend(self.unsold_checks(hold)?);
+        // Sent once: a resend would carry a stale `:now` and could revive a
+        // hold that expired meanwhile. A conflict or a timeout goes back to
+        // the use case, which reads the hold and the clock again.
+        let no_sdk_retries = aws_sdk_dynamodb::config::Builder::new()
+            .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled());
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .customize()
+            .config_override(no_sdk_retries)
+            .send()
+            .await;
+        let Err(error) = result else {
             return Ok(());
         };
         let Some(reasons) = cancellation(&error) else {
             return Err(backend_error(error).into());
         };
-        if failed(reasons, 0) {
+        if failed(reasons, 0) || conflicted(reasons) {
             return Err(ExtendHoldError::HoldChanged);
         }
+        let n = hold.seats.len();
         let taken: Vec<SeatId> = hold
             .seats
             .iter()
             .enumerate()
-            .filter(|(index, _)| failed(reasons, index + 1))
+            .filter(|(index, _)| failed(reasons, index + 1) || failed(reasons, n + 1 + index))
             .map(|(_, seat)| seat.id.clone())
             .collect();
         if taken.is_empty() {

@@ -275,7 +275,9 @@ pub enum PlaceHoldError {
 #[derive(Debug, thiserror::Error)]
 pub enum ExtendHoldError {
     /// The hold is not as it was read any more (released, converted, expired,
-    /// or extended by another request): re-read it.
+    /// or extended by another request), or another write on it was in
+    /// flight: re-read it, and the clock. An adapter never resends the same
+    /// move itself: its `now` would be stale.
     #[error("the hold changed since it was read")]
     HoldChanged,
     /// These seats' claims are no longer this hold's (sold, or taken by

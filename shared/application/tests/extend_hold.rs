@@ -67,12 +67,23 @@ async fn an_extension_is_capped_at_the_maximum_lifetime_and_then_refused() {
 }
 
 #[tokio::test]
-async fn an_extension_shorter_than_the_time_left_keeps_the_expiry() {
+async fn an_extension_shorter_than_the_time_left_shortens_the_hold_and_its_locks() {
     let w = world();
     with_event(&w).await;
     let h = hold(&w, &alice(), &["A1"]).await.unwrap();
-    let same = w.use_cases.extend_hold(&alice(), h.id, 60).await.unwrap();
-    assert_eq!(same.hold.expires_at, h.expires_at, "an extension never shortens a hold");
+    let shorter = w.use_cases.extend_hold(&alice(), h.id, 60).await.unwrap();
+    assert_eq!(
+        shorter.hold.expires_at,
+        h.created_at.plus(MINUTE),
+        "now + ttl (PRODUCT.md)"
+    );
+    w.clock.advance(MINUTE + CLAIM_GRACE);
+    assert_eq!(statuses(&w).await[0], SeatStatus::Available);
+    assert_eq!(
+        w.locks.inspect(&alice().tenant, &gig(), &seats(&["A1"])).await.unwrap(),
+        [SeatLock::Free]
+    );
+    hold(&w, &bob(), &["A1"]).await.expect("the seat is for sale again");
 }
 
 #[tokio::test]

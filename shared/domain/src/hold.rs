@@ -300,8 +300,8 @@ impl Hold {
     }
 
     /// The expiry an extension by `ttl` at `now` gives: `now + ttl`, capped at
-    /// `created_at + max_lifetime`, and never earlier than the expiry it has
-    /// (an extension never shortens a hold; equal means nothing to write).
+    /// `created_at + max_lifetime` (PRODUCT.md: so a ttl shorter than the
+    /// time left shortens the hold).
     ///
     /// # Errors
     /// [`ExtendRefusal`] if the hold is not ACTIVE at `now`, or its expiry
@@ -321,7 +321,7 @@ impl Hold {
         if self.expires_at >= cap {
             return Err(ExtendRefusal::LifetimeExceeded);
         }
-        Ok(now.plus(ttl).min(cap).max(self.expires_at))
+        Ok(now.plus(ttl).min(cap))
     }
 
     /// The sum of the prices fixed when the hold was placed.
@@ -507,12 +507,12 @@ mod tests {
     }
 
     #[test]
-    fn an_extension_shorter_than_the_time_left_keeps_the_expiry() {
+    fn an_extension_shorter_than_the_time_left_shortens_the_hold() {
         let mut h = hold(0);
         h.expires_at = Timestamp::from_millis(250_000);
         assert_eq!(
             h.extended_expiry(Timestamp::from_millis(10_000), Duration::from_secs(60), LIFETIME),
-            Ok(Timestamp::from_millis(250_000))
+            Ok(Timestamp::from_millis(70_000))
         );
     }
 

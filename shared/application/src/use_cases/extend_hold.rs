@@ -10,8 +10,9 @@
 //! verify that meets it. A retried extend re-syncs the locks, also when it
 //! finds the hold already at its cap.
 //!
-//! An extension runs from now, is capped at `createdAt` plus
-//! `HOLD_MAX_LIFETIME_SECONDS`, and never shortens a hold (ADR 13).
+//! An extension runs from now (so a short one may also shorten the hold, as
+//! PRODUCT.md words it) and is capped at `createdAt` plus
+//! `HOLD_MAX_LIFETIME_SECONDS` (ADR 13).
 
 use std::time::Duration;
 
@@ -23,10 +24,11 @@ use domain::time::Timestamp;
 use super::UseCases;
 use super::verify_hold::HoldVerification;
 use crate::errors::{Rejection, UseCaseError};
-use crate::ports::ExtendHoldError;
+use crate::ports::{BackendError, ExtendHoldError};
 
-/// How often to re-read a hold that changed under us before giving up.
-const EXTEND_ATTEMPTS: usize = 3;
+/// How often to re-read a hold that changed under us (or a write on it that
+/// was in flight) before answering 503.
+const EXTEND_ATTEMPTS: usize = 5;
 
 impl UseCases {
     /// Extends the caller's hold by `ttl_seconds` from now, within its
@@ -59,8 +61,8 @@ impl UseCases {
                     return Err(Rejection::HoldLifetimeExceeded.into());
                 }
             };
-            // Written also when the expiry stays (a shorter ttl than the time
-            // left): the write re-checks every claim is still the hold's.
+            // Written also when the expiry stays the same: the write
+            // re-checks that every claim is still the hold's.
             match self.ports.holds.extend(&hold, expires_at, now).await {
                 Ok(()) => {}
                 Err(ExtendHoldError::HoldChanged) => continue,
@@ -76,9 +78,7 @@ impl UseCases {
                 hold: extended,
             });
         }
-        Err(UseCaseError::Internal(format!(
-            "hold {hold_id} kept changing during extend"
-        )))
+        Err(BackendError::new("dynamodb", format!("hold {hold_id} kept changing during extend")).into())
     }
 
     /// Sets the time left of the hold's seat locks to its claims' (expiry
