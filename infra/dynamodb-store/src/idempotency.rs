@@ -5,7 +5,7 @@ use application::ports::{
     BackendError, Claim, ClaimRequest, IdempotencyRecord, IdempotencyStore, LeaseError, RecordState, StoredResponse,
 };
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
+use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, Update};
 use domain::idempotency::{Fingerprint, IdempotencyScope, LeaseId, OrderSeed, RecordPhase, may_claim};
 use domain::time::Timestamp;
 
@@ -96,6 +96,33 @@ fn location_from(text: Option<String>) -> Option<String> {
     text.filter(|l| !l.is_empty())
 }
 
+impl DynamoStore {
+    /// The record IN_PROGRESS (with `lease`) → COMPLETED with `response`:
+    /// written alone by `complete`, and as the last item of an order commit
+    /// or cancellation.
+    pub(crate) fn completion_update(
+        &self,
+        scope: &IdempotencyScope,
+        lease: LeaseId,
+        response: &StoredResponse,
+        record_expires_at: Timestamp,
+    ) -> Result<Update, BackendError> {
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .key("pk", string(idempotency_pk(scope)))
+            .key("sk", string(IDEMPOTENCY_SK))
+            .update_expression(COMPLETE_UPDATE)
+            .condition_expression(OWNS_LEASE)
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":in_progress", string(IN_PROGRESS))
+            .expression_attribute_values(":lease", string(lease_text(lease)));
+        for (name, value) in completion_values(response, record_expires_at)? {
+            update = update.expression_attribute_values(name, value);
+        }
+        update.build().map_err(|error| BackendError::new("dynamodb", error))
+    }
+}
+
 #[async_trait]
 impl IdempotencyStore for DynamoStore {
     async fn claim(&self, request: ClaimRequest<'_>) -> Result<Claim, BackendError> {
@@ -146,21 +173,16 @@ impl IdempotencyStore for DynamoStore {
         response: &StoredResponse,
         record_expires_at: Timestamp,
     ) -> Result<(), LeaseError> {
-        let mut update = self
+        let update = self.completion_update(scope, lease, response, record_expires_at)?;
+        let result = self
             .client
             .update_item()
             .table_name(&self.table)
-            .key("pk", string(idempotency_pk(scope)))
-            .key("sk", string(IDEMPOTENCY_SK))
-            .update_expression(COMPLETE_UPDATE)
-            .condition_expression(OWNS_LEASE)
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":in_progress", string(IN_PROGRESS))
-            .expression_attribute_values(":lease", string(lease_text(lease)));
-        for (name, value) in completion_values(response, record_expires_at)? {
-            update = update.expression_attribute_values(name, value);
-        }
-        let result = update
+            .set_key(Some(update.key))
+            .update_expression(update.update_expression)
+            .set_condition_expression(update.condition_expression)
+            .set_expression_attribute_names(update.expression_attribute_names)
+            .set_expression_attribute_values(update.expression_attribute_values)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;

@@ -37,9 +37,8 @@ use domain::ids::{OrderId, SeatId, TenantId};
 use domain::time::Timestamp;
 
 use crate::holds::{cancellation, cancellation as cancellation_reasons, conflicted, failed};
-use crate::idempotency::{COMPLETE_UPDATE, OWNS_LEASE, completion_values, lease_text};
-use crate::items::{HELD_CLAIM, IN_PROGRESS, OrderItem, SOLD_CLAIM, from_item, number, string, to_item};
-use crate::keys::{HOLD_SK, IDEMPOTENCY_SK, ORDER_SK, claim_key, event_pk, hold_pk, idempotency_pk, order_pk, sold_sk};
+use crate::items::{HELD_CLAIM, OrderItem, SOLD_CLAIM, from_item, number, string, to_item};
+use crate::keys::{HOLD_SK, ORDER_SK, claim_key, event_pk, hold_pk, order_pk, sold_sk};
 use crate::{DynamoStore, backend_error};
 
 /// The TTL of a converted hold: 9999-12-31, which DynamoDB never reaches, so
@@ -129,8 +128,7 @@ impl DynamoStore {
         Ok(writes)
     }
 
-    /// The idempotency record IN_PROGRESS (with our lease) → COMPLETED with
-    /// `response`: the last item of a commit and of a cancellation.
+    /// The idempotency record's completion, as a transaction item.
     fn complete_record(
         &self,
         scope: &domain::idempotency::IdempotencyScope,
@@ -138,21 +136,8 @@ impl DynamoStore {
         response: &StoredResponse,
         record_expires_at: Timestamp,
     ) -> Result<TransactWriteItem, BackendError> {
-        let mut complete = Update::builder()
-            .table_name(&self.table)
-            .key("pk", string(idempotency_pk(scope)))
-            .key("sk", string(IDEMPOTENCY_SK))
-            .update_expression(COMPLETE_UPDATE)
-            .condition_expression(OWNS_LEASE)
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":in_progress", string(IN_PROGRESS))
-            .expression_attribute_values(":lease", string(lease_text(lease)));
-        for (name, value) in completion_values(response, record_expires_at)? {
-            complete = complete.expression_attribute_values(name, value);
-        }
-        Ok(TransactWriteItem::builder()
-            .update(complete.build().map_err(build_error)?)
-            .build())
+        let update = self.completion_update(scope, lease, response, record_expires_at)?;
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 
     /// Whether the idempotency record already holds this commit's answer:
