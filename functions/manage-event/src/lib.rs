@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Json, Router};
+use domain::customer_limit::SeatLimit;
 use domain::event::{Event, Seat, SeatStatus};
 use domain::ids::{EventId, SeatId};
 use domain::money::{Cents, Currency};
@@ -39,6 +40,9 @@ struct EventBody {
     starts_at: String,
     currency: String,
     seats: Vec<SeatBody>,
+    /// The seat limit per customer (1..=100); absent: none.
+    #[serde(default)]
+    max_seats_per_customer: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,6 +61,8 @@ struct EventJson {
     name: String,
     starts_at: String,
     currency: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_seats_per_customer: Option<u32>,
     seats: Vec<SeatJson>,
 }
 
@@ -83,6 +89,7 @@ impl EventJson {
             name: event.name.clone(),
             starts_at: rfc3339(event.starts_at),
             currency: event.currency.to_string(),
+            max_seats_per_customer: event.max_seats_per_customer.map(SeatLimit::get),
             seats: event
                 .seats()
                 .iter()
@@ -132,11 +139,19 @@ async fn put_event(
             }
         })
         .collect();
+    let limit = body
+        .max_seats_per_customer
+        .map(SeatLimit::new)
+        .transpose()
+        .map_err(|e| errors.push(FieldError::new("maxSeatsPerCustomer", e)))
+        .ok()
+        .flatten();
     let (Some(starts_at), Some(currency), true) = (starts_at, currency, errors.is_empty()) else {
         return Err(ApiError::validation(errors));
     };
     let event = Event::new(caller.tenant.clone(), event_id, &body.name, starts_at, currency, seats)
-        .map_err(Rejection::InvalidEvent)?;
+        .map_err(Rejection::InvalidEvent)?
+        .with_seat_limit(limit);
     let saved = EventJson::new(&event, None);
     let outcome = state.use_cases.put_event(&caller, event).await?;
     let status = match outcome {

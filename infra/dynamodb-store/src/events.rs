@@ -75,13 +75,21 @@ impl EventCatalog for DynamoStore {
             .table_name(&self.table)
             .key("pk", string(&pk))
             .key("sk", string(EVENT_SK))
-            .update_expression(if breaking {
+            .update_expression(format!(
                 "SET tenant = :tenant, eventId = :event, #name = :name, startsAt = :starts, currency = :currency, \
-                 #version = :version, chunks = :chunks, breakingVersion = :version REMOVE frozenUntil"
-            } else {
-                "SET tenant = :tenant, eventId = :event, #name = :name, startsAt = :starts, currency = :currency, \
-                 #version = :version, chunks = :chunks REMOVE frozenUntil"
-            })
+                 #version = :version, chunks = :chunks{}{} REMOVE frozenUntil{}",
+                if breaking { ", breakingVersion = :version" } else { "" },
+                if event.max_seats_per_customer.is_some() {
+                    ", maxSeatsPerCustomer = :limit"
+                } else {
+                    ""
+                },
+                if event.max_seats_per_customer.is_none() {
+                    ", maxSeatsPerCustomer"
+                } else {
+                    ""
+                },
+            ))
             .expression_attribute_names("#name", "name")
             .expression_attribute_names("#version", "version")
             .expression_attribute_values(":tenant", string(event.tenant.to_string()))
@@ -91,6 +99,9 @@ impl EventCatalog for DynamoStore {
             .expression_attribute_values(":currency", string(event.currency.to_string()))
             .expression_attribute_values(":version", number(i64::try_from(version).unwrap_or(i64::MAX)))
             .expression_attribute_values(":chunks", number(i64::try_from(chunks.len()).unwrap_or(i64::MAX)));
+        if let Some(limit) = event.max_seats_per_customer {
+            update = update.expression_attribute_values(":limit", number(i64::from(limit.get())));
+        }
         update = match (expected, under_freeze) {
             (None, _) => update.condition_expression("attribute_not_exists(pk)"),
             (Some(previous), None) => update

@@ -8,6 +8,7 @@
 //! | 0 | hold | put | `attribute_not_exists(pk)` |
 //! | 1..=n | claim per seat | put HELD | no claim, or a HELD one run out at `now`, or already this hold's |
 //! | n+1..=2n | sold record of the previous release per seat | condition check | absent (ADR 12, until the backfill) |
+//! | 2n+1 | the customer's tally, for a hold counted toward a seat limit | update | at the version read (`tallies`) |
 //!
 //! Release: the hold ACTIVE → RELEASED (unexpired at `now`) and a delete of
 //! each claim that is still this hold's HELD one.
@@ -22,14 +23,14 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use application::ports::{BackendError, ExtendHoldError, HoldStore, PlaceHoldError};
+use application::ports::{BackendError, CustomerTally, ExtendHoldError, HoldStore, PlaceHoldError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     CancellationReason, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use domain::hold::{Hold, HoldStatus, SeatClaim};
-use domain::ids::{EventId, HoldId, SeatId, TenantId};
+use domain::ids::{CustomerId, EventId, HoldId, SeatId, TenantId};
 use domain::time::Timestamp;
 
 use crate::claims::claim_from;
@@ -171,11 +172,20 @@ impl DynamoStore {
     /// per account and region, and tests reuse hold ids across tenants).
     /// 32 hex characters (the limit is 36). Only retries within one process
     /// need to agree, so the standard library's hasher is stable enough.
-    fn placement_token(&self, hold: &Hold) -> String {
+    /// A counted hold's placement also names the tally version it relies on:
+    /// a placement re-sent after the tally moved is a different request.
+    fn placement_token(&self, hold: &Hold, tally_version: u64) -> String {
         use std::hash::{Hash, Hasher};
         let half = |salt: u8| {
             let mut hasher = std::hash::DefaultHasher::new();
-            (salt, &self.table, hold.tenant.to_string(), hold.id.to_string()).hash(&mut hasher);
+            (
+                salt,
+                &self.table,
+                hold.tenant.to_string(),
+                hold.id.to_string(),
+                tally_version,
+            )
+                .hash(&mut hasher);
             hasher.finish()
         };
         format!("{:016x}{:016x}", half(0), half(1))
@@ -243,9 +253,14 @@ impl DynamoStore {
     }
 }
 
-#[async_trait]
-impl HoldStore for DynamoStore {
-    async fn place(&self, hold: &Hold, now: Timestamp) -> Result<(), PlaceHoldError> {
+impl DynamoStore {
+    /// Place, with a counted hold's tally entry when `tally` is given.
+    async fn place_with(
+        &self,
+        hold: &Hold,
+        now: Timestamp,
+        tally: Option<&CustomerTally>,
+    ) -> Result<(), PlaceHoldError> {
         let put_hold = Put::builder()
             .table_name(&self.table)
             .set_item(Some(to_item(&HoldItem::new(
@@ -261,7 +276,11 @@ impl HoldStore for DynamoStore {
             writes.push(self.claim_put(hold, &seat.id, now)?);
         }
         writes.extend(self.unsold_checks(hold)?);
-        let Err(error) = self.transact_with_token(writes, &self.placement_token(hold)).await else {
+        if let Some(read) = tally {
+            writes.push(self.tally_placement(hold, now, read)?);
+        }
+        let token = self.placement_token(hold, tally.map_or(0, |read| read.version));
+        let Err(error) = self.transact_with_token(writes, &token).await else {
             return Ok(());
         };
         let Some(reasons) = cancellation(&error) else {
@@ -290,6 +309,9 @@ impl HoldStore for DynamoStore {
         if !taken.is_empty() {
             return Err(PlaceHoldError::SeatsTaken(taken));
         }
+        if tally.is_some() && failed(reasons, 2 * n + 1) {
+            return Err(PlaceHoldError::TallyChanged);
+        }
         if failed(reasons, 0) {
             // Hold ids are random v7 UUIDs, so an existing hold is our own
             // write, applied by an attempt whose reply was lost.
@@ -299,6 +321,26 @@ impl HoldStore for DynamoStore {
             };
         }
         Err(backend_error(error).into())
+    }
+}
+
+#[async_trait]
+impl HoldStore for DynamoStore {
+    async fn place(&self, hold: &Hold, now: Timestamp) -> Result<(), PlaceHoldError> {
+        self.place_with(hold, now, None).await
+    }
+
+    async fn place_counted(&self, hold: &Hold, now: Timestamp, tally: &CustomerTally) -> Result<(), PlaceHoldError> {
+        self.place_with(hold, now, Some(tally)).await
+    }
+
+    async fn customer_tally(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        customer: &CustomerId,
+    ) -> Result<CustomerTally, BackendError> {
+        self.read_tally(tenant, event, customer).await
     }
 
     async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {
@@ -319,6 +361,9 @@ impl HoldStore for DynamoStore {
                     .build(),
             );
         }
+        if hold.counts_toward_limit {
+            writes.push(self.tally_release(hold)?);
+        }
         let Err(error) = self.transact(writes).await else {
             return Ok(true);
         };
@@ -334,6 +379,11 @@ impl HoldStore for DynamoStore {
             let moved = self.release_hold_item(hold, now).await?;
             if moved {
                 self.free_claims(hold).await?;
+                if hold.counts_toward_limit {
+                    self.transact(vec![self.tally_release(hold)?])
+                        .await
+                        .map_err(backend_error)?;
+                }
             }
             return Ok(moved);
         }
@@ -378,6 +428,9 @@ impl HoldStore for DynamoStore {
         // A hold of the release before claims gets its claims here, so the
         // same check as a placement's.
         writes.extend(self.unsold_checks(hold)?);
+        if hold.counts_toward_limit {
+            writes.push(self.tally_extension(&extended)?);
+        }
         // Sent once: a resend would carry a stale `:now` and could revive a
         // hold that expired meanwhile. A conflict or a timeout goes back to
         // the use case, which reads the hold and the clock again.

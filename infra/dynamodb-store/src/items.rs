@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use domain::customer_limit::SeatLimit;
 use domain::event::{Event, Seat};
 use domain::hold::{HeldSeat, Hold, HoldStatus};
 use domain::ids::{CustomerId, EventId, HoldId, OrderId, SeatId, TenantId};
@@ -74,6 +75,10 @@ pub struct EventMetaItem {
     pub currency: String,
     pub version: u64,
     pub chunks: usize,
+    /// `maxSeatsPerCustomer`; absent: no limit (and on every event of the
+    /// releases before the limit existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_seats_per_customer: Option<u64>,
 }
 
 /// Seats of an event as `id:price,id:price`, in event order: 20 000 seats
@@ -111,7 +116,7 @@ pub fn decode_seats(text: &str) -> Result<Vec<Seat>, BackendError> {
 }
 
 pub fn event_from(meta: &EventMetaItem, seats: Vec<Seat>) -> Result<Event, BackendError> {
-    Event::new(
+    Ok(Event::new(
         TenantId::parse(&meta.tenant).map_err(corrupt)?,
         EventId::parse(&meta.event_id).map_err(corrupt)?,
         &meta.name,
@@ -119,7 +124,13 @@ pub fn event_from(meta: &EventMetaItem, seats: Vec<Seat>) -> Result<Event, Backe
         Currency::parse(&meta.currency).map_err(corrupt)?,
         seats,
     )
-    .map_err(|errors| corrupt(format!("{errors:?}")))
+    .map_err(|errors| corrupt(format!("{errors:?}")))?
+    .with_seat_limit(
+        meta.max_seats_per_customer
+            .map(SeatLimit::new)
+            .transpose()
+            .map_err(corrupt)?,
+    ))
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -140,6 +151,10 @@ pub struct HoldItem {
     /// hold is converted, so an order's hold is kept as long as the order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
+    /// In its customer's tally (placed under a seat limit); absent: not,
+    /// as on every hold of the releases before the limit existed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub counts_toward_limit: bool,
 }
 
 pub fn status_name(status: HoldStatus) -> &'static str {
@@ -171,6 +186,7 @@ impl HoldItem {
             created_at: hold.created_at.as_millis(),
             expires_at_ms: hold.expires_at.as_millis(),
             expires_at: Some(ttl_after(hold.expires_at)),
+            counts_toward_limit: hold.counts_toward_limit,
         }
     }
 
@@ -185,6 +201,7 @@ impl HoldItem {
             recorded_status: status_from(&self.status)?,
             created_at: Timestamp::from_millis(self.created_at),
             expires_at: Timestamp::from_millis(self.expires_at_ms),
+            counts_toward_limit: self.counts_toward_limit,
         })
     }
 }
@@ -211,6 +228,9 @@ pub struct OrderItem {
     /// so the orders of releases before cancellation read as CONFIRMED.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancelled_at: Option<i64>,
+    /// In its customer's tally until cancelled (as its hold was).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub counts_toward_limit: bool,
 }
 
 impl OrderItem {
@@ -230,6 +250,7 @@ impl OrderItem {
             buyer_name: order.buyer.name.clone(),
             created_at: order.created_at.as_millis(),
             cancelled_at: order.cancelled_at.map(Timestamp::as_millis),
+            counts_toward_limit: order.counts_toward_limit,
         }
     }
 
@@ -251,6 +272,7 @@ impl OrderItem {
             },
             created_at: Timestamp::from_millis(self.created_at),
             cancelled_at: self.cancelled_at.map(Timestamp::from_millis),
+            counts_toward_limit: self.counts_toward_limit,
         })
     }
 }

@@ -3,7 +3,7 @@
 //! the free-form idempotency key comes last in its key.
 
 use domain::idempotency::IdempotencyScope;
-use domain::ids::{EventId, HoldId, OrderId, SeatId, TenantId};
+use domain::ids::{CustomerId, EventId, HoldId, OrderId, SeatId, TenantId};
 
 pub const EVENT_SK: &str = "EVENT";
 pub const SEATS_SK_PREFIX: &str = "EVENT#SEATS#";
@@ -12,6 +12,7 @@ pub const HOLD_SK: &str = "HOLD";
 pub const ORDER_SK: &str = "ORDER";
 pub const IDEMPOTENCY_SK: &str = "IDEM";
 pub const CLAIM_SK_PREFIX: &str = "SEAT#";
+pub const TALLY_SK: &str = "TALLY";
 
 /// Partitions an event's seat claims are spread over: a 50 000-seat on-sale
 /// writes to 16 partition keys (16 × 1 000 WCU/s), and availability reads
@@ -38,6 +39,12 @@ pub fn claim_key(tenant: &TenantId, event: &EventId, seat: &SeatId) -> (String, 
         claims_pk(tenant, event, claim_shard(seat)),
         format!("{CLAIM_SK_PREFIX}{seat}"),
     )
+}
+
+/// A customer's tally of an event (the seat limit per customer): its own
+/// partition, so a busy on-sale's tallies spread like its customers.
+pub fn tally_pk(tenant: &TenantId, event: &EventId, customer: &CustomerId) -> String {
+    format!("T#{tenant}#EVENT#{event}#CUSTOMER#{customer}")
 }
 
 pub fn event_pk(tenant: &TenantId, event: &EventId) -> String {
@@ -73,7 +80,6 @@ pub fn idempotency_pk(scope: &IdempotencyScope) -> String {
 #[cfg(test)]
 mod tests {
     use domain::idempotency::IdempotencyKey;
-    use domain::ids::CustomerId;
 
     use super::*;
 

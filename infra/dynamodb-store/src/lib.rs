@@ -28,6 +28,7 @@ mod items;
 pub mod keys;
 mod orders;
 pub mod table;
+mod tallies;
 
 use application::ports::{BackendError, ReadinessProbe};
 use async_trait::async_trait;

@@ -8,6 +8,7 @@
 //! | n+1..=2n | sold record per seat (release before claims) | put | `attribute_not_exists(pk)` |
 //! | 2n+1 | hold | ACTIVE → CONVERTED, TTL pushed to year 9999 | ACTIVE, the order's customer, unexpired at `:now` |
 //! | 2n+2 | idempotency record | IN_PROGRESS → COMPLETED with the answer | our lease |
+//! | 2n+3 | the customer's tally, for an order counted toward a seat limit | hold entry → order entry, version bumped | — |
 //!
 //! Cancel is one `TransactWriteItems` too (the SDK may resend it: a resend
 //! of an applied cancel finds the record completed with its answer):
@@ -18,6 +19,7 @@
 //! | 1..=n | claim per seat | delete | none, or SOLD by this order |
 //! | n+1..=2n | sold record per seat (release before claims) | delete | — |
 //! | 2n+1 | idempotency record | IN_PROGRESS → COMPLETED with the answer | our lease |
+//! | 2n+2 | the customer's tally, for an order counted toward a seat limit | order entry removed | — |
 //!
 //! DynamoDB cancels the whole transaction if any condition fails and tells
 //! which, per item; that is mapped to the exact domain error. The sold
@@ -115,10 +117,10 @@ impl DynamoStore {
             .map_err(build_error)?;
         writes.push(TransactWriteItem::builder().update(convert_hold).build());
         writes.push(self.complete_record(commit.scope, commit.lease, commit.response, commit.record_expires_at)?);
-        debug_assert_eq!(
-            writes.len(),
-            ORDER_COMMIT_FIXED_ITEMS + ORDER_COMMIT_ITEMS_PER_SEAT * order.seats.len()
-        );
+        if order.counts_toward_limit {
+            writes.push(self.tally_conversion(order)?);
+        }
+        debug_assert!(writes.len() <= ORDER_COMMIT_FIXED_ITEMS + ORDER_COMMIT_ITEMS_PER_SEAT * order.seats.len());
         if writes.len() > MAX_ATOMIC_WRITE_ITEMS {
             return Err(BackendError::new(
                 "dynamodb",
@@ -199,7 +201,10 @@ impl DynamoStore {
             cancellation.response,
             cancellation.record_expires_at,
         )?);
-        debug_assert_eq!(writes.len(), ORDER_CANCEL_FIXED_ITEMS + 2 * order.seats.len());
+        if order.counts_toward_limit {
+            writes.push(self.tally_cancellation(order)?);
+        }
+        debug_assert!(writes.len() <= ORDER_CANCEL_FIXED_ITEMS + 2 * order.seats.len());
         if writes.len() > MAX_ATOMIC_WRITE_ITEMS {
             return Err(BackendError::new(
                 "dynamodb",

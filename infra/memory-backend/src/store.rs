@@ -5,15 +5,15 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use application::ports::{
-    BackendError, CancelError, ChangeMarks, Claim, ClaimRequest, CommitError, EventCatalog, ExtendHoldError, HoldStore,
-    IdempotencyRecord, IdempotencyStore, LeaseError, OrderCancellation, OrderCommit, OrderStore, PlaceHoldError,
-    PutEventError, ReadinessProbe, RecordState, StoredEvent, StoredResponse,
+    BackendError, CancelError, ChangeMarks, Claim, ClaimRequest, CommitError, CustomerTally, EventCatalog,
+    ExtendHoldError, HoldStore, IdempotencyRecord, IdempotencyStore, LeaseError, OrderCancellation, OrderCommit,
+    OrderStore, PlaceHoldError, PutEventError, ReadinessProbe, RecordState, StoredEvent, StoredResponse,
 };
 use async_trait::async_trait;
 use domain::event::Event;
 use domain::hold::{Hold, HoldStatus, SeatClaim};
 use domain::idempotency::{IdempotencyScope, LeaseId, OrderSeed, RecordPhase, may_claim};
-use domain::ids::{EventId, HoldId, OrderId, SeatId, TenantId};
+use domain::ids::{CustomerId, EventId, HoldId, OrderId, SeatId, TenantId};
 use domain::order::Order;
 use domain::time::Timestamp;
 
@@ -23,6 +23,7 @@ struct Tables {
     holds: HashMap<(TenantId, HoldId), Hold>,
     orders: HashMap<(TenantId, OrderId), Order>,
     claims: HashMap<(TenantId, EventId), HashMap<SeatId, SeatClaim>>,
+    tallies: HashMap<(TenantId, EventId, CustomerId), CustomerTally>,
     idempotency: HashMap<IdempotencyScope, SeededRecord>,
     writes_since_sweep: usize,
 }
@@ -62,6 +63,21 @@ impl Tables {
         });
     }
 
+    /// The tally a counted hold or order of this customer belongs to.
+    fn tally_of(&mut self, tenant: &TenantId, event: &EventId, customer: &CustomerId) -> &mut CustomerTally {
+        self.tallies
+            .entry((tenant.clone(), event.clone(), customer.clone()))
+            .or_default()
+    }
+
+    /// Drops a counted hold's tally entry (released, abandoned or converted).
+    fn uncount_hold(&mut self, hold: &Hold) {
+        if hold.counts_toward_limit {
+            let tally = self.tally_of(&hold.tenant, &hold.event, &hold.customer);
+            tally.seats.holds.retain(|counted| counted.hold != hold.id);
+        }
+    }
+
     /// How many entries are kept, for the soak test.
     fn entries(&self) -> usize {
         self.events.len()
@@ -69,6 +85,7 @@ impl Tables {
             + self.orders.len()
             + self.claims.values().map(HashMap::len).sum::<usize>()
             + self.idempotency.len()
+            + self.tallies.len()
     }
 }
 
@@ -93,6 +110,53 @@ impl MemoryStore {
         // Every critical section checks all conditions before its first
         // write, so a poisoned lock never guards half-applied state.
         self.tables.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Place, with the tally check of a counted hold when `tally` is given.
+    fn place_with(&self, hold: &Hold, now: Timestamp, tally: Option<&CustomerTally>) -> Result<(), PlaceHoldError> {
+        let mut tables = self.tables();
+        let key = (hold.tenant.clone(), hold.id);
+        match tables.holds.get(&key) {
+            Some(stored) if stored == hold => return Ok(()),
+            Some(_) => {
+                return Err(BackendError::new("memory", format!("hold {} already exists", hold.id)).into());
+            }
+            None => {}
+        }
+        let event_key = (hold.tenant.clone(), hold.event.clone());
+        let claims = tables.claims.entry(event_key).or_default();
+        let taken: Vec<(SeatId, SeatClaim)> = hold
+            .seats
+            .iter()
+            .filter_map(|seat| {
+                claims
+                    .get(&seat.id)
+                    .filter(|claim| claim.blocks(hold.id, now))
+                    .map(|claim| (seat.id.clone(), *claim))
+            })
+            .collect();
+        if !taken.is_empty() {
+            return Err(PlaceHoldError::SeatsTaken(taken));
+        }
+        if let Some(read) = tally {
+            let current = tables.tally_of(&hold.tenant, &hold.event, &hold.customer);
+            if current.version != read.version {
+                return Err(PlaceHoldError::TallyChanged);
+            }
+            current.seats.holds.retain(|counted| counted.until > now);
+            current.seats.holds.push(hold.counted());
+            current.version += 1;
+        }
+        let claims = tables
+            .claims
+            .entry((hold.tenant.clone(), hold.event.clone()))
+            .or_default();
+        for seat in &hold.seats {
+            claims.insert(seat.id.clone(), hold.claim());
+        }
+        tables.holds.insert(key, hold.clone());
+        tables.sweep_now_and_then(now);
+        Ok(())
     }
 
     /// How many entries (events, holds, orders, claims, records) are kept:
@@ -205,36 +269,25 @@ impl EventCatalog for MemoryStore {
 #[async_trait]
 impl HoldStore for MemoryStore {
     async fn place(&self, hold: &Hold, now: Timestamp) -> Result<(), PlaceHoldError> {
-        let mut tables = self.tables();
-        let key = (hold.tenant.clone(), hold.id);
-        match tables.holds.get(&key) {
-            Some(stored) if stored == hold => return Ok(()),
-            Some(_) => {
-                return Err(BackendError::new("memory", format!("hold {} already exists", hold.id)).into());
-            }
-            None => {}
-        }
-        let event_key = (hold.tenant.clone(), hold.event.clone());
-        let claims = tables.claims.entry(event_key).or_default();
-        let taken: Vec<(SeatId, SeatClaim)> = hold
-            .seats
-            .iter()
-            .filter_map(|seat| {
-                claims
-                    .get(&seat.id)
-                    .filter(|claim| claim.blocks(hold.id, now))
-                    .map(|claim| (seat.id.clone(), *claim))
-            })
-            .collect();
-        if !taken.is_empty() {
-            return Err(PlaceHoldError::SeatsTaken(taken));
-        }
-        for seat in &hold.seats {
-            claims.insert(seat.id.clone(), hold.claim());
-        }
-        tables.holds.insert(key, hold.clone());
-        tables.sweep_now_and_then(now);
-        Ok(())
+        self.place_with(hold, now, None)
+    }
+
+    async fn place_counted(&self, hold: &Hold, now: Timestamp, tally: &CustomerTally) -> Result<(), PlaceHoldError> {
+        self.place_with(hold, now, Some(tally))
+    }
+
+    async fn customer_tally(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        customer: &CustomerId,
+    ) -> Result<CustomerTally, BackendError> {
+        Ok(self
+            .tables()
+            .tallies
+            .get(&(tenant.clone(), event.clone(), customer.clone()))
+            .cloned()
+            .unwrap_or_default())
     }
 
     async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {
@@ -250,6 +303,7 @@ impl HoldStore for MemoryStore {
             _ => return Ok(false),
         }
         free_claims_of(&mut tables, hold);
+        tables.uncount_hold(hold);
         Ok(true)
     }
 
@@ -288,8 +342,15 @@ impl HoldStore for MemoryStore {
         }
         stored.expires_at = expires_at;
         let claim = stored.claim();
+        let counted = stored.counts_toward_limit.then(|| stored.counted());
         for seat in &hold.seats {
             claims.insert(seat.id.clone(), claim);
+        }
+        if let Some(counted) = counted {
+            let tally = tables.tally_of(&hold.tenant, &hold.event, &hold.customer);
+            tally.seats.holds.retain(|entry| entry.hold != hold.id);
+            tally.seats.holds.push(counted);
+            tally.version += 1;
         }
         Ok(())
     }
@@ -472,6 +533,12 @@ impl OrderStore for MemoryStore {
         if let Some(hold) = tables.holds.get_mut(&(order.tenant.clone(), order.hold)) {
             hold.recorded_status = HoldStatus::Converted;
         }
+        if order.counts_toward_limit {
+            let tally = tables.tally_of(&order.tenant, &order.event, &order.customer);
+            tally.seats.holds.retain(|entry| entry.hold != order.hold);
+            tally.seats.orders.push(order.counted());
+            tally.version += 1;
+        }
         tables.orders.insert(order_key, order.clone());
         if let Some(seeded) = tables.idempotency.get_mut(commit.scope) {
             seeded.record.state = RecordState::Completed(commit.response.clone());
@@ -511,6 +578,10 @@ impl OrderStore for MemoryStore {
         }
         if let Some(stored) = tables.orders.get_mut(&order_key) {
             stored.cancelled_at = Some(cancellation.cancelled_at);
+        }
+        if order.counts_toward_limit {
+            let tally = tables.tally_of(&order.tenant, &order.event, &order.customer);
+            tally.seats.orders.retain(|entry| entry.order != order.id);
         }
         if let Some(seeded) = tables.idempotency.get_mut(cancellation.scope) {
             seeded.record.state = RecordState::Completed(cancellation.response.clone());

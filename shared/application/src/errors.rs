@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use domain::customer_limit::LimitReached;
 use domain::event::{EventConflict, EventRuleError};
 use domain::hold::HoldRequestError;
 use domain::ids::SeatId;
@@ -40,6 +41,8 @@ pub enum Rejection {
     HoldLifetimeExceeded,
     #[error("the event has started; the order can no longer be cancelled")]
     OrderNotCancellable,
+    #[error("{0}")]
+    CustomerLimitReached(LimitReached),
     #[error("the replacement conflicts with holds or sales: {0:?}")]
     EventConflict(Vec<EventConflict>),
     #[error("the event was changed by another request at the same time")]

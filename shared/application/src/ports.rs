@@ -15,10 +15,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use domain::customer_limit::CustomerSeats;
 use domain::event::Event;
 use domain::hold::{Hold, SeatClaim};
 use domain::idempotency::{Fingerprint, IdempotencyScope, LeaseId, OrderSeed};
-use domain::ids::{EventId, HoldId, OrderId, SeatId, TenantId};
+use domain::ids::{CustomerId, EventId, HoldId, OrderId, SeatId, TenantId};
 use domain::order::Order;
 use domain::time::Timestamp;
 
@@ -267,8 +268,21 @@ pub enum PlaceHoldError {
     /// order, with what claims them now (so the seat locks can be repaired).
     #[error("seats claimed: {0:?}")]
     SeatsTaken(Vec<(SeatId, SeatClaim)>),
+    /// The customer's tally is not at the version read any more (another of
+    /// their holds or orders changed it): nothing was written; read it again.
+    #[error("the customer's tally changed since it was read")]
+    TallyChanged,
     #[error(transparent)]
     Backend(#[from] BackendError),
+}
+
+/// One customer's tally of one event's seats (the seat limit per customer),
+/// as read, and the version a write that relies on it must still find.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerTally {
+    pub seats: CustomerSeats,
+    /// 0: no tally yet.
+    pub version: u64,
 }
 
 /// Why a hold's expiry could not be moved.
@@ -307,13 +321,32 @@ pub trait HoldStore: Send + Sync {
     ///   not have been applied (the caller compensates with [`Self::release`]).
     async fn place(&self, hold: &Hold, now: Timestamp) -> Result<(), PlaceHoldError>;
 
+    /// [`HoldStore::place`] for a hold that [counts toward its event's
+    /// limit](Hold::counts_toward_limit), in the same atomic step: adds the
+    /// hold's entry to its customer's tally, which must still be at
+    /// `tally.version`, and drops the entries that lapsed by `now`.
+    ///
+    /// # Errors
+    /// As `place`, and [`PlaceHoldError::TallyChanged`] (nothing written) if
+    /// the tally moved on; seats taken are reported first.
+    async fn place_counted(&self, hold: &Hold, now: Timestamp, tally: &CustomerTally) -> Result<(), PlaceHoldError>;
+
+    /// The customer's tally of the event, read consistently.
+    async fn customer_tally(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        customer: &CustomerId,
+    ) -> Result<CustomerTally, BackendError>;
+
     /// The hold with this id in this tenant, whoever owns it.
     async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError>;
 
     /// Moves the hold from ACTIVE to RELEASED if, at `now`, it is still ACTIVE
     /// and unexpired, and frees its seat claims in the same atomic step.
     /// Returns whether it moved; `false` means the caller must re-read,
-    /// because it was converted, released or expired meanwhile.
+    /// because it was converted, released or expired meanwhile. A hold that
+    /// counts toward its event's limit leaves its customer's tally.
     async fn release(&self, hold: &Hold, now: Timestamp) -> Result<bool, BackendError>;
 
     /// Makes sure a hold this request may or may not have placed (its write
@@ -331,7 +364,9 @@ pub trait HoldStore: Send + Sync {
     /// `hold.expires_at` — or already `expires_at`: a move retried after a
     /// timeout that had in fact been applied succeeds. A seat without a claim
     /// (a hold placed before claims existed, ADR 12) gets one under
-    /// [`Self::place`]'s rule.
+    /// [`Self::place`]'s rule. A hold that counts toward its event's limit
+    /// gets its tally entry moved too (and the tally's version bumped: a
+    /// longer-counting entry must make a concurrent `place_counted` re-read).
     ///
     /// # Errors
     /// Nothing is written on any error.
@@ -528,8 +563,10 @@ pub trait OrderStore: Send + Sync {
     /// ACTIVE, owned by the order's customer and unexpired at the time of the
     /// write — read from the clock for every send, never reused), and move the
     /// idempotency record IN_PROGRESS → COMPLETED with `response` (it must
-    /// carry `lease`). A commit whose earlier send was applied and whose
-    /// reply was lost succeeds (the record already holds `response`).
+    /// carry `lease`). For an order that counts toward its event's limit, its
+    /// hold's tally entry becomes the order's (version bumped). A commit
+    /// whose earlier send was applied and whose reply was lost succeeds (the
+    /// record already holds `response`).
     ///
     /// # Errors
     /// Nothing is written on any error.
@@ -546,7 +583,8 @@ pub trait OrderStore: Send + Sync {
     /// `cancelled_at`, free each of its seats (delete its SOLD claim naming
     /// this order, and the previous release's sold record, ADR 12), and move
     /// the idempotency record IN_PROGRESS → COMPLETED with `response` (it
-    /// must carry `lease`). The seats can then be held and sold again. A
+    /// must carry `lease`), and drop the order's tally entry if it counts
+    /// toward its event's limit. The seats can then be held and sold again. A
     /// cancellation whose earlier send was applied and whose reply was lost
     /// succeeds (the record already holds `response`).
     ///
@@ -575,11 +613,12 @@ pub trait ReadinessProbe: Send + Sync {
 /// The most items one atomic write may touch (DynamoDB `TransactWriteItems`).
 pub const MAX_ATOMIC_WRITE_ITEMS: usize = 100;
 /// Items of an order commit that do not depend on the seat count: the order,
-/// the hold and the idempotency record.
-pub const ORDER_COMMIT_FIXED_ITEMS: usize = 3;
-/// Items of an order cancellation: the order, and the idempotency record,
-/// plus per seat its claim and the previous release's sold record.
-pub const ORDER_CANCEL_FIXED_ITEMS: usize = 2;
+/// the hold, the idempotency record and the customer's tally.
+pub const ORDER_COMMIT_FIXED_ITEMS: usize = 4;
+/// Items of an order cancellation: the order, the idempotency record and
+/// the customer's tally, plus per seat its claim and the previous release's
+/// sold record.
+pub const ORDER_CANCEL_FIXED_ITEMS: usize = 3;
 
 /// Items per seat of an order commit: its claim and, until the contract step
 /// of ADR 12, the sold record of the previous release.

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use application::ports::{
-    BackendError, ChangeMarks, Clock, EventCatalog, ExtendHoldError, HoldStore, LockError, MirroredLock,
+    BackendError, ChangeMarks, Clock, CustomerTally, EventCatalog, ExtendHoldError, HoldStore, LockError, MirroredLock,
     PlaceHoldError, SeatLock, SeatLocks, StoredEvent,
 };
 use application::use_cases::PutEventOutcome;
@@ -22,7 +22,7 @@ use application::{Rejection, UseCaseError, UseCases};
 use async_trait::async_trait;
 use domain::event::{Event, EventConflict, SeatStatus};
 use domain::hold::{Hold, SeatClaim};
-use domain::ids::{EventId, HoldId, SeatId, TenantId};
+use domain::ids::{CustomerId, EventId, HoldId, SeatId, TenantId};
 use domain::time::Timestamp;
 use support::*;
 
@@ -77,6 +77,18 @@ impl HoldStore for HoldsSide {
     async fn place(&self, hold: &Hold, now: Timestamp) -> Result<(), PlaceHoldError> {
         self.0.maybe_run(At::BeforeClaims).await;
         self.0.holds.place(hold, now).await
+    }
+    async fn place_counted(&self, hold: &Hold, now: Timestamp, tally: &CustomerTally) -> Result<(), PlaceHoldError> {
+        self.0.maybe_run(At::BeforeClaims).await;
+        self.0.holds.place_counted(hold, now, tally).await
+    }
+    async fn customer_tally(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        customer: &CustomerId,
+    ) -> Result<CustomerTally, BackendError> {
+        self.0.holds.customer_tally(tenant, event, customer).await
     }
     async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {
         self.0.holds.get(tenant, hold).await

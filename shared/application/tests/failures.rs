@@ -13,15 +13,15 @@ use std::time::Duration;
 use application::Rejection;
 use application::UseCaseError;
 use application::ports::{
-    BackendError, CancelError, ChangeMarks, Claim, ClaimRequest, Clock, CommitError, EventCatalog, ExtendHoldError,
-    HoldStore, IdempotencyStore, LeaseError, LockError, MirroredLock, OrderCancellation, OrderCommit, OrderStore,
-    PlaceHoldError, PutEventError, SeatLock, SeatLocks, StoredEvent, StoredResponse,
+    BackendError, CancelError, ChangeMarks, Claim, ClaimRequest, Clock, CommitError, CustomerTally, EventCatalog,
+    ExtendHoldError, HoldStore, IdempotencyStore, LeaseError, LockError, MirroredLock, OrderCancellation, OrderCommit,
+    OrderStore, PlaceHoldError, PutEventError, SeatLock, SeatLocks, StoredEvent, StoredResponse,
 };
 use async_trait::async_trait;
 use domain::event::{Event, SeatStatus};
 use domain::hold::{Hold, SeatClaim};
 use domain::idempotency::{IdempotencyScope, LeaseId};
-use domain::ids::{EventId, HoldId, OrderId, SeatId, TenantId};
+use domain::ids::{CustomerId, EventId, HoldId, OrderId, SeatId, TenantId};
 use domain::order::Order;
 use domain::time::Timestamp;
 use support::*;
@@ -46,6 +46,20 @@ impl HoldStore for PlacementsWithoutAnswer {
             self.inner.place(hold, now).await?;
         }
         Err(unreachable("dynamodb").into())
+    }
+    async fn place_counted(&self, hold: &Hold, now: Timestamp, tally: &CustomerTally) -> Result<(), PlaceHoldError> {
+        if self.applied {
+            self.inner.place_counted(hold, now, tally).await?;
+        }
+        Err(unreachable("dynamodb").into())
+    }
+    async fn customer_tally(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        customer: &CustomerId,
+    ) -> Result<CustomerTally, BackendError> {
+        self.inner.customer_tally(tenant, event, customer).await
     }
     async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {
         self.inner.get(tenant, hold).await

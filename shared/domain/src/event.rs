@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use crate::customer_limit::SeatLimit;
 use crate::hold::HeldSeat;
 use crate::ids::{EventId, SeatId, TenantId};
 use crate::money::{Cents, Currency};
@@ -63,6 +64,10 @@ pub enum EventConflict {
     RepricesSoldSeat(SeatId),
     #[error("the currency cannot change once seats are held or sold")]
     ChangesCurrency,
+    /// Holds and orders made without a limit are not in any customer's
+    /// tally, so a limit introduced after them could not count them.
+    #[error("a seat limit per customer cannot be introduced once seats are held or sold")]
+    IntroducesLimit,
 }
 
 /// An event as an organizer defines it.
@@ -73,6 +78,8 @@ pub struct Event {
     pub name: String,
     pub starts_at: Timestamp,
     pub currency: Currency,
+    /// `maxSeatsPerCustomer`: none means no limit.
+    pub max_seats_per_customer: Option<SeatLimit>,
     seats: Arc<SeatTable>,
 }
 
@@ -154,6 +161,7 @@ impl Event {
             name: name.to_owned(),
             starts_at,
             currency,
+            max_seats_per_customer: None,
             seats: Arc::new(seats),
         })
     }
@@ -184,11 +192,25 @@ impl Event {
         if unknown.is_empty() { Ok(priced) } else { Err(unknown) }
     }
 
-    /// Whether `replacement` could break a hold on `self`: it removes a seat
-    /// or changes the currency (a hold keeps its prices, so repricing does
-    /// not). Such a replacement is checked and written under a freeze (I9).
+    /// The same event with a seat limit per customer.
+    #[must_use]
+    pub fn with_seat_limit(mut self, limit: Option<SeatLimit>) -> Self {
+        self.max_seats_per_customer = limit;
+        self
+    }
+
+    /// Whether `replacement` could break a hold on `self`: it removes a seat,
+    /// changes the currency (a hold keeps its prices, so repricing does
+    /// not), or introduces a seat limit (holds placed without one are not
+    /// counted). Such a replacement is checked and written under a freeze (I9).
     pub fn replacement_can_break_holds(&self, replacement: &Event) -> bool {
-        replacement.currency != self.currency || self.seats().iter().any(|seat| replacement.seat(&seat.id).is_none())
+        replacement.currency != self.currency
+            || self.introduces_limit(replacement)
+            || self.seats().iter().any(|seat| replacement.seat(&seat.id).is_none())
+    }
+
+    fn introduces_limit(&self, replacement: &Event) -> bool {
+        self.max_seats_per_customer.is_none() && replacement.max_seats_per_customer.is_some()
     }
 
     /// Checks that `replacement` may replace `self`, given each current
@@ -214,6 +236,9 @@ impl Event {
         }
         if anything_taken && replacement.currency != self.currency {
             conflicts.push(EventConflict::ChangesCurrency);
+        }
+        if anything_taken && self.introduces_limit(replacement) {
+            conflicts.push(EventConflict::IntroducesLimit);
         }
         if conflicts.is_empty() { Ok(()) } else { Err(conflicts) }
     }
@@ -396,5 +421,32 @@ mod tests {
             current.check_replacement(&in_usd, status(&[], &["A"])),
             Err(vec![EventConflict::ChangesCurrency])
         );
+    }
+
+    #[test]
+    fn a_seat_limit_may_be_introduced_only_while_nothing_is_held_or_sold_and_changed_any_time() {
+        let limit = |n| Some(crate::customer_limit::SeatLimit::new(n).unwrap());
+        let open = event("EUR", vec![seat("A", 100), seat("B", 100)]).unwrap();
+        let limited = open.clone().with_seat_limit(limit(4));
+        assert!(
+            open.replacement_can_break_holds(&limited),
+            "introducing a limit is checked under a freeze"
+        );
+        assert_eq!(open.check_replacement(&limited, status(&[], &[])), Ok(()));
+        assert_eq!(
+            open.check_replacement(&limited, status(&[], &["A"])),
+            Err(vec![EventConflict::IntroducesLimit])
+        );
+        assert_eq!(
+            open.check_replacement(&limited, status(&["B"], &[])),
+            Err(vec![EventConflict::IntroducesLimit])
+        );
+        // Every hold placed under a limit is counted: raising, lowering or
+        // lifting it never breaks one.
+        for changed in [limit(2), limit(100), None] {
+            let replacement = open.clone().with_seat_limit(changed);
+            assert!(!limited.replacement_can_break_holds(&replacement), "{changed:?}");
+            assert_eq!(limited.check_replacement(&replacement, status(&["B"], &["A"])), Ok(()));
+        }
     }
 }

@@ -220,6 +220,9 @@ pub struct Hold {
     pub recorded_status: HoldStatus,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
+    /// Placed while its event had a seat limit: its seats are in the
+    /// customer's tally, which its release, extension and order update.
+    pub counts_toward_limit: bool,
 }
 
 impl Hold {
@@ -245,6 +248,23 @@ impl Hold {
             recorded_status: HoldStatus::Active,
             created_at: now,
             expires_at: now.plus(ttl),
+            counts_toward_limit: false,
+        }
+    }
+
+    /// The same hold, counted in its customer's tally for the event's limit.
+    #[must_use]
+    pub fn counted_toward_limit(mut self) -> Self {
+        self.counts_toward_limit = true;
+        self
+    }
+
+    /// Its entry in its customer's tally.
+    pub fn counted(&self) -> crate::customer_limit::CountedHold {
+        crate::customer_limit::CountedHold {
+            hold: self.id,
+            seats: u32::try_from(self.seats.len()).unwrap_or(u32::MAX),
+            until: self.claim_until(),
         }
     }
 

@@ -10,10 +10,12 @@
 //! - [`time`]: a millisecond timestamp, so the domain never reads a clock.
 //! - [`identity`]: who is calling (tenant, customer, roles).
 //! - [`event`]: events with priced seats, and the rules for replacing one.
+//! - [`customer_limit`]: the seat limit per customer and the tally it is checked against.
 //! - [`hold`]: a hold on seats and its life cycle (ACTIVE → RELEASED | EXPIRED | CONVERTED).
 //! - [`order`]: a confirmed sale of a hold's seats.
 //! - [`idempotency`]: keys, scopes and records for exactly-once order creation.
 
+pub mod customer_limit;
 pub mod event;
 pub mod hold;
 pub mod idempotency;

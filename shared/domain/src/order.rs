@@ -52,6 +52,9 @@ pub struct Order {
     pub buyer: Buyer,
     pub created_at: Timestamp,
     pub cancelled_at: Option<Timestamp>,
+    /// Its hold counted toward the event's seat limit, so it does too,
+    /// until it is cancelled.
+    pub counts_toward_limit: bool,
 }
 
 /// Optional contact details of the buyer. Never logged.
@@ -75,7 +78,16 @@ impl Order {
             buyer,
             created_at: now,
             cancelled_at: None,
+            counts_toward_limit: hold.counts_toward_limit,
         })
+    }
+
+    /// Its entry in its customer's tally.
+    pub fn counted(&self) -> crate::customer_limit::CountedOrder {
+        crate::customer_limit::CountedOrder {
+            order: self.id,
+            seats: u32::try_from(self.seats.len()).unwrap_or(u32::MAX),
+        }
     }
 
     pub fn status(&self) -> OrderStatus {

@@ -329,6 +329,14 @@ impl From<Rejection> for ApiError {
                 "Order not cancellable",
                 "The event has started; the order can no longer be cancelled.",
             ),
+            Rejection::CustomerLimitReached(reached) => Self::new(
+                StatusCode::CONFLICT,
+                "customer-limit-reached",
+                "Customer limit reached",
+                "The hold would take this customer over the event's seat limit per customer.",
+            )
+            .with("limit", json!(reached.limit.get()))
+            .with("current", json!(reached.current)),
             Rejection::EventConflict(conflicts) => Self::new(
                 StatusCode::CONFLICT,
                 "event-conflict",

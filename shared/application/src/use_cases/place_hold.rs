@@ -21,12 +21,19 @@
 //!    that landed or is being checked meanwhile sends the hold back to read
 //!    the event again (see put_event for the other side).
 //!
+//! 6. An event with a seat limit per customer: the customer's tally is read
+//!    before locking (a customer at the limit is refused without touching
+//!    the locks) and the claims write adds the hold to it only if nobody
+//!    changed it meanwhile; concurrent holds of one customer on any number
+//!    of instances thus pass one at a time (re-read, re-check, bounded).
+//!
 //! With the seat locks down or slow (I8), step 2 is skipped: the claims alone
 //! decide, which is slower (every loser costs a durable write) but never
 //! wrong. Claims found that the locks lacked are written back (convergence).
 
 use std::time::Duration;
 
+use domain::customer_limit::SeatLimit;
 use domain::event::Event;
 use domain::hold::{CLAIM_GRACE, Hold, HoldRequest, SeatClaim};
 use domain::identity::Identity;
@@ -35,7 +42,7 @@ use domain::time::Timestamp;
 
 use super::UseCases;
 use crate::errors::{Rejection, UseCaseError};
-use crate::ports::{LockError, MirroredLock, PlaceHoldError, SOLD_MARKER_TTL, SeatLock};
+use crate::ports::{BackendError, CustomerTally, LockError, MirroredLock, PlaceHoldError, SOLD_MARKER_TTL, SeatLock};
 
 /// How long the seat locks are taken before the durable write succeeded:
 /// longer than that write can take (2 s, ADR 12), short enough that a crash
@@ -44,6 +51,12 @@ pub const PLACEMENT_LEASE: Duration = Duration::from_secs(5);
 
 /// How often a hold steps back for an event being changed before giving up (503).
 const EVENT_CHANGE_ATTEMPTS: u32 = 3;
+
+/// How often a hold re-reads its customer's tally after another of the
+/// customer's holds or orders changed it, before giving up (503). Each lost
+/// round means another of their writes landed, and a limit of at most 100
+/// seats bounds how many can.
+const TALLY_ATTEMPTS: u32 = 12;
 
 /// Whether a lock's hold may still be between its lock and its durable
 /// write: minted less than a placement lease (plus the grace, for clocks
@@ -93,7 +106,7 @@ impl UseCases {
             // replacement's check, and a freeze whose writer died is a 503.
             self.undo_hold(&hold, true).await;
         }
-        Err(crate::ports::BackendError::new("dynamodb", "the event kept changing while a hold was placed").into())
+        Err(BackendError::new("dynamodb", "the event kept changing while a hold was placed").into())
     }
 
     /// Whether the event as it is now still has every seat of `hold`, at its
@@ -103,6 +116,7 @@ impl UseCases {
             return Ok(false);
         };
         Ok(current.event.currency == hold.currency
+            && (hold.counts_toward_limit || current.event.max_seats_per_customer.is_none())
             && hold.seats.iter().all(|seat| current.event.seat(&seat.id).is_some()))
     }
 
@@ -111,7 +125,7 @@ impl UseCases {
         let ports = &self.ports;
         let priced = event.price_seats(request.seats()).map_err(Rejection::UnknownSeats)?;
         let now = ports.clock.now();
-        let hold = Hold::place(
+        let mut hold = Hold::place(
             ports.ids.hold_id(),
             caller.tenant.clone(),
             event.id.clone(),
@@ -121,9 +135,14 @@ impl UseCases {
             now,
             request.ttl(),
         );
+        let mut counted = None;
+        if let Some(limit) = event.max_seats_per_customer {
+            hold = hold.counted_toward_limit();
+            counted = Some((limit, self.tally_admitting(&hold, limit, now).await?));
+        }
         let locked = self.lock_seats(&hold, now).await?;
 
-        match ports.holds.place(&hold, now).await {
+        match self.record_hold(&hold, now, counted, locked).await? {
             Ok(()) => {
                 if locked {
                     let ttl = hold.claim_until().remaining_after(ports.clock.now());
@@ -144,6 +163,13 @@ impl UseCases {
                 self.mirror_claims(&hold.tenant, &hold.event, &taken, now).await;
                 Err(Rejection::SeatsUnavailable(taken.into_iter().map(|(seat, _)| seat).collect()).into())
             }
+            Err(PlaceHoldError::TallyChanged) => {
+                // Only `place_counted` reports it, and record_hold re-reads.
+                if locked {
+                    self.unlock_best_effort(&hold).await;
+                }
+                Err(UseCaseError::Internal("a tally change escaped its retries".to_owned()))
+            }
             Err(PlaceHoldError::Backend(error)) => {
                 // The write may have been applied with its reply lost: undo it,
                 // so no claim outlives a request that did not answer 201.
@@ -151,6 +177,64 @@ impl UseCases {
                 Err(error.into())
             }
         }
+    }
+
+    /// The customer's tally, read now, if `hold` fits under the limit in it.
+    async fn tally_admitting(
+        &self,
+        hold: &Hold,
+        limit: SeatLimit,
+        now: Timestamp,
+    ) -> Result<CustomerTally, UseCaseError> {
+        let tally = self
+            .ports
+            .holds
+            .customer_tally(&hold.tenant, &hold.event, &hold.customer)
+            .await?;
+        tally
+            .seats
+            .admit(hold.seats.len(), limit, now)
+            .map_err(Rejection::CustomerLimitReached)?;
+        Ok(tally)
+    }
+
+    /// Writes the hold and its claims, and for a hold that counts toward a
+    /// limit its tally entry: re-read and re-checked while other writes of
+    /// the same customer move the tally. A refusal meanwhile unlocks.
+    async fn record_hold(
+        &self,
+        hold: &Hold,
+        now: Timestamp,
+        counted: Option<(SeatLimit, CustomerTally)>,
+        locked: bool,
+    ) -> Result<Result<(), PlaceHoldError>, UseCaseError> {
+        let holds = &self.ports.holds;
+        let Some((limit, mut tally)) = counted else {
+            return Ok(holds.place(hold, now).await);
+        };
+        for attempt in 1..=TALLY_ATTEMPTS {
+            match holds.place_counted(hold, now, &tally).await {
+                Err(PlaceHoldError::TallyChanged) => {
+                    tracing::debug!(event = "hold.tally_changed", hold_id = %hold.id, attempt, "another hold or order of this customer landed first");
+                    // Nothing was written: a refusal only needs the locks back.
+                    match self.tally_admitting(hold, limit, now).await {
+                        Ok(fresh) => tally = fresh,
+                        Err(refused) => {
+                            if locked {
+                                self.unlock_best_effort(hold).await;
+                            }
+                            return Err(refused);
+                        }
+                    }
+                }
+                other => return Ok(other),
+            }
+        }
+        Ok(Err(BackendError::new(
+            "dynamodb",
+            "the customer's tally kept changing while a hold was placed",
+        )
+        .into()))
     }
 
     /// Releases a hold this request placed (or may have placed) and its locks, best effort.

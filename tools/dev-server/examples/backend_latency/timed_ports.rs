@@ -11,15 +11,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use application::ports::{
-    BackendError, CancelError, ChangeMarks, Claim, ClaimRequest, CommitError, EventCatalog, ExtendHoldError, HoldStore,
-    IdempotencyStore, LeaseError, LockError, MirroredLock, OrderCancellation, OrderCommit, OrderStore, PlaceHoldError,
-    Ports, PutEventError, SeatLock, SeatLocks, StoredEvent, StoredResponse,
+    BackendError, CancelError, ChangeMarks, Claim, ClaimRequest, CommitError, CustomerTally, EventCatalog,
+    ExtendHoldError, HoldStore, IdempotencyStore, LeaseError, LockError, MirroredLock, OrderCancellation, OrderCommit,
+    OrderStore, PlaceHoldError, Ports, PutEventError, SeatLock, SeatLocks, StoredEvent, StoredResponse,
 };
 use async_trait::async_trait;
 use domain::event::Event;
 use domain::hold::{Hold, SeatClaim};
 use domain::idempotency::{IdempotencyScope, LeaseId};
-use domain::ids::{EventId, HoldId, OrderId, SeatId, TenantId};
+use domain::ids::{CustomerId, EventId, HoldId, OrderId, SeatId, TenantId};
 use domain::order::Order;
 use domain::time::Timestamp;
 
@@ -171,6 +171,19 @@ impl EventCatalog for Timed<dyn EventCatalog> {
 impl HoldStore for Timed<dyn HoldStore> {
     async fn place(&self, hold: &Hold, now: Timestamp) -> Result<(), PlaceHoldError> {
         self.clock.time(self.inner.place(hold, now)).await
+    }
+    async fn place_counted(&self, hold: &Hold, now: Timestamp, tally: &CustomerTally) -> Result<(), PlaceHoldError> {
+        self.clock.time(self.inner.place_counted(hold, now, tally)).await
+    }
+    async fn customer_tally(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        customer: &CustomerId,
+    ) -> Result<CustomerTally, BackendError> {
+        self.clock
+            .time(self.inner.customer_tally(tenant, event, customer))
+            .await
     }
     async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {
         self.clock.time(self.inner.get(tenant, hold)).await
