@@ -21,6 +21,18 @@ const MAX_CHUNKS: usize = MAX_SEATS_PER_EVENT.div_ceil(SEATS_PER_CHUNK);
 /// Reads that saw two versions at once are retried this often.
 const READ_ATTEMPTS: usize = 3;
 
+/// The event item's update: a breaking change also records its version;
+/// an event without a seat limit loses the one it had.
+fn meta_update(breaking: bool, limited: bool) -> String {
+    format!(
+        "SET tenant = :tenant, eventId = :event, #name = :name, startsAt = :starts, currency = :currency, \
+         #version = :version, chunks = :chunks{}{} REMOVE frozenUntil{}",
+        if breaking { ", breakingVersion = :version" } else { "" },
+        if limited { ", maxSeatsPerCustomer = :limit" } else { "" },
+        if limited { "" } else { ", maxSeatsPerCustomer" },
+    )
+}
+
 #[async_trait]
 impl EventCatalog for DynamoStore {
     async fn get(&self, tenant: &TenantId, event: &EventId) -> Result<Option<StoredEvent>, BackendError> {
@@ -75,21 +87,7 @@ impl EventCatalog for DynamoStore {
             .table_name(&self.table)
             .key("pk", string(&pk))
             .key("sk", string(EVENT_SK))
-            .update_expression(format!(
-                "SET tenant = :tenant, eventId = :event, #name = :name, startsAt = :starts, currency = :currency, \
-                 #version = :version, chunks = :chunks{}{} REMOVE frozenUntil{}",
-                if breaking { ", breakingVersion = :version" } else { "" },
-                if event.max_seats_per_customer.is_some() {
-                    ", maxSeatsPerCustomer = :limit"
-                } else {
-                    ""
-                },
-                if event.max_seats_per_customer.is_none() {
-                    ", maxSeatsPerCustomer"
-                } else {
-                    ""
-                },
-            ))
+            .update_expression(meta_update(breaking, event.max_seats_per_customer.is_some()))
             .expression_attribute_names("#name", "name")
             .expression_attribute_names("#version", "version")
             .expression_attribute_values(":tenant", string(event.tenant.to_string()))

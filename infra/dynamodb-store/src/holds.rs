@@ -279,8 +279,8 @@ impl DynamoStore {
         if let Some(read) = tally {
             writes.push(self.tally_placement(hold, now, read)?);
         }
-        let token = self.placement_token(hold, tally.map_or(0, |read| read.version));
-        let Err(error) = self.transact_with_token(writes, &token).await else {
+        let client_token = self.placement_token(hold, tally.map_or(0, |read| read.version));
+        let Err(error) = self.transact_with_token(writes, &client_token).await else {
             return Ok(());
         };
         let Some(reasons) = cancellation(&error) else {

@@ -16,6 +16,7 @@
 //! a concurrent placement's count too high, never too low).
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use application::ports::{BackendError, CustomerTally};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
@@ -135,7 +136,7 @@ impl DynamoStore {
             .collect();
         for (index, lapsed) in lapsed.iter().enumerate() {
             expression.push_str(if index == 0 { " REMOVE " } else { ", " });
-            expression.push_str(&format!("#lapsed{index}"));
+            let _ = write!(expression, "#lapsed{index}");
             update = update.expression_attribute_names(format!("#lapsed{index}"), hold_entry(*lapsed));
         }
         update = if read.version == 0 {
