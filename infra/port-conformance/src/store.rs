@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use application::ports::{
-    CancelError, ChangeMarks, Claim, ClaimRequest, Clock, CommitError, ExtendHoldError, IdempotencyRecord, LeaseError,
+    CancelError, ChangeMarks, Claim, ClaimRequest, Clock, CommitError, CustomerTally, ExtendHoldError, IdempotencyRecord, LeaseError,
     OrderCancellation, OrderCommit, PlaceHoldError, PutEventError, RecordState, StoredResponse,
 };
 use domain::event::{Event, Seat};
@@ -852,4 +852,154 @@ pub async fn a_cancel_of_a_cancelled_order_or_without_the_lease_writes_nothing(f
         .cancel(cancellation(&absent, &second, 5, &response("c3")))
         .await;
     assert!(matches!(missing, Err(CancelError::AlreadyCancelled)), "{missing:?}");
+}
+
+/// Alice's tally of the gig.
+async fn tally_of(f: &StoreFixture, tenant: &TenantId) -> CustomerTally {
+    f.holds
+        .customer_tally(tenant, &event_id("gig"), &customer("alice"))
+        .await
+        .unwrap()
+}
+
+/// The seats alice has at `now` by her tally of the gig.
+async fn tally_count(f: &StoreFixture, tenant: &TenantId, now: Timestamp) -> u32 {
+    tally_of(f, tenant).await.seats.count_at(now)
+}
+
+pub async fn a_counted_placement_needs_the_tally_version_it_read_and_writes_nothing_otherwise(f: &StoreFixture) {
+    let tenant = unique_tenant();
+    let nobody = f
+        .holds
+        .customer_tally(&tenant, &event_id("gig"), &customer("alice"))
+        .await
+        .unwrap();
+    assert_eq!(nobody, CustomerTally::default(), "no tally before the first counted hold");
+    let first = new_hold(&tenant, 1, &["A", "B"]).counted_toward_limit();
+    f.holds.place_counted(&first, NOW, &nobody).await.unwrap();
+    assert_eq!(tally_count(f, &tenant, NOW).await, 2);
+    let read = f
+        .holds
+        .customer_tally(&tenant, &event_id("gig"), &customer("alice"))
+        .await
+        .unwrap();
+    assert!(read.version > nobody.version, "a placement moves the version");
+    assert_eq!(read.seats.holds, vec![first.counted()]);
+
+    // A placement that relies on the stale read writes nothing: no hold, no claim.
+    let stale = new_hold(&tenant, 2, &["C"]).counted_toward_limit();
+    let refused = f.holds.place_counted(&stale, NOW, &nobody).await;
+    assert!(matches!(refused, Err(PlaceHoldError::TallyChanged)), "{refused:?}");
+    assert_eq!(f.holds.get(&tenant, stale.id).await.unwrap(), None);
+    assert_eq!(claimed(f, &tenant, NOW).await, ["A", "B"]);
+    // Seats taken are reported before a moved tally.
+    let on_taken = new_hold(&tenant, 3, &["B"]).counted_toward_limit();
+    assert!(matches!(
+        f.holds.place_counted(&on_taken, NOW, &nobody).await,
+        Err(PlaceHoldError::SeatsTaken(_))
+    ));
+    // With the fresh read it lands, and a resend of it succeeds.
+    f.holds.place_counted(&stale, NOW, &read).await.unwrap();
+    f.holds
+        .place_counted(&stale, NOW, &read)
+        .await
+        .expect("a resent placement that was applied succeeds");
+    assert_eq!(tally_count(f, &tenant, NOW).await, 3);
+    // Another customer's, event's or tenant's tally is untouched.
+    for (tenant, event, who) in [
+        (tenant.clone(), event_id("gig"), customer("bob")),
+        (tenant.clone(), event_id("other"), customer("alice")),
+        (unique_tenant(), event_id("gig"), customer("alice")),
+    ] {
+        let tally = f.holds.customer_tally(&tenant, &event, &who).await.unwrap();
+        assert_eq!(tally.seats.count_at(NOW), 0, "{tenant} {event} {who}");
+    }
+}
+
+pub async fn a_counted_hold_leaves_the_tally_when_released_or_lapsed_and_counts_as_its_order_until_cancelled(
+    f: &StoreFixture,
+) {
+    let tenant = unique_tenant();
+    let read = |f| tally_of(f, &tenant);
+    let released = new_hold(&tenant, 1, &["A"]).counted_toward_limit();
+    f.holds.place_counted(&released, NOW, &read(f).await).await.unwrap();
+    let sold_hold = new_hold(&tenant, 2, &["B", "C"]).counted_toward_limit();
+    f.holds.place_counted(&sold_hold, NOW, &read(f).await).await.unwrap();
+    let lapsing = new_hold(&tenant, 3, &["D"]).counted_toward_limit();
+    f.holds.place_counted(&lapsing, NOW, &read(f).await).await.unwrap();
+    assert_eq!(tally_count(f, &tenant, NOW).await, 4);
+
+    assert!(f.holds.release(&released, NOW.plus(SECOND)).await.unwrap());
+    assert_eq!(tally_count(f, &tenant, NOW).await, 3, "a released hold stops counting");
+
+    // Extending moves the entry (and the version) with the hold.
+    let before = read(f).await.version;
+    let later = lapsing.expires_at.plus(600 * SECOND);
+    f.holds.extend(&lapsing, later, NOW.plus(SECOND)).await.unwrap();
+    let after = read(f).await;
+    assert!(after.version > before, "an extension makes concurrent placements re-read");
+    let mut extended = lapsing.clone();
+    extended.expires_at = later;
+    assert!(after.seats.holds.contains(&extended.counted()));
+    assert_eq!(
+        tally_count(f, &tenant, lapsing.claim_until()).await,
+        1,
+        "the extended hold counts past its old end, the other has lapsed"
+    );
+
+    // The order takes over its hold's entry, and counts until cancelled.
+    let order_scope = scope(&tenant, "k");
+    f.idempotency.claim(claim_at(&order_scope, 1, NOW)).await.unwrap();
+    let order = order_for(&sold_hold, 42);
+    assert!(order.counts_toward_limit);
+    let before = read(f).await.version;
+    f.orders
+        .commit(commit(&order, &order_scope, 1, &response("42")))
+        .await
+        .unwrap();
+    let tally = read(f).await;
+    assert!(tally.version > before, "a commit makes concurrent placements re-read");
+    assert_eq!(tally.seats.orders, vec![order.counted()]);
+    assert!(tally.seats.holds.iter().all(|entry| entry.hold != sold_hold.id));
+    assert_eq!(
+        f.orders.get(&tenant, order.id).await.unwrap().unwrap(),
+        order,
+        "the order keeps counting"
+    );
+    let far_future = NOW.plus(Duration::from_secs(365 * 24 * 3600));
+    assert_eq!(tally_count(f, &tenant, far_future).await, 2, "orders do not lapse; holds do");
+
+    // A placement drops the entries that lapsed by its `now`.
+    let next = new_hold(&tenant, 4, &["E"]).counted_toward_limit();
+    let at = extended.claim_until();
+    f.holds.place_counted(&next, at, &read(f).await).await.unwrap();
+    let tally = read(f).await;
+    assert!(tally.seats.holds.iter().all(|entry| entry.hold != lapsing.id), "{tally:?}");
+
+    let cancel_scope = scope(&tenant, "cancel");
+    f.idempotency.claim(claim_at(&cancel_scope, 7, NOW)).await.unwrap();
+    f.orders
+        .cancel(cancellation(&order, &cancel_scope, 7, &response("c")))
+        .await
+        .unwrap();
+    assert!(read(f).await.seats.orders.is_empty(), "a cancelled order stops counting");
+}
+
+pub async fn holds_and_orders_without_a_limit_leave_no_tally(f: &StoreFixture) {
+    let tenant = unique_tenant();
+    let order = sold_order(f, &new_hold(&tenant, 1, &["A"]), 1).await;
+    assert!(!order.counts_toward_limit);
+    let held = new_hold(&tenant, 2, &["B"]);
+    f.holds.place(&held, NOW).await.unwrap();
+    f.holds
+        .extend(&held, held.expires_at.plus(SECOND), NOW)
+        .await
+        .unwrap();
+    let tally = f
+        .holds
+        .customer_tally(&tenant, &event_id("gig"), &customer("alice"))
+        .await
+        .unwrap();
+    assert_eq!(tally, CustomerTally::default());
+    assert!(!f.holds.get(&tenant, held.id).await.unwrap().unwrap().counts_toward_limit);
 }
