@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use application::ports::{
-    CancelError, ChangeMarks, Claim, ClaimRequest, Clock, CommitError, CustomerTally, ExtendHoldError, IdempotencyRecord, LeaseError,
-    OrderCancellation, OrderCommit, PlaceHoldError, PutEventError, RecordState, StoredResponse,
+    CancelError, ChangeMarks, Claim, ClaimRequest, Clock, CommitError, CustomerTally, ExtendHoldError,
+    IdempotencyRecord, LeaseError, OrderCancellation, OrderCommit, PlaceHoldError, PutEventError, RecordState,
+    StoredResponse,
 };
 use domain::event::{Event, Seat};
 use domain::hold::{CLAIM_GRACE, HeldSeat, Hold, HoldStatus, SeatClaim};
@@ -874,7 +875,11 @@ pub async fn a_counted_placement_needs_the_tally_version_it_read_and_writes_noth
         .customer_tally(&tenant, &event_id("gig"), &customer("alice"))
         .await
         .unwrap();
-    assert_eq!(nobody, CustomerTally::default(), "no tally before the first counted hold");
+    assert_eq!(
+        nobody,
+        CustomerTally::default(),
+        "no tally before the first counted hold"
+    );
     let first = new_hold(&tenant, 1, &["A", "B"]).counted_toward_limit();
     f.holds.place_counted(&first, NOW, &nobody).await.unwrap();
     assert_eq!(tally_count(f, &tenant, NOW).await, 2);
@@ -937,7 +942,10 @@ pub async fn a_counted_hold_leaves_the_tally_when_released_or_lapsed_and_counts_
     let later = lapsing.expires_at.plus(600 * SECOND);
     f.holds.extend(&lapsing, later, NOW.plus(SECOND)).await.unwrap();
     let after = read(f).await;
-    assert!(after.version > before, "an extension makes concurrent placements re-read");
+    assert!(
+        after.version > before,
+        "an extension makes concurrent placements re-read"
+    );
     let mut extended = lapsing.clone();
     extended.expires_at = later;
     assert!(after.seats.holds.contains(&extended.counted()));
@@ -967,14 +975,21 @@ pub async fn a_counted_hold_leaves_the_tally_when_released_or_lapsed_and_counts_
         "the order keeps counting"
     );
     let far_future = NOW.plus(Duration::from_secs(365 * 24 * 3600));
-    assert_eq!(tally_count(f, &tenant, far_future).await, 2, "orders do not lapse; holds do");
+    assert_eq!(
+        tally_count(f, &tenant, far_future).await,
+        2,
+        "orders do not lapse; holds do"
+    );
 
     // A placement drops the entries that lapsed by its `now`.
     let next = new_hold(&tenant, 4, &["E"]).counted_toward_limit();
     let at = extended.claim_until();
     f.holds.place_counted(&next, at, &read(f).await).await.unwrap();
     let tally = read(f).await;
-    assert!(tally.seats.holds.iter().all(|entry| entry.hold != lapsing.id), "{tally:?}");
+    assert!(
+        tally.seats.holds.iter().all(|entry| entry.hold != lapsing.id),
+        "{tally:?}"
+    );
 
     let cancel_scope = scope(&tenant, "cancel");
     f.idempotency.claim(claim_at(&cancel_scope, 7, NOW)).await.unwrap();
@@ -982,7 +997,10 @@ pub async fn a_counted_hold_leaves_the_tally_when_released_or_lapsed_and_counts_
         .cancel(cancellation(&order, &cancel_scope, 7, &response("c")))
         .await
         .unwrap();
-    assert!(read(f).await.seats.orders.is_empty(), "a cancelled order stops counting");
+    assert!(
+        read(f).await.seats.orders.is_empty(),
+        "a cancelled order stops counting"
+    );
 }
 
 pub async fn holds_and_orders_without_a_limit_leave_no_tally(f: &StoreFixture) {
@@ -991,15 +1009,19 @@ pub async fn holds_and_orders_without_a_limit_leave_no_tally(f: &StoreFixture) {
     assert!(!order.counts_toward_limit);
     let held = new_hold(&tenant, 2, &["B"]);
     f.holds.place(&held, NOW).await.unwrap();
-    f.holds
-        .extend(&held, held.expires_at.plus(SECOND), NOW)
-        .await
-        .unwrap();
+    f.holds.extend(&held, held.expires_at.plus(SECOND), NOW).await.unwrap();
     let tally = f
         .holds
         .customer_tally(&tenant, &event_id("gig"), &customer("alice"))
         .await
         .unwrap();
     assert_eq!(tally, CustomerTally::default());
-    assert!(!f.holds.get(&tenant, held.id).await.unwrap().unwrap().counts_toward_limit);
+    assert!(
+        !f.holds
+            .get(&tenant, held.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .counts_toward_limit
+    );
 }

@@ -357,3 +357,33 @@ async fn sold_or_held(w: &World) -> Vec<SeatId> {
         .into_keys()
         .collect()
 }
+
+#[tokio::test]
+async fn a_limit_introduced_between_a_holds_read_and_its_claims_sends_the_hold_back_to_be_counted() {
+    // An uncounted hold must not outlive the introduction of a limit: it
+    // steps back and is placed again, counted (here: refused, 2 > 1).
+    let limited = || {
+        event_with("acme", &[("A1", 1000), ("A2", 1500), ("A3", 2000), ("A4", 2500)], "EUR")
+            .with_seat_limit(Some(domain::customer_limit::SeatLimit::new(1).unwrap()))
+    };
+    let (w, put) = interleaved_with_locks(
+        At::BeforeClaims,
+        move |use_cases| {
+            Box::pin(async move { use_cases.put_event(&organizer(), limited()).await })
+                as Pinned<Result<PutEventOutcome, UseCaseError>>
+        },
+        false,
+    );
+    with_event_unobserved(&w).await;
+    let held = hold(&w, &alice(), &["A1", "A2"]).await;
+    assert!(put.lock().unwrap().take().unwrap().is_ok(), "the limit landed first");
+    assert_eq!(
+        rejection(held),
+        Rejection::CustomerLimitReached(domain::customer_limit::LimitReached {
+            limit: domain::customer_limit::SeatLimit::new(1).unwrap(),
+            current: 0,
+        }),
+        "the hold was placed again under the limit"
+    );
+    assert!(sold_or_held(&w).await.is_empty(), "no uncounted claim was left");
+}
