@@ -348,6 +348,78 @@ async fn a_conflicting_hold_lists_in_request_order_every_seat_taken_and_locks_no
 }
 
 #[tokio::test]
+async fn a_seat_limit_per_customer_is_kept_shown_and_answered_with_limit_and_current() {
+    let app = TestApp::new();
+    for refused in [json!(0), json!(101), json!(-1), json!(2.5), json!("4")] {
+        let mut body = gig_body();
+        body["maxSeatsPerCustomer"] = refused.clone();
+        let response = app
+            .call(Method::PUT, "/events/gig")
+            .organizer()
+            .json(&body)
+            .send()
+            .await;
+        assert!(
+            response.status == StatusCode::UNPROCESSABLE_ENTITY || response.status == StatusCode::BAD_REQUEST,
+            "{refused}: {}",
+            response.text
+        );
+        assert_eq!(response.json["type"], "/problems/validation-failed", "{refused}");
+    }
+    let mut body = gig_body();
+    body["maxSeatsPerCustomer"] = json!(2);
+    let created = app
+        .call(Method::PUT, "/events/gig")
+        .organizer()
+        .json(&body)
+        .send()
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert_eq!(created.json["maxSeatsPerCustomer"], 2);
+    let seats = app
+        .call(Method::GET, "/events/gig/seats")
+        .by("acme", "bob")
+        .send()
+        .await;
+    assert_eq!(seats.json["maxSeatsPerCustomer"], 2, "availability shows the limit");
+
+    app.hold("alice", &["A1"]).await;
+    let over = app
+        .call(Method::POST, "/events/gig/holds")
+        .by("acme", "alice")
+        .json(&json!({ "seats": ["A2", "A3"] }))
+        .send()
+        .await;
+    over.assert_problem(409, "customer-limit-reached");
+    assert_eq!(
+        (over.json["limit"].clone(), over.json["current"].clone()),
+        (json!(2), json!(1))
+    );
+    assert_eq!(
+        app.seat_statuses().await,
+        ["HELD", "AVAILABLE", "AVAILABLE", "AVAILABLE"]
+    );
+    app.hold("bob", &["A2", "A3"]).await;
+
+    // Once seats are held, a limit can change but not be introduced.
+    let unlimited = app
+        .call(Method::PUT, "/events/gig")
+        .organizer()
+        .json(&gig_body())
+        .send()
+        .await;
+    assert_eq!(unlimited.status, StatusCode::OK, "lifting it is fine");
+    assert!(unlimited.json.get("maxSeatsPerCustomer").is_none());
+    let again = app
+        .call(Method::PUT, "/events/gig")
+        .organizer()
+        .json(&body)
+        .send()
+        .await;
+    again.assert_problem(409, "event-conflict");
+}
+
+#[tokio::test]
 async fn a_body_over_64_kib_is_payload_too_large() {
     let app = TestApp::new();
     app.with_gig().await;
