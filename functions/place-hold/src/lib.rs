@@ -76,9 +76,20 @@ async fn place_hold(
 }
 
 fn log_rejection(error: UseCaseError) -> ApiError {
-    if let UseCaseError::Rejected(application::Rejection::SeatsUnavailable(seats)) = &error {
-        tracing::info!(event = "hold.rejected", unavailable = seats.len(), "seats unavailable");
-        return ApiError::from(error).reporting(BusinessEvent::HoldRejected);
+    match &error {
+        UseCaseError::Rejected(application::Rejection::SeatsUnavailable(seats)) => {
+            tracing::info!(event = "hold.rejected", unavailable = seats.len(), "seats unavailable");
+            ApiError::from(error).reporting(BusinessEvent::HoldRejected)
+        }
+        UseCaseError::Rejected(application::Rejection::CustomerLimitReached(reached)) => {
+            tracing::info!(
+                event = "hold.over_limit",
+                limit = reached.limit.get(),
+                current = reached.current,
+                "over the seat limit per customer"
+            );
+            ApiError::from(error).reporting(BusinessEvent::HoldOverLimit)
+        }
+        _ => error.into(),
     }
-    error.into()
 }

@@ -76,6 +76,7 @@ fn describe_metrics() {
         metric::ERRORS,
         metric::HOLDS_PLACED,
         metric::HOLDS_REJECTED,
+        metric::HOLDS_OVER_LIMIT,
         metric::HOLDS_EXTENDED,
         metric::ORDERS_CREATED,
         metric::ORDERS_CANCELLED,

@@ -38,6 +38,8 @@ pub mod metric {
     pub const ERRORS: &str = "errors";
     pub const HOLDS_PLACED: &str = "holds_placed";
     pub const HOLDS_REJECTED: &str = "holds_rejected";
+    /// Holds refused by the event's seat limit per customer (counter).
+    pub const HOLDS_OVER_LIMIT: &str = "holds_over_limit";
     pub const HOLDS_EXTENDED: &str = "holds_extended";
     pub const ORDERS_CREATED: &str = "orders_created";
     pub const ORDERS_CANCELLED: &str = "orders_cancelled";
@@ -58,6 +60,7 @@ pub struct ProblemSlug(pub &'static str);
 pub enum BusinessEvent {
     HoldPlaced,
     HoldRejected,
+    HoldOverLimit,
     HoldExtended,
     OrderCreated,
     OrderCancelled,
@@ -69,6 +72,7 @@ impl BusinessEvent {
         match self {
             Self::HoldPlaced => metric::HOLDS_PLACED,
             Self::HoldRejected => metric::HOLDS_REJECTED,
+            Self::HoldOverLimit => metric::HOLDS_OVER_LIMIT,
             Self::HoldExtended => metric::HOLDS_EXTENDED,
             Self::OrderCreated => metric::ORDERS_CREATED,
             Self::OrderCancelled => metric::ORDERS_CANCELLED,
