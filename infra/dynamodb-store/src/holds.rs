@@ -10,6 +10,10 @@
 //! | n+1..=2n | sold record of the previous release per seat | condition check | absent (ADR 12, until the backfill) |
 //! | 2n+1 | the customer's tally, for a hold counted toward a seat limit | update | at the version read (`tallies`) |
 //!
+//! An extension of a counted hold also moves its tally entry (item 2n+1),
+//! which must still exist: a hold counted out by a placement on a clock
+//! ahead by more than the grace is not extended (503).
+//!
 //! Release: the hold ACTIVE → RELEASED (unexpired at `now`) and a delete of
 //! each claim that is still this hold's HELD one.
 //!
@@ -230,6 +234,22 @@ impl DynamoStore {
         }
     }
 
+    /// [`Self::release_hold_item`] for a hold counted toward a seat limit:
+    /// its tally entry leaves in the same transaction.
+    async fn release_counted_hold_item(&self, hold: &Hold, now: Timestamp) -> Result<bool, BackendError> {
+        let writes = vec![
+            TransactWriteItem::builder()
+                .update(self.release_update(hold, now)?)
+                .build(),
+            self.tally_release(hold)?,
+        ];
+        match self.transact(writes).await {
+            Ok(()) => Ok(true),
+            Err(error) if cancellation(&error).is_some_and(|reasons| failed(reasons, 0)) => Ok(false),
+            Err(error) => Err(backend_error(error)),
+        }
+    }
+
     /// The hold alone ACTIVE → RELEASED, for a hold whose claims are not all
     /// its own any more (a hold of the release before claims, ADR 12).
     async fn release_hold_item(&self, hold: &Hold, now: Timestamp) -> Result<bool, BackendError> {
@@ -309,16 +329,19 @@ impl DynamoStore {
         if !taken.is_empty() {
             return Err(PlaceHoldError::SeatsTaken(taken));
         }
-        if tally.is_some() && failed(reasons, 2 * n + 1) {
-            return Err(PlaceHoldError::TallyChanged);
-        }
         if failed(reasons, 0) {
             // Hold ids are random v7 UUIDs, so an existing hold is our own
-            // write, applied by an attempt whose reply was lost.
+            // write, applied by an attempt whose reply was lost (checked
+            // before the tally: that write moved the tally too).
             return match self.get(&hold.tenant, hold.id).await? {
                 Some(stored) if stored == *hold => Ok(()),
                 _ => Err(crate::corrupt("a different hold already has this id").into()),
             };
+        }
+        // A moved tally, or a conflict that outlasted the resends (another
+        // write of the same customer in flight): read the tally again.
+        if tally.is_some() && (failed(reasons, 2 * n + 1) || conflicted(reasons)) {
+            return Err(PlaceHoldError::TallyChanged);
         }
         Err(backend_error(error).into())
     }
@@ -376,14 +399,13 @@ impl HoldStore for DynamoStore {
         if (1..=hold.seats.len()).any(|index| failed(reasons, index)) {
             // Some claim is not this hold's (a hold placed before claims
             // existed): release the hold alone, then free what is ours.
-            let moved = self.release_hold_item(hold, now).await?;
+            let moved = if hold.counts_toward_limit {
+                self.release_counted_hold_item(hold, now).await?
+            } else {
+                self.release_hold_item(hold, now).await?
+            };
             if moved {
                 self.free_claims(hold).await?;
-                if hold.counts_toward_limit {
-                    self.transact(vec![self.tally_release(hold)?])
-                        .await
-                        .map_err(backend_error)?;
-                }
             }
             return Ok(moved);
         }
@@ -393,18 +415,27 @@ impl HoldStore for DynamoStore {
     async fn abandon_placement(&self, hold: &Hold, now: Timestamp) -> Result<(), BackendError> {
         let mut tombstone = hold.clone();
         tombstone.recorded_status = HoldStatus::Released;
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&HoldItem::new(
-                &tombstone,
-                hold_pk(&hold.tenant, hold.id),
-                HOLD_SK,
-            ))?))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
+        let item = to_item(&HoldItem::new(&tombstone, hold_pk(&hold.tenant, hold.id), HOLD_SK))?;
+        let mut attempt = 1;
+        let result = loop {
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item.clone()))
+                .condition_expression("attribute_not_exists(pk)")
+                .send()
+                .await;
+            // The placement itself may still be in flight on the hold item:
+            // wait for it to land or fail rather than give up the clean-up.
+            let in_flight = matches!(&result, Err(error) if error.as_service_error().is_some_and(
+                aws_sdk_dynamodb::operation::put_item::PutItemError::is_transaction_conflict_exception));
+            if !in_flight || attempt == CONFLICT_ATTEMPTS {
+                break result;
+            }
+            tokio::time::sleep(CONFLICT_BACKOFF * attempt).await;
+            attempt += 1;
+        };
         match result {
             // The placement never landed, and now never will (its hold put
             // requires the item to be absent).

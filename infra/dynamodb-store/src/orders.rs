@@ -8,7 +8,7 @@
 //! | n+1..=2n | sold record per seat (release before claims) | put | `attribute_not_exists(pk)` |
 //! | 2n+1 | hold | ACTIVE → CONVERTED, TTL pushed to year 9999 | ACTIVE, the order's customer, unexpired at `:now` |
 //! | 2n+2 | idempotency record | IN_PROGRESS → COMPLETED with the answer | our lease |
-//! | 2n+3 | the customer's tally, for an order counted toward a seat limit | hold entry → order entry, version bumped | — |
+//! | 2n+3 | the customer's tally, for an order counted toward a seat limit | hold entry → order entry, version bumped | the hold's entry exists |
 //!
 //! Cancel is one `TransactWriteItems` too (the SDK may resend it: a resend
 //! of an applied cancel finds the record completed with its answer):
@@ -232,7 +232,9 @@ fn commit_error(reasons: &[CancellationReason], seats: &[SeatId]) -> Option<Comm
     if !taken.is_empty() {
         return Some(CommitError::SeatsTaken(taken));
     }
-    if failed(reasons, 0) || failed(reasons, 2 * n + 1) {
+    // Index 2n+3: a counted hold's tally entry is gone (counted out by a
+    // placement on a clock ahead by more than the grace): not active either.
+    if failed(reasons, 0) || failed(reasons, 2 * n + 1) || failed(reasons, 2 * n + 3) {
         return Some(CommitError::HoldNotActive);
     }
     if failed(reasons, 2 * n + 2) {

@@ -32,9 +32,12 @@ use crate::{DynamoStore, corrupt};
 
 const HOLD_ENTRY: &str = "H#";
 const ORDER_ENTRY: &str = "O#";
-/// Lapsed entries one placement drops at most (the update expression is
-/// limited to 4 KB); any left over go with the next placement.
-const MAX_DROPPED_PER_WRITE: usize = 40;
+/// Lapsed entries one placement drops at most. Every placement drops all
+/// of them, so there are never more than the customer's holds that lapsed
+/// since their last placement: at most one per seat of the limit (100).
+/// 250 names keep the update expression (limit 4 KB) under 2 KB; a tally
+/// that still had more would keep the rest (counted out, not removed).
+const MAX_DROPPED_PER_WRITE: usize = 250;
 
 fn hold_entry(hold: HoldId) -> String {
     format!("{HOLD_ENTRY}{hold}")
@@ -166,6 +169,9 @@ impl DynamoStore {
         let update = self
             .tally_update(&extended.tenant, &extended.event, &extended.customer)
             .update_expression("SET #entry = :entry ADD #version :one")
+            // A hold counted out by a placement on a clock ahead by more
+            // than the grace must not come back: the extension fails.
+            .condition_expression("attribute_exists(#entry)")
             .expression_attribute_names("#entry", hold_entry(extended.id))
             .expression_attribute_names("#version", "version")
             .expression_attribute_values(":entry", counted_hold_value(&extended.counted()))
@@ -180,6 +186,8 @@ impl DynamoStore {
         let update = self
             .tally_update(&order.tenant, &order.event, &order.customer)
             .update_expression("SET #order = :seats REMOVE #hold ADD #version :one")
+            // Likewise a conversion: the order counts only if its hold still did.
+            .condition_expression("attribute_exists(#hold)")
             .expression_attribute_names("#order", order_entry(order.id))
             .expression_attribute_names("#hold", hold_entry(order.hold))
             .expression_attribute_names("#version", "version")

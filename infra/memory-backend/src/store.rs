@@ -57,6 +57,11 @@ impl Tables {
         }
         self.claims.retain(|_, claims| !claims.is_empty());
         self.idempotency.retain(|_, seeded| seeded.record.expires_at > now);
+        for tally in self.tallies.values_mut() {
+            tally.seats.holds.retain(|entry| entry.until > now);
+        }
+        self.tallies
+            .retain(|_, tally| !tally.seats.holds.is_empty() || !tally.seats.orders.is_empty());
         self.holds.retain(|_, hold| {
             matches!(hold.status_at(now), HoldStatus::Active | HoldStatus::Converted)
                 || hold.claim_until().plus(ENDED_HOLD_RETENTION) > now
@@ -321,7 +326,9 @@ impl HoldStore for MemoryStore {
 
     async fn extend(&self, hold: &Hold, expires_at: Timestamp, now: Timestamp) -> Result<(), ExtendHoldError> {
         let mut tables = self.tables();
-        let Tables { holds, claims, .. } = &mut *tables;
+        let Tables {
+            holds, claims, tallies, ..
+        } = &mut *tables;
         let Some(stored) = holds.get_mut(&(hold.tenant.clone(), hold.id)) else {
             return Err(ExtendHoldError::HoldChanged);
         };
@@ -339,6 +346,13 @@ impl HoldStore for MemoryStore {
             .collect();
         if !taken.is_empty() {
             return Err(ExtendHoldError::SeatsTaken(taken));
+        }
+        if stored.counts_toward_limit
+            && tallies
+                .get(&(hold.tenant.clone(), hold.event.clone(), hold.customer.clone()))
+                .is_none_or(|tally| tally.seats.holds.iter().all(|entry| entry.hold != hold.id))
+        {
+            return Err(BackendError::new("memory", "the hold was counted out of its customer's tally").into());
         }
         stored.expires_at = expires_at;
         let claim = stored.claim();
@@ -517,7 +531,13 @@ impl OrderStore for MemoryStore {
             .is_some_and(|hold| {
                 hold.is_owned_by(&order.tenant, &order.customer) && hold.status_at(now) == HoldStatus::Active
             });
-        if !hold_ok || tables.orders.contains_key(&order_key) {
+        // A counted hold whose tally entry is gone was counted out: not active.
+        let counted_out = order.counts_toward_limit
+            && tables
+                .tallies
+                .get(&(order.tenant.clone(), order.event.clone(), order.customer.clone()))
+                .is_none_or(|tally| tally.seats.holds.iter().all(|entry| entry.hold != order.hold));
+        if !hold_ok || counted_out || tables.orders.contains_key(&order_key) {
             return Err(CommitError::HoldNotActive);
         }
         let live = record.filter(|record| record.expires_at > now);

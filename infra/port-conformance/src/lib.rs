@@ -123,6 +123,7 @@ macro_rules! store_conformance {
             a_counted_placement_needs_the_tally_version_it_read_and_writes_nothing_otherwise,
             a_counted_hold_leaves_the_tally_when_released_or_lapsed_and_counts_as_its_order_until_cancelled,
             holds_and_orders_without_a_limit_leave_no_tally,
+            a_hold_counted_out_of_its_tally_is_neither_converted_nor_extended,
         );
     };
     (@cases $setup:path; $($case:ident),* $(,)?) => {

@@ -1025,3 +1025,41 @@ pub async fn holds_and_orders_without_a_limit_leave_no_tally(f: &StoreFixture) {
             .counts_toward_limit
     );
 }
+
+pub async fn a_hold_counted_out_of_its_tally_is_neither_converted_nor_extended(f: &StoreFixture) {
+    // A placement on a clock ahead by more than the grace dropped the
+    // entry of a hold that is still active by this clock: the hold must not
+    // come back into the count as an order or a longer hold.
+    let tenant = unique_tenant();
+    let counted_out = new_hold(&tenant, 1, &["A", "B"]).counted_toward_limit();
+    f.holds
+        .place_counted(&counted_out, NOW, &tally_of(f, &tenant).await)
+        .await
+        .unwrap();
+    let ahead = counted_out.claim_until();
+    let elsewhere = new_hold(&tenant, 2, &["C"]).counted_toward_limit();
+    f.holds
+        .place_counted(&elsewhere, ahead, &tally_of(f, &tenant).await)
+        .await
+        .unwrap();
+    assert_eq!(tally_of(f, &tenant).await.seats.holds, vec![elsewhere.counted()]);
+
+    let order_scope = scope(&tenant, "k");
+    f.idempotency.claim(claim_at(&order_scope, 1, NOW)).await.unwrap();
+    let order = order_for(&counted_out, 42);
+    let refused = f.orders.commit(commit(&order, &order_scope, 1, &response("42"))).await;
+    assert!(matches!(refused, Err(CommitError::HoldNotActive)), "{refused:?}");
+    assert_eq!(f.orders.get(&tenant, order.id).await.unwrap(), None);
+    assert!(sold(f, &tenant).await.is_empty());
+
+    let extended = f
+        .holds
+        .extend(&counted_out, counted_out.expires_at.plus(60 * SECOND), NOW.plus(SECOND))
+        .await;
+    assert!(extended.is_err(), "{extended:?}");
+    assert_eq!(
+        f.holds.get(&tenant, counted_out.id).await.unwrap().unwrap().expires_at,
+        counted_out.expires_at
+    );
+    assert_eq!(tally_of(f, &tenant).await.seats.holds, vec![elsewhere.counted()]);
+}
