@@ -34,7 +34,7 @@ use aws_sdk_dynamodb::types::{
     CancellationReason, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use domain::hold::{Hold, HoldStatus, SeatClaim};
-use domain::ids::{CustomerId, EventId, HoldId, SeatId, TenantId};
+use domain::ids::{CustomerId, EventId, HoldId, OrderId, SeatId, TenantId};
 use domain::time::Timestamp;
 
 use crate::claims::claim_from;
@@ -364,6 +364,17 @@ impl HoldStore for DynamoStore {
         customer: &CustomerId,
     ) -> Result<CustomerTally, BackendError> {
         self.read_tally(tenant, event, customer).await
+    }
+
+    async fn forget_in_tally(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        customer: &CustomerId,
+        holds: &[HoldId],
+        orders: &[OrderId],
+    ) -> Result<(), BackendError> {
+        self.forget_tally_entries(tenant, event, customer, holds, orders).await
     }
 
     async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {

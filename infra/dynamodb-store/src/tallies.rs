@@ -198,6 +198,44 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
+    /// Removes entries of holds and orders that no longer count; nothing if
+    /// the tally does not exist.
+    pub(crate) async fn forget_tally_entries(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        customer: &CustomerId,
+        holds: &[HoldId],
+        orders: &[OrderId],
+    ) -> Result<(), BackendError> {
+        let names: Vec<String> = holds
+            .iter()
+            .map(|hold| hold_entry(*hold))
+            .chain(orders.iter().map(|order| order_entry(*order)))
+            .take(MAX_DROPPED_PER_WRITE)
+            .collect();
+        if names.is_empty() {
+            return Ok(());
+        }
+        let mut expression = "REMOVE ".to_owned();
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(tally_pk(tenant, event, customer)))
+            .key("sk", AttributeValue::S(TALLY_SK.to_owned()))
+            .condition_expression("attribute_exists(pk)");
+        for (index, name) in names.into_iter().enumerate() {
+            let _ = write!(expression, "{}#gone{index}", if index == 0 { "" } else { ", " });
+            request = request.expression_attribute_names(format!("#gone{index}"), name);
+        }
+        match request.update_expression(expression).send().await {
+            Ok(_) => Ok(()),
+            Err(error) if crate::condition_failed(&error) => Ok(()),
+            Err(error) => Err(crate::backend_error(error)),
+        }
+    }
+
     /// A cancel's: the order leaves the tally.
     pub(crate) fn tally_cancellation(&self, order: &Order) -> Result<TransactWriteItem, BackendError> {
         let update = self

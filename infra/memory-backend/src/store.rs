@@ -295,6 +295,25 @@ impl HoldStore for MemoryStore {
             .unwrap_or_default())
     }
 
+    async fn forget_in_tally(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        customer: &CustomerId,
+        holds: &[HoldId],
+        orders: &[OrderId],
+    ) -> Result<(), BackendError> {
+        if let Some(tally) = self
+            .tables()
+            .tallies
+            .get_mut(&(tenant.clone(), event.clone(), customer.clone()))
+        {
+            tally.seats.holds.retain(|entry| !holds.contains(&entry.hold));
+            tally.seats.orders.retain(|entry| !orders.contains(&entry.order));
+        }
+        Ok(())
+    }
+
     async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {
         Ok(self.tables().holds.get(&(tenant.clone(), hold)).cloned())
     }

@@ -124,6 +124,7 @@ macro_rules! store_conformance {
             a_counted_hold_leaves_the_tally_when_released_or_lapsed_and_counts_as_its_order_until_cancelled,
             holds_and_orders_without_a_limit_leave_no_tally,
             a_hold_counted_out_of_its_tally_is_neither_converted_nor_extended,
+            forgetting_tally_entries_removes_only_those_named_and_creates_no_tally,
         );
     };
     (@cases $setup:path; $($case:ident),* $(,)?) => {

@@ -757,7 +757,12 @@ pub async fn a_commit_without_the_lease_writes_nothing(f: &StoreFixture) {
 
 /// A sold order of `hold` (id `id`, committed under key `k<id>`).
 async fn sold_order(f: &StoreFixture, hold: &Hold, id: u128) -> Order {
-    f.holds.place(hold, NOW).await.unwrap();
+    if hold.counts_toward_limit {
+        let tally = tally_of(f, &hold.tenant).await;
+        f.holds.place_counted(hold, NOW, &tally).await.unwrap();
+    } else {
+        f.holds.place(hold, NOW).await.unwrap();
+    }
     let scope = scope(&hold.tenant, &format!("k{id}"));
     f.idempotency.claim(claim_at(&scope, id, NOW)).await.unwrap();
     let order = order_for(hold, id);
@@ -1062,4 +1067,54 @@ pub async fn a_hold_counted_out_of_its_tally_is_neither_converted_nor_extended(f
         counted_out.expires_at
     );
     assert_eq!(tally_of(f, &tenant).await.seats.holds, vec![elsewhere.counted()]);
+}
+
+pub async fn forgetting_tally_entries_removes_only_those_named_and_creates_no_tally(f: &StoreFixture) {
+    let tenant = unique_tenant();
+    let gig = event_id("gig");
+    f.holds
+        .forget_in_tally(
+            &tenant,
+            &gig,
+            &customer("alice"),
+            &[new_hold(&tenant, 9, &["Z"]).id],
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        tally_of(f, &tenant).await,
+        CustomerTally::default(),
+        "no tally is created"
+    );
+    let kept = new_hold(&tenant, 1, &["A"]).counted_toward_limit();
+    f.holds
+        .place_counted(&kept, NOW, &tally_of(f, &tenant).await)
+        .await
+        .unwrap();
+    let stale = new_hold(&tenant, 2, &["B"]).counted_toward_limit();
+    f.holds
+        .place_counted(&stale, NOW, &tally_of(f, &tenant).await)
+        .await
+        .unwrap();
+    let order = sold_order(f, &new_hold(&tenant, 3, &["C"]).counted_toward_limit(), 3).await;
+    let before = tally_of(f, &tenant).await;
+    assert_eq!(before.seats.count_at(NOW), 3);
+    f.holds
+        .forget_in_tally(
+            &tenant,
+            &gig,
+            &customer("alice"),
+            &[stale.id],
+            &[order.id, OrderId::from_u128(77)],
+        )
+        .await
+        .unwrap();
+    let after = tally_of(f, &tenant).await;
+    assert_eq!(after.seats.holds, vec![kept.counted()]);
+    assert!(after.seats.orders.is_empty());
+    assert_eq!(
+        after.version, before.version,
+        "a removal never makes a placement re-read"
+    );
 }

@@ -339,6 +339,19 @@ pub trait HoldStore: Send + Sync {
         customer: &CustomerId,
     ) -> Result<CustomerTally, BackendError>;
 
+    /// Removes these holds' and orders' entries from the customer's tally
+    /// (absent ones are ignored; no tally is created): the repair of entries
+    /// a write that did not know the tally left behind (ADR 14). Only for
+    /// holds and orders that no longer count, so it never needs a version.
+    async fn forget_in_tally(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        customer: &CustomerId,
+        holds: &[HoldId],
+        orders: &[OrderId],
+    ) -> Result<(), BackendError>;
+
     /// The hold with this id in this tenant, whoever owns it.
     async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError>;
 

@@ -221,6 +221,16 @@ impl HoldStore for AnotherInstanceFirst {
     ) -> Result<CustomerTally, BackendError> {
         self.inner.customer_tally(tenant, event, customer).await
     }
+    async fn forget_in_tally(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        customer: &CustomerId,
+        holds: &[HoldId],
+        orders: &[OrderId],
+    ) -> Result<(), BackendError> {
+        self.inner.forget_in_tally(tenant, event, customer, holds, orders).await
+    }
     async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {
         self.inner.get(tenant, hold).await
     }
@@ -286,4 +296,43 @@ async fn a_tally_moved_by_another_instance_is_read_again_and_the_hold_placed_if_
     assert_eq!(statuses(&w).await[..2], [SeatStatus::Held, SeatStatus::Held]);
     assert_eq!(rejection(hold(&w, &alice(), &["A3"]).await), reached(3, 3));
     assert!(h.counts_toward_limit);
+}
+
+#[tokio::test]
+async fn entries_a_previous_release_left_behind_are_dropped_before_a_refusal() {
+    // The previous release knows no tally: its release of a counted hold
+    // leaves the entry behind. The next refusal checks the entries first.
+    let store: Arc<std::sync::Mutex<Option<Arc<dyn HoldStore>>>> = Arc::default();
+    let kept = store.clone();
+    let w = world_with(move |ports, _| *kept.lock().unwrap() = Some(ports.holds.clone()));
+    let holds = store.lock().unwrap().clone().unwrap();
+    with_limit(&w, 2).await;
+    let h = hold(&w, &alice(), &["A1", "A2"]).await.unwrap();
+    let mut as_the_previous_release_saw_it = h.clone();
+    as_the_previous_release_saw_it.counts_toward_limit = false;
+    assert!(
+        holds
+            .release(&as_the_previous_release_saw_it, w.clock.now())
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        holds
+            .customer_tally(&h.tenant, &gig(), &h.customer)
+            .await
+            .unwrap()
+            .seats
+            .count_at(w.clock.now()),
+        2,
+        "the entry was left behind"
+    );
+    let again = hold(&w, &alice(), &["A3", "A4"])
+        .await
+        .expect("the released hold no longer counts");
+    assert_eq!(
+        rejection(hold(&w, &alice(), &["A5"]).await),
+        reached(2, 2),
+        "the live hold still does"
+    );
+    assert!(again.counts_toward_limit);
 }

@@ -22,7 +22,7 @@ use application::{Rejection, UseCaseError, UseCases};
 use async_trait::async_trait;
 use domain::event::{Event, EventConflict, SeatStatus};
 use domain::hold::{Hold, SeatClaim};
-use domain::ids::{CustomerId, EventId, HoldId, SeatId, TenantId};
+use domain::ids::{CustomerId, EventId, HoldId, OrderId, SeatId, TenantId};
 use domain::time::Timestamp;
 use support::*;
 
@@ -89,6 +89,19 @@ impl HoldStore for HoldsSide {
         customer: &CustomerId,
     ) -> Result<CustomerTally, BackendError> {
         self.0.holds.customer_tally(tenant, event, customer).await
+    }
+    async fn forget_in_tally(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        customer: &CustomerId,
+        holds: &[HoldId],
+        orders: &[OrderId],
+    ) -> Result<(), BackendError> {
+        self.0
+            .holds
+            .forget_in_tally(tenant, event, customer, holds, orders)
+            .await
     }
     async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {
         self.0.holds.get(tenant, hold).await

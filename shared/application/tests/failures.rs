@@ -61,6 +61,16 @@ impl HoldStore for PlacementsWithoutAnswer {
     ) -> Result<CustomerTally, BackendError> {
         self.inner.customer_tally(tenant, event, customer).await
     }
+    async fn forget_in_tally(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        customer: &CustomerId,
+        holds: &[HoldId],
+        orders: &[OrderId],
+    ) -> Result<(), BackendError> {
+        self.inner.forget_in_tally(tenant, event, customer, holds, orders).await
+    }
     async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {
         self.inner.get(tenant, hold).await
     }

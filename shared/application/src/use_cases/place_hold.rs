@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use domain::customer_limit::SeatLimit;
 use domain::event::Event;
-use domain::hold::{CLAIM_GRACE, Hold, HoldRequest, SeatClaim};
+use domain::hold::{CLAIM_GRACE, Hold, HoldRequest, HoldStatus, SeatClaim};
 use domain::identity::Identity;
 use domain::ids::{EventId, HoldId, SeatId, TenantId};
 use domain::time::Timestamp;
@@ -186,16 +186,62 @@ impl UseCases {
         limit: SeatLimit,
         now: Timestamp,
     ) -> Result<CustomerTally, UseCaseError> {
-        let tally = self
-            .ports
-            .holds
-            .customer_tally(&hold.tenant, &hold.event, &hold.customer)
-            .await?;
+        let holds = &self.ports.holds;
+        let tally = holds.customer_tally(&hold.tenant, &hold.event, &hold.customer).await?;
+        let Err(reached) = tally.seats.admit(hold.seats.len(), limit, now) else {
+            return Ok(tally);
+        };
+        // Before saying no: entries a write of the previous release left
+        // behind (ADR 14) are dropped, and the count taken again.
+        if !self.forget_stale_entries(hold, &tally, now).await? {
+            return Err(Rejection::CustomerLimitReached(reached).into());
+        }
+        let tally = holds.customer_tally(&hold.tenant, &hold.event, &hold.customer).await?;
         tally
             .seats
             .admit(hold.seats.len(), limit, now)
             .map_err(Rejection::CustomerLimitReached)?;
         Ok(tally)
+    }
+
+    /// Drops the tally entries whose hold was released or whose order was
+    /// cancelled (or that name nothing); whether there were any. Only on a
+    /// refusal, so its reads (one per entry) are rare.
+    async fn forget_stale_entries(
+        &self,
+        hold: &Hold,
+        tally: &CustomerTally,
+        now: Timestamp,
+    ) -> Result<bool, UseCaseError> {
+        let ports = &self.ports;
+        let mut holds = Vec::new();
+        for entry in tally.seats.holds.iter().filter(|entry| entry.until > now) {
+            let stored = ports.holds.get(&hold.tenant, entry.hold).await?;
+            if stored.is_none_or(|stored| stored.recorded_status == HoldStatus::Released) {
+                holds.push(entry.hold);
+            }
+        }
+        let mut orders = Vec::new();
+        for entry in &tally.seats.orders {
+            let stored = ports.orders.get(&hold.tenant, entry.order).await?;
+            if stored.is_none_or(|stored| stored.cancelled_at.is_some()) {
+                orders.push(entry.order);
+            }
+        }
+        if holds.is_empty() && orders.is_empty() {
+            return Ok(false);
+        }
+        tracing::warn!(
+            event = "tally.repaired",
+            holds = holds.len(),
+            orders = orders.len(),
+            "tally entries of released holds or cancelled orders dropped"
+        );
+        ports
+            .holds
+            .forget_in_tally(&hold.tenant, &hold.event, &hold.customer, &holds, &orders)
+            .await?;
+        Ok(true)
     }
 
     /// Writes the hold and its claims, and for a hold that counts toward a

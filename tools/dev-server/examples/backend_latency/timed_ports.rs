@@ -185,6 +185,18 @@ impl HoldStore for Timed<dyn HoldStore> {
             .time(self.inner.customer_tally(tenant, event, customer))
             .await
     }
+    async fn forget_in_tally(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        customer: &CustomerId,
+        holds: &[HoldId],
+        orders: &[OrderId],
+    ) -> Result<(), BackendError> {
+        self.clock
+            .time(self.inner.forget_in_tally(tenant, event, customer, holds, orders))
+            .await
+    }
     async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {
         self.clock.time(self.inner.get(tenant, hold)).await
     }
