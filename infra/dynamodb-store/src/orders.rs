@@ -17,9 +17,10 @@
 //! |---|---|---|---|
 //! | 0 | order | SET `cancelledAt` | exists, not cancelled |
 //! | 1..=n | claim per seat | delete | none, or SOLD by this order |
-//! | n+1..=2n | sold record per seat (release before claims) | delete | — |
+//! | n+1..=2n | sold record per seat (release before claims) | delete | absent, or this order's |
 //! | 2n+1 | idempotency record | IN_PROGRESS → COMPLETED with the answer | our lease |
 //! | 2n+2 | the customer's tally, for an order counted toward a seat limit | order entry removed | — |
+//! | last | the event | condition check | `startsAt > cancelledAt` (not started) |
 //!
 //! DynamoDB cancels the whole transaction if any condition fails and tells
 //! which, per item; that is mapped to the exact domain error. The sold
@@ -32,7 +33,7 @@ use application::ports::{
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
-    CancellationReason, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    CancellationReason, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use domain::hold::HoldStatus;
 use domain::ids::{OrderId, SeatId, TenantId};
@@ -40,7 +41,7 @@ use domain::time::Timestamp;
 
 use crate::holds::{cancellation, cancellation as cancellation_reasons, conflicted, failed};
 use crate::items::{HELD_CLAIM, OrderItem, SOLD_CLAIM, from_item, number, string, to_item};
-use crate::keys::{HOLD_SK, ORDER_SK, claim_key, event_pk, hold_pk, order_pk, sold_sk};
+use crate::keys::{EVENT_SK, HOLD_SK, ORDER_SK, claim_key, event_pk, hold_pk, order_pk, sold_sk};
 use crate::{DynamoStore, backend_error};
 
 /// The TTL of a converted hold: 9999-12-31, which DynamoDB never reaches, so
@@ -191,6 +192,8 @@ impl DynamoStore {
                 .table_name(&self.table)
                 .key("pk", string(&event))
                 .key("sk", string(sold_sk(&seat.id)))
+                .condition_expression("attribute_not_exists(pk) OR orderId = :order")
+                .expression_attribute_values(":order", string(order.id.to_string()))
                 .build()
                 .map_err(build_error)?;
             writes.push(TransactWriteItem::builder().delete(unsold).build());
@@ -204,6 +207,17 @@ impl DynamoStore {
         if order.counts_toward_limit {
             writes.push(self.tally_cancellation(order)?);
         }
+        // Last: the start-time rule, checked in the same step as the write
+        // (the use case checked it on its own clock before).
+        let not_started = ConditionCheck::builder()
+            .table_name(&self.table)
+            .key("pk", string(&event))
+            .key("sk", string(EVENT_SK))
+            .condition_expression("startsAt > :now")
+            .expression_attribute_values(":now", number(cancellation.cancelled_at.as_millis()))
+            .build()
+            .map_err(build_error)?;
+        writes.push(TransactWriteItem::builder().condition_check(not_started).build());
         debug_assert!(writes.len() <= ORDER_CANCEL_FIXED_ITEMS + 2 * order.seats.len());
         if writes.len() > MAX_ATOMIC_WRITE_ITEMS {
             return Err(BackendError::new(
@@ -329,6 +343,10 @@ impl OrderStore for DynamoStore {
         let n = cancellation.order.seats.len();
         if failed(reasons, 0) {
             return Err(CancelError::AlreadyCancelled);
+        }
+        // The start-time check is the last item.
+        if reasons.len() > 2 * n + 2 && failed(reasons, reasons.len() - 1) {
+            return Err(CancelError::EventStarted);
         }
         if failed(reasons, 2 * n + 1) {
             return Err(CancelError::LeaseLost);

@@ -39,6 +39,16 @@ fn event(tenant: &TenantId, seat_count: usize, price: u64) -> Event {
     .unwrap()
 }
 
+/// The gig, starting a day after `NOW`, stored if it is not yet.
+async fn ensure_gig(f: &StoreFixture, tenant: &TenantId) {
+    let mut gig = event(tenant, 3, 100);
+    gig.starts_at = NOW.plus(Duration::from_secs(24 * 3600));
+    match f.events.put(&gig, None, None).await {
+        Ok(_) | Err(PutEventError::VersionMismatch) => {}
+        Err(error) => panic!("{error}"),
+    }
+}
+
 fn customer(name: &str) -> CustomerId {
     CustomerId::parse(name).unwrap()
 }
@@ -757,6 +767,7 @@ pub async fn a_commit_without_the_lease_writes_nothing(f: &StoreFixture) {
 
 /// A sold order of `hold` (id `id`, committed under key `k<id>`).
 async fn sold_order(f: &StoreFixture, hold: &Hold, id: u128) -> Order {
+    ensure_gig(f, &hold.tenant).await;
     if hold.counts_toward_limit {
         let tally = tally_of(f, &hold.tenant).await;
         f.holds.place_counted(hold, NOW, &tally).await.unwrap();
@@ -931,6 +942,7 @@ pub async fn a_counted_hold_leaves_the_tally_when_released_or_lapsed_and_counts_
 ) {
     let tenant = unique_tenant();
     let read = |f| tally_of(f, &tenant);
+    ensure_gig(f, &tenant).await;
     let released = new_hold(&tenant, 1, &["A"]).counted_toward_limit();
     f.holds.place_counted(&released, NOW, &read(f).await).await.unwrap();
     let sold_hold = new_hold(&tenant, 2, &["B", "C"]).counted_toward_limit();
@@ -1117,4 +1129,25 @@ pub async fn forgetting_tally_entries_removes_only_those_named_and_creates_no_ta
         after.version, before.version,
         "a removal never makes a placement re-read"
     );
+}
+
+pub async fn a_cancel_once_the_event_has_started_writes_nothing(f: &StoreFixture) {
+    let tenant = unique_tenant();
+    let order = sold_order(f, &new_hold(&tenant, 1, &["A"]), 1).await;
+    let cancel_scope = scope(&tenant, "late");
+    f.idempotency.claim(claim_at(&cancel_scope, 7, NOW)).await.unwrap();
+    let answer = response("late");
+    let mut late = cancellation(&order, &cancel_scope, 7, &answer);
+    late.cancelled_at = NOW.plus(Duration::from_secs(24 * 3600));
+    let refused = f.orders.cancel(late).await;
+    assert!(matches!(refused, Err(CancelError::EventStarted)), "{refused:?}");
+    assert_eq!(
+        f.orders.get(&tenant, order.id).await.unwrap().unwrap().cancelled_at,
+        None
+    );
+    assert_eq!(sold(f, &tenant).await, ["A"]);
+    assert!(matches!(
+        record(f, &cancel_scope, NOW).await.state,
+        RecordState::InProgress { .. }
+    ));
 }

@@ -88,7 +88,11 @@ impl UseCases {
                 self.store_rejection(attempt, Rejection::OrderNotCancellable, responses)
                     .await
             }
-            Ok(Cancellation::AlreadyCancelled) => self.store_answer(attempt, responses.cancelled(&order)).await,
+            Ok(Cancellation::AlreadyCancelled) => {
+                // A marker a failed unmark left behind goes now, not at its TTL.
+                self.unmark_sold(&order).await;
+                self.store_answer(attempt, responses.cancelled(&order)).await
+            }
             Ok(Cancellation::Cancel) => {
                 let cancelled = Order {
                     cancelled_at: Some(now),
@@ -112,12 +116,18 @@ impl UseCases {
                     // Another key cancelled it meanwhile: answer by state.
                     Err(CancelError::AlreadyCancelled) => match ports.orders.get(&caller.tenant, order_id).await? {
                         Some(current) if current.cancelled_at.is_some() => {
+                            self.unmark_sold(&order).await;
                             self.store_answer(attempt, responses.cancelled(&current)).await
                         }
                         _ => Err(UseCaseError::Internal(format!(
                             "order {order_id} changed during its cancellation"
                         ))),
                     },
+                    // Started between our check and the write (another clock).
+                    Err(CancelError::EventStarted) => {
+                        self.store_rejection(attempt, Rejection::OrderNotCancellable, responses)
+                            .await
+                    }
                     Err(CancelError::LeaseLost) => Err(UseCaseError::IdempotencyInProgress {
                         retry_after: MIN_RETRY_AFTER,
                     }),
