@@ -185,6 +185,7 @@ impl EventCatalog for DynamoStore {
                 .map_or(Ok(0), u64::try_from)
                 .map_err(corrupt)?,
             frozen_until: number_of("frozenUntil").map(Timestamp::from_millis),
+            starts_at: Timestamp::from_millis(number_of("startsAt").ok_or_else(|| corrupt("event without startsAt"))?),
         }))
     }
 

@@ -229,6 +229,7 @@ impl EventCatalog for MemoryStore {
                     version,
                     breaking_version,
                     frozen_until: None,
+                    starts_at: event.starts_at,
                 },
             ),
         );

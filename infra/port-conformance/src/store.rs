@@ -201,6 +201,7 @@ pub async fn change_marks_record_breaking_versions_and_a_freeze_is_exclusive_unt
         version,
         breaking_version,
         frozen_until,
+        starts_at: NOW,
     };
     assert_eq!(
         f.events.change_marks(&tenant, &gig).await.unwrap(),

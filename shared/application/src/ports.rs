@@ -206,6 +206,9 @@ pub struct ChangeMarks {
     pub breaking_version: u64,
     /// A replacement that could break holds is being checked until then.
     pub frozen_until: Option<Timestamp>,
+    /// When the event starts: on the same small item, so a cancel need not
+    /// read the event's seats to know it.
+    pub starts_at: Timestamp,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -77,13 +77,14 @@ impl UseCases {
             Some(order) if order.is_visible_to(caller) => order,
             _ => return self.store_rejection(attempt, Rejection::OrderNotFound, responses).await,
         };
-        let Some(event) = ports.events.get(&order.tenant, &order.event).await? else {
+        // The event's small item, not its seats: only the start time matters.
+        let Some(event) = ports.events.change_marks(&order.tenant, &order.event).await? else {
             return Err(UseCaseError::Internal(format!(
                 "order {order_id} names a missing event"
             )));
         };
         let now = ports.clock.now();
-        match order.cancellation(now, event.event.starts_at) {
+        match order.cancellation(now, event.starts_at) {
             Err(_) => {
                 self.store_rejection(attempt, Rejection::OrderNotCancellable, responses)
                     .await
