@@ -378,7 +378,7 @@ fn print_report(rounds: usize, results: &[Samples; OPERATIONS], redis_get: &[Dur
         "verify hold (hold get + MGET)",
         "extend hold (hold get + hold and claims transaction + lock PEXPIRE script)",
         "create order (claim + hold get + transaction + sold-marker script)",
-        "cancel order (claim + order get + event query + unmark script + transaction + unmark script)",
+        "cancel order (claim + order get + event item get + unmark script + transaction + unmark script)",
     ];
     println!(
         "{rounds} requests of each kind per path, BACKEND=aws (Redis + DynamoDB Local on loopback), logs at info and \
