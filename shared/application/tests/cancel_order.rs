@@ -7,10 +7,9 @@ mod support;
 use std::time::Duration;
 
 use application::ports::{Clock, SeatLock, SeatLocks};
-use application::use_cases::{CancelOrder, StoredOutcome};
+use application::use_cases::StoredOutcome;
 use application::{UseCaseError, UseCases};
 use domain::event::SeatStatus;
-use domain::idempotency::{Fingerprint, IdempotencyKey};
 use domain::identity::Identity;
 use domain::ids::OrderId;
 use support::*;
@@ -24,16 +23,6 @@ async fn sold(w: &World, seats_wanted: &[&str], key: &str) -> OrderId {
     OrderId::parse(&id).unwrap()
 }
 
-fn cancel_request(key: &str, order: OrderId) -> CancelOrder {
-    CancelOrder {
-        key: IdempotencyKey::parse(key).unwrap(),
-        // As the function does it: the order is the request.
-        fingerprint: fingerprint_of(order),
-        order_id: order,
-        time_budget: None,
-    }
-}
-
 async fn cancel(
     use_cases: &UseCases,
     who: &Identity,
@@ -43,14 +32,6 @@ async fn cancel(
     use_cases
         .cancel_order(who, cancel_request(key, order), &TextResponses)
         .await
-}
-
-fn fingerprint_of(order: OrderId) -> Fingerprint {
-    let bits = order.as_u128().to_be_bytes();
-    let mut fingerprint = [0; 32];
-    fingerprint[..16].copy_from_slice(&bits);
-    fingerprint[16..].copy_from_slice(&bits);
-    Fingerprint(fingerprint)
 }
 
 #[tokio::test]

@@ -16,12 +16,10 @@ use application::Rejection;
 use application::ports::{
     BackendError, Clock, CustomerTally, ExtendHoldError, HoldStore, PlaceHoldError, SeatLock, SeatLocks,
 };
-use application::use_cases::CancelOrder;
 use async_trait::async_trait;
 use domain::customer_limit::{LimitReached, SeatLimit};
 use domain::event::{Event, EventConflict, SeatStatus};
 use domain::hold::{CLAIM_GRACE, HeldSeat, Hold, SeatClaim};
-use domain::idempotency::{Fingerprint, IdempotencyKey};
 use domain::ids::{CustomerId, EventId, HoldId, OrderId, SeatId, TenantId};
 use domain::money::{Cents, Currency};
 use domain::time::Timestamp;
@@ -54,16 +52,10 @@ fn reached(limit_seats: u64, current: u32) -> Rejection {
 }
 
 async fn cancel(w: &World, order: OrderId) {
-    let bits = order.as_u128().to_be_bytes();
-    let mut fingerprint = [0; 32];
-    fingerprint[..16].copy_from_slice(&bits);
-    let request = CancelOrder {
-        key: IdempotencyKey::parse("cancel").unwrap(),
-        fingerprint: Fingerprint(fingerprint),
-        order_id: order,
-        time_budget: None,
-    };
-    let outcome = w.use_cases.cancel_order(&alice(), request, &TextResponses).await;
+    let outcome = w
+        .use_cases
+        .cancel_order(&alice(), cancel_request("cancel", order), &TextResponses)
+        .await;
     assert_eq!(fresh(outcome).status, 200);
 }
 

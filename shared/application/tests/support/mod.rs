@@ -13,7 +13,7 @@ use domain::event::{Event, Seat, SeatStatus};
 use domain::hold::Hold;
 use domain::idempotency::{Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId, OrderSeed};
 use domain::identity::{Identity, Role};
-use domain::ids::{CustomerId, EventId, HoldId, SeatId, TenantId};
+use domain::ids::{CustomerId, EventId, HoldId, OrderId, SeatId, TenantId};
 use domain::money::{Cents, Currency};
 use domain::order::{Buyer, Order};
 use domain::time::Timestamp;
@@ -223,4 +223,22 @@ pub async fn sold_seats(w: &World) -> Vec<SeatId> {
         .collect();
     sold.sort_by_key(ToString::to_string);
     sold
+}
+
+/// A cancel-order request as the function builds it: the order is the request.
+pub fn cancel_request(key: &str, order: OrderId) -> application::use_cases::CancelOrder {
+    application::use_cases::CancelOrder {
+        key: IdempotencyKey::parse(key).unwrap(),
+        fingerprint: fingerprint_of(order),
+        order_id: order,
+        time_budget: None,
+    }
+}
+
+pub fn fingerprint_of(order: OrderId) -> Fingerprint {
+    let bits = order.as_u128().to_be_bytes();
+    let mut fingerprint = [0; 32];
+    fingerprint[..16].copy_from_slice(&bits);
+    fingerprint[16..].copy_from_slice(&bits);
+    Fingerprint(fingerprint)
 }
