@@ -20,7 +20,6 @@
 //! | n+1..=2n | sold record per seat (release before claims) | delete | absent, or this order's |
 //! | 2n+1 | idempotency record | IN_PROGRESS → COMPLETED with the answer | our lease |
 //! | 2n+2 | the customer's tally, for an order counted toward a seat limit | order entry removed | — |
-//! | last | the event | condition check | `startsAt > cancelledAt` (not started) |
 //!
 //! DynamoDB cancels the whole transaction if any condition fails and tells
 //! which, per item; that is mapped to the exact domain error. The sold
@@ -33,7 +32,7 @@ use application::ports::{
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
-    CancellationReason, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    CancellationReason, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use domain::hold::HoldStatus;
 use domain::ids::{OrderId, SeatId, TenantId};
@@ -41,7 +40,7 @@ use domain::time::Timestamp;
 
 use crate::holds::{cancellation, cancellation as cancellation_reasons, conflicted, failed};
 use crate::items::{HELD_CLAIM, OrderItem, SOLD_CLAIM, from_item, number, string, to_item};
-use crate::keys::{EVENT_SK, HOLD_SK, ORDER_SK, claim_key, event_pk, hold_pk, order_pk, sold_sk};
+use crate::keys::{HOLD_SK, ORDER_SK, claim_key, event_pk, hold_pk, order_pk, sold_sk};
 use crate::{DynamoStore, backend_error};
 
 /// The TTL of a converted hold: 9999-12-31, which DynamoDB never reaches, so
@@ -207,17 +206,6 @@ impl DynamoStore {
         if order.counts_toward_limit {
             writes.push(self.tally_cancellation(order)?);
         }
-        // Last: the start-time rule, checked in the same step as the write
-        // (the use case checked it on its own clock before).
-        let not_started = ConditionCheck::builder()
-            .table_name(&self.table)
-            .key("pk", string(&event))
-            .key("sk", string(EVENT_SK))
-            .condition_expression("startsAt > :now")
-            .expression_attribute_values(":now", number(cancellation.cancelled_at.as_millis()))
-            .build()
-            .map_err(build_error)?;
-        writes.push(TransactWriteItem::builder().condition_check(not_started).build());
         debug_assert!(writes.len() <= ORDER_CANCEL_FIXED_ITEMS + 2 * order.seats.len());
         if writes.len() > MAX_ATOMIC_WRITE_ITEMS {
             return Err(BackendError::new(
@@ -344,16 +332,12 @@ impl OrderStore for DynamoStore {
         if failed(reasons, 0) {
             return Err(CancelError::AlreadyCancelled);
         }
-        // The start-time check is the last item.
-        if reasons.len() > 2 * n + 2 && failed(reasons, reasons.len() - 1) {
-            return Err(CancelError::EventStarted);
-        }
         if failed(reasons, 2 * n + 1) {
             return Err(CancelError::LeaseLost);
         }
-        if (1..=n).any(|index| failed(reasons, index)) {
+        if (1..=2 * n).any(|index| failed(reasons, index)) {
             return Err(CancelError::Backend(crate::corrupt(
-                "a seat of a confirmed order is claimed by something else",
+                "a seat of a confirmed order is claimed or recorded sold by something else",
             )));
         }
         Err(CancelError::Backend(backend_error(error)))

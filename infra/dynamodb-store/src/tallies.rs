@@ -32,12 +32,13 @@ use crate::{DynamoStore, corrupt};
 
 const HOLD_ENTRY: &str = "H#";
 const ORDER_ENTRY: &str = "O#";
-/// Lapsed entries one placement drops at most. Every placement drops all
-/// of them, so there are never more than the customer's holds that lapsed
+/// Lapsed entries one placement drops at most. A placement drops all of
+/// them, so there are never more than the customer's holds that lapsed
 /// since their last placement: at most one per seat of the limit (100).
-/// 250 names keep the update expression (limit 4 KB) under 2 KB; a tally
-/// that still had more would keep the rest (counted out, not removed).
-const MAX_DROPPED_PER_WRITE: usize = 250;
+/// 100 names keep the update expression (limit 4 KB) near 1.2 KB; a tally
+/// that still had more would keep the rest (counted out, not removed)
+/// until the next placement.
+const MAX_DROPPED_PER_WRITE: usize = 100;
 
 fn hold_entry(hold: HoldId) -> String {
     format!("{HOLD_ENTRY}{hold}")

@@ -603,13 +603,6 @@ impl OrderStore for MemoryStore {
         if tables.orders.get(&order_key).is_none_or(|o| o.cancelled_at.is_some()) {
             return Err(CancelError::AlreadyCancelled);
         }
-        let started = tables
-            .events
-            .get(&(order.tenant.clone(), order.event.clone()))
-            .is_none_or(|(stored, _)| stored.event.starts_at <= cancellation.cancelled_at);
-        if started {
-            return Err(CancelError::EventStarted);
-        }
         let live = record.filter(|record| record.expires_at > cancellation.cancelled_at);
         if !carries_lease(live, cancellation.lease) {
             return Err(CancelError::LeaseLost);

@@ -125,7 +125,6 @@ macro_rules! store_conformance {
             holds_and_orders_without_a_limit_leave_no_tally,
             a_hold_counted_out_of_its_tally_is_neither_converted_nor_extended,
             forgetting_tally_entries_removes_only_those_named_and_creates_no_tally,
-            a_cancel_once_the_event_has_started_writes_nothing,
         );
     };
     (@cases $setup:path; $($case:ident),* $(,)?) => {

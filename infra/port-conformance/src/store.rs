@@ -1074,7 +1074,7 @@ pub async fn a_hold_counted_out_of_its_tally_is_neither_converted_nor_extended(f
         .holds
         .extend(&counted_out, counted_out.expires_at.plus(60 * SECOND), NOW.plus(SECOND))
         .await;
-    assert!(extended.is_err(), "{extended:?}");
+    assert!(matches!(extended, Err(ExtendHoldError::Backend(_))), "{extended:?}");
     assert_eq!(
         f.holds.get(&tenant, counted_out.id).await.unwrap().unwrap().expires_at,
         counted_out.expires_at
@@ -1130,25 +1130,4 @@ pub async fn forgetting_tally_entries_removes_only_those_named_and_creates_no_ta
         after.version, before.version,
         "a removal never makes a placement re-read"
     );
-}
-
-pub async fn a_cancel_once_the_event_has_started_writes_nothing(f: &StoreFixture) {
-    let tenant = unique_tenant();
-    let order = sold_order(f, &new_hold(&tenant, 1, &["A"]), 1).await;
-    let cancel_scope = scope(&tenant, "late");
-    f.idempotency.claim(claim_at(&cancel_scope, 7, NOW)).await.unwrap();
-    let answer = response("late");
-    let mut late = cancellation(&order, &cancel_scope, 7, &answer);
-    late.cancelled_at = NOW.plus(Duration::from_secs(24 * 3600));
-    let refused = f.orders.cancel(late).await;
-    assert!(matches!(refused, Err(CancelError::EventStarted)), "{refused:?}");
-    assert_eq!(
-        f.orders.get(&tenant, order.id).await.unwrap().unwrap().cancelled_at,
-        None
-    );
-    assert_eq!(sold(f, &tenant).await, ["A"]);
-    assert!(matches!(
-        record(f, &cancel_scope, NOW).await.state,
-        RecordState::InProgress { .. }
-    ));
 }

@@ -562,9 +562,6 @@ pub enum CancelError {
     /// The order is cancelled already (another key got there first).
     #[error("the order is already cancelled")]
     AlreadyCancelled,
-    /// The event has started by `cancelled_at` (or is gone).
-    #[error("the event has started")]
-    EventStarted,
     /// The idempotency record no longer carries our lease.
     #[error("the idempotency lease was lost")]
     LeaseLost,
@@ -610,8 +607,6 @@ pub trait OrderStore: Send + Sync {
     /// # Errors
     /// Nothing is written on any error.
     /// - [`CancelError::AlreadyCancelled`] if the order is not CONFIRMED.
-    /// - [`CancelError::EventStarted`] if the order's event starts at or
-    ///   before `cancelled_at` (checked in the same step).
     /// - [`CancelError::LeaseLost`] if the record condition failed.
     /// When several fail, the first in this list is reported.
     async fn cancel(&self, cancellation: OrderCancellation<'_>) -> Result<(), CancelError>;
@@ -636,10 +631,10 @@ pub const MAX_ATOMIC_WRITE_ITEMS: usize = 100;
 /// Items of an order commit that do not depend on the seat count: the order,
 /// the hold, the idempotency record and the customer's tally.
 pub const ORDER_COMMIT_FIXED_ITEMS: usize = 4;
-/// Items of an order cancellation: the order, the idempotency record, the
-/// customer's tally and the event's start-time check, plus per seat its
-/// claim and the previous release's sold record.
-pub const ORDER_CANCEL_FIXED_ITEMS: usize = 4;
+/// Items of an order cancellation: the order, the idempotency record and
+/// the customer's tally, plus per seat its claim and the previous release's
+/// sold record.
+pub const ORDER_CANCEL_FIXED_ITEMS: usize = 3;
 
 /// Items per seat of an order commit: its claim and, until the contract step
 /// of ADR 12, the sold record of the previous release.

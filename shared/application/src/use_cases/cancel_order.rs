@@ -21,12 +21,13 @@ use domain::idempotency::{Fingerprint, IdempotencyKey};
 use domain::identity::Identity;
 use domain::ids::OrderId;
 use domain::order::{Cancellation, Order};
+use domain::time::Timestamp;
 
 use super::UseCases;
 use super::create_order::OrderResponses;
 use super::idempotent_request::{Attempt, IdempotentRequest, MIN_RETRY_AFTER, StoredOutcome};
 use crate::errors::{Rejection, UseCaseError};
-use crate::ports::{CancelError, MirroredLock, OrderCancellation, StoredResponse};
+use crate::ports::{CancelError, MirroredLock, OrderCancellation, SOLD_MARKER_TTL, StoredResponse};
 
 /// The operation named in idempotency scopes of cancel-order.
 pub const CANCEL_ORDER_OPERATION: &str = "POST /orders/cancel";
@@ -90,8 +91,7 @@ impl UseCases {
                     .await
             }
             Ok(Cancellation::AlreadyCancelled) => {
-                // A marker a failed unmark left behind goes now, not at its TTL.
-                self.unmark_sold(&order).await;
+                self.unmark_leftovers(&order, now).await;
                 self.store_answer(attempt, responses.cancelled(&order)).await
             }
             Ok(Cancellation::Cancel) => {
@@ -117,24 +117,29 @@ impl UseCases {
                     // Another key cancelled it meanwhile: answer by state.
                     Err(CancelError::AlreadyCancelled) => match ports.orders.get(&caller.tenant, order_id).await? {
                         Some(current) if current.cancelled_at.is_some() => {
-                            self.unmark_sold(&order).await;
+                            self.unmark_leftovers(&current, now).await;
                             self.store_answer(attempt, responses.cancelled(&current)).await
                         }
                         _ => Err(UseCaseError::Internal(format!(
                             "order {order_id} changed during its cancellation"
                         ))),
                     },
-                    // Started between our check and the write (another clock).
-                    Err(CancelError::EventStarted) => {
-                        self.store_rejection(attempt, Rejection::OrderNotCancellable, responses)
-                            .await
-                    }
                     Err(CancelError::LeaseLost) => Err(UseCaseError::IdempotencyInProgress {
                         retry_after: MIN_RETRY_AFTER,
                     }),
                     Err(CancelError::Backend(error)) => Err(error.into()),
                 }
             }
+        }
+    }
+
+    /// For a cancelled order: a marker a failed unmark left behind goes now,
+    /// not at its TTL. Only within that TTL of the cancellation: later, any
+    /// marker on those seats is a newer sale's (markers do not name their
+    /// order), and it stays.
+    async fn unmark_leftovers(&self, cancelled: &Order, now: Timestamp) {
+        if cancelled.cancelled_at.is_some_and(|at| at.plus(SOLD_MARKER_TTL) > now) {
+            self.unmark_sold(cancelled).await;
         }
     }
 

@@ -52,6 +52,11 @@ pub const PLACEMENT_LEASE: Duration = Duration::from_secs(5);
 /// How often a hold steps back for an event being changed before giving up (503).
 const EVENT_CHANGE_ATTEMPTS: u32 = 3;
 
+/// The most entries a refusal checks against their holds and orders (one
+/// consistent read each) before answering 409: bounds what a customer at
+/// the limit retrying in a loop costs.
+const TALLY_REPAIR_READS: usize = 16;
+
 /// How often a hold re-reads its customer's tally after another of the
 /// customer's holds or orders changed it, before giving up (503). Each lost
 /// round means another of their writes landed, and a limit of at most 100
@@ -205,8 +210,13 @@ impl UseCases {
     }
 
     /// Drops the tally entries whose hold was released or whose order was
-    /// cancelled (or that name nothing); whether there were any. Only on a
-    /// refusal, so its reads (one per entry) are rare.
+    /// cancelled; whether there were any. Only on a refusal, and at most
+    /// [`TALLY_REPAIR_READS`] reads (one per entry), starting at a place
+    /// that moves with the clock, so a customer with many entries has them
+    /// all checked over a few refusals. An entry whose hold or order is not
+    /// found is kept: a read right after a concurrent placement or order
+    /// may see the tally's entry before the item itself (one transaction,
+    /// two reads), and no entry outlives its item otherwise.
     async fn forget_stale_entries(
         &self,
         hold: &Hold,
@@ -214,18 +224,24 @@ impl UseCases {
         now: Timestamp,
     ) -> Result<bool, UseCaseError> {
         let ports = &self.ports;
-        let mut holds = Vec::new();
-        for entry in tally.seats.holds.iter().filter(|entry| entry.until > now) {
-            let stored = ports.holds.get(&hold.tenant, entry.hold).await?;
-            if stored.is_none_or(|stored| stored.recorded_status == HoldStatus::Released) {
-                holds.push(entry.hold);
-            }
+        let live: Vec<_> = tally.seats.holds.iter().filter(|entry| entry.until > now).collect();
+        let entries = live.len() + tally.seats.orders.len();
+        if entries == 0 {
+            return Ok(false);
         }
-        let mut orders = Vec::new();
-        for entry in &tally.seats.orders {
-            let stored = ports.orders.get(&hold.tenant, entry.order).await?;
-            if stored.is_none_or(|stored| stored.cancelled_at.is_some()) {
-                orders.push(entry.order);
+        let start = usize::try_from(now.as_millis().unsigned_abs()).unwrap_or(0) % entries;
+        let (mut holds, mut orders) = (Vec::new(), Vec::new());
+        for index in (start..start + entries).map(|i| i % entries).take(TALLY_REPAIR_READS) {
+            if let Some(entry) = live.get(index) {
+                let stored = ports.holds.get(&hold.tenant, entry.hold).await?;
+                if stored.is_some_and(|stored| stored.recorded_status == HoldStatus::Released) {
+                    holds.push(entry.hold);
+                }
+            } else if let Some(entry) = tally.seats.orders.get(index - live.len()) {
+                let stored = ports.orders.get(&hold.tenant, entry.order).await?;
+                if stored.is_some_and(|stored| stored.cancelled_at.is_some()) {
+                    orders.push(entry.order);
+                }
             }
         }
         if holds.is_empty() && orders.is_empty() {
