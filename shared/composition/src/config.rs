@@ -43,6 +43,9 @@ pub struct AwsBackend {
     pub table: String,
     /// An emulator endpoint (DynamoDB Local, LocalStack); `None` in AWS.
     pub endpoint: Option<String>,
+    /// Upper bound on one DynamoDB operation, retry included
+    /// (`DYNAMODB_TIMEOUT_MS`); each of its two attempts gets half.
+    pub dynamodb_timeout: Duration,
     /// Emulators accept any credentials: when an endpoint is set and no
     /// credentials or region are configured, local placeholders are used.
     pub emulator_defaults: bool,
@@ -196,20 +199,24 @@ fn aws_backend(get: &impl Fn(&str) -> Option<String>) -> Result<AwsBackend, Conf
         Some("true") => true,
         Some(other) => return Err(bad("REDIS_CLUSTER", format!("must be true or false, not {other:?}"))),
     };
-    let timeout_ms = match get("REDIS_TIMEOUT_MS") {
-        None => 250,
-        Some(text) => text
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .filter(|n| (10..=5_000).contains(n))
-            .ok_or_else(|| {
-                bad(
-                    "REDIS_TIMEOUT_MS",
-                    format!("must be a whole number from 10 to 5000, not {text:?}"),
-                )
-            })?,
+    let millis = |name: &'static str, default: u64, min: u64, max: u64| -> Result<u64, ConfigError> {
+        match get(name) {
+            None => Ok(default),
+            Some(text) => text
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(|| {
+                    bad(
+                        name,
+                        format!("must be a whole number from {min} to {max}, not {text:?}"),
+                    )
+                }),
+        }
     };
+    let timeout_ms = millis("REDIS_TIMEOUT_MS", 250, 10, 5_000)?;
+    let dynamodb_timeout_ms = millis("DYNAMODB_TIMEOUT_MS", 2_000, 100, 30_000)?;
     let table = get("TABLE_NAME").ok_or_else(|| bad("TABLE_NAME", "is required when BACKEND=aws"))?;
     if !(3..=255).contains(&table.len())
         || !table
@@ -237,6 +244,7 @@ fn aws_backend(get: &impl Fn(&str) -> Option<String>) -> Result<AwsBackend, Conf
         },
         table,
         endpoint,
+        dynamodb_timeout: Duration::from_millis(dynamodb_timeout_ms),
     })
 }
 
@@ -330,9 +338,36 @@ mod tests {
             panic!("expected the aws backend");
         };
         assert_eq!(
-            (aws.redis.cluster, aws.table.as_str(), aws.redis.timeout),
-            (true, "tickets", Duration::from_millis(250))
+            (
+                aws.redis.cluster,
+                aws.table.as_str(),
+                aws.redis.timeout,
+                aws.dynamodb_timeout
+            ),
+            (true, "tickets", Duration::from_millis(250), Duration::from_secs(2))
         );
+        for (name, value) in [
+            ("REDIS_TIMEOUT_MS", "9"),
+            ("REDIS_TIMEOUT_MS", "5001"),
+            ("DYNAMODB_TIMEOUT_MS", "99"),
+            ("DYNAMODB_TIMEOUT_MS", "30001"),
+            ("DYNAMODB_TIMEOUT_MS", "2s"),
+        ] {
+            assert_eq!(
+                config(&[base[0], base[1], base[2], (name, value)])
+                    .unwrap_err()
+                    .variable,
+                name,
+                "{name}={value}"
+            );
+        }
+        let Backend::Aws(aws) = config(&[base[0], base[1], base[2], ("DYNAMODB_TIMEOUT_MS", "15000")])
+            .unwrap()
+            .backend
+        else {
+            panic!("expected the aws backend");
+        };
+        assert_eq!(aws.dynamodb_timeout, Duration::from_secs(15));
     }
 
     #[test]

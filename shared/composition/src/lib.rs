@@ -60,14 +60,14 @@ pub async fn build_ports(config: &Config) -> Result<Ports, ConfigError> {
 }
 
 /// A DynamoDB client with bounded time per attempt and per operation, so a
-/// dead endpoint is a 503 in about two seconds, not a Lambda timeout.
+/// dead endpoint is a 503 in `DYNAMODB_TIMEOUT_MS` (2 s), not a Lambda timeout.
 async fn dynamodb_client(aws: &AwsBackend) -> aws_sdk_dynamodb::Client {
     let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .timeout_config(
             aws_config::timeout::TimeoutConfig::builder()
                 .connect_timeout(Duration::from_millis(500))
-                .operation_attempt_timeout(Duration::from_secs(1))
-                .operation_timeout(Duration::from_secs(2))
+                .operation_attempt_timeout(aws.dynamodb_timeout / 2)
+                .operation_timeout(aws.dynamodb_timeout)
                 .build(),
         )
         // One retry, soon: the SDK's default first backoff (up to 1 s with

@@ -31,6 +31,10 @@ async fn aws_router(redis_url: &str, endpoint: &str) -> Router {
         ("REDIS_URL", redis_url.to_owned()),
         ("TABLE_NAME", table),
         ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+        (
+            "DYNAMODB_TIMEOUT_MS",
+            test_backends::EMULATOR_DYNAMODB_TIMEOUT_MS.to_owned(),
+        ),
     ]);
     let config = Config::from_lookup(Defaults::DEV_SERVER, |name| env.get(name).cloned()).unwrap();
     let state = AppState {

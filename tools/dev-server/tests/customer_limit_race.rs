@@ -144,6 +144,10 @@ async fn sale() -> (Arc<Sale>, [test_backends::KeepAlive; 2]) {
         ("REDIS_URL", redis_url),
         ("TABLE_NAME", table.clone()),
         ("AWS_ENDPOINT_URL", endpoint),
+        (
+            "DYNAMODB_TIMEOUT_MS",
+            test_backends::EMULATOR_DYNAMODB_TIMEOUT_MS.to_owned(),
+        ),
     ];
     let sale = Sale {
         servers: vec![DevServer::start(&env), DevServer::start(&env)],

@@ -44,6 +44,10 @@ async fn instance(redis_url: &str, endpoint: &str, table: &str, ahead: Duration)
         ("REDIS_URL", redis_url.to_owned()),
         ("TABLE_NAME", table.to_owned()),
         ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+        (
+            "DYNAMODB_TIMEOUT_MS",
+            test_backends::EMULATOR_DYNAMODB_TIMEOUT_MS.to_owned(),
+        ),
     ]);
     let config = Config::from_lookup(Defaults::DEV_SERVER, |name| env.get(name).cloned()).unwrap();
     let mut ports = composition::build_ports(&config).await.unwrap();

@@ -293,6 +293,13 @@ fn shared_containers() -> std::sync::Arc<containers::Containers> {
     started
 }
 
+/// `DYNAMODB_TIMEOUT_MS` for app instances that race many requests on
+/// DynamoDB Local. The emulator is one JVM sharing two cores with the test;
+/// under a hundred concurrent transactions (slower still in the coverage
+/// build) an answer can take longer than the 2 s the service allows real
+/// DynamoDB, and the race would see a 503 that says nothing about the code.
+pub const EMULATOR_DYNAMODB_TIMEOUT_MS: &str = "15000";
+
 /// A Redis URL for a test: the shared `REDIS_URL`; else containers (feature
 /// `containers`, see [`containers::wanted`]); else a server of its own.
 pub fn redis() -> (String, KeepAlive) {
