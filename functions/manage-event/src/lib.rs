@@ -14,6 +14,7 @@ use domain::customer_limit::SeatLimit;
 use domain::event::{Event, Seat, SeatStatus};
 use domain::ids::{EventId, SeatId};
 use domain::money::{Cents, Currency};
+use domain::seat_map::{MAX_SEAT_NUMBER, SeatLabel, SeatPlace};
 use http::StatusCode;
 use http_interface::AppState;
 use http_interface::identity::Caller;
@@ -50,6 +51,14 @@ struct EventBody {
 struct SeatBody {
     id: String,
     price_cents: u64,
+    #[serde(default)]
+    section: Option<String>,
+    #[serde(default)]
+    row: Option<String>,
+    #[serde(default)]
+    number: Option<u64>,
+    #[serde(default)]
+    category: Option<String>,
 }
 
 /// An event with its seats: as saved (no statuses), or with each seat's
@@ -71,6 +80,14 @@ struct EventJson {
 struct SeatJson {
     id: String,
     price_cents: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    section: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    row: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    number: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    category: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<&'static str>,
 }
@@ -94,10 +111,17 @@ impl EventJson {
                 .seats()
                 .iter()
                 .enumerate()
-                .map(|(index, seat)| SeatJson {
-                    id: seat.id.to_string(),
-                    price_cents: seat.price.0,
-                    status: status_name(index),
+                .map(|(index, seat)| {
+                    let label = |l: &Option<SeatLabel>| l.as_ref().map(ToString::to_string);
+                    SeatJson {
+                        id: seat.id.to_string(),
+                        price_cents: seat.price.0,
+                        section: label(&seat.place.section),
+                        row: label(&seat.place.row),
+                        number: seat.place.number,
+                        category: label(&seat.place.category),
+                        status: status_name(index),
+                    }
                 })
                 .collect(),
         }
@@ -128,16 +152,7 @@ async fn put_event(
         .seats
         .iter()
         .enumerate()
-        .filter_map(|(index, seat)| match SeatId::parse(&seat.id) {
-            Ok(id) => Some(Seat {
-                id,
-                price: Cents(seat.price_cents),
-            }),
-            Err(error) => {
-                errors.push(FieldError::new(format!("seats[{index}].id"), error));
-                None
-            }
-        })
+        .filter_map(|(index, seat)| seat_from(index, seat, &mut errors))
         .collect();
     let limit = body
         .max_seats_per_customer
@@ -164,6 +179,42 @@ async fn put_event(
         "event saved"
     );
     Ok((status, Json(saved)).into_response())
+}
+
+/// A seat of the body, or its errors, each named by its field.
+fn seat_from(index: usize, body: &SeatBody, errors: &mut Vec<FieldError>) -> Option<Seat> {
+    let before = errors.len();
+    let id = SeatId::parse(&body.id)
+        .map_err(|e| errors.push(FieldError::new(format!("seats[{index}].id"), e)))
+        .ok();
+    let mut label = |name: &str, text: &Option<String>| {
+        SeatLabel::parse(text.as_deref()?)
+            .map_err(|e| errors.push(FieldError::new(format!("seats[{index}].{name}"), e)))
+            .ok()
+    };
+    let place = SeatPlace {
+        section: label("section", &body.section),
+        row: label("row", &body.row),
+        category: label("category", &body.category),
+        number: body.number.and_then(|n| {
+            let number = u32::try_from(n).ok().filter(|n| *n <= MAX_SEAT_NUMBER);
+            if number.is_none() {
+                errors.push(FieldError::new(
+                    format!("seats[{index}].number"),
+                    format!("must be a whole number from 0 to {MAX_SEAT_NUMBER}"),
+                ));
+            }
+            number
+        }),
+    };
+    if errors.len() != before {
+        return None;
+    }
+    Some(Seat {
+        id: id?,
+        price: Cents(body.price_cents),
+        place,
+    })
 }
 
 async fn get_seats(

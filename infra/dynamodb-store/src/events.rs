@@ -9,12 +9,15 @@ use domain::ids::{EventId, TenantId};
 use domain::time::Timestamp;
 
 use crate::items::{
-    EventMetaItem, SeatsChunkItem, decode_seats, encode_seats, event_from, from_item, number, string, to_item,
+    EventMetaItem, SeatsChunkItem, decode_seats, encode_places, encode_seats, event_from, from_item, number, string,
+    to_item,
 };
 use crate::keys::{EVENT_SK, SEATS_SK_PREFIX, event_pk, seats_sk};
 use crate::{DynamoStore, backend_error, condition_failed, corrupt};
 
-/// Seats per chunk item: 2 000 × (32-character id + price) stays under 100 KB.
+/// Seats per chunk item: 2 000 seats with the longest ids and labels stay
+/// under 310 KB (the item limit is 400 KB), 20 000 under 3.1 MB (a
+/// transaction's limit is 4 MB).
 const SEATS_PER_CHUNK: usize = 2_000;
 /// Chunks of the largest event; every put rewrites or deletes all of them.
 const MAX_CHUNKS: usize = MAX_SEATS_PER_EVENT.div_ceil(SEATS_PER_CHUNK);
@@ -61,7 +64,7 @@ impl EventCatalog for DynamoStore {
             }
             let mut seats = Vec::new();
             for chunk in &chunks {
-                seats.extend(decode_seats(&chunk.seats)?);
+                seats.extend(decode_seats(&chunk.seats, chunk.places.as_deref())?);
             }
             return Ok(Some(StoredEvent {
                 event: event_from(&meta, seats)?,
@@ -122,6 +125,7 @@ impl EventCatalog for DynamoStore {
                     sk: seats_sk(index),
                     version,
                     seats: encode_seats(seats),
+                    places: encode_places(seats),
                 };
                 let put = Put::builder()
                     .table_name(&self.table)

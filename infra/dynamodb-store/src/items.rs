@@ -11,6 +11,7 @@ use domain::hold::{HeldSeat, Hold, HoldStatus};
 use domain::ids::{CustomerId, EventId, HoldId, OrderId, SeatId, TenantId};
 use domain::money::{Cents, Currency, Money};
 use domain::order::{Buyer, Order};
+use domain::seat_map::{SeatLabel, SeatPlace};
 use domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -81,8 +82,9 @@ pub struct EventMetaItem {
     pub max_seats_per_customer: Option<u64>,
 }
 
-/// Seats of an event as `id:price,id:price`, in event order: 20 000 seats
-/// stay far below the 400 KB item limit when split into chunks.
+/// Seats of an event as `id:price,id:price`, in event order, and their
+/// places on the seat map: 2 000 seats with the longest labels take about
+/// 300 KB, under the 400 KB item limit.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SeatsChunkItem {
@@ -92,7 +94,17 @@ pub struct SeatsChunkItem {
     /// two versions (Query is only read-committed) retries.
     pub version: u64,
     pub seats: String,
+    /// One record per seat of `seats`, in the same order (ADR 15):
+    /// `section US row US number US category`, records joined by RS (the
+    /// ASCII unit and record separators, which labels cannot contain); an
+    /// empty field is an absent one. Absent when no seat of the chunk has a
+    /// place: on every event of the releases before the seat map.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub places: Option<String>,
 }
+
+const FIELD_SEPARATOR: char = '\u{1f}';
+const RECORD_SEPARATOR: char = '\u{1e}';
 
 pub fn encode_seats(seats: &[Seat]) -> String {
     seats
@@ -102,17 +114,69 @@ pub fn encode_seats(seats: &[Seat]) -> String {
         .join(",")
 }
 
-pub fn decode_seats(text: &str) -> Result<Vec<Seat>, BackendError> {
-    text.split(',')
+/// The `places` attribute of a chunk of `seats`, if any of them has a place.
+pub fn encode_places(seats: &[Seat]) -> Option<String> {
+    if seats.iter().all(|s| s.place == SeatPlace::default()) {
+        return None;
+    }
+    let label = |l: &Option<SeatLabel>| l.as_ref().map_or("", SeatLabel::as_str).to_owned();
+    let records: Vec<String> = seats
+        .iter()
+        .map(|s| {
+            [
+                label(&s.place.section),
+                label(&s.place.row),
+                s.place.number.map_or_else(String::new, |n| n.to_string()),
+                label(&s.place.category),
+            ]
+            .join(&FIELD_SEPARATOR.to_string())
+        })
+        .collect();
+    Some(records.join(&RECORD_SEPARATOR.to_string()))
+}
+
+pub fn decode_seats(text: &str, places: Option<&str>) -> Result<Vec<Seat>, BackendError> {
+    let mut seats = text
+        .split(',')
         .filter(|part| !part.is_empty())
         .map(|part| {
             let (id, price) = part.rsplit_once(':').ok_or_else(|| corrupt("seat without price"))?;
-            Ok(Seat {
-                id: SeatId::parse(id).map_err(corrupt)?,
-                price: Cents(price.parse().map_err(corrupt)?),
-            })
+            Ok(Seat::new(
+                SeatId::parse(id).map_err(corrupt)?,
+                Cents(price.parse().map_err(corrupt)?),
+            ))
         })
-        .collect()
+        .collect::<Result<Vec<_>, BackendError>>()?;
+    if let Some(places) = places {
+        let records: Vec<&str> = places.split(RECORD_SEPARATOR).collect();
+        if records.len() != seats.len() {
+            return Err(corrupt("a place for every seat of the chunk"));
+        }
+        for (seat, record) in seats.iter_mut().zip(records) {
+            seat.place = decode_place(record)?;
+        }
+    }
+    Ok(seats)
+}
+
+fn decode_place(record: &str) -> Result<SeatPlace, BackendError> {
+    let fields: Vec<&str> = record.split(FIELD_SEPARATOR).collect();
+    let [section, row, number, category] = fields[..] else {
+        return Err(corrupt("a seat place has four fields"));
+    };
+    let label = |text: &str| {
+        (!text.is_empty())
+            .then(|| SeatLabel::parse(text).map_err(corrupt))
+            .transpose()
+    };
+    Ok(SeatPlace {
+        section: label(section)?,
+        row: label(row)?,
+        number: (!number.is_empty())
+            .then(|| number.parse::<u32>().map_err(corrupt))
+            .transpose()?,
+        category: label(category)?,
+    })
 }
 
 pub fn event_from(meta: &EventMetaItem, seats: Vec<Seat>) -> Result<Event, BackendError> {
@@ -323,16 +387,36 @@ mod tests {
     #[test]
     fn seats_round_trip_through_their_compact_text() {
         let seats = vec![
-            Seat {
-                id: SeatId::parse("A-1").unwrap(),
-                price: Cents(1000),
-            },
-            Seat {
-                id: SeatId::parse("B.2").unwrap(),
-                price: Cents(0),
-            },
+            Seat::new(SeatId::parse("A-1").unwrap(), Cents(1000)),
+            Seat::new(SeatId::parse("B.2").unwrap(), Cents(0)),
         ];
-        assert_eq!(decode_seats(&encode_seats(&seats)).unwrap(), seats);
-        assert!(decode_seats("A1").is_err());
+        assert_eq!(encode_places(&seats), None, "no seat map, no attribute");
+        assert_eq!(decode_seats(&encode_seats(&seats), None).unwrap(), seats);
+        assert!(decode_seats("A1", None).is_err());
+    }
+
+    #[test]
+    fn places_round_trip_whatever_their_labels_hold_and_a_mismatch_is_corrupt() {
+        let label = |text: &str| Some(SeatLabel::parse(text).unwrap());
+        let mut seats = vec![
+            Seat::new(SeatId::parse("A-1").unwrap(), Cents(1000)),
+            Seat::new(SeatId::parse("A-2").unwrap(), Cents(1000)),
+            Seat::new(SeatId::parse("loose").unwrap(), Cents(5)),
+        ];
+        seats[0].place = SeatPlace {
+            section: label("Stalls, left: 1"),
+            row: label("A"),
+            number: Some(0),
+            category: label("Prémium"),
+        };
+        seats[1].place = SeatPlace {
+            number: Some(100_000),
+            ..SeatPlace::default()
+        };
+        let places = encode_places(&seats);
+        assert_eq!(decode_seats(&encode_seats(&seats), places.as_deref()).unwrap(), seats);
+        assert!(decode_seats(&encode_seats(&seats[..2]), places.as_deref()).is_err());
+        assert!(decode_seats("A1:1", Some("a\u{1f}b")).is_err(), "four fields");
+        assert!(decode_seats("A1:1", Some("\u{1f}\u{1f}x\u{1f}")).is_err(), "a number");
     }
 }

@@ -23,10 +23,7 @@ const SECOND: Duration = Duration::from_secs(1);
 
 fn event(tenant: &TenantId, seat_count: usize, price: u64) -> Event {
     let seats = (0..seat_count)
-        .map(|i| Seat {
-            id: domain::ids::SeatId::parse(&format!("S{i}")).unwrap(),
-            price: Cents(price),
-        })
+        .map(|i| Seat::new(domain::ids::SeatId::parse(&format!("S{i}")).unwrap(), Cents(price)))
         .collect();
     Event::new(
         tenant.clone(),

@@ -11,6 +11,7 @@ use crate::customer_limit::SeatLimit;
 use crate::hold::HeldSeat;
 use crate::ids::{EventId, SeatId, TenantId};
 use crate::money::{Cents, Currency};
+use crate::seat_map::{BestAvailable, Pick, SeatPlace, SeatRows};
 use crate::time::Timestamp;
 
 /// Most seats one event may have.
@@ -21,11 +22,23 @@ pub const MAX_PRICE_CENTS: u64 = 1_000_000_000_000;
 /// Longest event name, in characters.
 pub const MAX_EVENT_NAME_CHARS: usize = 200;
 
-/// A seat for sale and its current price.
+/// A seat for sale, its current price, and its place on the seat map.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seat {
     pub id: SeatId,
     pub price: Cents,
+    pub place: SeatPlace,
+}
+
+impl Seat {
+    /// A seat with no place on the seat map (no section, row, number or category).
+    pub fn new(id: SeatId, price: Cents) -> Self {
+        Self {
+            id,
+            price,
+            place: SeatPlace::default(),
+        }
+    }
 }
 
 /// Where a seat stands right now.
@@ -51,6 +64,8 @@ pub enum EventRuleError {
     PriceTooHigh { index: usize },
     #[error("seat {seat} appears more than once")]
     DuplicateSeat { seat: SeatId, index: usize },
+    #[error("seat {seat} has the number of another seat in its section and row")]
+    DuplicateSeatNumber { seat: SeatId, index: usize },
 }
 
 /// Why a replacement was refused.
@@ -91,12 +106,15 @@ struct SeatTable {
     in_order: Vec<Seat>,
     /// Positions in `in_order`, sorted by seat id: lookups by binary search.
     by_id: Vec<usize>,
+    /// The seat map's rows, best first, for best-available picks.
+    rows: SeatRows,
 }
 
 impl SeatTable {
-    /// Indexes `seats`; also returns the positions of repeated ids (every
-    /// occurrence after the first), which [`Event::new`] rejects.
-    fn index(seats: Vec<Seat>) -> (Self, Vec<bool>) {
+    /// Indexes `seats`; also returns the positions of repeated ids and of
+    /// numbers repeated within a row (every occurrence after the first),
+    /// which [`Event::new`] rejects.
+    fn index(seats: Vec<Seat>) -> (Self, Vec<bool>, Vec<usize>) {
         let mut by_id: Vec<usize> = (0..seats.len()).collect();
         // Stable: equal ids keep their listed order, so the first stays first.
         by_id.sort_by(|a, b| seats[*a].id.cmp(&seats[*b].id));
@@ -106,7 +124,16 @@ impl SeatTable {
                 repeated[pair[1]] = true;
             }
         }
-        (Self { in_order: seats, by_id }, repeated)
+        let (rows, repeated_numbers) = SeatRows::index(&seats);
+        (
+            Self {
+                in_order: seats,
+                by_id,
+                rows,
+            },
+            repeated,
+            repeated_numbers,
+        )
     }
 
     fn get(&self, id: &SeatId) -> Option<&Seat> {
@@ -140,7 +167,7 @@ impl Event {
         } else if seats.len() > MAX_SEATS_PER_EVENT {
             errors.push(EventRuleError::TooManySeats);
         }
-        let (seats, repeated) = SeatTable::index(seats);
+        let (seats, repeated, repeated_numbers) = SeatTable::index(seats);
         for (index, seat) in seats.in_order.iter().enumerate() {
             if seat.price.0 > MAX_PRICE_CENTS {
                 errors.push(EventRuleError::PriceTooHigh { index });
@@ -151,6 +178,12 @@ impl Event {
                     index,
                 });
             }
+        }
+        for index in repeated_numbers {
+            errors.push(EventRuleError::DuplicateSeatNumber {
+                seat: seats.in_order[index].id.clone(),
+                index,
+            });
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -173,6 +206,12 @@ impl Event {
 
     pub fn seat(&self, id: &SeatId) -> Option<&Seat> {
         self.seats.get(id)
+    }
+
+    /// The best seats for `request` among those for which `unavailable` is
+    /// false (see [`crate::seat_map`] for what "best" means).
+    pub fn pick_best_available(&self, request: &BestAvailable, unavailable: impl Fn(&SeatId) -> bool) -> Pick {
+        self.seats.rows.pick(&self.seats.in_order, request, unavailable)
     }
 
     /// Prices the requested seats at today's prices, or lists the seats the
@@ -249,10 +288,7 @@ mod tests {
     use super::*;
 
     fn seat(id: &str, price: u64) -> Seat {
-        Seat {
-            id: SeatId::parse(id).unwrap(),
-            price: Cents(price),
-        }
+        Seat::new(SeatId::parse(id).unwrap(), Cents(price))
     }
 
     fn event(currency: &str, seats: Vec<Seat>) -> Result<Event, Vec<EventRuleError>> {

@@ -10,6 +10,7 @@
 //! - [`time`]: a millisecond timestamp, so the domain never reads a clock.
 //! - [`identity`]: who is calling (tenant, customer, roles).
 //! - [`event`]: events with priced seats, and the rules for replacing one.
+//! - [`seat_map`]: sections, rows, numbers and categories, and the best-available pick.
 //! - [`customer_limit`]: the seat limit per customer and the tally it is checked against.
 //! - [`hold`]: a hold on seats and its life cycle (ACTIVE → RELEASED | EXPIRED | CONVERTED).
 //! - [`order`]: a confirmed sale of a hold's seats.
@@ -23,5 +24,6 @@ pub mod identity;
 pub mod ids;
 pub mod money;
 pub mod order;
+pub mod seat_map;
 pub mod time;
 pub mod uuid_text;

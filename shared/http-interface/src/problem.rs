@@ -270,6 +270,7 @@ fn event_rule_field(error: &EventRuleError) -> FieldError {
         EventRuleError::NoSeats | EventRuleError::TooManySeats => "seats".to_owned(),
         EventRuleError::PriceTooHigh { index } => format!("seats[{index}].priceCents"),
         EventRuleError::DuplicateSeat { index, .. } => format!("seats[{index}].id"),
+        EventRuleError::DuplicateSeatNumber { index, .. } => format!("seats[{index}].number"),
     };
     FieldError::new(field, error)
 }

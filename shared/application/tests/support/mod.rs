@@ -78,10 +78,7 @@ pub fn event_with(tenant: &str, prices: &[(&str, u64)], currency: &str) -> Event
         Currency::parse(currency).unwrap(),
         prices
             .iter()
-            .map(|(id, price)| Seat {
-                id: SeatId::parse(id).unwrap(),
-                price: Cents(*price),
-            })
+            .map(|(id, price)| Seat::new(SeatId::parse(id).unwrap(), Cents(*price)))
             .collect(),
     )
     .unwrap()
