@@ -33,6 +33,10 @@ pub enum Rejection {
     UnknownSeats(Vec<SeatId>),
     #[error("seats are held or sold: {0:?}")]
     SeatsUnavailable(Vec<SeatId>),
+    /// Best available: no seats fit the request now (or every pick lost its
+    /// race); `available` seats match its filters.
+    #[error("no {available} available seats fit the request")]
+    NoSeatsFit { available: usize },
     #[error("the hold has expired")]
     HoldExpired,
     #[error("the hold is no longer active")]

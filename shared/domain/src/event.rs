@@ -214,6 +214,11 @@ impl Event {
         self.seats.rows.pick(&self.seats.in_order, request, unavailable)
     }
 
+    /// How many seats match `request`'s filters and are not `unavailable`.
+    pub fn count_available(&self, request: &BestAvailable, unavailable: impl Fn(&SeatId) -> bool) -> usize {
+        crate::seat_map::count_available(&self.seats.in_order, request, unavailable)
+    }
+
     /// Prices the requested seats at today's prices, or lists the seats the
     /// event does not have, in request order.
     pub fn price_seats(&self, requested: &[SeatId]) -> Result<Vec<HeldSeat>, Vec<SeatId>> {

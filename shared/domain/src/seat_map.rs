@@ -202,14 +202,22 @@ impl SeatRows {
                 }
             }
         }
-        let available = self
-            .rows
-            .iter()
-            .filter(|row| section_matches(row))
-            .map(|row| row.seats.iter().filter(|p| free(**p)).count())
-            .sum();
-        Pick::NoFit { available }
+        Pick::NoFit {
+            available: count_available(seats, request, &unavailable),
+        }
     }
+}
+
+/// How many of `seats` match `request`'s filters and are not `unavailable`.
+pub(crate) fn count_available(seats: &[Seat], request: &BestAvailable, unavailable: impl Fn(&SeatId) -> bool) -> usize {
+    seats
+        .iter()
+        .filter(|seat| {
+            (request.section.is_none() || seat.place.section == request.section)
+                && (request.category.is_none() || seat.place.category == request.category)
+                && !unavailable(&seat.id)
+        })
+        .count()
 }
 
 /// The run of `quantity` free consecutive numbers in `row` whose centre is
@@ -224,8 +232,8 @@ fn best_run<'r>(
     let number = |i: usize| u64::from(seats[numbered[i]].place.number.unwrap_or(0));
     let mut best: Option<(u64, usize)> = None;
     let mut run_start = 0;
-    for i in 0..numbered.len() {
-        if !free(numbered[i]) {
+    for (i, &position) in numbered.iter().enumerate() {
+        if !free(position) {
             run_start = i + 1;
             continue;
         }
@@ -277,6 +285,7 @@ mod tests {
     use crate::money::{Cents, Currency};
     use crate::time::Timestamp;
 
+    #[allow(clippy::unnecessary_wraps)] // Reads as the optional field it fills.
     fn label(text: &str) -> Option<SeatLabel> {
         Some(SeatLabel::parse(text).unwrap())
     }

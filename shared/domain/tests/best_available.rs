@@ -112,7 +112,9 @@ fn reference(seats: &[Seat], taken: &[bool], request: &BestAvailable) -> Option<
             && (request.section.is_none() || seats[i].place.section == request.section)
     };
     if request.together {
-        let mut best: Option<((usize, usize), u64, u32, Vec<SeatId>)> = None;
+        // (row rank, distance from the middle, first number): smallest is best.
+        type Rank = ((usize, usize), u64, u32);
+        let mut best: Option<(Rank, Vec<SeatId>)> = None;
         for (i, seat) in seats.iter().enumerate() {
             let Some(first) = seat.place.number else { continue };
             if !free(i) {
@@ -139,11 +141,11 @@ fn reference(seats: &[Seat], taken: &[bool], request: &BestAvailable) -> Option<
                 (u64::from(first) + last).abs_diff(middle_x2(seats, seat)),
                 first,
             );
-            if best.as_ref().is_none_or(|b| key < (b.0, b.1, b.2)) {
-                best = Some((key.0, key.1, key.2, run));
+            if best.as_ref().is_none_or(|(rank, _)| key < *rank) {
+                best = Some((key, run));
             }
         }
-        best.map(|b| b.3)
+        best.map(|(_, run)| run)
     } else {
         let mut candidates: Vec<usize> = (0..seats.len()).filter(|i| free(*i)).collect();
         candidates.sort_by_key(|i| {

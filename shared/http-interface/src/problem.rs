@@ -306,6 +306,14 @@ impl From<Rejection> for ApiError {
                 "Some requested seats are held or sold.",
             )
             .with("unavailableSeats", seat_list(&seats)),
+            Rejection::NoSeatsFit { available } => Self::new(
+                StatusCode::CONFLICT,
+                "seats-unavailable",
+                "Seats unavailable",
+                "No available seats fit the request.",
+            )
+            .with("unavailableSeats", json!([]))
+            .with("available", json!(available)),
             Rejection::HoldExpired => Self::new(
                 StatusCode::CONFLICT,
                 "hold-expired",

@@ -316,7 +316,23 @@ async fn every_malformed_hold_request_is_a_validation_failure_naming_its_field()
         (json!({ "seats": ["A1"], "ttlSeconds": -1 }), "ttlSeconds"),
         (json!({ "seats": [1] }), "seats[0]"),
         (json!({ "seats": ["bad seat"] }), "seats[0]"),
-        (json!({}), ""),
+        (json!({}), "seats"),
+        (json!({ "seats": ["A1"], "bestAvailable": { "quantity": 1 } }), "seats"),
+        (json!({ "bestAvailable": { "quantity": 0 } }), "bestAvailable.quantity"),
+        (json!({ "bestAvailable": { "quantity": 11 } }), "bestAvailable.quantity"),
+        (json!({ "bestAvailable": { "quantity": -1 } }), "bestAvailable.quantity"),
+        (
+            json!({ "bestAvailable": { "quantity": 2, "section": " " } }),
+            "bestAvailable.section",
+        ),
+        (
+            json!({ "bestAvailable": { "quantity": 2, "category": "x".repeat(33) } }),
+            "bestAvailable.category",
+        ),
+        (
+            json!({ "bestAvailable": { "quantity": 2 }, "ttlSeconds": 59 }),
+            "ttlSeconds",
+        ),
     ];
     for (body, field) in cases {
         let response = app

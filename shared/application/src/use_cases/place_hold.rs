@@ -27,10 +27,16 @@
 //!    changed it meanwhile; concurrent holds of one customer on any number
 //!    of instances thus pass one at a time (re-read, re-check, bounded).
 //!
+//! 7. Best available (ADR 15): the seats are picked on the event as read,
+//!    from the live claims, then placed as above. A lost race (seats taken
+//!    meanwhile) excludes the seats it lost and picks again, a bounded
+//!    number of times; nothing partial is ever kept.
+//!
 //! With the seat locks down or slow (I8), step 2 is skipped: the claims alone
 //! decide, which is slower (every loser costs a durable write) but never
 //! wrong. Claims found that the locks lacked are written back (convergence).
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use domain::customer_limit::SeatLimit;
@@ -38,6 +44,7 @@ use domain::event::Event;
 use domain::hold::{CLAIM_GRACE, Hold, HoldRequest, HoldStatus, SeatClaim};
 use domain::identity::Identity;
 use domain::ids::{EventId, HoldId, SeatId, TenantId};
+use domain::seat_map::{BestAvailable, Pick};
 use domain::time::Timestamp;
 
 use super::UseCases;
@@ -52,6 +59,11 @@ pub const PLACEMENT_LEASE: Duration = Duration::from_secs(5);
 /// How often a hold steps back for an event being changed before giving up (503).
 const EVENT_CHANGE_ATTEMPTS: u32 = 3;
 
+/// How many picks a best-available hold makes before answering 409: each
+/// lost race excludes the seats it lost, so a pick that loses this often
+/// is in a sale where nearly every seat is being taken at once.
+const BEST_AVAILABLE_ATTEMPTS: u32 = 5;
+
 /// The most entries a refusal checks against their holds and orders (one
 /// consistent read each) before answering 409: bounds what a customer at
 /// the limit retrying in a loop costs.
@@ -62,6 +74,17 @@ const TALLY_REPAIR_READS: usize = 16;
 /// round means another of their writes landed, and a limit of at most 100
 /// seats bounds how many can.
 const TALLY_ATTEMPTS: u32 = 12;
+
+/// How the seats of a hold are chosen.
+enum Selection {
+    /// The buyer named them.
+    Named(HoldRequest),
+    /// The service picks the best that fit.
+    Best {
+        best: BestAvailable,
+        ttl_seconds: Option<u64>,
+    },
+}
 
 /// Whether a lock's hold may still be between its lock and its durable
 /// write: minted less than a placement lease (plus the grace, for clocks
@@ -83,6 +106,38 @@ impl UseCases {
     ) -> Result<Hold, UseCaseError> {
         let request =
             HoldRequest::new(seats, ttl_seconds, self.settings.hold_policy).map_err(Rejection::InvalidHoldRequest)?;
+        self.place_selected(caller, event_id, &Selection::Named(request)).await
+    }
+
+    /// Holds the best seats that fit `best` (see [`domain::seat_map`]).
+    ///
+    /// # Errors
+    /// `InvalidHoldRequest` (quantity or ttl out of range), `EventNotFound`,
+    /// `NoSeatsFit` (nothing fits now, or every pick lost its race),
+    /// `Unavailable`.
+    pub async fn place_best_available_hold(
+        &self,
+        caller: &Identity,
+        event_id: &EventId,
+        best: BestAvailable,
+        ttl_seconds: Option<u64>,
+    ) -> Result<Hold, UseCaseError> {
+        // The shape rules of a hold of `quantity` seats, checked before any read.
+        let placeholder: Vec<SeatId> = (0..best.quantity)
+            .map(|i| SeatId::parse(&format!("s{i}")).map_err(|e| UseCaseError::Internal(e.to_string())))
+            .collect::<Result<_, _>>()?;
+        HoldRequest::new(placeholder, ttl_seconds, self.settings.hold_policy).map_err(Rejection::InvalidHoldRequest)?;
+        self.place_selected(caller, event_id, &Selection::Best { best, ttl_seconds })
+            .await
+    }
+
+    /// The I9 loop shared by both ways of choosing seats.
+    async fn place_selected(
+        &self,
+        caller: &Identity,
+        event_id: &EventId,
+        selection: &Selection,
+    ) -> Result<Hold, UseCaseError> {
         for attempt in 1..=EVENT_CHANGE_ATTEMPTS {
             let stored = self
                 .ports
@@ -90,7 +145,12 @@ impl UseCases {
                 .get(&caller.tenant, event_id)
                 .await?
                 .ok_or(Rejection::EventNotFound)?;
-            let hold = self.place_on(caller, &stored.event, &request).await?;
+            let hold = match selection {
+                Selection::Named(request) => self.place_on(caller, &stored.event, request).await?,
+                Selection::Best { best, ttl_seconds } => {
+                    self.place_best_on(caller, &stored.event, best, *ttl_seconds).await?
+                }
+            };
             // I9: a replacement that could break this hold froze the event or
             // landed since we read it? Then step back and read it again.
             let marks = match self.ports.events.change_marks(&hold.tenant, &hold.event).await {
@@ -112,6 +172,56 @@ impl UseCases {
             self.undo_hold(&hold, true).await;
         }
         Err(BackendError::new("dynamodb", "the event kept changing while a hold was placed").into())
+    }
+
+    /// Picks and places the best seats on the event as read; a lost race
+    /// picks again without the seats it lost.
+    async fn place_best_on(
+        &self,
+        caller: &Identity,
+        event: &Event,
+        best: &BestAvailable,
+        ttl_seconds: Option<u64>,
+    ) -> Result<Hold, UseCaseError> {
+        let mut lost: HashSet<SeatId> = HashSet::new();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let claims = self
+                .ports
+                .holds
+                .seat_claims(&caller.tenant, &event.id, self.ports.clock.now())
+                .await?;
+            let unavailable = |seat: &SeatId| claims.contains_key(seat) || lost.contains(seat);
+            let picked = match event.pick_best_available(best, unavailable) {
+                Pick::Seats(seats) => seats,
+                Pick::NoFit { available } => return Err(Rejection::NoSeatsFit { available }.into()),
+            };
+            if attempt == BEST_AVAILABLE_ATTEMPTS {
+                let available = event.count_available(best, unavailable);
+                tracing::info!(
+                    event = "hold.pick_gave_up",
+                    attempt,
+                    available,
+                    "every pick lost its race"
+                );
+                return Err(Rejection::NoSeatsFit { available }.into());
+            }
+            let request = HoldRequest::new(picked, ttl_seconds, self.settings.hold_policy)
+                .map_err(Rejection::InvalidHoldRequest)?;
+            match self.place_on(caller, event, &request).await {
+                Err(UseCaseError::Rejected(Rejection::SeatsUnavailable(taken))) => {
+                    tracing::info!(
+                        event = "hold.pick_lost",
+                        attempt,
+                        lost = taken.len(),
+                        "picked seats were taken meanwhile; picking again"
+                    );
+                    lost.extend(taken);
+                }
+                placed => return placed,
+            }
+        }
     }
 
     /// Whether the event as it is now still has every seat of `hold`, at its
