@@ -36,7 +36,7 @@
 //! decide, which is slower (every loser costs a durable write) but never
 //! wrong. Claims found that the locks lacked are written back (convergence).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use domain::customer_limit::SeatLimit;
@@ -184,29 +184,18 @@ impl UseCases {
         ttl_seconds: Option<u64>,
     ) -> Result<Hold, UseCaseError> {
         let mut lost: HashSet<SeatId> = HashSet::new();
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let claims = self
+        let mut claims = HashMap::new();
+        for attempt in 1..=BEST_AVAILABLE_ATTEMPTS {
+            claims = self
                 .ports
                 .holds
                 .seat_claims(&caller.tenant, &event.id, self.ports.clock.now())
                 .await?;
-            let unavailable = |seat: &SeatId| claims.contains_key(seat) || lost.contains(seat);
-            let picked = match event.pick_best_available(best, unavailable) {
+            let picked = match event.pick_best_available(best, |seat| claims.contains_key(seat) || lost.contains(seat))
+            {
                 Pick::Seats(seats) => seats,
                 Pick::NoFit { available } => return Err(Rejection::NoSeatsFit { available }.into()),
             };
-            if attempt == BEST_AVAILABLE_ATTEMPTS {
-                let available = event.count_available(best, unavailable);
-                tracing::info!(
-                    event = "hold.pick_gave_up",
-                    attempt,
-                    available,
-                    "every pick lost its race"
-                );
-                return Err(Rejection::NoSeatsFit { available }.into());
-            }
             let request = HoldRequest::new(picked, ttl_seconds, self.settings.hold_policy)
                 .map_err(Rejection::InvalidHoldRequest)?;
             match self.place_on(caller, event, &request).await {
@@ -222,6 +211,9 @@ impl UseCases {
                 placed => return placed,
             }
         }
+        let available = event.count_available(best, |seat| claims.contains_key(seat) || lost.contains(seat));
+        tracing::info!(event = "hold.pick_gave_up", available, "every pick lost its race");
+        Err(Rejection::NoSeatsFit { available }.into())
     }
 
     /// Whether the event as it is now still has every seat of `hold`, at its
