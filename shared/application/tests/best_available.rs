@@ -62,7 +62,7 @@ fn names(seats: &[SeatId]) -> Vec<&str> {
 /// the seats free. Its hold id is minted now, as a real one would be.
 async fn another_instance_mid_placement(world: &World, seats: &[&str]) {
     let now = u128::try_from(world.clock.now().as_millis()).unwrap();
-    let hold = HoldId::from_u128((now << 80) | (0x7 << 76) | (0b10 << 62) | 999).unwrap();
+    let hold = HoldId::from_u128((now << 80) | (0x7 << 76) | (0b10 << 62) | 0x3e7).unwrap();
     let seats: Vec<SeatId> = seats.iter().map(|s| SeatId::parse(s).unwrap()).collect();
     let tenant = TenantId::parse("acme").unwrap();
     world
