@@ -107,12 +107,12 @@ async fn a_pick_that_loses_its_race_picks_again_without_the_seats_it_lost() {
     let w = world();
     with_row(&w, 10).await;
     another_instance_mid_placement(&w, &["A5"]).await;
-    let hold = w
+    let placed = w
         .use_cases
         .place_best_available_hold(&alice(), &gig(), together(2), None)
         .await
         .unwrap();
-    let held: Vec<SeatId> = hold.seats.iter().map(|s| s.id.clone()).collect();
+    let held: Vec<SeatId> = placed.seats.iter().map(|s| s.id.clone()).collect();
     // A5–A6 lost on A5; the best run without A5 is A6–A7 (centre 6.5 vs 3.5).
     assert_eq!(names(&held), ["A6", "A7"]);
 }
