@@ -186,10 +186,16 @@ impl SeatRows {
             (request.category.is_none() || seat.place.category == request.category) && !unavailable(&seat.id)
         };
         let mut chosen = Vec::with_capacity(quantity);
+        // Free seats seen in rows without a fit: when nothing fits, every
+        // matching row was seen, so this is the answer's `available`.
+        let mut seen_free = 0;
         for row in self.rows.iter().filter(|row| section_matches(row)) {
             if request.together {
-                if let Some(run) = best_run(row, seats, quantity, &free) {
-                    return Pick::Seats(run.iter().map(|p| seats[*p].id.clone()).collect());
+                match best_run(row, seats, quantity, &free) {
+                    Ok(run) => return Pick::Seats(run.iter().map(|p| seats[*p].id.clone()).collect()),
+                    Err(free_numbered) => {
+                        seen_free += free_numbered + row.seats[row.numbered..].iter().filter(|p| free(**p)).count();
+                    }
                 }
             } else {
                 for position in closest_to_middle(row, seats) {
@@ -202,8 +208,9 @@ impl SeatRows {
                 }
             }
         }
+        // Apart, every free matching seat was chosen and still too few.
         Pick::NoFit {
-            available: count_available(seats, request, &unavailable),
+            available: if request.together { seen_free } else { chosen.len() },
         }
     }
 }
@@ -221,22 +228,25 @@ pub(crate) fn count_available(seats: &[Seat], request: &BestAvailable, unavailab
 }
 
 /// The run of `quantity` free consecutive numbers in `row` whose centre is
-/// closest to the row's middle (lower numbers on a tie), if any.
+/// closest to the row's middle (lower numbers on a tie); if there is none,
+/// how many of the row's numbered seats are free.
 fn best_run<'r>(
     row: &'r SeatRow,
     seats: &[Seat],
     quantity: usize,
     free: &impl Fn(usize) -> bool,
-) -> Option<&'r [usize]> {
+) -> Result<&'r [usize], usize> {
     let numbered = &row.seats[..row.numbered];
     let number = |i: usize| u64::from(seats[numbered[i]].place.number.unwrap_or(0));
     let mut best: Option<(u64, usize)> = None;
     let mut run_start = 0;
+    let mut free_seats = 0;
     for (i, &position) in numbered.iter().enumerate() {
         if !free(position) {
             run_start = i + 1;
             continue;
         }
+        free_seats += 1;
         if i > run_start && number(i) != number(i - 1) + 1 {
             run_start = i;
         }
@@ -249,6 +259,7 @@ fn best_run<'r>(
         }
     }
     best.map(|(_, first)| &numbered[first..first + quantity])
+        .ok_or(free_seats)
 }
 
 /// A row's seats closest to its middle first (the lower number on a tie),
