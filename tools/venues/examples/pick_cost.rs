@@ -25,10 +25,10 @@ use venues::{Dice, venue};
 
 const SEATS: usize = 20_000;
 
-fn micros(samples: &mut [f64], quantile: f64) -> f64 {
+/// The `per_cent` percentile of `samples`.
+fn micros(samples: &mut [f64], per_cent: usize) -> f64 {
     samples.sort_by(f64::total_cmp);
-    let index = ((samples.len() - 1) as f64 * quantile).round();
-    samples[index as usize]
+    samples[(samples.len() - 1) * per_cent / 100]
 }
 
 /// `repetitions` timings of `work`, in µs.
@@ -62,7 +62,7 @@ fn main() {
         seats.clone(),
     )
     .unwrap();
-    let (with_map, without) = (micros(&mut build_with_map, 0.5), micros(&mut build_plain, 0.5));
+    let (with_map, without) = (micros(&mut build_with_map, 50), micros(&mut build_plain, 50));
     println!(
         "{SEATS} seats, {repetitions} picks per row. Building the event: p50 {with_map:.0} µs with its seat map, \
          {without:.0} µs without (ratio {:.2}).\n",
@@ -101,12 +101,12 @@ fn main() {
             let mut baseline = time(repetitions, || {
                 black_box(event.seats().iter().filter(|s| unavailable.contains(&s.id)).count());
             });
-            let baseline = micros(&mut baseline, 0.5);
+            let baseline = micros(&mut baseline, 50);
             for (name, request) in &requests {
                 let mut picks = time(repetitions, || {
                     black_box(event.pick_best_available(request, |id| unavailable.contains(id)));
                 });
-                let (p50, p95) = (micros(&mut picks, 0.5), micros(&mut picks, 0.95));
+                let (p50, p95) = (micros(&mut picks, 50), micros(&mut picks, 95));
                 worst = worst.max(p50);
                 println!(
                     "| {fill} | {percent} % | {name} | {baseline:.1} µs | {p50:.1} µs | {p95:.1} µs | {:.2} |",
