@@ -115,12 +115,22 @@ fn longest_free_run(venue: &[Seat], taken: &HashSet<String>) -> usize {
     longest
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn five_hundred_buyers_of_best_available_on_two_instances_get_whole_adjacent_holds_and_fill_the_venue() {
-    let (redis_url, _redis) = test_backends::redis();
-    let (endpoint, _dynamodb) = test_backends::dynamodb();
-    let dynamodb = test_backends::dynamodb_client(&endpoint).await;
-    let table = test_backends::fresh_table(&dynamodb).await;
+fn seats_of(answer: &Value) -> Vec<String> {
+    answer["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Two dev servers on one Redis and a fresh DynamoDB table, the venue put;
+/// also the store adapter on that table, to read the final state.
+async fn sale(venue: &[Seat]) -> (Arc<Sale>, DynamoStore, [test_backends::KeepAlive; 2]) {
+    let (redis_url, redis) = test_backends::redis();
+    let (endpoint, dynamodb) = test_backends::dynamodb();
+    let client = test_backends::dynamodb_client(&endpoint).await;
+    let table = test_backends::fresh_table(&client).await;
     let env = [
         ("BACKEND", "aws".to_owned()),
         ("REDIS_URL", redis_url),
@@ -131,13 +141,11 @@ async fn five_hundred_buyers_of_best_available_on_two_instances_get_whole_adjace
             test_backends::EMULATOR_DYNAMODB_TIMEOUT_MS.to_owned(),
         ),
     ];
-    let sale = Arc::new(Sale {
+    let sale = Sale {
         servers: vec![DevServer::start(&env), DevServer::start(&env)],
         client: Client::builder().pool_max_idle_per_host(IN_FLIGHT).build().unwrap(),
         tenant: format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
-    });
-    let venue = venues::venue(SEATS, 18);
-    let places = places(&venue);
+    };
     let body = json!({
         "name": "Venue", "startsAt": "2030-01-01T20:00:00Z", "currency": "EUR",
         "seats": venue.iter().map(seat_json).collect::<Vec<_>>(),
@@ -153,6 +161,51 @@ async fn five_hundred_buyers_of_best_available_on_two_instances_get_whole_adjace
         .await
         .unwrap();
     assert_eq!(created.status(), StatusCode::CREATED);
+    (Arc::new(sale), DynamoStore::new(client, table), [redis, dynamodb])
+}
+
+/// Every claim in DynamoDB belongs to a 201 hold, with exactly its seats,
+/// as the hold item says too; no seat is in two 201 holds. Returns the
+/// seats claimed.
+async fn assert_claims_are_the_granted_holds(
+    store: &DynamoStore,
+    tenant: &str,
+    granted: &HashMap<HoldId, Vec<String>>,
+) -> HashSet<String> {
+    let tenant = TenantId::parse(tenant).unwrap();
+    let event = EventId::parse("venue").unwrap();
+    let claims = store.seat_claims(&tenant, &event, SystemClock.now()).await.unwrap();
+    let mut claimed_by: HashMap<HoldId, HashSet<String>> = HashMap::new();
+    for (seat, claim) in &claims {
+        let SeatClaim::HeldBy { hold, .. } = claim else {
+            panic!("{seat} is {claim:?}: nothing was sold");
+        };
+        claimed_by.entry(*hold).or_default().insert(seat.to_string());
+    }
+    let mut in_a_hold: HashSet<String> = HashSet::new();
+    for (hold, seats) in granted {
+        for seat in seats {
+            assert!(in_a_hold.insert(seat.clone()), "{seat} is in two 201 holds");
+        }
+        let expected: HashSet<String> = seats.iter().cloned().collect();
+        assert_eq!(
+            claimed_by.get(hold),
+            Some(&expected),
+            "hold {hold}: its claims are its seats"
+        );
+        let stored = store.get(&tenant, *hold).await.unwrap().expect("a 201 hold is stored");
+        let stored: HashSet<String> = stored.seats.iter().map(|s| s.id.to_string()).collect();
+        assert_eq!(stored, expected, "hold {hold} as stored");
+    }
+    assert_eq!(claimed_by.len(), granted.len(), "every claim belongs to a 201 hold");
+    claims.keys().map(SeatId::to_string).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn five_hundred_buyers_of_best_available_on_two_instances_get_whole_adjacent_holds_and_fill_the_venue() {
+    let venue = venues::venue(SEATS, 18);
+    let places = places(&venue);
+    let (sale, store, _backends) = sale(&venue).await;
 
     let gate = Arc::new(Semaphore::new(IN_FLIGHT));
     let mut dice = Dice::new(500);
@@ -171,12 +224,7 @@ async fn five_hundred_buyers_of_best_available_on_two_instances_get_whole_adjace
     for (quantity, status, answer) in buyers.join_all().await {
         match status {
             StatusCode::CREATED => {
-                let seats: Vec<String> = answer["seats"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|s| s.as_str().unwrap().to_owned())
-                    .collect();
+                let seats = seats_of(&answer);
                 assert_eq!(seats.len(), quantity, "never a partial hold: {answer}");
                 assert_adjacent(&places, &seats);
                 granted.insert(HoldId::parse(answer["holdId"].as_str().unwrap()).unwrap(), seats);
@@ -198,45 +246,12 @@ async fn five_hundred_buyers_of_best_available_on_two_instances_get_whole_adjace
             break;
         }
         assert_eq!(status, StatusCode::CREATED, "{answer}");
-        let seats: Vec<String> = answer["seats"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_str().unwrap().to_owned())
-            .collect();
+        let seats = seats_of(&answer);
         assert_adjacent(&places, &seats);
         granted.insert(HoldId::parse(answer["holdId"].as_str().unwrap()).unwrap(), seats);
     }
 
-    // DynamoDB's final state.
-    let store = DynamoStore::new(dynamodb, table);
-    let tenant = TenantId::parse(&sale.tenant).unwrap();
-    let event = EventId::parse("venue").unwrap();
-    let claims = store.seat_claims(&tenant, &event, SystemClock.now()).await.unwrap();
-    let mut claimed_by: HashMap<HoldId, HashSet<String>> = HashMap::new();
-    for (seat, claim) in &claims {
-        let SeatClaim::HeldBy { hold, .. } = claim else {
-            panic!("{seat} is {claim:?}: nothing was sold");
-        };
-        claimed_by.entry(*hold).or_default().insert(seat.to_string());
-    }
-    let mut in_a_hold: HashSet<String> = HashSet::new();
-    for (hold, seats) in &granted {
-        for seat in seats {
-            assert!(in_a_hold.insert(seat.clone()), "{seat} is in two 201 holds");
-        }
-        let expected: HashSet<String> = seats.iter().cloned().collect();
-        assert_eq!(
-            claimed_by.get(hold),
-            Some(&expected),
-            "hold {hold}: its claims are its seats"
-        );
-        let stored = store.get(&tenant, *hold).await.unwrap().expect("a 201 hold is stored");
-        let stored: HashSet<String> = stored.seats.iter().map(|s| s.id.to_string()).collect();
-        assert_eq!(stored, expected, "hold {hold} as stored");
-    }
-    assert_eq!(claimed_by.len(), granted.len(), "every claim belongs to a 201 hold");
-    let taken: HashSet<String> = claims.keys().map(SeatId::to_string).collect();
+    let taken = assert_claims_are_the_granted_holds(&store, &sale.tenant, &granted).await;
     let longest = longest_free_run(&venue, &taken);
     assert!(
         longest < 2,
