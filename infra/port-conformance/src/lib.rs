@@ -104,6 +104,7 @@ macro_rules! store_conformance {
             an_event_round_trips_with_a_version_and_writes_are_optimistic,
             change_marks_record_breaking_versions_and_a_freeze_is_exclusive_until_a_put_ends_it,
             an_event_with_twenty_thousand_seats_round_trips,
+            an_event_with_the_largest_seat_map_round_trips,
             a_hold_round_trips_and_is_invisible_to_other_tenants,
             placing_claims_every_seat_or_none_and_names_what_claims_them,
             releasing_is_conditional_on_an_active_unexpired_hold_and_frees_its_claims,

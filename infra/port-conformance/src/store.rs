@@ -274,6 +274,46 @@ pub async fn an_event_with_twenty_thousand_seats_round_trips(f: &StoreFixture) {
     );
 }
 
+/// The largest event the rules allow: 20 000 seats with 32-character ids,
+/// the highest price and number, and labels of the most bytes (ADR 15).
+pub async fn an_event_with_the_largest_seat_map_round_trips(f: &StoreFixture) {
+    use domain::seat_map::{MAX_LABEL_BYTES, MAX_SEAT_NUMBER, SeatLabel, SeatPlace};
+    let tenant = unique_tenant();
+    let label = |tag: u32| {
+        let text = format!("{tag:0>8}{}", "é".repeat((MAX_LABEL_BYTES - 8) / 2));
+        Some(SeatLabel::parse(&text).unwrap())
+    };
+    let seats = (0..20_000_u32)
+        .map(|i| {
+            let mut seat = Seat::new(
+                domain::ids::SeatId::parse(&format!("{i:0>32}")).unwrap(),
+                Cents(domain::event::MAX_PRICE_CENTS),
+            );
+            seat.place = SeatPlace {
+                section: label(i / 1000),
+                row: label(i),
+                number: Some(MAX_SEAT_NUMBER - i % 1000),
+                category: label(i % 7),
+            };
+            seat
+        })
+        .collect();
+    let big = Event::new(
+        tenant.clone(),
+        event_id("gig"),
+        "Gig",
+        NOW,
+        Currency::parse("EUR").unwrap(),
+        seats,
+    )
+    .unwrap();
+    f.events.put(&big, None, None).await.unwrap();
+    assert_eq!(
+        f.events.get(&tenant, &event_id("gig")).await.unwrap().unwrap().event,
+        big
+    );
+}
+
 pub async fn a_hold_round_trips_and_is_invisible_to_other_tenants(f: &StoreFixture) {
     let tenant = unique_tenant();
     let hold = new_hold(&tenant, 1, &["A", "B"]);

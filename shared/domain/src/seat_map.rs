@@ -27,6 +27,10 @@ use crate::ids::SeatId;
 
 /// Longest section, row or category label, in characters.
 pub const MAX_LABEL_CHARS: usize = 32;
+/// Longest label in bytes of UTF-8: with it, 2 000 seats with the longest
+/// ids and labels stay under DynamoDB's 400 KB item limit, and 20 000 under
+/// its 4 MB transaction limit (ADR 15).
+pub const MAX_LABEL_BYTES: usize = 40;
 /// Highest seat number.
 pub const MAX_SEAT_NUMBER: u32 = 100_000;
 
@@ -35,14 +39,15 @@ pub const MAX_SEAT_NUMBER: u32 = 100_000;
 pub enum LabelError {
     #[error("must not be blank")]
     Blank,
-    #[error("must be at most {MAX_LABEL_CHARS} characters")]
+    #[error("must be at most {MAX_LABEL_CHARS} characters and {MAX_LABEL_BYTES} bytes of UTF-8")]
     TooLong,
     #[error("must not contain control characters")]
     ControlCharacter,
 }
 
 /// A section, row or category name as the organizer writes it ("Stalls",
-/// "AA", "Premium"): trimmed, 1–32 characters, no control characters.
+/// "AA", "Premium"): trimmed, 1–32 characters (at most 40 bytes), no
+/// control characters.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SeatLabel(String);
 
@@ -53,7 +58,7 @@ impl SeatLabel {
         if text.is_empty() {
             return Err(LabelError::Blank);
         }
-        if text.chars().count() > MAX_LABEL_CHARS {
+        if text.chars().count() > MAX_LABEL_CHARS || text.len() > MAX_LABEL_BYTES {
             return Err(LabelError::TooLong);
         }
         if text.chars().any(char::is_control) {
@@ -357,7 +362,12 @@ mod tests {
         assert_eq!(SeatLabel::parse("   "), Err(LabelError::Blank));
         assert_eq!(SeatLabel::parse(&"x".repeat(33)), Err(LabelError::TooLong));
         assert_eq!(SeatLabel::parse("a\u{0}b"), Err(LabelError::ControlCharacter));
-        assert!(SeatLabel::parse(&"é".repeat(32)).is_ok(), "characters, not bytes");
+        assert!(SeatLabel::parse(&"é".repeat(20)).is_ok(), "40 bytes");
+        assert_eq!(
+            SeatLabel::parse(&"é".repeat(21)),
+            Err(LabelError::TooLong),
+            "21 characters but 42 bytes"
+        );
     }
 
     #[test]

@@ -20,8 +20,9 @@ use crate::problem::{ApiError, FieldError};
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Largest accepted event definition: 20 000 seats do not fit in 64 KiB, so
-/// `PUT /events/{id}` alone accepts up to 2 MiB (docs/adr/0005-http-contract-details.md).
-pub const MAX_EVENT_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// `PUT /events/{id}` alone accepts up to 4 MiB, room for 20 000 seats with
+/// their seat map (docs/adr/0005-http-contract-details.md, ADR 15).
+pub const MAX_EVENT_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// A decoded JSON body of at most `LIMIT` bytes, with the parsed document
 /// kept for fingerprinting.

@@ -181,3 +181,48 @@ async fn when_nothing_fits_it_is_seats_unavailable_with_how_many_seats_match() {
         .count();
     assert_eq!(held, 4, "a refusal holds nothing");
 }
+
+#[tokio::test]
+async fn a_twenty_thousand_seat_venue_with_its_map_fits_the_event_body_limit_and_picks() {
+    let app = TestApp::new();
+    let seats: Vec<Value> = venues::venue(20_000, 1)
+        .iter()
+        .map(|seat| {
+            json!({
+                "id": seat.id.as_str(),
+                "priceCents": seat.price.0,
+                "section": seat.place.section.as_ref().unwrap().as_str(),
+                "row": seat.place.row.as_ref().unwrap().as_str(),
+                "number": seat.place.number.unwrap(),
+                "category": seat.place.category.as_ref().unwrap().as_str(),
+            })
+        })
+        .collect();
+    let body = json!({ "name": "Arena", "startsAt": "2027-06-01T19:30:00Z", "currency": "EUR", "seats": seats });
+    let size = serde_json::to_vec(&body).unwrap().len();
+    eprintln!("a 20 000-seat venue with its seat map is {size} bytes of JSON");
+    let saved = app
+        .call(Method::PUT, "/events/arena")
+        .organizer()
+        .json(&body)
+        .send()
+        .await;
+    assert_eq!(
+        saved.status,
+        StatusCode::CREATED,
+        "{size} bytes: {}",
+        &saved.text[..saved.text.len().min(300)]
+    );
+    let held = app
+        .call(Method::POST, "/events/arena/holds")
+        .by("acme", "alice")
+        .json(&json!({ "bestAvailable": { "quantity": 6, "section": "Circle" } }))
+        .send()
+        .await;
+    assert_eq!(held.status, StatusCode::CREATED, "{}", held.text);
+    assert!(
+        held.json["seats"][0].as_str().unwrap().starts_with("C-A"),
+        "{}",
+        held.text
+    );
+}

@@ -117,8 +117,8 @@ async fn hostile_bodies_get_a_4xx_problem_on_every_route_that_reads_one() {
         ("null", b"null".to_vec()),
         ("trailing garbage", br#"{"seats":["A3"]} {"#.to_vec()),
         (
-            "over 2 MiB",
-            format!(r#"{{"pad":"{}"}}"#, "x".repeat(2 * 1024 * 1024 + 16)).into_bytes(),
+            "over 4 MiB",
+            format!(r#"{{"pad":"{}"}}"#, "x".repeat(4 * 1024 * 1024 + 16)).into_bytes(),
         ),
     ];
     let routes = [
