@@ -19,9 +19,10 @@
 
 use std::time::Duration;
 
-use application::ports::{BackendError, LockError, MirroredLock, ReadinessProbe, SeatLock, SeatLocks};
+use application::ports::{BackendError, LockError, MirroredLock, ReadinessProbe, SeatLock, SeatLocks, TakenSeats};
 use async_trait::async_trait;
 use domain::ids::{EventId, HoldId, SeatId, TenantId};
+use domain::time::Timestamp;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClientBuilder;
 use redis::cluster_async::ClusterConnection;
@@ -31,37 +32,59 @@ use tokio::sync::OnceCell;
 const BACKEND: &str = "redis";
 const SOLD: &str = "SOLD";
 
+/// The current time in milliseconds by Redis's own clock (the clock its PX
+/// TTLs run on), so an index entry lapses exactly when its lock does.
+const NOW_MS: &str = r"
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function seat_of(key) return string.match(key, '}:(.+)$') end
+";
+
 /// Locks every seat for the hold or none; returns the 1-based positions of
-/// seats held by another hold or sold (empty: all locked).
+/// seats held by another hold or sold (empty: all locked). The last key is
+/// the event's availability index: locked seats enter it until their lock
+/// lapses.
 const LOCK_SCRIPT: &str = r"
+local n = #KEYS - 1
 local taken = {}
-for i, key in ipairs(KEYS) do
-  local owner = redis.call('GET', key)
+for i = 1, n do
+  local owner = redis.call('GET', KEYS[i])
   if owner and owner ~= ARGV[1] then taken[#taken + 1] = i end
 end
 if #taken > 0 then return taken end
-for _, key in ipairs(KEYS) do
-  redis.call('SET', key, ARGV[1], 'PX', ARGV[2])
+local until_ms = now_ms() + tonumber(ARGV[2])
+for i = 1, n do
+  redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])
+  redis.call('ZADD', KEYS[#KEYS], until_ms, seat_of(KEYS[i]))
 end
 return taken
 ";
 
-/// Deletes each key only if it still holds this hold's id (compare-and-delete).
+/// Deletes each key only if it still holds this hold's id (compare-and-delete),
+/// and takes the seat out of the index (the last key).
 const RELEASE_SCRIPT: &str = r"
 local released = 0
-for _, key in ipairs(KEYS) do
-  if redis.call('GET', key) == ARGV[1] then
-    redis.call('DEL', key)
+for i = 1, #KEYS - 1 do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then
+    redis.call('DEL', KEYS[i])
+    redis.call('ZREM', KEYS[#KEYS], seat_of(KEYS[i]))
     released = released + 1
   end
 end
 return released
 ";
 
-/// Sets the time left of each key still holding this hold's id.
+/// Sets the time left of each key still holding this hold's id, and its
+/// seat's time in the index (the last key).
 const EXTEND_SCRIPT: &str = r"
-for _, key in ipairs(KEYS) do
-  if redis.call('GET', key) == ARGV[1] then redis.call('PEXPIRE', key, ARGV[2]) end
+local until_ms = now_ms() + tonumber(ARGV[2])
+for i = 1, #KEYS - 1 do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then
+    redis.call('PEXPIRE', KEYS[i], ARGV[2])
+    redis.call('ZADD', KEYS[#KEYS], until_ms, seat_of(KEYS[i]))
+  end
 end
 return 0
 ";
@@ -69,24 +92,74 @@ return 0
 /// Writes back the durable claims: per key, ARGV holds a mode and a value.
 /// `H <hold>:<ttl ms>`: set only if the key is absent; `S <ttl ms>`: set
 /// SOLD; `U`: delete the key only if it is SOLD; `F <hold>`: delete the key
-/// only if it holds that hold's id.
+/// only if it holds that hold's id. The index (the last key) follows: a
+/// sold seat stays in it until unsold (its marker may run out first), and
+/// `U` takes out a sold entry even when the marker already ran out.
 const MIRROR_SCRIPT: &str = r"
-for i, key in ipairs(KEYS) do
+local index = KEYS[#KEYS]
+local now = now_ms()
+for i = 1, #KEYS - 1 do
+  local key = KEYS[i]
   local mode = ARGV[2 * i - 1]
   local value = ARGV[2 * i]
   if mode == 'H' then
     local sep = string.find(value, ':', 1, true)
-    redis.call('SET', key, string.sub(value, 1, sep - 1), 'PX', string.sub(value, sep + 1), 'NX')
+    local ttl = string.sub(value, sep + 1)
+    if redis.call('SET', key, string.sub(value, 1, sep - 1), 'PX', ttl, 'NX') then
+      redis.call('ZADD', index, now + tonumber(ttl), seat_of(key))
+    end
   elseif mode == 'S' then
     redis.call('SET', key, 'SOLD', 'PX', value)
+    redis.call('ZADD', index, SOLD_SCORE, seat_of(key))
   elseif mode == 'U' then
     if redis.call('GET', key) == 'SOLD' then redis.call('DEL', key) end
+    if tonumber(redis.call('ZSCORE', index, seat_of(key))) == SOLD_SCORE then
+      redis.call('ZREM', index, seat_of(key))
+    end
   elseif mode == 'F' then
-    if redis.call('GET', key) == value then redis.call('DEL', key) end
+    if redis.call('GET', key) == value then
+      redis.call('DEL', key)
+      redis.call('ZREM', index, seat_of(key))
+    end
   end
 end
 return 0
 ";
+
+/// The index's seats taken now (lapsed entries dropped), and whether this
+/// caller got the lease to rebuild it: KEYS = index, freshness marker,
+/// rebuild lease; ARGV[1] = the lease's length in ms.
+const TAKEN_SCRIPT: &str = r"
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms())
+local rebuild = 0
+if redis.call('EXISTS', KEYS[2]) == 0 and redis.call('SET', KEYS[3], '1', 'PX', ARGV[1], 'NX') then
+  rebuild = 1
+end
+return {rebuild, redis.call('ZRANGE', KEYS[1], 0, -1)}
+";
+
+/// Replaces the index with the claims (ARGV[2..] pairs of seat and score),
+/// marks it fresh for ARGV[1] ms and gives back the rebuild lease.
+const REBUILD_SCRIPT: &str = r"
+redis.call('DEL', KEYS[1])
+for i = 2, #ARGV - 1, 2 do
+  redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])
+end
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
+redis.call('DEL', KEYS[3])
+return 0
+";
+
+/// The index score of a sold seat: taken until unsold (year 33658).
+const SOLD_SCORE: i64 = 1_000_000_000_000_000;
+
+/// How long a caller may take to rebuild the index before another may try.
+const REBUILD_LEASE: Duration = Duration::from_secs(10);
+
+/// A script with the shared helpers and constants in front of `body`.
+fn script(body: &str) -> Script {
+    Script::new(&format!("local SOLD_SCORE = {SOLD_SCORE}\n{NOW_MS}{body}"))
+}
 
 /// How to reach Redis.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,6 +214,8 @@ pub struct RedisSeatLocks {
     release: Script,
     extend: Script,
     mirror: Script,
+    taken: Script,
+    rebuild: Script,
 }
 
 impl std::fmt::Debug for RedisSeatLocks {
@@ -163,10 +238,12 @@ impl RedisSeatLocks {
         Ok(Self {
             settings,
             connection: OnceCell::new(),
-            lock: Script::new(LOCK_SCRIPT),
-            release: Script::new(RELEASE_SCRIPT),
-            extend: Script::new(EXTEND_SCRIPT),
-            mirror: Script::new(MIRROR_SCRIPT),
+            lock: script(LOCK_SCRIPT),
+            release: script(RELEASE_SCRIPT),
+            extend: script(EXTEND_SCRIPT),
+            mirror: script(MIRROR_SCRIPT),
+            taken: script(TAKEN_SCRIPT),
+            rebuild: script(REBUILD_SCRIPT),
         })
     }
 
@@ -221,8 +298,24 @@ pub fn seat_key(tenant: &TenantId, event: &EventId, seat: &SeatId) -> String {
     format!("hold:{{{tenant}:{event}}}:{seat}")
 }
 
+/// The event's availability index and its freshness marker and rebuild
+/// lease, in the same slot as its seats.
+pub fn index_keys(tenant: &TenantId, event: &EventId) -> [String; 3] {
+    [
+        format!("taken:{{{tenant}:{event}}}"),
+        format!("taken-fresh:{{{tenant}:{event}}}"),
+        format!("taken-lease:{{{tenant}:{event}}}"),
+    ]
+}
+
+/// The seats' keys, then the event's index: what every lock script takes.
 fn keys(tenant: &TenantId, event: &EventId, seats: &[SeatId]) -> Vec<String> {
-    seats.iter().map(|seat| seat_key(tenant, event, seat)).collect()
+    let [index, ..] = index_keys(tenant, event);
+    seats
+        .iter()
+        .map(|seat| seat_key(tenant, event, seat))
+        .chain(std::iter::once(index))
+        .collect()
 }
 
 fn ttl_millis(ttl: Duration) -> u64 {
@@ -306,7 +399,7 @@ impl SeatLocks for RedisSeatLocks {
         if seats.is_empty() {
             return Ok(Vec::new());
         }
-        let keys = keys(tenant, event, seats);
+        let keys: Vec<String> = seats.iter().map(|seat| seat_key(tenant, event, seat)).collect();
         let values: Vec<Option<String>> = self
             .run(|mut connection| {
                 let keys = keys.clone();
@@ -367,7 +460,12 @@ impl SeatLocks for RedisSeatLocks {
         if locks.is_empty() {
             return Ok(());
         }
-        let keys: Vec<String> = locks.iter().map(|(seat, _)| seat_key(tenant, event, seat)).collect();
+        let [index, ..] = index_keys(tenant, event);
+        let keys: Vec<String> = locks
+            .iter()
+            .map(|(seat, _)| seat_key(tenant, event, seat))
+            .chain(std::iter::once(index))
+            .collect();
         let args: Vec<String> = locks
             .iter()
             .flat_map(|(_, lock)| match lock {
@@ -382,6 +480,54 @@ impl SeatLocks for RedisSeatLocks {
             async move {
                 let mut invocation = self.mirror.prepare_invoke();
                 invocation.key(keys).arg(args);
+                invocation.invoke_async::<i64>(&mut connection).await
+            }
+        })
+        .await
+        .map(drop)
+    }
+
+    async fn taken(&self, tenant: &TenantId, event: &EventId) -> Result<TakenSeats, BackendError> {
+        let keys = index_keys(tenant, event);
+        let (rebuild, members): (i64, Vec<String>) = self
+            .run(|mut connection| {
+                let keys = keys.clone();
+                async move {
+                    let mut invocation = self.taken.prepare_invoke();
+                    invocation.key(&keys[..]).arg(ttl_millis(REBUILD_LEASE));
+                    invocation.invoke_async(&mut connection).await
+                }
+            })
+            .await?;
+        let seats = members
+            .iter()
+            .map(|seat| SeatId::parse(seat).map_err(|e| backend_error(format!("index member {seat:?}: {e}"))))
+            .collect::<Result<_, _>>()?;
+        Ok(TakenSeats {
+            seats,
+            rebuild: rebuild == 1,
+        })
+    }
+
+    async fn rebuild_taken(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        claims: &[(SeatId, Option<Timestamp>)],
+        fresh_for: Duration,
+    ) -> Result<(), BackendError> {
+        let keys = index_keys(tenant, event);
+        let mut args = Vec::with_capacity(1 + 2 * claims.len());
+        args.push(ttl_millis(fresh_for).to_string());
+        for (seat, until) in claims {
+            args.push(seat.to_string());
+            args.push(until.map_or(SOLD_SCORE, Timestamp::as_millis).to_string());
+        }
+        self.run(|mut connection| {
+            let (keys, args) = (keys.clone(), args.clone());
+            async move {
+                let mut invocation = self.rebuild.prepare_invoke();
+                invocation.key(&keys[..]).arg(args);
                 invocation.invoke_async::<i64>(&mut connection).await
             }
         })

@@ -18,8 +18,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use domain::ids::{EventId, HoldId, SeatId, TenantId};
+use domain::time::Timestamp;
 
-use crate::ports::{BackendError, Clock, LockError, MirroredLock, SeatLock, SeatLocks};
+use crate::ports::{BackendError, Clock, LockError, MirroredLock, SeatLock, SeatLocks, TakenSeats};
 
 /// How long a failed seat-lock call keeps the breaker open by default.
 pub const DEFAULT_OPEN_FOR: Duration = Duration::from_secs(5);
@@ -139,6 +140,21 @@ impl SeatLocks for CircuitBreakerSeatLocks {
         seats: &[SeatId],
     ) -> Result<Vec<SeatLock>, BackendError> {
         self.guarded(self.inner.inspect(tenant, event, seats)).await
+    }
+
+    async fn taken(&self, tenant: &TenantId, event: &EventId) -> Result<TakenSeats, BackendError> {
+        self.guarded(self.inner.taken(tenant, event)).await
+    }
+
+    async fn rebuild_taken(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        claims: &[(SeatId, Option<Timestamp>)],
+        fresh_for: Duration,
+    ) -> Result<(), BackendError> {
+        self.guarded(self.inner.rebuild_taken(tenant, event, claims, fresh_for))
+            .await
     }
 
     async fn mark_sold(

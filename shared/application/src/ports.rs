@@ -9,7 +9,7 @@
 //! start from configuration (memory or AWS) and held as `Arc<dyn Port>`; see
 //! `docs/adr/0002-ports-and-layout.md`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::error::Error;
 use std::sync::Arc;
 use std::time::Duration;
@@ -165,6 +165,49 @@ pub trait SeatLocks: Send + Sync {
         event: &EventId,
         locks: &[(SeatId, MirroredLock)],
     ) -> Result<(), BackendError>;
+
+    /// The event's availability index (ADR 15): the seats the locks know to
+    /// be taken now — locked, or sold (sold stays in the index after its
+    /// marker ran out, until a cancel or a rebuild). Every lock, release,
+    /// extension and mirror keeps it current in the same step.
+    ///
+    /// With `rebuild` set, the index is missing or older than its freshness
+    /// and this caller holds the lease to rebuild it: it reads the durable
+    /// claims instead and hands them to [`SeatLocks::rebuild_taken`]. One
+    /// caller at a time gets the lease; the others use the index as it is.
+    ///
+    /// The default is an implementation without an index: always `rebuild`,
+    /// so callers read the claims (the in-memory backend, whose claims are
+    /// as cheap to read as an index).
+    async fn taken(&self, tenant: &TenantId, event: &EventId) -> Result<TakenSeats, BackendError> {
+        let _ = (tenant, event);
+        Ok(TakenSeats {
+            seats: HashSet::new(),
+            rebuild: true,
+        })
+    }
+
+    /// Replaces the event's availability index with `claims` (each seat
+    /// with the instant it stops being taken; `None`: sold), fresh for
+    /// `fresh_for`, and gives back the rebuild lease.
+    async fn rebuild_taken(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        claims: &[(SeatId, Option<Timestamp>)],
+        fresh_for: Duration,
+    ) -> Result<(), BackendError> {
+        let _ = (tenant, event, claims, fresh_for);
+        Ok(())
+    }
+}
+
+/// What an event's availability index says (see [`SeatLocks::taken`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TakenSeats {
+    pub seats: HashSet<SeatId>,
+    /// The index is stale or missing and this caller should rebuild it.
+    pub rebuild: bool,
 }
 
 /// How long a sold marker lasts. Markers are a cache of the durable SOLD

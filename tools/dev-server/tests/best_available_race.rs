@@ -12,6 +12,10 @@
 //! - after a sequential sweep (one buyer asking for 2 until refused), the
 //!   venue is fully held or every remaining gap is a single seat: the pick
 //!   finds a fit whenever one exists.
+//!
+//! And the pick's source of truth under failure (ADR 15): a flushed Redis
+//! (the availability index lost) and a stopped one (I8) never give a seat
+//! twice; the index is rebuilt from the claims, or the claims answer alone.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
 
@@ -128,6 +132,12 @@ fn seats_of(answer: &Value) -> Vec<String> {
 /// also the store adapter on that table, to read the final state.
 async fn sale(venue: &[Seat]) -> (Arc<Sale>, DynamoStore, [test_backends::KeepAlive; 2]) {
     let (redis_url, redis) = test_backends::redis();
+    let (sale, store, dynamodb) = sale_on(venue, redis_url).await;
+    (sale, store, [redis, dynamodb])
+}
+
+/// [`sale`] on the Redis at `redis_url`; returns DynamoDB's keep-alive.
+async fn sale_on(venue: &[Seat], redis_url: String) -> (Arc<Sale>, DynamoStore, test_backends::KeepAlive) {
     let (endpoint, dynamodb) = test_backends::dynamodb();
     let client = test_backends::dynamodb_client(&endpoint).await;
     let table = test_backends::fresh_table(&client).await;
@@ -161,7 +171,7 @@ async fn sale(venue: &[Seat]) -> (Arc<Sale>, DynamoStore, [test_backends::KeepAl
         .await
         .unwrap();
     assert_eq!(created.status(), StatusCode::CREATED);
-    (Arc::new(sale), DynamoStore::new(client, table), [redis, dynamodb])
+    (Arc::new(sale), DynamoStore::new(client, table), dynamodb)
 }
 
 /// Every claim in DynamoDB belongs to a 201 hold, with exactly its seats,
@@ -258,4 +268,39 @@ async fn five_hundred_buyers_of_best_available_on_two_instances_get_whole_adjace
         "{} of {SEATS} seats held; a run of {longest} free seats is left though 2 were asked for",
         taken.len()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flushed_or_stopped_redis_never_gives_a_seat_twice_to_best_available() {
+    let mut redis = test_backends::RedisServer::start();
+    let venue = venues::venue(40, 3);
+    let places = places(&venue);
+    let (sale, store, _dynamodb) = sale_on(&venue, redis.url()).await;
+    let mut granted: HashMap<HoldId, Vec<String>> = HashMap::new();
+    let mut hold = |status: StatusCode, answer: &Value| {
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+        let seats = seats_of(answer);
+        assert_adjacent(&places, &seats);
+        granted.insert(HoldId::parse(answer["holdId"].as_str().unwrap()).unwrap(), seats);
+    };
+    let (status, answer) = sale.best(0, "alice", 4).await;
+    hold(status, &answer);
+
+    // Redis forgets everything: its index too. The next pick rebuilds it
+    // from the claims and does not pick alice's seats again.
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    redis::cmd("FLUSHALL").query_async::<()>(&mut connection).await.unwrap();
+    let (status, answer) = sale.best(1, "bob", 4).await;
+    hold(status, &answer);
+    let (status, answer) = sale.best(0, "carol", 4).await;
+    hold(status, &answer);
+
+    // Redis is gone: the claims answer alone (I8), slower, never wrong.
+    redis.stop();
+    for buyer in ["dave", "erin", "frank"] {
+        let (status, answer) = sale.best(1, buyer, 4).await;
+        hold(status, &answer);
+    }
+    assert_claims_are_the_granted_holds(&store, &sale.tenant, &granted).await;
 }

@@ -36,7 +36,7 @@
 //! decide, which is slower (every loser costs a durable write) but never
 //! wrong. Claims found that the locks lacked are written back (convergence).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 
 use domain::customer_limit::SeatLimit;
@@ -58,6 +58,12 @@ pub const PLACEMENT_LEASE: Duration = Duration::from_secs(5);
 
 /// How often a hold steps back for an event being changed before giving up (503).
 const EVENT_CHANGE_ATTEMPTS: u32 = 3;
+
+/// How long an availability index rebuilt from the claims is trusted
+/// before the next pick rebuilds it: bounds how long a lock change Redis
+/// missed (a failed call, a script of the previous release) can mislead
+/// picks, at one full read of the claims per event per minute.
+pub const INDEX_FRESH_FOR: Duration = Duration::from_secs(60);
 
 /// How many picks a best-available hold makes before answering 409: each
 /// lost race excludes the seats it lost, so a pick that loses this often
@@ -184,15 +190,10 @@ impl UseCases {
         ttl_seconds: Option<u64>,
     ) -> Result<Hold, UseCaseError> {
         let mut lost: HashSet<SeatId> = HashSet::new();
-        let mut claims = HashMap::new();
+        let mut taken = HashSet::new();
         for attempt in 1..=BEST_AVAILABLE_ATTEMPTS {
-            claims = self
-                .ports
-                .holds
-                .seat_claims(&caller.tenant, &event.id, self.ports.clock.now())
-                .await?;
-            let picked = match event.pick_best_available(best, |seat| claims.contains_key(seat) || lost.contains(seat))
-            {
+            taken = self.taken_seats(&caller.tenant, &event.id).await?;
+            let picked = match event.pick_best_available(best, |seat| taken.contains(seat) || lost.contains(seat)) {
                 Pick::Seats(seats) => seats,
                 Pick::NoFit { available } => return Err(Rejection::NoSeatsFit { available }.into()),
             };
@@ -211,9 +212,45 @@ impl UseCases {
                 placed => return placed,
             }
         }
-        let available = event.count_available(best, |seat| claims.contains_key(seat) || lost.contains(seat));
+        let available = event.count_available(best, |seat| taken.contains(seat) || lost.contains(seat));
         tracing::info!(event = "hold.pick_gave_up", available, "every pick lost its race");
         Err(Rejection::NoSeatsFit { available }.into())
+    }
+
+    /// The event's seats taken now, as a pick needs them (ADR 15): from the
+    /// seat locks' availability index, so a pick does not read every claim
+    /// of the event. The index is rebuilt from the claims when it is missing
+    /// or stale (one caller at a time); with the locks down (I8), the claims
+    /// alone answer.
+    async fn taken_seats(&self, tenant: &TenantId, event: &EventId) -> Result<HashSet<SeatId>, UseCaseError> {
+        let ports = &self.ports;
+        let index = match ports.seat_locks.taken(tenant, event).await {
+            Ok(index) if !index.rebuild => return Ok(index.seats),
+            Ok(_) => true,
+            Err(error) => {
+                tracing::debug!(event = "seat_locks.index_unavailable", error = %error, "picking from the claims");
+                false
+            }
+        };
+        let now = ports.clock.now();
+        let claims = ports.holds.seat_claims(tenant, event, now).await?;
+        if index {
+            let entries: Vec<(SeatId, Option<Timestamp>)> = claims
+                .iter()
+                .map(|(seat, claim)| match claim {
+                    SeatClaim::HeldBy { until, .. } => (seat.clone(), Some(*until)),
+                    SeatClaim::Sold => (seat.clone(), None),
+                })
+                .collect();
+            if let Err(error) = ports
+                .seat_locks
+                .rebuild_taken(tenant, event, &entries, INDEX_FRESH_FOR)
+                .await
+            {
+                tracing::warn!(event = "seat_locks.index_rebuild_failed", error = %error, "the next pick rebuilds it");
+            }
+        }
+        Ok(claims.into_keys().collect())
     }
 
     /// Whether the event as it is now still has every seat of `hold`, at its

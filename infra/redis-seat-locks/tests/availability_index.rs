@@ -1,0 +1,213 @@
+//! The availability index (ADR 15) on a real redis-server, standalone and a
+//! one-node cluster: every lock change keeps it current in the same script,
+//! a sold seat stays in it after its marker ran out until it is unsold,
+//! entries lapse with their locks, and a stale or flushed index hands one
+//! caller the lease to rebuild it from the claims.
+
+#![allow(clippy::unwrap_used)] // A failed unwrap is a failed test.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use application::ports::{MirroredLock, SeatLocks};
+use domain::ids::{EventId, HoldId, SeatId, TenantId};
+use domain::time::Timestamp;
+use redis_seat_locks::{RedisSeatLocks, RedisSettings};
+use test_backends::RedisServer;
+
+const HOLD: &str = "01890a5d-ac96-774b-bcce-b302099a8057";
+const MINUTE: Duration = Duration::from_secs(60);
+
+struct Index {
+    locks: RedisSeatLocks,
+    tenant: TenantId,
+    event: EventId,
+    url: String,
+    _server: Box<dyn std::any::Any + Send>,
+}
+
+impl Index {
+    fn new(url: String, cluster: bool, server: Box<dyn std::any::Any + Send>) -> Self {
+        let locks = RedisSeatLocks::new(RedisSettings {
+            url: url.clone(),
+            cluster,
+            timeout: Duration::from_secs(2),
+        })
+        .unwrap();
+        Self {
+            locks,
+            tenant: TenantId::parse(&format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12])).unwrap(),
+            event: EventId::parse("gig").unwrap(),
+            url,
+            _server: server,
+        }
+    }
+
+    async fn taken(&self) -> (bool, HashSet<String>) {
+        let taken = self.locks.taken(&self.tenant, &self.event).await.unwrap();
+        (taken.rebuild, taken.seats.iter().map(ToString::to_string).collect())
+    }
+
+    async fn rebuild(&self, claims: &[(&str, Option<Timestamp>)], fresh_for: Duration) {
+        let claims: Vec<(SeatId, Option<Timestamp>)> = claims.iter().map(|(s, until)| (seat(s), *until)).collect();
+        self.locks
+            .rebuild_taken(&self.tenant, &self.event, &claims, fresh_for)
+            .await
+            .unwrap();
+    }
+}
+
+fn seat(name: &str) -> SeatId {
+    SeatId::parse(name).unwrap()
+}
+
+fn seats(names: &[&str]) -> Vec<SeatId> {
+    names.iter().map(|n| seat(n)).collect()
+}
+
+fn set(names: &[&str]) -> HashSet<String> {
+    names.iter().map(|n| (*n).to_owned()).collect()
+}
+
+fn in_a_minute() -> Timestamp {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    Timestamp::from_millis(i64::try_from(now.as_millis()).unwrap() + 60_000)
+}
+
+async fn a_missing_index_hands_one_caller_the_rebuild_lease_then_serves_the_claims(index: Index) {
+    assert_eq!(
+        index.taken().await,
+        (true, set(&[])),
+        "nothing built: this caller rebuilds"
+    );
+    assert_eq!(
+        index.taken().await,
+        (false, set(&[])),
+        "the lease is taken: use the index as it is"
+    );
+    index
+        .rebuild(&[("A1", Some(in_a_minute())), ("A2", None)], MINUTE)
+        .await;
+    assert_eq!(index.taken().await, (false, set(&["A1", "A2"])));
+}
+
+async fn every_lock_change_keeps_the_index_current(index: Index) {
+    index.rebuild(&[], MINUTE).await;
+    let hold = HoldId::parse(HOLD).unwrap();
+    let (t, e) = (&index.tenant, &index.event);
+    index
+        .locks
+        .lock(t, e, &seats(&["B1", "B2"]), hold, MINUTE)
+        .await
+        .unwrap();
+    assert_eq!(index.taken().await.1, set(&["B1", "B2"]), "locked");
+    index.locks.release(t, e, &seats(&["B1"]), hold).await.unwrap();
+    assert_eq!(index.taken().await.1, set(&["B2"]), "released");
+    index.locks.extend(t, e, &seats(&["B2"]), hold, MINUTE).await.unwrap();
+    index
+        .locks
+        .mark_sold(t, e, &seats(&["B2", "B3"]), MINUTE)
+        .await
+        .unwrap();
+    assert_eq!(index.taken().await.1, set(&["B2", "B3"]), "sold");
+    index
+        .locks
+        .mirror(
+            t,
+            e,
+            &[
+                (seat("B3"), MirroredLock::Unsold),
+                (seat("B4"), MirroredLock::Held { hold, ttl: MINUTE }),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        index.taken().await.1,
+        set(&["B2", "B4"]),
+        "unsold, and a claim written back"
+    );
+    index
+        .locks
+        .mirror(t, e, &[(seat("B4"), MirroredLock::Free { owner: hold })])
+        .await
+        .unwrap();
+    assert_eq!(index.taken().await.1, set(&["B2"]), "a lock the claims no longer back");
+}
+
+async fn entries_lapse_with_their_locks_but_a_sale_outlives_its_marker_until_unsold(index: Index) {
+    index.rebuild(&[], MINUTE).await;
+    let hold = HoldId::parse(HOLD).unwrap();
+    let (t, e) = (&index.tenant, &index.event);
+    let short = Duration::from_millis(100);
+    index.locks.lock(t, e, &seats(&["C1"]), hold, short).await.unwrap();
+    index.locks.mark_sold(t, e, &seats(&["C2"]), short).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(index.taken().await.1, set(&["C2"]), "the lock lapsed; the sale did not");
+    index
+        .locks
+        .mirror(t, e, &[(seat("C2"), MirroredLock::Unsold)])
+        .await
+        .unwrap();
+    assert_eq!(index.taken().await.1, set(&[]), "unsold after its marker ran out");
+}
+
+async fn a_stale_or_flushed_index_is_rebuilt(index: Index) {
+    index.rebuild(&[("D1", None)], Duration::from_millis(100)).await;
+    assert_eq!(index.taken().await, (false, set(&["D1"])));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        index.taken().await,
+        (true, set(&["D1"])),
+        "stale: rebuild, the old view meanwhile"
+    );
+    index.rebuild(&[("D1", None)], MINUTE).await;
+    let client = redis::Client::open(index.url.as_str()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    redis::cmd("FLUSHALL").query_async::<()>(&mut connection).await.unwrap();
+    assert_eq!(index.taken().await, (true, set(&[])), "flushed: rebuild");
+}
+
+macro_rules! index_cases {
+    ($setup:ident) => {
+        #[tokio::test]
+        async fn a_missing_index_hands_one_caller_the_rebuild_lease_then_serves_the_claims() {
+            super::a_missing_index_hands_one_caller_the_rebuild_lease_then_serves_the_claims($setup()).await;
+        }
+        #[tokio::test]
+        async fn every_lock_change_keeps_the_index_current() {
+            super::every_lock_change_keeps_the_index_current($setup()).await;
+        }
+        #[tokio::test]
+        async fn entries_lapse_with_their_locks_but_a_sale_outlives_its_marker_until_unsold() {
+            super::entries_lapse_with_their_locks_but_a_sale_outlives_its_marker_until_unsold($setup()).await;
+        }
+        #[tokio::test]
+        async fn a_stale_or_flushed_index_is_rebuilt() {
+            super::a_stale_or_flushed_index_is_rebuilt($setup()).await;
+        }
+    };
+}
+
+/// Its own server: one case flushes it.
+fn standalone() -> Index {
+    let server = RedisServer::start();
+    Index::new(server.url(), false, Box::new(server))
+}
+
+fn cluster() -> Index {
+    let server = RedisServer::start_cluster();
+    Index::new(server.url(), true, Box::new(server))
+}
+
+mod standalone {
+    use super::standalone as setup;
+    index_cases!(setup);
+}
+
+mod cluster {
+    use super::cluster as setup;
+    index_cases!(setup);
+}
