@@ -1,4 +1,5 @@
-//! Latency of place hold, verify hold, extend hold, create order and cancel order through the real
+//! Latency of place hold, verify hold, extend hold, create order, cancel order and a best-available
+//! hold through the real
 //! use cases on local Redis + DynamoDB Local, beside their floor: the time
 //! the same requests spent inside their own backend calls (see
 //! [`timed_ports`]), measured in the same run; then the same five through a
@@ -94,14 +95,20 @@ impl Target {
 }
 
 /// The timed requests, in the order each round sends them.
-const OPERATIONS: usize = 5;
+const OPERATIONS: usize = 6;
 
-/// Creates an event with enough seats, then `rounds` × (place, verify, extend, order, cancel),
-/// timing each; `backend` (in-process only) splits out the backend calls.
+/// Creates an event with enough seats, then `rounds` × (place, verify, extend, order, cancel,
+/// best available), timing each; `backend` (in-process only) splits out the backend calls.
+/// Best-available holds take 2 seats together in section "Best" (rows of 20, after the
+/// named seats), and stay: each round's pick walks past the rows the earlier rounds filled.
 async fn run(target: &Target, event: &str, rounds: usize, backend: Option<&BackendTime>) -> [Samples; OPERATIONS] {
-    let seats: Vec<Value> = (0..rounds * 2)
-        .map(|i| json!({ "id": format!("S{i}"), "priceCents": 100 }))
-        .collect();
+    let named = (0..rounds * 2).map(|i| json!({ "id": format!("S{i}"), "priceCents": 100 }));
+    // Pairs picked from the middle out leave the two end seats of each row of 20 single.
+    let mapped = (0..rounds * 3).map(|i| {
+        json!({ "id": format!("B{i}"), "priceCents": 100, "section": "Best",
+                "row": format!("R{}", i / 20), "number": i % 20 + 1 })
+    });
+    let seats: Vec<Value> = named.chain(mapped).collect();
     let definition = json!({ "name": "Bench", "startsAt": "2027-01-01T00:00:00Z", "currency": "EUR", "seats": seats });
     // A cold emulator (JVM) can miss the 2 s operation timeout on its first writes: retry the setup only.
     let mut created = Value::Null;
@@ -159,6 +166,10 @@ async fn run(target: &Target, event: &str, rounds: usize, backend: Option<&Backe
         let key = format!("{event}-c{round}");
         let cancelled = timed(4, Box::pin(target.call(Method::POST, &path, Some(&key), None))).await;
         assert_eq!(cancelled["status"], "CANCELLED", "{cancelled}");
+        let best = json!({ "bestAvailable": { "quantity": 2, "section": "Best" } });
+        let path = format!("/events/{event}/holds");
+        let picked = timed(5, Box::pin(target.call(Method::POST, &path, None, Some(best)))).await;
+        assert_eq!(picked["seats"].as_array().map(Vec::len), Some(2), "{picked}");
     }
     samples
 }
@@ -330,6 +341,7 @@ fn print_degraded(up: &[Samples; OPERATIONS], down: &[Samples; OPERATIONS]) {
         "extend hold",
         "create order",
         "cancel order",
+        "best-available hold",
     ]
     .iter()
     .zip(up.iter().zip(down))
@@ -379,6 +391,7 @@ fn print_report(rounds: usize, results: &[Samples; OPERATIONS], redis_get: &[Dur
         "extend hold (hold get + hold and claims transaction + lock PEXPIRE script)",
         "create order (claim + hold get + transaction + sold-marker script)",
         "cancel order (claim + order get + event item get + unmark script + transaction + unmark script)",
+        "best-available hold (event read + index script + place hold's calls)",
     ];
     println!(
         "{rounds} requests of each kind per path, BACKEND=aws (Redis + DynamoDB Local on loopback), logs at info and \

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use application::ports::{
     BackendError, CancelError, ChangeMarks, Claim, ClaimRequest, CommitError, CustomerTally, EventCatalog,
     ExtendHoldError, HoldStore, IdempotencyStore, LeaseError, LockError, MirroredLock, OrderCancellation, OrderCommit,
-    OrderStore, PlaceHoldError, Ports, PutEventError, SeatLock, SeatLocks, StoredEvent, StoredResponse,
+    OrderStore, PlaceHoldError, Ports, PutEventError, SeatLock, SeatLocks, StoredEvent, StoredResponse, TakenSeats,
 };
 use async_trait::async_trait;
 use domain::event::Event;
@@ -131,6 +131,20 @@ impl SeatLocks for Timed<dyn SeatLocks> {
         locks: &[(SeatId, MirroredLock)],
     ) -> Result<(), BackendError> {
         self.clock.time(self.inner.mirror(tenant, event, locks)).await
+    }
+    async fn taken(&self, tenant: &TenantId, event: &EventId) -> Result<TakenSeats, BackendError> {
+        self.clock.time(self.inner.taken(tenant, event)).await
+    }
+    async fn rebuild_taken(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        claims: &[(SeatId, Option<Timestamp>)],
+        fresh_for: Duration,
+    ) -> Result<(), BackendError> {
+        self.clock
+            .time(self.inner.rebuild_taken(tenant, event, claims, fresh_for))
+            .await
     }
 }
 
