@@ -186,6 +186,19 @@ fn request() -> impl Strategy<Value = BestAvailable> {
         })
 }
 
+/// A generated case: the seats, which are taken, the event, and the taken ids.
+fn case(generated: Vec<GeneratedSeat>) -> (Vec<Seat>, Vec<bool>, Event, HashSet<SeatId>) {
+    let (seats, taken) = seat_map(generated);
+    let event = event(seats.clone());
+    let unavailable = seats
+        .iter()
+        .zip(&taken)
+        .filter(|(_, t)| **t)
+        .map(|(s, _)| s.id.clone())
+        .collect();
+    (seats, taken, event, unavailable)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2_000))]
 
@@ -196,10 +209,7 @@ proptest! {
         generated in prop::collection::vec(generated_seat(), 1..80),
         request in request(),
     ) {
-        let (seats, taken) = seat_map(generated);
-        let event = event(seats.clone());
-        let unavailable: HashSet<SeatId> =
-            seats.iter().zip(&taken).filter(|(_, t)| **t).map(|(s, _)| s.id.clone()).collect();
+        let (seats, taken, event, unavailable) = case(generated);
         let pick = event.pick_best_available(&request, |id| unavailable.contains(id));
         match (reference(&seats, &taken, &request), pick) {
             (Some(best), Pick::Seats(picked)) => prop_assert_eq!(picked, best, "best by the documented order"),
@@ -222,10 +232,7 @@ proptest! {
         generated in prop::collection::vec(generated_seat(), 1..80),
         request in request(),
     ) {
-        let (seats, taken) = seat_map(generated);
-        let event = event(seats.clone());
-        let unavailable: HashSet<SeatId> =
-            seats.iter().zip(&taken).filter(|(_, t)| **t).map(|(s, _)| s.id.clone()).collect();
+        let (_, _, event, unavailable) = case(generated);
         if let Pick::Seats(picked) = event.pick_best_available(&request, |id| unavailable.contains(id)) {
             prop_assert_eq!(picked.len(), request.quantity);
             prop_assert_eq!(picked.iter().collect::<HashSet<_>>().len(), picked.len(), "distinct");

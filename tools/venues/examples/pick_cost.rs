@@ -53,15 +53,7 @@ fn main() {
         .collect();
     let mut build_with_map = build_cost(&seats);
     let mut build_plain = build_cost(&plain);
-    let event = Event::new(
-        TenantId::parse("acme").unwrap(),
-        EventId::parse("arena").unwrap(),
-        "Arena",
-        Timestamp::from_millis(0),
-        Currency::parse("EUR").unwrap(),
-        seats.clone(),
-    )
-    .unwrap();
+    let event = arena(seats.clone()).unwrap();
     let (with_map, without) = (micros(&mut build_with_map, 50), micros(&mut build_plain, 50));
     println!(
         "{SEATS} seats, {repetitions} picks per row. Building the event: p50 {with_map:.0} µs with its seat map, \
@@ -121,20 +113,25 @@ fn main() {
     );
 }
 
+/// The benchmark's event of `seats`.
+fn arena(seats: Vec<domain::event::Seat>) -> Result<Event, Vec<domain::event::EventRuleError>> {
+    Event::new(
+        TenantId::parse("acme").unwrap(),
+        EventId::parse("arena").unwrap(),
+        "Arena",
+        Timestamp::from_millis(0),
+        Currency::parse("EUR").unwrap(),
+        seats,
+    )
+}
+
 /// Timings of `Event::new` on copies of `seats` made beforehand, in µs.
 fn build_cost(seats: &[domain::event::Seat]) -> Vec<f64> {
     (0..20)
         .map(|_| {
             let copy = seats.to_vec();
             let started = Instant::now();
-            let event = Event::new(
-                TenantId::parse("acme").unwrap(),
-                EventId::parse("arena").unwrap(),
-                "Arena",
-                Timestamp::from_millis(0),
-                Currency::parse("EUR").unwrap(),
-                copy,
-            );
+            let event = arena(copy);
             let elapsed = started.elapsed().as_secs_f64() * 1e6;
             drop(black_box(event));
             elapsed
