@@ -59,6 +59,7 @@ for i = 1, n do
   redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])
   redis.call('ZADD', KEYS[#KEYS], until_ms, seat_of(KEYS[i]))
 end
+redis.call('PEXPIRE', KEYS[#KEYS], INDEX_TTL_MS)
 return taken
 ";
 
@@ -86,6 +87,7 @@ for i = 1, #KEYS - 1 do
     redis.call('ZADD', KEYS[#KEYS], until_ms, seat_of(KEYS[i]))
   end
 end
+if redis.call('EXISTS', KEYS[#KEYS]) == 1 then redis.call('PEXPIRE', KEYS[#KEYS], INDEX_TTL_MS) end
 return 0
 ";
 
@@ -123,6 +125,7 @@ for i = 1, #KEYS - 1 do
     end
   end
 end
+if redis.call('EXISTS', index) == 1 then redis.call('PEXPIRE', index, INDEX_TTL_MS) end
 return 0
 ";
 
@@ -145,6 +148,7 @@ redis.call('DEL', KEYS[1])
 for i = 2, #ARGV - 1, 2 do
   redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])
 end
+redis.call('PEXPIRE', KEYS[1], INDEX_TTL_MS)
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
 redis.call('DEL', KEYS[3])
 return 0
@@ -156,9 +160,17 @@ const SOLD_SCORE: i64 = 1_000_000_000_000_000;
 /// How long a caller may take to rebuild the index before another may try.
 const REBUILD_LEASE: Duration = Duration::from_secs(10);
 
+/// How long an index outlives its last write: an event nobody changes for
+/// an hour leaves nothing behind in Redis. Far longer than a rebuild stays
+/// fresh (`INDEX_FRESH_FOR` in place hold, 60 s), so an index never lapses
+/// while it still counts as fresh: the next pick after it lapsed rebuilds.
+const INDEX_TTL_MS: u64 = 3_600_000;
+
 /// A script with the shared helpers and constants in front of `body`.
 fn script(body: &str) -> Script {
-    Script::new(&format!("local SOLD_SCORE = {SOLD_SCORE}\n{NOW_MS}{body}"))
+    Script::new(&format!(
+        "local SOLD_SCORE = {SOLD_SCORE}\nlocal INDEX_TTL_MS = {INDEX_TTL_MS}\n{NOW_MS}{body}"
+    ))
 }
 
 /// How to reach Redis.

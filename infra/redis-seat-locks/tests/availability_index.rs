@@ -135,6 +135,14 @@ async fn every_lock_change_keeps_the_index_current(index: Index) {
         .await
         .unwrap();
     assert_eq!(index.taken().await.1, set(&["B2"]), "a lock the claims no longer back");
+    let client = redis::Client::open(index.url.as_str()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let [key, ..] = redis_seat_locks::index_keys(t, e);
+    let ttl_ms: i64 = redis::cmd("PTTL").arg(&key).query_async(&mut connection).await.unwrap();
+    assert!(
+        ttl_ms > 60_000 && ttl_ms <= 3_600_000,
+        "the index lapses an hour after its last write: {ttl_ms}"
+    );
 }
 
 async fn entries_lapse_with_their_locks_but_a_sale_outlives_its_marker_until_unsold(index: Index) {
