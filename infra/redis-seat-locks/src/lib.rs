@@ -129,22 +129,26 @@ if redis.call('EXISTS', index) == 1 then redis.call('PEXPIRE', index, INDEX_TTL_
 return 0
 ";
 
-/// The index's seats taken now (lapsed entries dropped), and whether this
-/// caller got the lease to rebuild it: KEYS = index, freshness marker,
-/// rebuild lease; ARGV[1] = the lease's length in ms.
+/// The index's seats taken now (lapsed entries dropped), whether it exists
+/// (a rebuild left its `BUILT` member; a flush or its lapse took it), and
+/// whether this caller got the lease to rebuild it: KEYS = index, freshness
+/// marker, rebuild lease; ARGV[1] = the lease's length in ms.
 const TAKEN_SCRIPT: &str = r"
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms())
+local built = 0
+if redis.call('ZSCORE', KEYS[1], BUILT) then built = 1 end
 local rebuild = 0
-if redis.call('EXISTS', KEYS[2]) == 0 and redis.call('SET', KEYS[3], '1', 'PX', ARGV[1], 'NX') then
+if (built == 0 or redis.call('EXISTS', KEYS[2]) == 0) and redis.call('SET', KEYS[3], '1', 'PX', ARGV[1], 'NX') then
   rebuild = 1
 end
-return {rebuild, redis.call('ZRANGE', KEYS[1], 0, -1)}
+return {built, rebuild, redis.call('ZRANGE', KEYS[1], 0, -1)}
 ";
 
 /// Replaces the index with the claims (ARGV[2..] pairs of seat and score),
 /// marks it fresh for ARGV[1] ms and gives back the rebuild lease.
 const REBUILD_SCRIPT: &str = r"
 redis.call('DEL', KEYS[1])
+redis.call('ZADD', KEYS[1], SOLD_SCORE, BUILT)
 for i = 2, #ARGV - 1, 2 do
   redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])
 end
@@ -156,6 +160,10 @@ return 0
 
 /// The index score of a sold seat: taken until unsold (year 33658).
 const SOLD_SCORE: i64 = 1_000_000_000_000_000;
+
+/// The member a rebuild leaves in the index, so an index with no taken
+/// seat still exists; seat ids cannot contain `~`.
+const BUILT: &str = "~built";
 
 /// How long a caller may take to rebuild the index before another may try.
 const REBUILD_LEASE: Duration = Duration::from_secs(10);
@@ -169,7 +177,7 @@ const INDEX_TTL_MS: u64 = 3_600_000;
 /// A script with the shared helpers and constants in front of `body`.
 fn script(body: &str) -> Script {
     Script::new(&format!(
-        "local SOLD_SCORE = {SOLD_SCORE}\nlocal INDEX_TTL_MS = {INDEX_TTL_MS}\n{NOW_MS}{body}"
+        "local SOLD_SCORE = {SOLD_SCORE}\nlocal INDEX_TTL_MS = {INDEX_TTL_MS}\nlocal BUILT = '{BUILT}'\n{NOW_MS}{body}"
     ))
 }
 
@@ -501,7 +509,7 @@ impl SeatLocks for RedisSeatLocks {
 
     async fn taken(&self, tenant: &TenantId, event: &EventId) -> Result<TakenSeats, BackendError> {
         let keys = index_keys(tenant, event);
-        let (rebuild, members): (i64, Vec<String>) = self
+        let (built, rebuild, members): (i64, i64, Vec<String>) = self
             .run(|mut connection| {
                 let keys = keys.clone();
                 async move {
@@ -513,10 +521,11 @@ impl SeatLocks for RedisSeatLocks {
             .await?;
         let seats = members
             .iter()
+            .filter(|member| *member != BUILT)
             .map(|seat| SeatId::parse(seat).map_err(|e| backend_error(format!("index member {seat:?}: {e}"))))
             .collect::<Result<_, _>>()?;
         Ok(TakenSeats {
-            seats,
+            seats: (built == 1).then_some(seats),
             rebuild: rebuild == 1,
         })
     }

@@ -171,19 +171,20 @@ pub trait SeatLocks: Send + Sync {
     /// marker ran out, until a cancel or a rebuild). Every lock, release,
     /// extension and mirror keeps it current in the same step.
     ///
-    /// With `rebuild` set, the index is missing or older than its freshness
-    /// and this caller holds the lease to rebuild it: it reads the durable
-    /// claims instead and hands them to [`SeatLocks::rebuild_taken`]. One
-    /// caller at a time gets the lease; the others use the index as it is.
+    /// `seats` is `None` when there is no index (never built, flushed,
+    /// lapsed): the caller reads the durable claims. With `rebuild` set, the
+    /// index is missing or older than its freshness and this caller holds
+    /// the lease to rebuild it: it reads the claims and hands them to
+    /// [`SeatLocks::rebuild_taken`]. One caller at a time gets the lease; a
+    /// stale index is used by the others meanwhile, a missing one is not.
     ///
-    /// The default is an implementation without an index: always `rebuild`,
-    /// so callers read the claims (the in-memory backend, whose claims are
-    /// as cheap to read as an index).
+    /// The default is an implementation without an index (the in-memory
+    /// backend, whose claims are as cheap to read as an index).
     async fn taken(&self, tenant: &TenantId, event: &EventId) -> Result<TakenSeats, BackendError> {
         let _ = (tenant, event);
         Ok(TakenSeats {
-            seats: HashSet::new(),
-            rebuild: true,
+            seats: None,
+            rebuild: false,
         })
     }
 
@@ -205,7 +206,8 @@ pub trait SeatLocks: Send + Sync {
 /// What an event's availability index says (see [`SeatLocks::taken`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TakenSeats {
-    pub seats: HashSet<SeatId>,
+    /// `None`: there is no index to trust; read the claims.
+    pub seats: Option<HashSet<SeatId>>,
     /// The index is stale or missing and this caller should rebuild it.
     pub rebuild: bool,
 }

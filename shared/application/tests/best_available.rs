@@ -140,7 +140,7 @@ async fn when_every_pick_loses_the_answer_is_no_seats_fit_and_nothing_is_held() 
 #[tokio::test]
 async fn a_quantity_outside_the_hold_limits_is_refused_before_any_read() {
     let w = world();
-    for quantity in [0, 11] {
+    for quantity in [0, 11, 1_000_000_000, usize::MAX] {
         let refused = w
             .use_cases
             .place_best_available_hold(&alice(), &gig(), together(quantity), None)

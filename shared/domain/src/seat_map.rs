@@ -41,13 +41,13 @@ pub enum LabelError {
     Blank,
     #[error("must be at most {MAX_LABEL_CHARS} characters and {MAX_LABEL_BYTES} bytes of UTF-8")]
     TooLong,
-    #[error("must not contain control characters")]
-    ControlCharacter,
+    #[error("must not contain control characters, '\"' or '\\'")]
+    BadCharacter,
 }
 
 /// A section, row or category name as the organizer writes it ("Stalls",
 /// "AA", "Premium"): trimmed, 1–32 characters (at most 40 bytes), no
-/// control characters.
+/// control characters, quotes or backslashes.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SeatLabel(String);
 
@@ -61,8 +61,10 @@ impl SeatLabel {
         if text.chars().count() > MAX_LABEL_CHARS || text.len() > MAX_LABEL_BYTES {
             return Err(LabelError::TooLong);
         }
-        if text.chars().any(char::is_control) {
-            return Err(LabelError::ControlCharacter);
+        // Quotes and backslashes double in JSON and again in a Lambda event:
+        // without them a 4 MiB event body stays within Lambda's 6 MB (ADR 15).
+        if text.chars().any(|c| c.is_control() || c == '"' || c == '\\') {
+            return Err(LabelError::BadCharacter);
         }
         Ok(Self(text.to_owned()))
     }
@@ -361,7 +363,9 @@ mod tests {
         assert_eq!(SeatLabel::parse("  Stalls ").unwrap().as_str(), "Stalls");
         assert_eq!(SeatLabel::parse("   "), Err(LabelError::Blank));
         assert_eq!(SeatLabel::parse(&"x".repeat(33)), Err(LabelError::TooLong));
-        assert_eq!(SeatLabel::parse("a\u{0}b"), Err(LabelError::ControlCharacter));
+        assert_eq!(SeatLabel::parse("a\u{0}b"), Err(LabelError::BadCharacter));
+        assert_eq!(SeatLabel::parse("a\"b"), Err(LabelError::BadCharacter));
+        assert_eq!(SeatLabel::parse("a\\b"), Err(LabelError::BadCharacter));
         assert!(SeatLabel::parse(&"é".repeat(20)).is_ok(), "40 bytes");
         assert_eq!(
             SeatLabel::parse(&"é".repeat(21)),

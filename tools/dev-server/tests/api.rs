@@ -322,6 +322,14 @@ async fn every_malformed_hold_request_is_a_validation_failure_naming_its_field()
         (json!({ "bestAvailable": { "quantity": 11 } }), "bestAvailable.quantity"),
         (json!({ "bestAvailable": { "quantity": -1 } }), "bestAvailable.quantity"),
         (
+            json!({ "bestAvailable": { "quantity": u64::MAX } }),
+            "bestAvailable.quantity",
+        ),
+        (
+            json!({ "bestAvailable": { "quantity": 1_000_000_000 } }),
+            "bestAvailable.quantity",
+        ),
+        (
             json!({ "bestAvailable": { "quantity": 2, "section": " " } }),
             "bestAvailable.section",
         ),

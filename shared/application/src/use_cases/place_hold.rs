@@ -41,7 +41,7 @@ use std::time::Duration;
 
 use domain::customer_limit::SeatLimit;
 use domain::event::Event;
-use domain::hold::{CLAIM_GRACE, Hold, HoldRequest, HoldStatus, SeatClaim};
+use domain::hold::{CLAIM_GRACE, Hold, HoldRequest, HoldRequestError, HoldStatus, SeatClaim};
 use domain::identity::Identity;
 use domain::ids::{EventId, HoldId, SeatId, TenantId};
 use domain::seat_map::{BestAvailable, Pick};
@@ -128,11 +128,20 @@ impl UseCases {
         best: BestAvailable,
         ttl_seconds: Option<u64>,
     ) -> Result<Hold, UseCaseError> {
-        // The shape rules of a hold of `quantity` seats, checked before any read.
+        // The shape rules of a hold of `quantity` seats, checked on the
+        // number itself (any u64 arrives here) before anything is read.
+        let policy = self.settings.hold_policy;
+        if best.quantity == 0 {
+            return Err(Rejection::InvalidHoldRequest(vec![HoldRequestError::NoSeats]).into());
+        }
+        if best.quantity > policy.max_seats {
+            let max = policy.max_seats;
+            return Err(Rejection::InvalidHoldRequest(vec![HoldRequestError::TooManySeats { max }]).into());
+        }
         let placeholder: Vec<SeatId> = (0..best.quantity)
             .map(|i| SeatId::parse(&format!("s{i}")).map_err(|e| UseCaseError::Internal(e.to_string())))
             .collect::<Result<_, _>>()?;
-        HoldRequest::new(placeholder, ttl_seconds, self.settings.hold_policy).map_err(Rejection::InvalidHoldRequest)?;
+        HoldRequest::new(placeholder, ttl_seconds, policy).map_err(Rejection::InvalidHoldRequest)?;
         self.place_selected(caller, event_id, &Selection::Best { best, ttl_seconds })
             .await
     }
@@ -192,7 +201,8 @@ impl UseCases {
         let mut lost: HashSet<SeatId> = HashSet::new();
         let mut taken = HashSet::new();
         for attempt in 1..=BEST_AVAILABLE_ATTEMPTS {
-            taken = self.taken_seats(&caller.tenant, &event.id).await?;
+            // After a lost race the index was wrong somewhere: the claims decide the next picks.
+            taken = self.taken_seats(&caller.tenant, &event.id, attempt == 1).await?;
             let picked = match event.pick_best_available(best, |seat| taken.contains(seat) || lost.contains(seat)) {
                 Pick::Seats(seats) => seats,
                 Pick::NoFit { available } => return Err(Rejection::NoSeatsFit { available }.into()),
@@ -222,19 +232,30 @@ impl UseCases {
     /// of the event. The index is rebuilt from the claims when it is missing
     /// or stale (one caller at a time); with the locks down (I8), the claims
     /// alone answer.
-    async fn taken_seats(&self, tenant: &TenantId, event: &EventId) -> Result<HashSet<SeatId>, UseCaseError> {
+    async fn taken_seats(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        use_index: bool,
+    ) -> Result<HashSet<SeatId>, UseCaseError> {
         let ports = &self.ports;
-        let index = match ports.seat_locks.taken(tenant, event).await {
-            Ok(index) if !index.rebuild => return Ok(index.seats),
-            Ok(_) => true,
-            Err(error) => {
-                tracing::debug!(event = "seat_locks.index_unavailable", error = %error, "picking from the claims");
-                false
+        let rebuild = if use_index {
+            match ports.seat_locks.taken(tenant, event).await {
+                Ok(index) => match (index.seats, index.rebuild) {
+                    (Some(seats), false) => return Ok(seats),
+                    (_, rebuild) => rebuild,
+                },
+                Err(error) => {
+                    tracing::debug!(event = "seat_locks.index_unavailable", error = %error, "picking from the claims");
+                    false
+                }
             }
+        } else {
+            false
         };
         let now = ports.clock.now();
         let claims = ports.holds.seat_claims(tenant, event, now).await?;
-        if index {
+        if rebuild {
             let entries: Vec<(SeatId, Option<Timestamp>)> = claims
                 .iter()
                 .map(|(seat, claim)| match claim {
