@@ -7,16 +7,18 @@
 
 mod support;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use application::Rejection;
-use application::ports::{Clock, SeatLocks};
+use application::ports::{BackendError, Clock, LockError, MirroredLock, SeatLock, SeatLocks, TakenSeats};
+use async_trait::async_trait;
 use domain::event::{Event, Seat};
 use domain::ids::{EventId, HoldId, SeatId, TenantId};
 use domain::money::{Cents, Currency};
 use domain::seat_map::{BestAvailable, SeatLabel, SeatPlace};
 use domain::time::Timestamp;
-use support::{World, alice, bob, gig, organizer, rejection, statuses, world};
+use support::{World, alice, bob, gig, organizer, rejection, statuses, world, world_with};
 
 /// One row "A" of `count` seats A1…, in section "Stalls".
 async fn with_row(world: &World, count: u32) {
@@ -150,4 +152,134 @@ async fn a_quantity_outside_the_hold_limits_is_refused_before_any_read() {
             "quantity {quantity}, even on an event that does not exist"
         );
     }
+}
+
+/// Seat locks with an availability index the test controls: `answer` is
+/// what `taken` says; `rebuilt` keeps what a rebuild handed in.
+struct IndexedLocks {
+    inner: Arc<dyn SeatLocks>,
+    answer: Mutex<TakenSeats>,
+    rebuilt: Mutex<Option<Vec<IndexEntry>>>,
+}
+
+/// A seat and when it stops being taken (`None`: sold), as a rebuild gets it.
+type IndexEntry = (SeatId, Option<Timestamp>);
+
+#[async_trait]
+impl SeatLocks for IndexedLocks {
+    async fn lock(&self, t: &TenantId, e: &EventId, s: &[SeatId], h: HoldId, ttl: Duration) -> Result<(), LockError> {
+        self.inner.lock(t, e, s, h, ttl).await
+    }
+    async fn release(&self, t: &TenantId, e: &EventId, s: &[SeatId], h: HoldId) -> Result<(), BackendError> {
+        self.inner.release(t, e, s, h).await
+    }
+    async fn inspect(&self, t: &TenantId, e: &EventId, s: &[SeatId]) -> Result<Vec<SeatLock>, BackendError> {
+        self.inner.inspect(t, e, s).await
+    }
+    async fn mark_sold(&self, t: &TenantId, e: &EventId, s: &[SeatId], ttl: Duration) -> Result<(), BackendError> {
+        self.inner.mark_sold(t, e, s, ttl).await
+    }
+    async fn extend(
+        &self,
+        t: &TenantId,
+        e: &EventId,
+        s: &[SeatId],
+        h: HoldId,
+        ttl: Duration,
+    ) -> Result<(), BackendError> {
+        self.inner.extend(t, e, s, h, ttl).await
+    }
+    async fn mirror(&self, t: &TenantId, e: &EventId, l: &[(SeatId, MirroredLock)]) -> Result<(), BackendError> {
+        self.inner.mirror(t, e, l).await
+    }
+    async fn taken(&self, _: &TenantId, _: &EventId) -> Result<TakenSeats, BackendError> {
+        Ok(self.answer.lock().unwrap().clone())
+    }
+    async fn rebuild_taken(
+        &self,
+        _: &TenantId,
+        _: &EventId,
+        claims: &[(SeatId, Option<Timestamp>)],
+        _: Duration,
+    ) -> Result<(), BackendError> {
+        *self.rebuilt.lock().unwrap() = Some(claims.to_vec());
+        Ok(())
+    }
+}
+
+fn world_with_index(answer: TakenSeats) -> (World, Arc<IndexedLocks>) {
+    let mut shared = None;
+    let w = world_with(|ports, _| {
+        let locks = Arc::new(IndexedLocks {
+            inner: ports.seat_locks.clone(),
+            answer: Mutex::new(answer),
+            rebuilt: Mutex::new(None),
+        });
+        ports.seat_locks = locks.clone();
+        shared = Some(locks);
+    });
+    (w, shared.unwrap())
+}
+
+#[tokio::test]
+async fn a_fresh_index_is_believed_without_reading_the_claims() {
+    let taken = TakenSeats {
+        seats: Some(["A5", "A6"].iter().map(|s| SeatId::parse(s).unwrap()).collect()),
+        rebuild: false,
+    };
+    let (w, locks) = world_with_index(taken);
+    with_row(&w, 10).await;
+    let placed = w
+        .use_cases
+        .place_best_available_hold(&alice(), &gig(), together(2), None)
+        .await
+        .unwrap();
+    let held: Vec<SeatId> = placed.seats.iter().map(|s| s.id.clone()).collect();
+    // The claims say A5–A6 are free; the index says taken: 3–4 and 7–8 tie, the lower wins.
+    assert_eq!(names(&held), ["A3", "A4"]);
+    assert!(locks.rebuilt.lock().unwrap().is_none(), "a fresh index is not rebuilt");
+}
+
+#[tokio::test]
+async fn a_missing_index_is_read_from_the_claims_and_rebuilt_by_the_lease_holder() {
+    let missing = TakenSeats {
+        seats: None,
+        rebuild: true,
+    };
+    let (w, locks) = world_with_index(missing);
+    with_row(&w, 10).await;
+    w.use_cases
+        .place_hold(
+            &bob(),
+            &gig(),
+            vec![SeatId::parse("A5").unwrap(), SeatId::parse("A6").unwrap()],
+            None,
+        )
+        .await
+        .unwrap();
+    let placed = w
+        .use_cases
+        .place_best_available_hold(&alice(), &gig(), together(2), None)
+        .await
+        .unwrap();
+    let held: Vec<SeatId> = placed.seats.iter().map(|s| s.id.clone()).collect();
+    assert_eq!(
+        names(&held),
+        ["A3", "A4"],
+        "bob's seats, from the claims, are not picked"
+    );
+    let mut rebuilt: Vec<String> = locks
+        .rebuilt
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("rebuilt")
+        .iter()
+        .map(|(seat, until)| {
+            assert!(until.is_some(), "held, not sold");
+            seat.to_string()
+        })
+        .collect();
+    rebuilt.sort();
+    assert_eq!(rebuilt, ["A5", "A6"]);
 }
