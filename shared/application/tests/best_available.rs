@@ -14,6 +14,7 @@ use application::Rejection;
 use application::ports::{BackendError, Clock, LockError, MirroredLock, SeatLock, SeatLocks, TakenSeats};
 use async_trait::async_trait;
 use domain::event::{Event, Seat};
+use domain::hold::Hold;
 use domain::ids::{EventId, HoldId, SeatId, TenantId};
 use domain::money::{Cents, Currency};
 use domain::seat_map::{BestAvailable, SeatLabel, SeatPlace};
@@ -55,8 +56,9 @@ fn together(quantity: usize) -> BestAvailable {
     }
 }
 
-fn names(seats: &[SeatId]) -> Vec<&str> {
-    seats.iter().map(SeatId::as_str).collect()
+/// The seat ids of a hold, in its order.
+fn held(hold: &Hold) -> Vec<&str> {
+    hold.seats.iter().map(|seat| seat.id.as_str()).collect()
 }
 
 /// Another instance between its seat locks and its durable write: its locks
@@ -89,19 +91,13 @@ async fn the_best_run_is_held_and_the_next_request_gets_the_next_best() {
         .place_best_available_hold(&alice(), &gig(), together(2), None)
         .await
         .unwrap();
-    assert_eq!(
-        names(&first.seats.iter().map(|s| s.id.clone()).collect::<Vec<_>>()),
-        ["A5", "A6"]
-    );
+    assert_eq!(held(&first), ["A5", "A6"]);
     let second = w
         .use_cases
         .place_best_available_hold(&bob(), &gig(), together(2), None)
         .await
         .unwrap();
-    assert_eq!(
-        names(&second.seats.iter().map(|s| s.id.clone()).collect::<Vec<_>>()),
-        ["A3", "A4"]
-    );
+    assert_eq!(held(&second), ["A3", "A4"]);
 }
 
 #[tokio::test]
@@ -114,9 +110,8 @@ async fn a_pick_that_loses_its_race_picks_again_without_the_seats_it_lost() {
         .place_best_available_hold(&alice(), &gig(), together(2), None)
         .await
         .unwrap();
-    let held: Vec<SeatId> = placed.seats.iter().map(|s| s.id.clone()).collect();
     // A5–A6 lost on A5; the best run without A5 is A6–A7 (centre 6.5 vs 3.5).
-    assert_eq!(names(&held), ["A6", "A7"]);
+    assert_eq!(held(&placed), ["A6", "A7"]);
 }
 
 #[tokio::test]
@@ -234,9 +229,8 @@ async fn a_fresh_index_is_believed_without_reading_the_claims() {
         .place_best_available_hold(&alice(), &gig(), together(2), None)
         .await
         .unwrap();
-    let held: Vec<SeatId> = placed.seats.iter().map(|s| s.id.clone()).collect();
     // The claims say A5–A6 are free; the index says taken: 3–4 and 7–8 tie, the lower wins.
-    assert_eq!(names(&held), ["A3", "A4"]);
+    assert_eq!(held(&placed), ["A3", "A4"]);
     assert!(locks.rebuilt.lock().unwrap().is_none(), "a fresh index is not rebuilt");
 }
 
@@ -262,9 +256,8 @@ async fn a_missing_index_is_read_from_the_claims_and_rebuilt_by_the_lease_holder
         .place_best_available_hold(&alice(), &gig(), together(2), None)
         .await
         .unwrap();
-    let held: Vec<SeatId> = placed.seats.iter().map(|s| s.id.clone()).collect();
     assert_eq!(
-        names(&held),
+        held(&placed),
         ["A3", "A4"],
         "bob's seats, from the claims, are not picked"
     );

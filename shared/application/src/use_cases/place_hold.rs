@@ -41,7 +41,7 @@ use std::time::Duration;
 
 use domain::customer_limit::SeatLimit;
 use domain::event::Event;
-use domain::hold::{CLAIM_GRACE, Hold, HoldRequest, HoldRequestError, HoldStatus, SeatClaim};
+use domain::hold::{CLAIM_GRACE, Hold, HoldRequest, HoldRequestError, HoldStatus, SeatClaim, extension_ttl};
 use domain::identity::Identity;
 use domain::ids::{EventId, HoldId, SeatId, TenantId};
 use domain::seat_map::{BestAvailable, Pick};
@@ -138,10 +138,10 @@ impl UseCases {
             let max = policy.max_seats;
             return Err(Rejection::InvalidHoldRequest(vec![HoldRequestError::TooManySeats { max }]).into());
         }
-        let placeholder: Vec<SeatId> = (0..best.quantity)
-            .map(|i| SeatId::parse(&format!("s{i}")).map_err(|e| UseCaseError::Internal(e.to_string())))
-            .collect::<Result<_, _>>()?;
-        HoldRequest::new(placeholder, ttl_seconds, policy).map_err(Rejection::InvalidHoldRequest)?;
+        // The ttl range is a named hold's (and an extension's): 60–1800 s.
+        if let Some(ttl) = ttl_seconds {
+            extension_ttl(ttl).map_err(|error| Rejection::InvalidHoldRequest(vec![error]))?;
+        }
         self.place_selected(caller, event_id, &Selection::Best { best, ttl_seconds })
             .await
     }
