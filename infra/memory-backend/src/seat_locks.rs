@@ -17,10 +17,32 @@ enum Entry {
 
 type EventKey = (TenantId, EventId);
 
+/// One event's seat locks, and until when each cancelled sale's seat
+/// ignores sold markers (Redis's `unsold:` keys).
+#[derive(Debug, Default)]
+struct EventLocks {
+    seats: HashMap<SeatId, Entry>,
+    unsold_until: HashMap<SeatId, Timestamp>,
+}
+
+impl EventLocks {
+    fn marks_sold(&mut self, seat: &SeatId, ttl: Duration, now: Timestamp) {
+        if self.unsold_until.get(seat).is_some_and(|until| *until > now) {
+            return;
+        }
+        self.seats.insert(
+            seat.clone(),
+            Entry::Sold {
+                expires_at: now.plus(ttl),
+            },
+        );
+    }
+}
+
 /// Seat locks for every event, expiring by the injected clock.
 pub struct MemorySeatLocks {
     clock: Arc<dyn Clock>,
-    events: Mutex<HashMap<EventKey, HashMap<SeatId, Entry>>>,
+    events: Mutex<HashMap<EventKey, EventLocks>>,
 }
 
 impl std::fmt::Debug for MemorySeatLocks {
@@ -43,12 +65,16 @@ impl MemorySeatLocks {
         self.map().clear();
     }
 
-    /// How many seat entries (locks and sold markers) are kept, for the soak test.
+    /// How many seat entries (locks, sold markers and unsold windows) are
+    /// kept, for the soak test.
     pub fn entries(&self) -> usize {
-        self.map().values().map(HashMap::len).sum()
+        self.map()
+            .values()
+            .map(|locks| locks.seats.len() + locks.unsold_until.len())
+            .sum()
     }
 
-    fn map(&self) -> MutexGuard<'_, HashMap<EventKey, HashMap<SeatId, Entry>>> {
+    fn map(&self) -> MutexGuard<'_, HashMap<EventKey, EventLocks>> {
         // A panic while holding the lock cannot leave a half-applied change:
         // every critical section below checks before it writes.
         self.events.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -75,7 +101,7 @@ impl SeatLocks for MemorySeatLocks {
     ) -> Result<(), LockError> {
         let now = self.clock.now();
         let mut events = self.map();
-        let locks = events.entry((tenant.clone(), event.clone())).or_default();
+        let locks = &mut events.entry((tenant.clone(), event.clone())).or_default().seats;
         let taken: Vec<SeatId> = seats
             .iter()
             .filter(|seat| match current(locks.get(*seat), now) {
@@ -110,7 +136,7 @@ impl SeatLocks for MemorySeatLocks {
         hold: HoldId,
     ) -> Result<(), BackendError> {
         let mut events = self.map();
-        if let Some(locks) = events.get_mut(&(tenant.clone(), event.clone())) {
+        if let Some(locks) = events.get_mut(&(tenant.clone(), event.clone())).map(|e| &mut e.seats) {
             for seat in seats {
                 if matches!(locks.get(seat), Some(Entry::Held { hold: owner, .. }) if *owner == hold) {
                     locks.remove(seat);
@@ -128,7 +154,7 @@ impl SeatLocks for MemorySeatLocks {
     ) -> Result<Vec<SeatLock>, BackendError> {
         let now = self.clock.now();
         let events = self.map();
-        let locks = events.get(&(tenant.clone(), event.clone()));
+        let locks = events.get(&(tenant.clone(), event.clone())).map(|e| &e.seats);
         Ok(seats
             .iter()
             .map(|seat| current(locks.and_then(|l| l.get(seat)), now))
@@ -142,11 +168,11 @@ impl SeatLocks for MemorySeatLocks {
         seats: &[SeatId],
         ttl: Duration,
     ) -> Result<(), BackendError> {
-        let expires_at = self.clock.now().plus(ttl);
+        let now = self.clock.now();
         let mut events = self.map();
         let locks = events.entry((tenant.clone(), event.clone())).or_default();
         for seat in seats {
-            locks.insert(seat.clone(), Entry::Sold { expires_at });
+            locks.marks_sold(seat, ttl, now);
         }
         Ok(())
     }
@@ -161,7 +187,7 @@ impl SeatLocks for MemorySeatLocks {
     ) -> Result<(), BackendError> {
         let now = self.clock.now();
         let mut events = self.map();
-        if let Some(locks) = events.get_mut(&(tenant.clone(), event.clone())) {
+        if let Some(locks) = events.get_mut(&(tenant.clone(), event.clone())).map(|e| &mut e.seats) {
             for seat in seats {
                 if current(locks.get(seat), now) == SeatLock::HeldBy(hold) {
                     locks.insert(
@@ -187,9 +213,9 @@ impl SeatLocks for MemorySeatLocks {
         let mut events = self.map();
         let locks = events.entry((tenant.clone(), event.clone())).or_default();
         for (seat, lock) in mirrored {
-            match (*lock, current(locks.get(seat), now)) {
+            match (*lock, current(locks.seats.get(seat), now)) {
                 (MirroredLock::Held { hold, ttl }, SeatLock::Free) => {
-                    locks.insert(
+                    locks.seats.insert(
                         seat.clone(),
                         Entry::Held {
                             hold,
@@ -197,19 +223,16 @@ impl SeatLocks for MemorySeatLocks {
                         },
                     );
                 }
-                (MirroredLock::Sold { ttl }, _) => {
-                    locks.insert(
-                        seat.clone(),
-                        Entry::Sold {
-                            expires_at: now.plus(ttl),
-                        },
-                    );
-                }
-                (MirroredLock::Unsold, SeatLock::Sold) => {
-                    locks.remove(seat);
+                (MirroredLock::Sold { ttl }, _) => locks.marks_sold(seat, ttl, now),
+                (MirroredLock::Unsold { ttl }, held) => {
+                    if held == SeatLock::Sold {
+                        locks.seats.remove(seat);
+                    }
+                    locks.unsold_until.retain(|_, until| *until > now);
+                    locks.unsold_until.insert(seat.clone(), now.plus(ttl));
                 }
                 (MirroredLock::Free { owner }, SeatLock::HeldBy(holder)) if owner == holder => {
-                    locks.remove(seat);
+                    locks.seats.remove(seat);
                 }
                 _ => {}
             }

@@ -83,6 +83,7 @@ macro_rules! seat_lock_conformance {
             extend_moves_only_the_holds_own_locks,
             mirror_fills_missing_locks_marks_sold_and_clears_unbacked_ones,
             a_sold_marker_runs_out_after_its_ttl_and_unsold_removes_only_markers,
+            an_unsold_seat_ignores_sold_markers_for_its_window_but_not_holds,
         );
     };
     (@cases $setup:path; $($case:ident),* $(,)?) => {

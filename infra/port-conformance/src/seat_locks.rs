@@ -144,8 +144,8 @@ pub async fn a_sold_marker_runs_out_after_its_ttl_and_unsold_removes_only_marker
             &tenant,
             &event,
             &[
-                (seats(&["B"])[0].clone(), MirroredLock::Unsold),
-                (seats(&["C"])[0].clone(), MirroredLock::Unsold),
+                (seats(&["B"])[0].clone(), MirroredLock::Unsold { ttl: MINUTE }),
+                (seats(&["C"])[0].clone(), MirroredLock::Unsold { ttl: MINUTE }),
             ],
         )
         .await
@@ -157,6 +157,71 @@ pub async fn a_sold_marker_runs_out_after_its_ttl_and_unsold_removes_only_marker
             .unwrap(),
         [SeatLock::Free, SeatLock::Free, SeatLock::HeldBy(hold(1))],
         "A ran out, B was unmarked, C's hold lock is not a marker"
+    );
+}
+
+/// A cancel's unmark keeps a write-back that read the claims before the
+/// cancel (or the order's own slow `mark_sold`) from marking the freed seat
+/// sold again; a new hold still locks it, and after the window markers are
+/// written as before.
+pub async fn an_unsold_seat_ignores_sold_markers_for_its_window_but_not_holds(f: &SeatLockFixture) {
+    let (tenant, event) = (unique_tenant(), event_id("gig"));
+    let window = Duration::from_millis(400);
+    f.locks
+        .mark_sold(&tenant, &event, &seats(&["A", "B"]), MINUTE)
+        .await
+        .unwrap();
+    f.locks
+        .mirror(
+            &tenant,
+            &event,
+            &[(seats(&["A"])[0].clone(), MirroredLock::Unsold { ttl: window })],
+        )
+        .await
+        .unwrap();
+    f.locks
+        .mark_sold(&tenant, &event, &seats(&["A"]), MINUTE)
+        .await
+        .unwrap();
+    f.locks
+        .mirror(
+            &tenant,
+            &event,
+            &[(seats(&["A"])[0].clone(), MirroredLock::Sold { ttl: MINUTE })],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        f.locks.inspect(&tenant, &event, &seats(&["A", "B"])).await.unwrap(),
+        [SeatLock::Free, SeatLock::Sold],
+        "late markers of A are ignored; B was never unsold"
+    );
+    f.locks
+        .lock(&tenant, &event, &seats(&["A"]), hold(1), MINUTE)
+        .await
+        .unwrap();
+    f.locks
+        .mirror(
+            &tenant,
+            &event,
+            &[(seats(&["A"])[0].clone(), MirroredLock::Sold { ttl: MINUTE })],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        f.locks.inspect(&tenant, &event, &seats(&["A"])).await.unwrap(),
+        [SeatLock::HeldBy(hold(1))],
+        "a new hold of the freed seat is not overwritten by a late marker"
+    );
+    f.time.advance(Duration::from_millis(600)).await;
+    f.locks
+        .mark_sold(&tenant, &event, &seats(&["A"]), MINUTE)
+        .await
+        .unwrap();
+    assert_eq!(
+        f.locks.inspect(&tenant, &event, &seats(&["A"])).await.unwrap(),
+        [SeatLock::Sold],
+        "after the window, a sale marks the seat again"
     );
 }
 

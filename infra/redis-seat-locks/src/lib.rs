@@ -3,7 +3,9 @@
 //! The fast contention filter of I6: advisory, never the decider.
 //!
 //! - **Keys** `hold:{<tenant>:<event>}:<seat>` hold the owning hold id with a
-//!   millisecond TTL, or `SOLD` with the sold-marker TTL (ADR 13). The `{…}` hash tag puts all seats
+//!   millisecond TTL, or `SOLD` with the sold-marker TTL (ADR 13);
+//!   `unsold:{…}:<seat>` keeps a cancelled sale's seat from being marked
+//!   sold again for a while (ADR 13). The `{…}` hash tag puts all seats
 //!   of an event in one cluster slot, so one script can touch N seats
 //!   atomically on a cluster (ElastiCache Serverless is always cluster mode).
 //! - **One round trip per operation**: lock and release are Lua scripts
@@ -91,17 +93,22 @@ if redis.call('EXISTS', KEYS[#KEYS]) == 1 then redis.call('PEXPIRE', KEYS[#KEYS]
 return 0
 ";
 
-/// Writes back the durable claims: per key, ARGV holds a mode and a value.
+/// Writes back the durable claims. KEYS: the n seat keys, then their n
+/// unsold keys, then the index. Per seat, ARGV holds a mode and a value.
 /// `H <hold>:<ttl ms>`: set only if the key is absent; `S <ttl ms>`: set
-/// SOLD; `U`: delete the key only if it is SOLD; `F <hold>`: delete the key
-/// only if it holds that hold's id. The index (the last key) follows: a
-/// sold seat stays in it until unsold (its marker may run out first), and
-/// `U` takes out a sold entry even when the marker already ran out.
+/// SOLD, unless the seat's unsold key exists; `U <ttl ms>`: delete the key
+/// only if it is SOLD, and set the unsold key for the ttl (a late `S` of the
+/// cancelled sale is then ignored); `F <hold>`: delete the key only if it
+/// holds that hold's id. The index (the last key) follows: a sold seat stays
+/// in it until unsold (its marker may run out first), and `U` takes out a
+/// sold entry even when the marker already ran out.
 const MIRROR_SCRIPT: &str = r"
 local index = KEYS[#KEYS]
+local n = (#KEYS - 1) / 2
 local now = now_ms()
-for i = 1, #KEYS - 1 do
+for i = 1, n do
   local key = KEYS[i]
+  local unsold = KEYS[n + i]
   local mode = ARGV[2 * i - 1]
   local value = ARGV[2 * i]
   if mode == 'H' then
@@ -111,13 +118,16 @@ for i = 1, #KEYS - 1 do
       redis.call('ZADD', index, now + tonumber(ttl), seat_of(key))
     end
   elseif mode == 'S' then
-    redis.call('SET', key, 'SOLD', 'PX', value)
-    redis.call('ZADD', index, SOLD_SCORE, seat_of(key))
+    if redis.call('EXISTS', unsold) == 0 then
+      redis.call('SET', key, 'SOLD', 'PX', value)
+      redis.call('ZADD', index, SOLD_SCORE, seat_of(key))
+    end
   elseif mode == 'U' then
     if redis.call('GET', key) == 'SOLD' then redis.call('DEL', key) end
     if tonumber(redis.call('ZSCORE', index, seat_of(key))) == SOLD_SCORE then
       redis.call('ZREM', index, seat_of(key))
     end
+    redis.call('SET', unsold, '1', 'PX', value)
   elseif mode == 'F' then
     if redis.call('GET', key) == value then
       redis.call('DEL', key)
@@ -318,6 +328,12 @@ pub fn seat_key(tenant: &TenantId, event: &EventId, seat: &SeatId) -> String {
     format!("hold:{{{tenant}:{event}}}:{seat}")
 }
 
+/// `unsold:{tenant:event}:seat`: present while a cancelled sale's seat
+/// ignores sold markers ([`MirroredLock::Unsold`]); same slot as the seat.
+pub fn unsold_key(tenant: &TenantId, event: &EventId, seat: &SeatId) -> String {
+    format!("unsold:{{{tenant}:{event}}}:{seat}")
+}
+
 /// The event's availability index and its freshness marker and rebuild
 /// lease, in the same slot as its seats.
 pub fn index_keys(tenant: &TenantId, event: &EventId) -> [String; 3] {
@@ -484,6 +500,7 @@ impl SeatLocks for RedisSeatLocks {
         let keys: Vec<String> = locks
             .iter()
             .map(|(seat, _)| seat_key(tenant, event, seat))
+            .chain(locks.iter().map(|(seat, _)| unsold_key(tenant, event, seat)))
             .chain(std::iter::once(index))
             .collect();
         let args: Vec<String> = locks
@@ -491,7 +508,7 @@ impl SeatLocks for RedisSeatLocks {
             .flat_map(|(_, lock)| match lock {
                 MirroredLock::Held { hold, ttl } => ["H".to_owned(), format!("{hold}:{}", ttl_millis(*ttl))],
                 MirroredLock::Sold { ttl } => ["S".to_owned(), ttl_millis(*ttl).to_string()],
-                MirroredLock::Unsold => ["U".to_owned(), String::new()],
+                MirroredLock::Unsold { ttl } => ["U".to_owned(), ttl_millis(*ttl).to_string()],
                 MirroredLock::Free { owner } => ["F".to_owned(), owner.to_string()],
             })
             .collect();

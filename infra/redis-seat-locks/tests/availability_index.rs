@@ -117,7 +117,7 @@ async fn every_lock_change_keeps_the_index_current(index: Index) {
             t,
             e,
             &[
-                (seat("B3"), MirroredLock::Unsold),
+                (seat("B3"), MirroredLock::Unsold { ttl: MINUTE }),
                 (seat("B4"), MirroredLock::Held { hold, ttl: MINUTE }),
             ],
         )
@@ -155,7 +155,7 @@ async fn entries_lapse_with_their_locks_but_a_sale_outlives_its_marker_until_uns
     assert_eq!(index.taken().await.1, set(&["C2"]), "the lock lapsed; the sale did not");
     index
         .locks
-        .mirror(t, e, &[(seat("C2"), MirroredLock::Unsold)])
+        .mirror(t, e, &[(seat("C2"), MirroredLock::Unsold { ttl: MINUTE })])
         .await
         .unwrap();
     assert_eq!(index.taken().await.1, set(&[]), "unsold after its marker ran out");

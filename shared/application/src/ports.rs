@@ -136,7 +136,8 @@ pub trait SeatLocks: Send + Sync {
     /// Marks seats sold for `ttl` (the use cases pass [`SOLD_MARKER_TTL`]),
     /// replacing any lock, so later lock attempts fail fast without asking
     /// the durable store. The durable claims say sold for good; a marker that
-    /// ran out is written back by the next refusal that reaches them.
+    /// ran out is written back by the next refusal that reaches them. A seat
+    /// unsold within its [`MirroredLock::Unsold`] window is left as it is.
     async fn mark_sold(
         &self,
         tenant: &TenantId,
@@ -218,6 +219,12 @@ pub struct TakenSeats {
 /// refused hold that reaches the claims writes a live sale's marker back.
 pub const SOLD_MARKER_TTL: Duration = Duration::from_secs(300);
 
+/// How long a cancelled sale's seats ignore sold markers
+/// ([`MirroredLock::Unsold`]). Far longer than any request lives (the
+/// Lambdas time out after 35 s, `template.yaml`), so no write-back that
+/// read the claims before the cancel lands after it.
+pub const UNSOLD_WINDOW: Duration = Duration::from_secs(300);
+
 /// A seat lock to write back from the durable store's claims.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MirroredLock {
@@ -225,8 +232,13 @@ pub enum MirroredLock {
     Held { hold: HoldId, ttl: Duration },
     /// Replaces whatever is there, for `ttl`.
     Sold { ttl: Duration },
-    /// Removes a sold marker (the sale was cancelled); a hold's lock stays.
-    Unsold,
+    /// Removes a sold marker (the sale was cancelled; a hold's lock stays)
+    /// and ignores every `Sold` write to the seat for `ttl`: a write-back
+    /// that read the claims before the cancel, or the order's own slow
+    /// `mark_sold`, must not mark the freed seat sold again (ADR 13). A new
+    /// sale of the seat within `ttl` goes without a marker: its claims
+    /// refuse the seat, one DynamoDB call per attempt.
+    Unsold { ttl: Duration },
     /// Removes `owner`'s lock, which the claims no longer back (a release or
     /// a crash the locks never heard of); anyone else's lock or a sold
     /// marker stays.

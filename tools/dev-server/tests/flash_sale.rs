@@ -594,7 +594,7 @@ fn check_locks_expire(redis: &RedisServer) {
     let mut connection = client.get_connection().unwrap();
     let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut connection).unwrap();
     for key in keys {
-        if key.starts_with("taken") {
+        if key.starts_with("taken") || key.starts_with("unsold:") {
             let ttl_ms: i64 = redis::cmd("PTTL").arg(&key).query(&mut connection).unwrap();
             assert!(
                 (1..=3_600_000).contains(&ttl_ms),

@@ -11,9 +11,11 @@
 //! cancelled order, stored for replay too.
 //!
 //! The seats' sold markers are removed from the seat locks before and after
-//! that step, best effort: a refusal that re-marks a seat between the two is
-//! undone by the second, and a marker that survives both (Redis failing) runs
-//! out with its TTL (ADR 13). The claims decide in any case.
+//! that step, best effort, and each removal keeps new markers off those
+//! seats for [`UNSOLD_WINDOW`]: a refusal or the order's own `mark_sold` that
+//! read the claims before the cancel and writes after it is ignored. A
+//! marker that survives both removals (Redis failing) runs out with its TTL
+//! (ADR 13). The claims decide in any case.
 
 use std::time::Duration;
 
@@ -27,7 +29,7 @@ use super::UseCases;
 use super::create_order::OrderResponses;
 use super::idempotent_request::{Attempt, IdempotentRequest, MIN_RETRY_AFTER, StoredOutcome};
 use crate::errors::{Rejection, UseCaseError};
-use crate::ports::{CancelError, MirroredLock, OrderCancellation, SOLD_MARKER_TTL, StoredResponse};
+use crate::ports::{CancelError, MirroredLock, OrderCancellation, SOLD_MARKER_TTL, StoredResponse, UNSOLD_WINDOW};
 
 /// The operation named in idempotency scopes of cancel-order.
 pub const CANCEL_ORDER_OPERATION: &str = "POST /orders/cancel";
@@ -143,12 +145,14 @@ impl UseCases {
         }
     }
 
-    /// Removes the order's sold markers from the seat locks, best effort.
+    /// Removes the order's sold markers from the seat locks, and keeps them
+    /// from coming back for [`UNSOLD_WINDOW`] (a write-back in flight that
+    /// read the claims before the cancel), best effort.
     async fn unmark_sold(&self, order: &Order) {
         let unsold: Vec<_> = order
             .seats
             .iter()
-            .map(|seat| (seat.id.clone(), MirroredLock::Unsold))
+            .map(|seat| (seat.id.clone(), MirroredLock::Unsold { ttl: UNSOLD_WINDOW }))
             .collect();
         if let Err(error) = self.ports.seat_locks.mirror(&order.tenant, &order.event, &unsold).await {
             tracing::warn!(event = "seats.unmark_failed", error = %error, "sold markers stay until their TTL; the claims are free");
