@@ -6,10 +6,12 @@ mod support;
 
 use std::time::Duration;
 
-use application::ports::{Clock, SeatLock, SeatLocks};
+use application::ports::{Clock, SOLD_MARKER_TTL, SeatLock, SeatLocks};
+use application::use_cases::CANCEL_ORDER_OPERATION;
 use application::use_cases::StoredOutcome;
 use application::{UseCaseError, UseCases};
 use domain::event::SeatStatus;
+use domain::idempotency::IdempotencyScope;
 use domain::identity::Identity;
 use domain::ids::OrderId;
 use support::*;
@@ -114,4 +116,47 @@ async fn an_order_cannot_be_cancelled_once_its_event_has_started() {
     assert_eq!(w.use_cases.get_order(&alice(), kept).await.unwrap().cancelled_at, None);
     let still = fresh(cancel(&w.use_cases, &alice(), "late-2", cancelled).await);
     assert_eq!(still.status, 200, "a cancelled order stays cancelled");
+}
+
+#[tokio::test]
+async fn a_sold_marker_the_cancelled_sale_writes_late_does_not_refuse_the_freed_seat() {
+    let w = world();
+    with_event(&w).await;
+    let bought = sold(&w, &["A1"], "buy").await;
+    fresh(cancel(&w.use_cases, &alice(), "undo", bought).await);
+    // The sale's own mark_sold, or a refusal's write-back that read the
+    // claims before the cancel, lands only now.
+    w.locks
+        .mark_sold(&alice().tenant, &gig(), &seats(&["A1"]), SOLD_MARKER_TTL)
+        .await
+        .unwrap();
+    assert_eq!(
+        w.locks.inspect(&alice().tenant, &gig(), &seats(&["A1"])).await.unwrap(),
+        [SeatLock::Free]
+    );
+    let again = hold(&w, &bob(), &["A1"]).await.expect("the freed seat can be held");
+    assert_eq!(fresh(order(&w, &bob(), "bobs", 1, again.id).await).status, 201);
+    assert_eq!(sold_seats(&w).await, seats(&["A1"]));
+}
+
+#[tokio::test]
+async fn a_cancel_in_flight_answers_in_progress_and_its_key_is_apart_from_create_orders() {
+    let w = world();
+    with_event(&w).await;
+    // The same key already created an order: the cancel scope is its own.
+    let bought = sold(&w, &["A1"], "same-key").await;
+    let scope = IdempotencyScope {
+        operation: CANCEL_ORDER_OPERATION,
+        ..scope_of(&alice(), "in-flight")
+    };
+    crashed_attempt(&w, &scope, fingerprint_of(bought)).await;
+    w.clock.advance(Duration::from_secs(10));
+    match cancel(&w.use_cases, &alice(), "in-flight", bought).await {
+        Err(UseCaseError::IdempotencyInProgress { retry_after }) => {
+            assert_eq!(retry_after, Duration::from_secs(20));
+        }
+        other => panic!("expected in-progress, got {other:?}"),
+    }
+    let answer = fresh(cancel(&w.use_cases, &alice(), "same-key", bought).await);
+    assert_eq!(answer.status, 200, "{}", body(&answer));
 }
