@@ -23,6 +23,8 @@ struct Tables {
     holds: HashMap<(TenantId, HoldId), Hold>,
     orders: HashMap<(TenantId, OrderId), Order>,
     claims: HashMap<(TenantId, EventId), HashMap<SeatId, SeatClaim>>,
+    /// The order each SOLD claim names, as DynamoDB's claim items do.
+    sold_by: HashMap<(TenantId, EventId), HashMap<SeatId, OrderId>>,
     tallies: HashMap<(TenantId, EventId, CustomerId), CustomerTally>,
     idempotency: HashMap<IdempotencyScope, SeededRecord>,
     writes_since_sweep: usize,
@@ -566,9 +568,13 @@ impl OrderStore for MemoryStore {
         }
 
         // Every condition holds: apply all writes together.
-        let claims = tables.claims.entry(event_key).or_default();
+        let claims = tables.claims.entry(event_key.clone()).or_default();
         for seat in &order.seats {
             claims.insert(seat.id.clone(), SeatClaim::Sold);
+        }
+        let sold_by = tables.sold_by.entry(event_key).or_default();
+        for seat in &order.seats {
+            sold_by.insert(seat.id.clone(), order.id);
         }
         if let Some(hold) = tables.holds.get_mut(&(order.tenant.clone(), order.hold)) {
             hold.recorded_status = HoldStatus::Converted;
@@ -608,12 +614,35 @@ impl OrderStore for MemoryStore {
             return Err(CancelError::LeaseLost);
         }
 
+        // Each seat is unclaimed or sold by this very order (DynamoDB's
+        // condition on the claim's orderId); anything else is corruption.
+        let event_key = (order.tenant.clone(), order.event.clone());
+        let claims = tables.claims.get(&event_key);
+        let sold_by = tables.sold_by.get(&event_key);
+        let foreign = order
+            .seats
+            .iter()
+            .any(|seat| match claims.and_then(|c| c.get(&seat.id)) {
+                None => false,
+                Some(SeatClaim::Sold) => sold_by.and_then(|s| s.get(&seat.id)) != Some(&order.id),
+                Some(_) => true,
+            });
+        if foreign {
+            return Err(CancelError::Backend(BackendError::new(
+                "memory",
+                "a seat of a confirmed order is claimed or recorded sold by something else",
+            )));
+        }
+
         // Every condition holds: apply all writes together.
-        if let Some(claims) = tables.claims.get_mut(&(order.tenant.clone(), order.event.clone())) {
+        if let Some(claims) = tables.claims.get_mut(&event_key) {
             for seat in &order.seats {
-                if claims.get(&seat.id) == Some(&SeatClaim::Sold) {
-                    claims.remove(&seat.id);
-                }
+                claims.remove(&seat.id);
+            }
+        }
+        if let Some(sold_by) = tables.sold_by.get_mut(&event_key) {
+            for seat in &order.seats {
+                sold_by.remove(&seat.id);
             }
         }
         if let Some(stored) = tables.orders.get_mut(&order_key) {

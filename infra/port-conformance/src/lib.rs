@@ -122,6 +122,7 @@ macro_rules! store_conformance {
             a_commit_without_the_lease_writes_nothing,
             a_cancel_frees_the_seats_and_completes_the_record_together_and_a_resend_succeeds,
             a_cancel_of_a_cancelled_order_or_without_the_lease_writes_nothing,
+            a_cancel_never_frees_a_seat_another_order_sold,
             a_counted_placement_needs_the_tally_version_it_read_and_writes_nothing_otherwise,
             a_counted_hold_leaves_the_tally_when_released_or_lapsed_and_counts_as_its_order_until_cancelled,
             holds_and_orders_without_a_limit_leave_no_tally,

@@ -909,6 +909,34 @@ pub async fn a_cancel_of_a_cancelled_order_or_without_the_lease_writes_nothing(f
     assert!(matches!(missing, Err(CancelError::AlreadyCancelled)), "{missing:?}");
 }
 
+/// A cancel step trusts the store, not the order it is handed: a seat
+/// another order sold is never freed by it, and nothing else is written.
+pub async fn a_cancel_never_frees_a_seat_another_order_sold(f: &StoreFixture) {
+    let tenant = unique_tenant();
+    let mine = sold_order(f, &new_hold(&tenant, 1, &["A"]), 1).await;
+    let theirs = sold_order(f, &new_hold(&tenant, 2, &["B"]), 2).await;
+    let cancel_scope = scope(&tenant, "cancel-wrong");
+    f.idempotency.claim(claim_at(&cancel_scope, 7, NOW)).await.unwrap();
+    let wrong = Order {
+        seats: theirs.seats.clone(),
+        ..mine.clone()
+    };
+    let refused = f
+        .orders
+        .cancel(cancellation(&wrong, &cancel_scope, 7, &response("x")))
+        .await;
+    assert!(matches!(refused, Err(CancelError::Backend(_))), "{refused:?}");
+    assert_eq!(sold(f, &tenant).await, ["A", "B"], "neither seat was freed");
+    assert_eq!(
+        f.orders.get(&tenant, mine.id).await.unwrap().unwrap().cancelled_at,
+        None
+    );
+    assert!(matches!(
+        record(f, &cancel_scope, NOW).await.state,
+        RecordState::InProgress { .. }
+    ));
+}
+
 /// Alice's tally of the gig.
 async fn tally_of(f: &StoreFixture, tenant: &TenantId) -> CustomerTally {
     f.holds
