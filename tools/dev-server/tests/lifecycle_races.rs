@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use application::UseCases;
 use application::ports::Clock;
+use aws_sdk_dynamodb::types::AttributeValue;
 use axum::Router;
 use composition::{Config, Defaults};
 use domain::time::Timestamp;
@@ -64,6 +65,122 @@ async fn instance(redis_url: &str, endpoint: &str, table: &str, ahead: Duration)
 struct Instance {
     app: TestApp,
     tenant: String,
+}
+
+/// The table both instances write, read directly: what the races leave
+/// behind is checked on the items, not through the API under test.
+struct DurableState {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+type Item = HashMap<String, AttributeValue>;
+
+fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name).and_then(|value| value.as_s().ok()).map(String::as_str)
+}
+
+fn seat_ids(item: &Item) -> Vec<String> {
+    item["seats"]
+        .as_l()
+        .unwrap()
+        .iter()
+        .map(|seat| seat.as_m().unwrap()["id"].as_s().unwrap().clone())
+        .collect()
+}
+
+impl DurableState {
+    async fn items(&self) -> Vec<Item> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .unwrap();
+            items.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return items;
+            }
+        }
+    }
+
+    /// The hold each seat's HELD claim names (seats without one are absent).
+    async fn claim_holders(&self) -> HashMap<String, String> {
+        self.items()
+            .await
+            .iter()
+            .filter(|item| text(item, "state") == Some("HELD"))
+            .map(|item| {
+                let seat = text(item, "sk").unwrap().trim_start_matches("SEAT#").to_owned();
+                (seat, text(item, "holdId").unwrap().to_owned())
+            })
+            .collect()
+    }
+
+    /// I1 on the items: a seat is in at most one CONFIRMED order, every such
+    /// seat's claim is SOLD naming that order and no SOLD claim names
+    /// anything else; every HELD claim names a recorded ACTIVE hold with
+    /// that seat, never a seat of a CONFIRMED order.
+    async fn assert_one_owner_per_seat(&self) {
+        let items = self.items().await;
+        let mut confirmed: HashMap<String, Vec<String>> = HashMap::new();
+        let mut active_holds: HashMap<String, Vec<String>> = HashMap::new();
+        let mut sold_claims = HashMap::new();
+        let mut held_claims = HashMap::new();
+        for item in &items {
+            let sk = text(item, "sk").unwrap();
+            if sk == "ORDER" && !item.contains_key("cancelledAt") {
+                for seat in seat_ids(item) {
+                    confirmed
+                        .entry(seat)
+                        .or_default()
+                        .push(text(item, "orderId").unwrap().to_owned());
+                }
+            } else if sk == "HOLD" && text(item, "status") == Some("ACTIVE") {
+                active_holds.insert(text(item, "holdId").unwrap().to_owned(), seat_ids(item));
+            } else if let Some(seat) = sk.strip_prefix("SEAT#") {
+                let state = text(item, "state").unwrap();
+                let owner = if state == "SOLD" { "orderId" } else { "holdId" };
+                let claims = if state == "SOLD" {
+                    &mut sold_claims
+                } else {
+                    &mut held_claims
+                };
+                claims.insert(seat.to_owned(), text(item, owner).unwrap().to_owned());
+            }
+        }
+        for (seat, orders) in &confirmed {
+            assert_eq!(orders.len(), 1, "I1: seat {seat} is in CONFIRMED orders {orders:?}");
+            assert_eq!(
+                sold_claims.get(seat),
+                Some(&orders[0]),
+                "seat {seat}'s claim names its order"
+            );
+        }
+        for (seat, order) in &sold_claims {
+            assert!(
+                confirmed.contains_key(seat),
+                "seat {seat} is claimed SOLD by {order}, no CONFIRMED order has it"
+            );
+        }
+        for (seat, hold) in &held_claims {
+            assert!(
+                !confirmed.contains_key(seat),
+                "sold seat {seat} is also claimed by hold {hold}"
+            );
+            assert!(
+                active_holds.get(hold).is_some_and(|seats| seats.contains(seat)),
+                "seat {seat} is claimed by {hold}, which is no ACTIVE hold of it"
+            );
+        }
+    }
 }
 
 impl Instance {
@@ -128,10 +245,14 @@ impl Instance {
 
 /// Two instances on one table and one Redis, one tenant; the second's clock
 /// runs `ahead` of the first's.
-async fn two_instances(ahead: Duration, seat_count: usize) -> (Instance, Instance, [test_backends::KeepAlive; 2]) {
+async fn two_instances(
+    ahead: Duration,
+    seat_count: usize,
+) -> (Instance, Instance, DurableState, [test_backends::KeepAlive; 2]) {
     let (redis_url, redis) = test_backends::redis();
     let (endpoint, dynamodb) = test_backends::dynamodb();
-    let table = test_backends::fresh_table(&test_backends::dynamodb_client(&endpoint).await).await;
+    let client = test_backends::dynamodb_client(&endpoint).await;
+    let table = test_backends::fresh_table(&client).await;
     let tenant = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
     let first = Instance {
         app: TestApp::from_router(instance(&redis_url, &endpoint, &table, Duration::ZERO).await),
@@ -147,7 +268,7 @@ async fn two_instances(ahead: Duration, seat_count: usize) -> (Instance, Instanc
     let body = json!({ "name": "Sale", "startsAt": "2030-01-01T20:00:00Z", "currency": "EUR", "seats": seats });
     let created = first.call(Method::PUT, "/events/sale", "boss", Some(body)).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
-    (first, second, [redis, dynamodb])
+    (first, second, DurableState { client, table }, [redis, dynamodb])
 }
 
 fn seat(i: usize) -> Vec<String> {
@@ -157,7 +278,7 @@ fn seat(i: usize) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_extend_racing_a_release_of_its_hold_never_keeps_a_released_seat() {
     const HOLDS: usize = 16;
-    let (one, other, _backends) = two_instances(Duration::ZERO, HOLDS).await;
+    let (one, other, durable, _backends) = two_instances(Duration::ZERO, HOLDS).await;
     let mut holds = Vec::new();
     for i in 0..HOLDS {
         let placed = one.hold("alice", &seat(i), 300).await;
@@ -179,6 +300,10 @@ async fn an_extend_racing_a_release_of_its_hold_never_keeps_a_released_seat() {
     // Durable state: every seat free, every hold RELEASED; and the seats can
     // be held at once (no lock an extend revived blocks them).
     assert!(one.statuses().await.values().all(|s| s == "AVAILABLE"));
+    assert!(
+        durable.claim_holders().await.is_empty(),
+        "no claim outlives its released hold"
+    );
     for hold in &holds {
         let verified = one.call(Method::GET, &format!("/holds/{hold}"), "alice", None).await;
         assert_eq!(verified.json["status"], "RELEASED", "{}", verified.text);
@@ -187,6 +312,7 @@ async fn an_extend_racing_a_release_of_its_hold_never_keeps_a_released_seat() {
         let again = other.hold("bob", &seat(i), 60).await;
         assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
     }
+    durable.assert_one_owner_per_seat().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -194,7 +320,7 @@ async fn an_extend_racing_its_holds_expiry_on_a_clock_ahead_gives_each_seat_to_o
     // The second instance's clock is past the hold's expiry and grace: to
     // it, the seat is free. The first still sees the hold active.
     const ROUNDS: usize = 12;
-    let (one, ahead, _backends) = two_instances(Duration::from_secs(60 + 6), ROUNDS).await;
+    let (one, ahead, durable, _backends) = two_instances(Duration::from_secs(60 + 6), ROUNDS).await;
     let mut extends_won = 0;
     for i in 0..ROUNDS {
         let placed = one.hold("alice", &seat(i), 60).await;
@@ -210,6 +336,16 @@ async fn an_extend_racing_its_holds_expiry_on_a_clock_ahead_gives_each_seat_to_o
         let (extended, taken) = tokio::join!(late_extend, ahead.hold("bob", &seats, 600));
         let extended_first = extended.status == StatusCode::OK;
         let taken_first = taken.status == StatusCode::CREATED;
+        let winner = if taken_first {
+            taken.json["holdId"].as_str().unwrap_or_default().to_owned()
+        } else {
+            hold.clone()
+        };
+        assert_eq!(
+            durable.claim_holders().await.get(&seats[0]),
+            Some(&winner),
+            "round {i}: the seat's claim names the hold whose request won"
+        );
         assert!(
             extended_first != taken_first,
             "round {i}: exactly one may keep the seat: extend {} / hold {}",
@@ -233,13 +369,14 @@ async fn an_extend_racing_its_holds_expiry_on_a_clock_ahead_gives_each_seat_to_o
         );
         assert_eq!(one.statuses().await[&format!("S{i}")], "HELD");
     }
+    durable.assert_one_owner_per_seat().await;
     eprintln!("extends won {extends_won} of {ROUNDS} rounds");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_cancel_racing_holds_of_its_seats_frees_them_once_and_they_sell_once_more() {
     const ROUNDS: usize = 8;
-    let (one, other, _backends) = two_instances(Duration::ZERO, 2 * ROUNDS).await;
+    let (one, other, durable, _backends) = two_instances(Duration::ZERO, 2 * ROUNDS).await;
     for round in 0..ROUNDS {
         let wanted = vec![format!("S{}", 2 * round), format!("S{}", 2 * round + 1)];
         let held = one.hold("alice", &wanted, 300).await;
@@ -282,5 +419,6 @@ async fn a_cancel_racing_holds_of_its_seats_frees_them_once_and_they_sell_once_m
         assert!(wanted.iter().all(|seat| statuses[seat] == "SOLD"), "{statuses:?}");
         let someone_else = other.hold("carol", &wanted, 300).await;
         someone_else.assert_problem(409, "seats-unavailable");
+        durable.assert_one_owner_per_seat().await;
     }
 }
