@@ -53,7 +53,7 @@ async fn send(server: &DevServer, method: reqwest::Method, path: &str, who: &str
     if who == "boss" {
         request = request.header("X-Roles", "organizer");
     }
-    if path == "/orders" {
+    if path == "/orders" || path.ends_with("/cancel") {
         request = request.header("Idempotency-Key", "checkout-1");
     }
     if let Some(body) = body {
@@ -264,6 +264,103 @@ async fn metrics_show_per_route_latency_histograms_and_error_counters_and_the_da
 }
 
 /// The page as headless Chromium renders it after a few of its refreshes.
+/// The v2 life cycle on one server: each route logs its business event
+/// once, in its context, and counts it on its own route.
+#[tokio::test]
+async fn extend_cancel_and_the_seat_limit_log_their_events_and_count_their_metrics() {
+    use reqwest::Method;
+    let server = info_server(&[]);
+    let event = json!({"name": "Gig", "startsAt": "2030-01-01T20:00:00Z", "currency": "EUR",
+        "maxSeatsPerCustomer": 1,
+        "seats": [{"id": "A1", "priceCents": 1000}, {"id": "A2", "priceCents": 1000}]});
+    let saved = send(&server, Method::PUT, "/events/gig", "boss", Some(event)).await;
+    let held = send(
+        &server,
+        Method::POST,
+        "/events/gig/holds",
+        "alice",
+        Some(json!({"seats": ["A1"]})),
+    )
+    .await;
+    let hold_id = held.body["holdId"].as_str().unwrap().to_owned();
+    let extended = send(
+        &server,
+        Method::POST,
+        &format!("/holds/{hold_id}/extend"),
+        "alice",
+        Some(json!({"ttlSeconds": 600})),
+    )
+    .await;
+    let over = send(
+        &server,
+        Method::POST,
+        "/events/gig/holds",
+        "alice",
+        Some(json!({"seats": ["A2"]})),
+    )
+    .await;
+    let order = send(
+        &server,
+        Method::POST,
+        "/orders",
+        "alice",
+        Some(json!({"holdId": hold_id})),
+    )
+    .await;
+    let order_id = order.body["orderId"].as_str().unwrap().to_owned();
+    let cancelled = send(
+        &server,
+        Method::POST,
+        &format!("/orders/{order_id}/cancel"),
+        "alice",
+        None,
+    )
+    .await;
+    let statuses: Vec<u16> = [&saved, &held, &extended, &over, &order, &cancelled]
+        .iter()
+        .map(|s| s.status.as_u16())
+        .collect();
+    assert_eq!(statuses, [201, 201, 200, 409, 201, 200], "{:?}", over.body);
+
+    let logs = logs_when(&server, |logs| {
+        ["hold.extended", "hold.over_limit", "order.cancelled"]
+            .iter()
+            .all(|event| logs.iter().any(|l| l["event"] == *event))
+    });
+    for (request, event, context) in [
+        (&extended, "hold.extended", "inventory"),
+        (&over, "hold.over_limit", "inventory"),
+        (&cancelled, "order.cancelled", "ordering"),
+    ] {
+        let lines = lines_of(&logs, &request.correlation_id);
+        let found: Vec<_> = lines.iter().filter(|line| line["event"] == event).collect();
+        assert_eq!(found.len(), 1, "{event} logged once for its request: {lines:?}");
+        assert_eq!(found[0]["context"], context, "{event}");
+    }
+
+    let text = Client::new()
+        .get(format!("{}/metrics", server.base_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let has = |needle: &str| text.lines().any(|line| line.starts_with(needle));
+    assert!(
+        has(r#"holds_extended{route="POST /holds/{holdId}/extend",outcome="ok"} 1"#),
+        "{text}"
+    );
+    assert!(
+        has(r#"holds_over_limit{route="POST /events/{eventId}/holds",outcome="customer-limit-reached"} 1"#),
+        "{text}"
+    );
+    assert!(
+        has(r#"orders_cancelled{route="POST /orders/{orderId}/cancel",outcome="ok"} 1"#),
+        "{text}"
+    );
+}
+
 fn render_in_chromium(url: &str) -> String {
     // Debian's chromium here; GitHub's runners ship google-chrome instead.
     let browser = ["chromium", "google-chrome"]
