@@ -224,12 +224,14 @@ impl SeatLocks for MemorySeatLocks {
                     );
                 }
                 (MirroredLock::Sold { ttl }, _) => locks.marks_sold(seat, ttl, now),
-                (MirroredLock::Unsold { ttl }, held) => {
+                (MirroredLock::Unsold { ignore_sold_for }, held) => {
                     if held == SeatLock::Sold {
                         locks.seats.remove(seat);
                     }
-                    locks.unsold_until.retain(|_, until| *until > now);
-                    locks.unsold_until.insert(seat.clone(), now.plus(ttl));
+                    if let Some(window) = ignore_sold_for {
+                        locks.unsold_until.retain(|_, until| *until > now);
+                        locks.unsold_until.insert(seat.clone(), now.plus(window));
+                    }
                 }
                 (MirroredLock::Free { owner }, SeatLock::HeldBy(holder)) if owner == holder => {
                     locks.seats.remove(seat);

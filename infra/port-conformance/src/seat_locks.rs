@@ -144,8 +144,18 @@ pub async fn a_sold_marker_runs_out_after_its_ttl_and_unsold_removes_only_marker
             &tenant,
             &event,
             &[
-                (seats(&["B"])[0].clone(), MirroredLock::Unsold { ttl: MINUTE }),
-                (seats(&["C"])[0].clone(), MirroredLock::Unsold { ttl: MINUTE }),
+                (
+                    seats(&["B"])[0].clone(),
+                    MirroredLock::Unsold {
+                        ignore_sold_for: Some(MINUTE),
+                    },
+                ),
+                (
+                    seats(&["C"])[0].clone(),
+                    MirroredLock::Unsold {
+                        ignore_sold_for: Some(MINUTE),
+                    },
+                ),
             ],
         )
         .await
@@ -166,7 +176,7 @@ pub async fn a_sold_marker_runs_out_after_its_ttl_and_unsold_removes_only_marker
 /// written as before.
 pub async fn an_unsold_seat_ignores_sold_markers_for_its_window_but_not_holds(f: &SeatLockFixture) {
     let (tenant, event) = (unique_tenant(), event_id("gig"));
-    let window = Duration::from_millis(400);
+    let window = Duration::from_millis(1500);
     f.locks
         .mark_sold(&tenant, &event, &seats(&["A", "B"]), MINUTE)
         .await
@@ -175,7 +185,12 @@ pub async fn an_unsold_seat_ignores_sold_markers_for_its_window_but_not_holds(f:
         .mirror(
             &tenant,
             &event,
-            &[(seats(&["A"])[0].clone(), MirroredLock::Unsold { ttl: window })],
+            &[(
+                seats(&["A"])[0].clone(),
+                MirroredLock::Unsold {
+                    ignore_sold_for: Some(window),
+                },
+            )],
         )
         .await
         .unwrap();
@@ -213,7 +228,7 @@ pub async fn an_unsold_seat_ignores_sold_markers_for_its_window_but_not_holds(f:
         [SeatLock::HeldBy(hold(1))],
         "a new hold of the freed seat is not overwritten by a late marker"
     );
-    f.time.advance(Duration::from_millis(600)).await;
+    f.time.advance(Duration::from_millis(1700)).await;
     f.locks
         .mark_sold(&tenant, &event, &seats(&["A"]), MINUTE)
         .await

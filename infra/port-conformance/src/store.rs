@@ -935,6 +935,27 @@ pub async fn a_cancel_never_frees_a_seat_another_order_sold(f: &StoreFixture) {
         record(f, &cancel_scope, NOW).await.state,
         RecordState::InProgress { .. }
     ));
+    // Nor a seat a live hold claims.
+    let held = new_hold(&tenant, 3, &["C"]);
+    f.holds.place(&held, NOW).await.unwrap();
+    let wrong = Order {
+        seats: held.seats.clone(),
+        ..mine.clone()
+    };
+    let refused = f
+        .orders
+        .cancel(cancellation(&wrong, &cancel_scope, 7, &response("x")))
+        .await;
+    assert!(matches!(refused, Err(CancelError::Backend(_))), "{refused:?}");
+    assert_eq!(
+        claimed(f, &tenant, NOW).await,
+        ["A", "B", "C"],
+        "the hold keeps its seat"
+    );
+    assert_eq!(
+        f.orders.get(&tenant, mine.id).await.unwrap().unwrap().cancelled_at,
+        None
+    );
 }
 
 /// Alice's tally of the gig.

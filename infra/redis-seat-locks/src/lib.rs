@@ -96,9 +96,9 @@ return 0
 /// Writes back the durable claims. KEYS: the n seat keys, then their n
 /// unsold keys, then the index. Per seat, ARGV holds a mode and a value.
 /// `H <hold>:<ttl ms>`: set only if the key is absent; `S <ttl ms>`: set
-/// SOLD, unless the seat's unsold key exists; `U <ttl ms>`: delete the key
-/// only if it is SOLD, and set the unsold key for the ttl (a late `S` of the
-/// cancelled sale is then ignored); `F <hold>`: delete the key only if it
+/// SOLD, unless the seat's unsold key exists; `U <ttl ms or empty>`: delete
+/// the key only if it is SOLD, and set the unsold key for the ttl if one is
+/// given (a late `S` of the cancelled sale is then ignored); `F <hold>`: delete the key only if it
 /// holds that hold's id. The index (the last key) follows: a sold seat stays
 /// in it until unsold (its marker may run out first), and `U` takes out a
 /// sold entry even when the marker already ran out.
@@ -127,7 +127,7 @@ for i = 1, n do
     if tonumber(redis.call('ZSCORE', index, seat_of(key))) == SOLD_SCORE then
       redis.call('ZREM', index, seat_of(key))
     end
-    redis.call('SET', unsold, '1', 'PX', value)
+    if value ~= '' then redis.call('SET', unsold, '1', 'PX', value) end
   elseif mode == 'F' then
     if redis.call('GET', key) == value then
       redis.call('DEL', key)
@@ -155,12 +155,20 @@ return {built, rebuild, redis.call('ZRANGE', KEYS[1], 0, -1)}
 ";
 
 /// Replaces the index with the claims (ARGV[2..] pairs of seat and score),
-/// marks it fresh for ARGV[1] ms and gives back the rebuild lease.
+/// marks it fresh for ARGV[1] ms and gives back the rebuild lease. KEYS[4..]
+/// are the unsold keys of the sold seats, in their order: a seat whose sale
+/// was cancelled after the claims were read stays out.
 const REBUILD_SCRIPT: &str = r"
 redis.call('DEL', KEYS[1])
 redis.call('ZADD', KEYS[1], SOLD_SCORE, BUILT)
+local sold = 3
 for i = 2, #ARGV - 1, 2 do
-  redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])
+  if tonumber(ARGV[i + 1]) == SOLD_SCORE then
+    sold = sold + 1
+    if redis.call('EXISTS', KEYS[sold]) == 0 then redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i]) end
+  else
+    redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])
+  end
 end
 redis.call('PEXPIRE', KEYS[1], INDEX_TTL_MS)
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
@@ -508,7 +516,12 @@ impl SeatLocks for RedisSeatLocks {
             .flat_map(|(_, lock)| match lock {
                 MirroredLock::Held { hold, ttl } => ["H".to_owned(), format!("{hold}:{}", ttl_millis(*ttl))],
                 MirroredLock::Sold { ttl } => ["S".to_owned(), ttl_millis(*ttl).to_string()],
-                MirroredLock::Unsold { ttl } => ["U".to_owned(), ttl_millis(*ttl).to_string()],
+                MirroredLock::Unsold { ignore_sold_for } => [
+                    "U".to_owned(),
+                    ignore_sold_for
+                        .map(|window| ttl_millis(window).to_string())
+                        .unwrap_or_default(),
+                ],
                 MirroredLock::Free { owner } => ["F".to_owned(), owner.to_string()],
             })
             .collect();
@@ -554,12 +567,15 @@ impl SeatLocks for RedisSeatLocks {
         claims: &[(SeatId, Option<Timestamp>)],
         fresh_for: Duration,
     ) -> Result<(), BackendError> {
-        let keys = index_keys(tenant, event);
+        let mut keys = index_keys(tenant, event).to_vec();
         let mut args = Vec::with_capacity(1 + 2 * claims.len());
         args.push(ttl_millis(fresh_for).to_string());
         for (seat, until) in claims {
             args.push(seat.to_string());
             args.push(until.map_or(SOLD_SCORE, Timestamp::as_millis).to_string());
+            if until.is_none() {
+                keys.push(unsold_key(tenant, event, seat));
+            }
         }
         self.run(|mut connection| {
             let (keys, args) = (keys.clone(), args.clone());

@@ -117,7 +117,12 @@ async fn every_lock_change_keeps_the_index_current(index: Index) {
             t,
             e,
             &[
-                (seat("B3"), MirroredLock::Unsold { ttl: MINUTE }),
+                (
+                    seat("B3"),
+                    MirroredLock::Unsold {
+                        ignore_sold_for: Some(MINUTE),
+                    },
+                ),
                 (seat("B4"), MirroredLock::Held { hold, ttl: MINUTE }),
             ],
         )
@@ -155,10 +160,66 @@ async fn entries_lapse_with_their_locks_but_a_sale_outlives_its_marker_until_uns
     assert_eq!(index.taken().await.1, set(&["C2"]), "the lock lapsed; the sale did not");
     index
         .locks
-        .mirror(t, e, &[(seat("C2"), MirroredLock::Unsold { ttl: MINUTE })])
+        .mirror(
+            t,
+            e,
+            &[(
+                seat("C2"),
+                MirroredLock::Unsold {
+                    ignore_sold_for: Some(MINUTE),
+                },
+            )],
+        )
         .await
         .unwrap();
     assert_eq!(index.taken().await.1, set(&[]), "unsold after its marker ran out");
+}
+
+/// A cancelled sale stays out of the index: a late sold write ignored by
+/// the unsold window leaves the index alone, and a rebuild from claims read
+/// before the cancel does not bring the seat back as sold; an unsold seat
+/// without a window takes markers again at once.
+async fn a_cancelled_sale_stays_out_of_the_index_until_its_window_ends(index: Index) {
+    index.rebuild(&[], MINUTE).await;
+    let (t, e) = (&index.tenant, &index.event);
+    index
+        .locks
+        .mark_sold(t, e, &seats(&["E1", "E2"]), MINUTE)
+        .await
+        .unwrap();
+    index
+        .locks
+        .mirror(
+            t,
+            e,
+            &[
+                (
+                    seat("E1"),
+                    MirroredLock::Unsold {
+                        ignore_sold_for: Some(MINUTE),
+                    },
+                ),
+                (seat("E2"), MirroredLock::Unsold { ignore_sold_for: None }),
+            ],
+        )
+        .await
+        .unwrap();
+    index
+        .locks
+        .mark_sold(t, e, &seats(&["E1", "E2"]), MINUTE)
+        .await
+        .unwrap();
+    assert_eq!(
+        index.taken().await.1,
+        set(&["E2"]),
+        "E1's late marker is ignored, E2 has no window"
+    );
+    index.rebuild(&[("E1", None), ("E2", None), ("E3", None)], MINUTE).await;
+    assert_eq!(
+        index.taken().await.1,
+        set(&["E2", "E3"]),
+        "claims read before E1's cancel do not put it back"
+    );
 }
 
 async fn a_stale_or_flushed_index_is_rebuilt(index: Index) {
@@ -196,6 +257,10 @@ macro_rules! index_cases {
         #[tokio::test]
         async fn entries_lapse_with_their_locks_but_a_sale_outlives_its_marker_until_unsold() {
             super::entries_lapse_with_their_locks_but_a_sale_outlives_its_marker_until_unsold($setup()).await;
+        }
+        #[tokio::test]
+        async fn a_cancelled_sale_stays_out_of_the_index_until_its_window_ends() {
+            super::a_cancelled_sale_stays_out_of_the_index_until_its_window_ends($setup()).await;
         }
         #[tokio::test]
         async fn a_stale_or_flushed_index_is_rebuilt() {

@@ -219,10 +219,11 @@ pub struct TakenSeats {
 /// refused hold that reaches the claims writes a live sale's marker back.
 pub const SOLD_MARKER_TTL: Duration = Duration::from_secs(300);
 
-/// How long a cancelled sale's seats ignore sold markers
+/// How long after a cancellation its seats ignore sold markers
 /// ([`MirroredLock::Unsold`]). Far longer than any request lives (the
-/// Lambdas time out after 35 s, `template.yaml`), so no write-back that
-/// read the claims before the cancel lands after it.
+/// Lambdas time out after 35 s, `template.yaml`; a Redis call gives up
+/// after its timeout), so no write-back that read the claims before the
+/// cancel lands after it.
 pub const UNSOLD_WINDOW: Duration = Duration::from_secs(300);
 
 /// A seat lock to write back from the durable store's claims.
@@ -233,12 +234,13 @@ pub enum MirroredLock {
     /// Replaces whatever is there, for `ttl`.
     Sold { ttl: Duration },
     /// Removes a sold marker (the sale was cancelled; a hold's lock stays)
-    /// and ignores every `Sold` write to the seat for `ttl`: a write-back
-    /// that read the claims before the cancel, or the order's own slow
-    /// `mark_sold`, must not mark the freed seat sold again (ADR 13). A new
-    /// sale of the seat within `ttl` goes without a marker: its claims
-    /// refuse the seat, one DynamoDB call per attempt.
-    Unsold { ttl: Duration },
+    /// and, with `ignore_sold_for`, ignores every `Sold` write to the seat
+    /// for that long, index entry included: a write-back that read the
+    /// claims before the cancel, or the order's own slow `mark_sold`, must
+    /// not mark the freed seat sold again (ADR 13). A new sale of the seat
+    /// inside the window goes without a marker: its claims refuse the seat,
+    /// one DynamoDB call per attempt.
+    Unsold { ignore_sold_for: Option<Duration> },
     /// Removes `owner`'s lock, which the claims no longer back (a release or
     /// a crash the locks never heard of); anyone else's lock or a sold
     /// marker stays.

@@ -160,3 +160,24 @@ async fn a_cancel_in_flight_answers_in_progress_and_its_key_is_apart_from_create
     let answer = fresh(cancel(&w.use_cases, &alice(), "same-key", bought).await);
     assert_eq!(answer.status, 200, "{}", body(&answer));
 }
+
+#[tokio::test]
+async fn retried_cancels_never_stretch_the_window_in_which_the_seats_ignore_sold_markers() {
+    let w = world();
+    with_event(&w).await;
+    let bought = sold(&w, &["A1"], "buy").await;
+    fresh(cancel(&w.use_cases, &alice(), "undo", bought).await);
+    w.clock.advance(Duration::from_secs(240));
+    fresh(cancel(&w.use_cases, &alice(), "undo-again", bought).await);
+    w.clock.advance(Duration::from_secs(61));
+    // Five minutes and a second after the cancel: a new sale's marker is
+    // written again, however recently someone retried the cancel.
+    w.locks
+        .mark_sold(&alice().tenant, &gig(), &seats(&["A1"]), SOLD_MARKER_TTL)
+        .await
+        .unwrap();
+    assert_eq!(
+        w.locks.inspect(&alice().tenant, &gig(), &seats(&["A1"])).await.unwrap(),
+        [SeatLock::Sold]
+    );
+}

@@ -11,11 +11,12 @@
 //! cancelled order, stored for replay too.
 //!
 //! The seats' sold markers are removed from the seat locks before and after
-//! that step, best effort, and each removal keeps new markers off those
-//! seats for [`UNSOLD_WINDOW`]: a refusal or the order's own `mark_sold` that
-//! read the claims before the cancel and writes after it is ignored. A
-//! marker that survives both removals (Redis failing) runs out with its TTL
-//! (ADR 13). The claims decide in any case.
+//! that step, best effort. The removal after it also keeps new markers off
+//! those seats until [`UNSOLD_WINDOW`] after the cancellation: a refusal or
+//! the order's own `mark_sold` that read the claims before the cancel and
+//! writes after it is ignored (one that writes before it is removed by it).
+//! A marker that survives (Redis failing, or this instance's circuit breaker
+//! open) runs out with its TTL (ADR 13). The claims decide in any case.
 
 use std::time::Duration;
 
@@ -102,7 +103,9 @@ impl UseCases {
                     ..order.clone()
                 };
                 let response = responses.cancelled(&cancelled);
-                self.unmark_sold(&order).await;
+                // No window yet: the cancel may still fail, and the seats
+                // are then sold and should keep their markers.
+                self.unmark_sold(&order, None).await;
                 let step = OrderCancellation {
                     order: &order,
                     cancelled_at: now,
@@ -113,7 +116,7 @@ impl UseCases {
                 };
                 match ports.orders.cancel(step).await {
                     Ok(()) => {
-                        self.unmark_sold(&order).await;
+                        self.unmark_sold(&cancelled, Some(now)).await;
                         Ok(response)
                     }
                     // Another key cancelled it meanwhile: answer by state.
@@ -141,18 +144,23 @@ impl UseCases {
     /// order), and it stays.
     async fn unmark_leftovers(&self, cancelled: &Order, now: Timestamp) {
         if cancelled.cancelled_at.is_some_and(|at| at.plus(SOLD_MARKER_TTL) > now) {
-            self.unmark_sold(cancelled).await;
+            self.unmark_sold(cancelled, cancelled.cancelled_at).await;
         }
     }
 
-    /// Removes the order's sold markers from the seat locks, and keeps them
-    /// from coming back for [`UNSOLD_WINDOW`] (a write-back in flight that
-    /// read the claims before the cancel), best effort.
-    async fn unmark_sold(&self, order: &Order) {
+    /// Removes the order's sold markers from the seat locks, best effort.
+    /// Once the order was cancelled (`cancelled_at`), also keeps them from
+    /// coming back until [`UNSOLD_WINDOW`] after it (a write-back in flight
+    /// that read the claims before the cancel); retries never stretch that.
+    async fn unmark_sold(&self, order: &Order, cancelled_at: Option<Timestamp>) {
+        let now = self.ports.clock.now();
+        let ignore_sold_for = cancelled_at
+            .map(|at| at.plus(UNSOLD_WINDOW).remaining_after(now))
+            .filter(|window| !window.is_zero());
         let unsold: Vec<_> = order
             .seats
             .iter()
-            .map(|seat| (seat.id.clone(), MirroredLock::Unsold { ttl: UNSOLD_WINDOW }))
+            .map(|seat| (seat.id.clone(), MirroredLock::Unsold { ignore_sold_for }))
             .collect();
         if let Err(error) = self.ports.seat_locks.mirror(&order.tenant, &order.event, &unsold).await {
             tracing::warn!(event = "seats.unmark_failed", error = %error, "sold markers stay until their TTL; the claims are free");
