@@ -10,7 +10,9 @@
 //!   atomically on a cluster (ElastiCache Serverless is always cluster mode).
 //! - **One round trip per operation**: lock and release are Lua scripts
 //!   (called by SHA, reloaded on `NOSCRIPT` by `redis::Script`); inspect is
-//!   one `MGET`; mark-sold the mirror script.
+//!   one `MGET`; mark-sold the mirror script. The exception is the rebuild
+//!   of the availability index, sent in parts of 1 000 claims: ElastiCache
+//!   Serverless refuses a request of more than 3,999 arguments.
 //! - **Connections** are built lazily on first use (no network during Lambda
 //!   init), reused across invocations, and reconnect by themselves
 //!   (`ConnectionManager`, or the cluster client's own reconnects).
@@ -154,15 +156,13 @@ end
 return {built, rebuild, redis.call('ZRANGE', KEYS[1], 0, -1)}
 ";
 
-/// Replaces the index with the claims (ARGV[2..] pairs of seat and score),
-/// marks it fresh for ARGV[1] ms and gives back the rebuild lease. KEYS[4..]
-/// are the unsold keys of the sold seats, in their order: a seat whose sale
-/// was cancelled after the claims were read stays out.
-const REBUILD_SCRIPT: &str = r"
-redis.call('DEL', KEYS[1])
-redis.call('ZADD', KEYS[1], SOLD_SCORE, BUILT)
-local sold = 3
-for i = 2, #ARGV - 1, 2 do
+/// Adds a part of the claims (ARGV: pairs of seat and score) to a rebuild's
+/// own staging set (KEYS[1]); KEYS[2..] are the unsold keys of the sold
+/// seats, in their order: a seat whose sale was cancelled after the claims
+/// were read stays out. The staging set lapses if the rebuild never ends.
+const REBUILD_PART_SCRIPT: &str = r"
+local sold = 1
+for i = 1, #ARGV - 1, 2 do
   if tonumber(ARGV[i + 1]) == SOLD_SCORE then
     sold = sold + 1
     if redis.call('EXISTS', KEYS[sold]) == 0 then redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i]) end
@@ -170,11 +170,36 @@ for i = 2, #ARGV - 1, 2 do
     redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])
   end
 end
-redis.call('PEXPIRE', KEYS[1], INDEX_TTL_MS)
-redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
-redis.call('DEL', KEYS[3])
+redis.call('PEXPIRE', KEYS[1], STAGING_TTL_MS)
 return 0
 ";
+
+/// Ends a rebuild: KEYS = staging set, index, freshness marker, lease;
+/// ARGV[1] = freshness in ms, ARGV[2] = '1' if parts were written. The
+/// staging set (with its `BUILT` member) replaces the index, which is
+/// marked fresh, and the lease is given back. If parts were written but
+/// the staging set is gone (a flush meanwhile), nothing is replaced: an
+/// index of nothing taken must not be believed.
+const REBUILD_FINISH_SCRIPT: &str = r"
+if ARGV[2] == '1' and redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('DEL', KEYS[4])
+  return 0
+end
+redis.call('ZADD', KEYS[1], SOLD_SCORE, BUILT)
+redis.call('RENAME', KEYS[1], KEYS[2])
+redis.call('PEXPIRE', KEYS[2], INDEX_TTL_MS)
+redis.call('SET', KEYS[3], '1', 'PX', ARGV[1])
+redis.call('DEL', KEYS[4])
+return 1
+";
+
+/// Claims per rebuild part: each costs at most three arguments (seat,
+/// score, unsold key), so a part stays well under ElastiCache Serverless's
+/// limit of 3,999 arguments per request, whatever the event's size.
+const REBUILD_PART_CLAIMS: usize = 1_000;
+
+/// How long a rebuild's staging set outlives its last part.
+const STAGING_TTL_MS: u64 = 60_000;
 
 /// The index score of a sold seat: taken until unsold (year 33658).
 const SOLD_SCORE: i64 = 1_000_000_000_000_000;
@@ -195,7 +220,7 @@ const INDEX_TTL_MS: u64 = 3_600_000;
 /// A script with the shared helpers and constants in front of `body`.
 fn script(body: &str) -> Script {
     Script::new(&format!(
-        "local SOLD_SCORE = {SOLD_SCORE}\nlocal INDEX_TTL_MS = {INDEX_TTL_MS}\nlocal BUILT = '{BUILT}'\n{NOW_MS}{body}"
+        "local SOLD_SCORE = {SOLD_SCORE}\nlocal INDEX_TTL_MS = {INDEX_TTL_MS}\nlocal STAGING_TTL_MS = {STAGING_TTL_MS}\nlocal BUILT = '{BUILT}'\n{NOW_MS}{body}"
     ))
 }
 
@@ -253,7 +278,8 @@ pub struct RedisSeatLocks {
     extend: Script,
     mirror: Script,
     taken: Script,
-    rebuild: Script,
+    rebuild_part: Script,
+    rebuild_finish: Script,
 }
 
 impl std::fmt::Debug for RedisSeatLocks {
@@ -281,7 +307,8 @@ impl RedisSeatLocks {
             extend: script(EXTEND_SCRIPT),
             mirror: script(MIRROR_SCRIPT),
             taken: script(TAKEN_SCRIPT),
-            rebuild: script(REBUILD_SCRIPT),
+            rebuild_part: script(REBUILD_PART_SCRIPT),
+            rebuild_finish: script(REBUILD_FINISH_SCRIPT),
         })
     }
 
@@ -567,27 +594,82 @@ impl SeatLocks for RedisSeatLocks {
         claims: &[(SeatId, Option<Timestamp>)],
         fresh_for: Duration,
     ) -> Result<(), BackendError> {
-        let mut keys = index_keys(tenant, event).to_vec();
-        let mut args = Vec::with_capacity(1 + 2 * claims.len());
-        args.push(ttl_millis(fresh_for).to_string());
-        for (seat, until) in claims {
-            args.push(seat.to_string());
-            args.push(until.map_or(SOLD_SCORE, Timestamp::as_millis).to_string());
-            if until.is_none() {
-                keys.push(unsold_key(tenant, event, seat));
-            }
+        let [index, fresh, lease] = index_keys(tenant, event);
+        let staging = staging_key(tenant, event);
+        for part in rebuild_parts(tenant, event, &staging, claims) {
+            self.run(|mut connection| {
+                let (keys, args) = (part.keys.clone(), part.args.clone());
+                async move {
+                    let mut invocation = self.rebuild_part.prepare_invoke();
+                    invocation.key(keys).arg(args);
+                    invocation.invoke_async::<i64>(&mut connection).await
+                }
+            })
+            .await?;
         }
-        self.run(|mut connection| {
-            let (keys, args) = (keys.clone(), args.clone());
-            async move {
-                let mut invocation = self.rebuild.prepare_invoke();
-                invocation.key(&keys[..]).arg(args);
-                invocation.invoke_async::<i64>(&mut connection).await
-            }
-        })
-        .await
-        .map(drop)
+        let keys = [staging, index, fresh, lease];
+        let wrote_parts = if claims.is_empty() { "0" } else { "1" };
+        let replaced: i64 = self
+            .run(|mut connection| {
+                let keys = keys.clone();
+                async move {
+                    let mut invocation = self.rebuild_finish.prepare_invoke();
+                    invocation.key(&keys[..]).arg(ttl_millis(fresh_for)).arg(wrote_parts);
+                    invocation.invoke_async(&mut connection).await
+                }
+            })
+            .await?;
+        if replaced == 1 {
+            Ok(())
+        } else {
+            Err(backend_error(
+                "the availability index's rebuild was lost (Redis flushed meanwhile)",
+            ))
+        }
     }
+}
+
+/// One call of the rebuild's part script: its keys and arguments.
+#[derive(Debug)]
+struct RebuildPart {
+    keys: Vec<String>,
+    args: Vec<String>,
+}
+
+/// The claims in parts of [`REBUILD_PART_CLAIMS`]: per part, the staging
+/// set and the unsold key of each sold seat, then seat and score pairs.
+fn rebuild_parts(
+    tenant: &TenantId,
+    event: &EventId,
+    staging: &str,
+    claims: &[(SeatId, Option<Timestamp>)],
+) -> Vec<RebuildPart> {
+    claims
+        .chunks(REBUILD_PART_CLAIMS)
+        .map(|part| {
+            let mut keys = vec![staging.to_owned()];
+            let mut args = Vec::with_capacity(2 * part.len());
+            for (seat, until) in part {
+                args.push(seat.to_string());
+                args.push(until.map_or(SOLD_SCORE, Timestamp::as_millis).to_string());
+                if until.is_none() {
+                    keys.push(unsold_key(tenant, event, seat));
+                }
+            }
+            RebuildPart { keys, args }
+        })
+        .collect()
+}
+
+/// A rebuild's own staging set, in the event's slot: unique per call, so
+/// two rebuilds (one outliving its lease) never mix their parts.
+fn staging_key(tenant: &TenantId, event: &EventId) -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos());
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("taken-building:{{{tenant}:{event}}}:{}-{nanos}-{n}", std::process::id())
 }
 
 #[async_trait]
@@ -631,6 +713,33 @@ mod tests {
             SeatLock::HeldBy(HoldId::parse(hold).unwrap())
         );
         assert!(lock_state(Some("garbage")).is_err());
+    }
+
+    #[test]
+    fn a_rebuild_of_the_largest_event_stays_under_serverless_argument_limit_per_call() {
+        let tenant = TenantId::parse("acme").unwrap();
+        let event = EventId::parse("gig").unwrap();
+        // 20 000 claims, every other one sold (a sold claim adds a key).
+        let claims: Vec<(SeatId, Option<Timestamp>)> = (0..20_000)
+            .map(|n| {
+                let until = (n % 2 == 1).then(|| Timestamp::from_millis(n));
+                (SeatId::parse(&format!("S{n}")).unwrap(), until)
+            })
+            .collect();
+        let parts = rebuild_parts(&tenant, &event, "staging", &claims);
+        assert_eq!(parts.len(), 20);
+        for part in &parts {
+            // EVALSHA, sha, numkeys, keys, args.
+            assert!(
+                3 + part.keys.len() + part.args.len() < 3_999,
+                "{}",
+                part.keys.len() + part.args.len()
+            );
+        }
+        let sent: usize = parts.iter().map(|p| p.args.len() / 2).sum();
+        let sold_keys: usize = parts.iter().map(|p| p.keys.len() - 1).sum();
+        assert_eq!((sent, sold_keys), (20_000, 10_000));
+        assert_eq!(parts[0].keys[1], "unsold:{acme:gig}:S0");
     }
 
     #[test]

@@ -214,12 +214,50 @@ async fn a_cancelled_sale_stays_out_of_the_index_until_its_window_ends(index: In
         set(&["E2"]),
         "E1's late marker is ignored, E2 has no window"
     );
-    index.rebuild(&[("E1", None), ("E2", None), ("E3", None)], MINUTE).await;
+    let held = Some(in_a_minute());
+    index
+        .rebuild(
+            &[("H1", held), ("E1", None), ("H2", held), ("E2", None), ("E3", None)],
+            MINUTE,
+        )
+        .await;
     assert_eq!(
         index.taken().await.1,
-        set(&["E2", "E3"]),
+        set(&["H1", "H2", "E2", "E3"]),
         "claims read before E1's cancel do not put it back"
     );
+}
+
+/// A large event is rebuilt in parts (ElastiCache Serverless refuses a
+/// request of more than 3,999 arguments): every claim arrives, the unsold
+/// one stays out, and the index replaces the old one only at the end.
+async fn a_large_event_is_rebuilt_in_parts(index: Index) {
+    index.rebuild(&[("OLD", None)], MINUTE).await;
+    let (t, e) = (&index.tenant, &index.event);
+    index
+        .locks
+        .mirror(
+            t,
+            e,
+            &[(
+                seat("S1501"),
+                MirroredLock::Unsold {
+                    ignore_sold_for: Some(MINUTE),
+                },
+            )],
+        )
+        .await
+        .unwrap();
+    let names: Vec<String> = (0..2_500).map(|n| format!("S{n}")).collect();
+    let held = Some(in_a_minute());
+    let claims: Vec<(&str, Option<Timestamp>)> = names
+        .iter()
+        .enumerate()
+        .map(|(n, name)| (name.as_str(), if n % 3 == 0 { held } else { None }))
+        .collect();
+    index.rebuild(&claims, MINUTE).await;
+    let expected: Vec<&str> = names.iter().map(String::as_str).filter(|n| *n != "S1501").collect();
+    assert_eq!(index.taken().await, (false, set(&expected)));
 }
 
 async fn a_stale_or_flushed_index_is_rebuilt(index: Index) {
@@ -261,6 +299,10 @@ macro_rules! index_cases {
         #[tokio::test]
         async fn a_cancelled_sale_stays_out_of_the_index_until_its_window_ends() {
             super::a_cancelled_sale_stays_out_of_the_index_until_its_window_ends($setup()).await;
+        }
+        #[tokio::test]
+        async fn a_large_event_is_rebuilt_in_parts() {
+            super::a_large_event_is_rebuilt_in_parts($setup()).await;
         }
         #[tokio::test]
         async fn a_stale_or_flushed_index_is_rebuilt() {

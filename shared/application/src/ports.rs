@@ -191,7 +191,9 @@ pub trait SeatLocks: Send + Sync {
 
     /// Replaces the event's availability index with `claims` (each seat
     /// with the instant it stops being taken; `None`: sold), fresh for
-    /// `fresh_for`, and gives back the rebuild lease.
+    /// `fresh_for`, and gives back the rebuild lease. A sold claim of a
+    /// seat inside a cancel's unsold window ([`MirroredLock::Unsold`]) is
+    /// left out: the claims were read before that cancel.
     async fn rebuild_taken(
         &self,
         tenant: &TenantId,
