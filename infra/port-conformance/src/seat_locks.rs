@@ -194,18 +194,15 @@ pub async fn an_unsold_seat_ignores_sold_markers_for_its_window_but_not_holds(f:
         )
         .await
         .unwrap();
-    f.locks
-        .mark_sold(&tenant, &event, &seats(&["A"]), MINUTE)
-        .await
-        .unwrap();
-    f.locks
-        .mirror(
-            &tenant,
-            &event,
-            &[(seats(&["A"])[0].clone(), MirroredLock::Sold { ttl: MINUTE })],
-        )
-        .await
-        .unwrap();
+    let late_markers_of_a = || async {
+        f.locks
+            .mark_sold(&tenant, &event, &seats(&["A"]), MINUTE)
+            .await
+            .unwrap();
+        let write_back = [(seats(&["A"])[0].clone(), MirroredLock::Sold { ttl: MINUTE })];
+        f.locks.mirror(&tenant, &event, &write_back).await.unwrap();
+    };
+    late_markers_of_a().await;
     assert_eq!(
         f.locks.inspect(&tenant, &event, &seats(&["A", "B"])).await.unwrap(),
         [SeatLock::Free, SeatLock::Sold],
@@ -215,14 +212,7 @@ pub async fn an_unsold_seat_ignores_sold_markers_for_its_window_but_not_holds(f:
         .lock(&tenant, &event, &seats(&["A"]), hold(1), MINUTE)
         .await
         .unwrap();
-    f.locks
-        .mirror(
-            &tenant,
-            &event,
-            &[(seats(&["A"])[0].clone(), MirroredLock::Sold { ttl: MINUTE })],
-        )
-        .await
-        .unwrap();
+    late_markers_of_a().await;
     assert_eq!(
         f.locks.inspect(&tenant, &event, &seats(&["A"])).await.unwrap(),
         [SeatLock::HeldBy(hold(1))],

@@ -101,6 +101,18 @@ async fn sale(server: &DevServer) -> Vec<Sent> {
     sent
 }
 
+/// The server's Prometheus exposition.
+async fn metrics_text(server: &DevServer) -> String {
+    Client::new()
+        .get(format!("{}/metrics", server.base_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 fn lines_of<'a>(logs: &'a [Value], correlation_id: &str) -> Vec<&'a Value> {
     logs.iter()
         .filter(|line| line["correlationId"] == correlation_id)
@@ -218,14 +230,7 @@ async fn a_failing_requests_log_line_names_the_cause_its_503_body_hides() {
 async fn metrics_show_per_route_latency_histograms_and_error_counters_and_the_dashboard_is_served() {
     let server = info_server(&[]);
     sale(&server).await;
-    let text = Client::new()
-        .get(format!("{}/metrics", server.base_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = metrics_text(&server).await;
     let has = |needle: &str| text.lines().any(|line| line.starts_with(needle));
     assert!(
         has(r#"latency_ms_bucket{route="POST /events/{eventId}/holds",outcome="ok",le="1"}"#),
@@ -341,14 +346,7 @@ async fn extend_cancel_and_the_seat_limit_log_their_events_and_count_their_metri
         assert_eq!(found[0]["context"], context, "{event}");
     }
 
-    let text = Client::new()
-        .get(format!("{}/metrics", server.base_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = metrics_text(&server).await;
     let has = |needle: &str| text.lines().any(|line| line.starts_with(needle));
     assert!(
         has(r#"holds_extended{route="POST /holds/{holdId}/extend",outcome="ok"} 1"#),
