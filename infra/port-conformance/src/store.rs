@@ -917,15 +917,19 @@ pub async fn a_cancel_never_frees_a_seat_another_order_sold(f: &StoreFixture) {
     let theirs = sold_order(f, &new_hold(&tenant, 2, &["B"]), 2).await;
     let cancel_scope = scope(&tenant, "cancel-wrong");
     f.idempotency.claim(claim_at(&cancel_scope, 7, NOW)).await.unwrap();
-    let wrong = Order {
-        seats: theirs.seats.clone(),
-        ..mine.clone()
+    // My order, handed over with seats it does not own.
+    let cancel_mine_with = |seats: Vec<HeldSeat>| {
+        let wrong = Order { seats, ..mine.clone() };
+        let cancel_scope = &cancel_scope;
+        async move {
+            let refused = f
+                .orders
+                .cancel(cancellation(&wrong, cancel_scope, 7, &response("x")))
+                .await;
+            assert!(matches!(refused, Err(CancelError::Backend(_))), "{refused:?}");
+        }
     };
-    let refused = f
-        .orders
-        .cancel(cancellation(&wrong, &cancel_scope, 7, &response("x")))
-        .await;
-    assert!(matches!(refused, Err(CancelError::Backend(_))), "{refused:?}");
+    cancel_mine_with(theirs.seats.clone()).await;
     assert_eq!(sold(f, &tenant).await, ["A", "B"], "neither seat was freed");
     assert_eq!(
         f.orders.get(&tenant, mine.id).await.unwrap().unwrap().cancelled_at,
@@ -938,15 +942,7 @@ pub async fn a_cancel_never_frees_a_seat_another_order_sold(f: &StoreFixture) {
     // Nor a seat a live hold claims.
     let held = new_hold(&tenant, 3, &["C"]);
     f.holds.place(&held, NOW).await.unwrap();
-    let wrong = Order {
-        seats: held.seats.clone(),
-        ..mine.clone()
-    };
-    let refused = f
-        .orders
-        .cancel(cancellation(&wrong, &cancel_scope, 7, &response("x")))
-        .await;
-    assert!(matches!(refused, Err(CancelError::Backend(_))), "{refused:?}");
+    cancel_mine_with(held.seats.clone()).await;
     assert_eq!(
         claimed(f, &tenant, NOW).await,
         ["A", "B", "C"],

@@ -126,14 +126,7 @@ async fn a_sold_marker_the_cancelled_sale_writes_late_does_not_refuse_the_freed_
     fresh(cancel(&w.use_cases, &alice(), "undo", bought).await);
     // The sale's own mark_sold, or a refusal's write-back that read the
     // claims before the cancel, lands only now.
-    w.locks
-        .mark_sold(&alice().tenant, &gig(), &seats(&["A1"]), SOLD_MARKER_TTL)
-        .await
-        .unwrap();
-    assert_eq!(
-        w.locks.inspect(&alice().tenant, &gig(), &seats(&["A1"])).await.unwrap(),
-        [SeatLock::Free]
-    );
+    assert_eq!(mark_a1_sold(&w).await, SeatLock::Free);
     let again = hold(&w, &bob(), &["A1"]).await.expect("the freed seat can be held");
     assert_eq!(fresh(order(&w, &bob(), "bobs", 1, again.id).await).status, 201);
     assert_eq!(sold_seats(&w).await, seats(&["A1"]));
@@ -172,12 +165,16 @@ async fn retried_cancels_never_stretch_the_window_in_which_the_seats_ignore_sold
     w.clock.advance(Duration::from_secs(61));
     // Five minutes and a second after the cancel: a new sale's marker is
     // written again, however recently someone retried the cancel.
+    assert_eq!(mark_a1_sold(&w).await, SeatLock::Sold);
+}
+
+/// Marks A1 sold in the seat locks (as a sale or a write-back would) and
+/// answers what the locks then say of it.
+async fn mark_a1_sold(w: &World) -> SeatLock {
+    let tenant = alice().tenant;
     w.locks
-        .mark_sold(&alice().tenant, &gig(), &seats(&["A1"]), SOLD_MARKER_TTL)
+        .mark_sold(&tenant, &gig(), &seats(&["A1"]), SOLD_MARKER_TTL)
         .await
         .unwrap();
-    assert_eq!(
-        w.locks.inspect(&alice().tenant, &gig(), &seats(&["A1"])).await.unwrap(),
-        [SeatLock::Sold]
-    );
+    w.locks.inspect(&tenant, &gig(), &seats(&["A1"])).await.unwrap()[0]
 }

@@ -105,7 +105,7 @@ impl UseCases {
                 let response = responses.cancelled(&cancelled);
                 // No window yet: the cancel may still fail, and the seats
                 // are then sold and should keep their markers.
-                self.unmark_sold(&order, None).await;
+                self.unmark_sold(&order).await;
                 let step = OrderCancellation {
                     order: &order,
                     cancelled_at: now,
@@ -116,7 +116,7 @@ impl UseCases {
                 };
                 match ports.orders.cancel(step).await {
                     Ok(()) => {
-                        self.unmark_sold(&cancelled, Some(now)).await;
+                        self.unmark_sold(&cancelled).await;
                         Ok(response)
                     }
                     // Another key cancelled it meanwhile: answer by state.
@@ -144,17 +144,18 @@ impl UseCases {
     /// order), and it stays.
     async fn unmark_leftovers(&self, cancelled: &Order, now: Timestamp) {
         if cancelled.cancelled_at.is_some_and(|at| at.plus(SOLD_MARKER_TTL) > now) {
-            self.unmark_sold(cancelled, cancelled.cancelled_at).await;
+            self.unmark_sold(cancelled).await;
         }
     }
 
     /// Removes the order's sold markers from the seat locks, best effort.
-    /// Once the order was cancelled (`cancelled_at`), also keeps them from
+    /// Once the order is cancelled (`cancelled_at`), also keeps them from
     /// coming back until [`UNSOLD_WINDOW`] after it (a write-back in flight
     /// that read the claims before the cancel); retries never stretch that.
-    async fn unmark_sold(&self, order: &Order, cancelled_at: Option<Timestamp>) {
+    async fn unmark_sold(&self, order: &Order) {
         let now = self.ports.clock.now();
-        let ignore_sold_for = cancelled_at
+        let ignore_sold_for = order
+            .cancelled_at
             .map(|at| at.plus(UNSOLD_WINDOW).remaining_after(now))
             .filter(|window| !window.is_zero());
         let unsold: Vec<_> = order
