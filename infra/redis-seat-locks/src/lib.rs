@@ -18,6 +18,13 @@
 //!   (`ConnectionManager`, or the cluster client's own reconnects).
 //! - **Every call is bounded** by a timeout, so a dead Redis becomes a
 //!   `BackendError` (503) well under a second, never a hung Lambda.
+//! - **TLS** (`rediss://`, which ElastiCache Serverless requires) is rustls
+//!   with the aws-lc-rs provider and TLS 1.2 and 1.3, declared by this crate
+//!   rather than borrowed from another crate's features. A connection trusts
+//!   exactly the roots in [`RedisSettings::tls_roots_pem`] (the composition
+//!   root passes Amazon Trust Services' roots, to which ElastiCache chains)
+//!   and fails closed: an unknown issuer, a wrong host name or a plain-text
+//!   server is a `BackendError`, and `#insecure` URLs are refused (ADR 16).
 //!
 //! Why redis-rs: docs/adr/0007-real-backends.md.
 
@@ -30,7 +37,8 @@ use domain::time::Timestamp;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClientBuilder;
 use redis::cluster_async::ClusterConnection;
-use redis::{Cmd, RedisError, RedisFuture, Script, Value};
+use redis::{Cmd, ErrorKind, RedisError, RedisFuture, Script, TlsCertificates, Value};
+use rustls::pki_types::pem::PemObject;
 use tokio::sync::OnceCell;
 
 const BACKEND: &str = "redis";
@@ -233,6 +241,57 @@ pub struct RedisSettings {
     pub cluster: bool,
     /// Upper bound on every operation, connection included.
     pub timeout: Duration,
+    /// The certificate authorities a `rediss://` connection trusts, as PEM;
+    /// nothing else is trusted. Unused by `redis://`.
+    pub tls_roots_pem: Vec<u8>,
+}
+
+impl RedisSettings {
+    fn uses_tls(&self) -> bool {
+        self.url.starts_with("rediss://")
+    }
+
+    fn tls_certificates(&self) -> TlsCertificates {
+        TlsCertificates {
+            client_tls: None,
+            root_cert: Some(self.tls_roots_pem.clone()),
+        }
+    }
+}
+
+/// rustls needs one crypto provider per process. The AWS SDK's is aws-lc-rs
+/// too, so whichever side installs it first installs the same one; if
+/// another is installed already, that one serves.
+fn install_crypto_provider() {
+    let _already_installed = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
+/// A `rediss://` URL must name roots to trust, and must not switch
+/// verification off (`#insecure`): TLS here never degrades to "encrypted
+/// but unauthenticated".
+fn check_tls(settings: &RedisSettings) -> Result<(), RedisError> {
+    let certificates = rustls::pki_types::CertificateDer::pem_slice_iter(&settings.tls_roots_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| {
+            RedisError::from((
+                ErrorKind::InvalidClientConfig,
+                "the trusted roots are not valid PEM",
+                error.to_string(),
+            ))
+        })?;
+    if certificates.is_empty() {
+        return Err(RedisError::from((
+            ErrorKind::InvalidClientConfig,
+            "a rediss:// URL needs at least one trusted root certificate",
+        )));
+    }
+    if settings.url.contains("#insecure") {
+        return Err(RedisError::from((
+            ErrorKind::InvalidClientConfig,
+            "#insecure turns certificate checks off; it is refused",
+        )));
+    }
+    Ok(())
 }
 
 #[derive(Clone)]
@@ -296,9 +355,16 @@ fn backend_error(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> 
 }
 
 impl RedisSeatLocks {
-    /// Validates the URL; connects on first use.
+    /// Validates the URL (and, for `rediss://`, the trusted roots);
+    /// connects on first use.
     pub fn new(settings: RedisSettings) -> Result<Self, RedisError> {
-        redis::Client::open(settings.url.as_str())?;
+        if settings.uses_tls() {
+            install_crypto_provider();
+            check_tls(&settings)?;
+            redis::Client::build_with_tls(settings.url.as_str(), settings.tls_certificates())?;
+        } else {
+            redis::Client::open(settings.url.as_str())?;
+        }
         Ok(Self {
             settings,
             connection: OnceCell::new(),
@@ -315,14 +381,21 @@ impl RedisSeatLocks {
     async fn connect(&self) -> Result<Connection, RedisError> {
         let timeout = self.settings.timeout;
         if self.settings.cluster {
-            let client = ClusterClientBuilder::new(vec![self.settings.url.as_str()])
+            let mut builder = ClusterClientBuilder::new(vec![self.settings.url.as_str()])
                 .connection_timeout(timeout)
                 .response_timeout(timeout)
-                .retries(1)
-                .build()?;
+                .retries(1);
+            if self.settings.uses_tls() {
+                builder = builder.certs(self.settings.tls_certificates());
+            }
+            let client = builder.build()?;
             Ok(Connection::Cluster(client.get_async_connection().await?))
         } else {
-            let client = redis::Client::open(self.settings.url.as_str())?;
+            let client = if self.settings.uses_tls() {
+                redis::Client::build_with_tls(self.settings.url.as_str(), self.settings.tls_certificates())?
+            } else {
+                redis::Client::open(self.settings.url.as_str())?
+            };
             let config = ConnectionManagerConfig::new()
                 .set_connection_timeout(Some(timeout))
                 .set_response_timeout(Some(timeout))

@@ -32,6 +32,7 @@ impl Index {
             url: url.clone(),
             cluster,
             timeout: Duration::from_secs(2),
+            tls_roots_pem: Vec::new(),
         })
         .unwrap();
         Self {

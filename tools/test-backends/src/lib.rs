@@ -19,6 +19,11 @@
 //! Tests that stop or restart a backend start their own ([`RedisServer`],
 //! [`DynamoDbLocal`]) so they never disturb the shared ones.
 //!
+//! Redis over TLS (`rediss://`, as ElastiCache Serverless requires):
+//! [`RedisServer::start_tls`] and [`RedisServer::start_cluster_tls`] serve
+//! only a TLS port, with a certificate from a throwaway certificate
+//! authority ([`TestTls`], made with `openssl`).
+//!
 //! Network faults between an adapter and its backend (slow replies, refused
 //! or cut connections, truncated replies) come from a [`FaultProxy`] in
 //! between ([`fault_proxy`]).
@@ -29,6 +34,7 @@
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::Client;
@@ -86,11 +92,120 @@ impl Drop for Owned {
     }
 }
 
+/// A throwaway certificate authority and a server certificate it signed
+/// for `127.0.0.1` and `localhost` (P-256 keys, valid for two days), in a
+/// scratch folder; made with the `openssl` command line.
+#[derive(Debug)]
+pub struct TestTls {
+    dir: PathBuf,
+}
+
+impl TestTls {
+    /// One authority for the whole test process: servers started with
+    /// [`RedisServer::start_tls`] present its certificate.
+    pub fn shared() -> &'static Self {
+        static SHARED: OnceLock<TestTls> = OnceLock::new();
+        SHARED.get_or_init(Self::generate)
+    }
+
+    /// A new authority of its own: a client trusting it must refuse a server
+    /// the shared one certified (the "wrong CA" case).
+    pub fn generate() -> Self {
+        let dir = std::env::temp_dir().join(format!("redis-test-tls-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("a scratch folder");
+        let tls = Self { dir };
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+        tls.openssl(&[
+            &["req", "-x509"],
+            &ec[..],
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.crt",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=seat-locks test CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ],
+        ]);
+        tls.openssl(&[
+            &["req"],
+            &ec[..],
+            &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"],
+        ]);
+        std::fs::write(
+            tls.dir.join("server.ext"),
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n\
+             keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+        )
+        .expect("the extensions file");
+        tls.openssl(&[&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+        ]]);
+        tls
+    }
+
+    fn openssl(&self, parts: &[&[&str]]) {
+        let output = Command::new("openssl")
+            .args(parts.concat())
+            .current_dir(&self.dir)
+            .output()
+            .expect("openssl is installed");
+        assert!(
+            output.status.success(),
+            "openssl {:?}: {}",
+            parts.concat(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    /// The authority's certificate (PEM file): what a client trusts.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.join("ca.crt")
+    }
+
+    /// The authority's certificate, PEM.
+    pub fn ca_pem(&self) -> Vec<u8> {
+        std::fs::read(self.ca_file()).expect("the CA certificate")
+    }
+
+    fn file(&self, name: &str) -> String {
+        self.dir.join(name).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TestTls {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// A `redis-server` of the test's own, on a free port, keeping nothing on disk.
 #[derive(Debug)]
 pub struct RedisServer {
     port: u16,
     cluster: bool,
+    /// Serves only TLS, with a certificate of this authority.
+    tls: Option<&'static TestTls>,
     process: Option<Owned>,
     dir: PathBuf,
 }
@@ -98,21 +213,33 @@ pub struct RedisServer {
 impl RedisServer {
     /// A standalone server.
     pub fn start() -> Self {
-        Self::launch(false)
+        Self::launch(false, None)
     }
 
     /// A one-node cluster owning all 16 384 slots: the cluster protocol, as
     /// ElastiCache Serverless speaks it, on one local process.
     pub fn start_cluster() -> Self {
-        Self::launch(true)
+        Self::launch(true, None)
     }
 
-    fn launch(cluster: bool) -> Self {
+    /// A standalone server speaking only TLS ([`TestTls::shared`]).
+    pub fn start_tls() -> Self {
+        Self::launch(false, Some(TestTls::shared()))
+    }
+
+    /// A one-node cluster speaking only TLS, its cluster bus and the
+    /// addresses it announces included, as ElastiCache Serverless does.
+    pub fn start_cluster_tls() -> Self {
+        Self::launch(true, Some(TestTls::shared()))
+    }
+
+    fn launch(cluster: bool, tls: Option<&'static TestTls>) -> Self {
         let dir = std::env::temp_dir().join(format!("redis-test-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).expect("a scratch folder");
         let mut server = Self {
             port: free_port(),
             cluster,
+            tls,
             process: None,
             dir,
         };
@@ -120,8 +247,32 @@ impl RedisServer {
         server
     }
 
+    /// `redis://127.0.0.1:<port>`, or `rediss://…` for a TLS server.
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        let scheme = if self.tls.is_some() { "rediss" } else { "redis" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
+    }
+
+    /// `redis-cli` against this server, TLS and its authority included.
+    fn cli(&self) -> Command {
+        let mut command = Command::new("redis-cli");
+        command.args(["-p", &self.port.to_string()]);
+        if let Some(tls) = self.tls {
+            command.args(["--tls", "--cacert", &tls.file("ca.crt")]);
+        }
+        command
+    }
+
+    fn answers(&self) -> bool {
+        match self.tls {
+            None => redis_answers(self.port),
+            Some(_) => self
+                .cli()
+                .arg("ping")
+                .stderr(Stdio::null())
+                .output()
+                .is_ok_and(|out| out.stdout.starts_with(b"PONG")),
+        }
     }
 
     /// Kills the server (as a crash or failover would). Data is lost.
@@ -136,39 +287,59 @@ impl RedisServer {
         let port = self.port.to_string();
         let mut command = Command::new("redis-server");
         command
-            .args([
-                "--port",
-                &port,
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .current_dir(&self.dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null());
+        match self.tls {
+            None => command.args(["--port", &port]),
+            Some(tls) => command.args([
+                "--port",
+                "0",
+                "--tls-port",
+                &port,
+                "--tls-cert-file",
+                &tls.file("server.crt"),
+                "--tls-key-file",
+                &tls.file("server.key"),
+                "--tls-ca-cert-file",
+                &tls.file("ca.crt"),
+                "--tls-auth-clients",
+                "no",
+                "--tls-cluster",
+                "yes",
+            ]),
+        };
         if self.cluster {
             let _ = std::fs::remove_file(self.dir.join("nodes.conf"));
-            command.args(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]);
+            // The bus port is given: port + 10 000 may not exist above 55 535.
+            let bus_port = free_port().to_string();
+            command.args([
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+                "--cluster-port",
+                &bus_port,
+            ]);
         }
         self.process = Some(Owned(
             command
                 .spawn()
                 .expect("redis-server is installed (scripts/install-tools.sh)"),
         ));
-        wait_until("redis", || redis_answers(self.port));
+        wait_until("redis", || self.answers());
         if self.cluster {
-            let status = Command::new("redis-cli")
-                .args(["-p", &port, "cluster", "addslotsrange", "0", "16383"])
+            let status = self
+                .cli()
+                .args(["cluster", "addslotsrange", "0", "16383"])
                 .stdout(Stdio::null())
                 .status()
                 .expect("redis-cli is installed");
             assert!(status.success(), "assigning cluster slots");
             wait_until("redis cluster", || {
-                Command::new("redis-cli")
-                    .args(["-p", &port, "cluster", "info"])
+                self.cli()
+                    .args(["cluster", "info"])
                     .output()
                     .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("cluster_state:ok"))
             });

@@ -1,0 +1,122 @@
+//! TLS fails closed. A `rediss://` connection talks only to a server whose
+//! certificate chains to the roots it was given, and never falls back to
+//! plain text or to unchecked certificates: a wrong authority or a
+//! plain-text server is a `BackendError` naming the cause (which the
+//! degraded-Redis log line prints), and nothing reaches the server.
+//! What works over TLS is the conformance suite (`conformance.rs`).
+
+#![allow(clippy::unwrap_used)] // A failed unwrap is a failed test.
+
+use std::time::Duration;
+
+use application::ports::{SeatLock, SeatLocks};
+use domain::ids::{EventId, HoldId, SeatId, TenantId};
+use redis_seat_locks::{RedisSeatLocks, RedisSettings};
+use test_backends::{RedisServer, TestTls};
+
+fn locks(url: String, cluster: bool, tls_roots_pem: Vec<u8>) -> RedisSeatLocks {
+    RedisSeatLocks::new(RedisSettings {
+        url,
+        cluster,
+        timeout: Duration::from_secs(2),
+        tls_roots_pem,
+    })
+    .unwrap()
+}
+
+fn tenant() -> TenantId {
+    TenantId::parse(&format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12])).unwrap()
+}
+
+fn event() -> EventId {
+    EventId::parse("gig").unwrap()
+}
+
+fn seats() -> Vec<SeatId> {
+    vec![SeatId::parse("A1").unwrap()]
+}
+
+/// Tries to lock a seat and returns the error's causes, as the log prints them.
+async fn refused_lock(locks: &RedisSeatLocks, tenant: &TenantId) -> String {
+    let hold = HoldId::parse("0190a4c5-7e1f-7a3b-8c2d-1e2f3a4b5c6d").unwrap();
+    let error = locks
+        .lock(tenant, &event(), &seats(), hold, Duration::from_secs(60))
+        .await
+        .err()
+        .unwrap_or_else(|| panic!("a lock over an untrusted connection must fail"));
+    format!("{error:?}")
+}
+
+#[tokio::test]
+async fn a_server_certified_by_another_authority_is_refused_and_the_error_names_the_certificate() {
+    for (server, cluster) in [
+        (RedisServer::start_tls(), false),
+        (RedisServer::start_cluster_tls(), true),
+    ] {
+        let stranger = TestTls::generate();
+        let untrusting = locks(server.url(), cluster, stranger.ca_pem());
+        let tenant = tenant();
+        let error = refused_lock(&untrusting, &tenant).await;
+        assert!(
+            error.to_lowercase().contains("certificate"),
+            "cluster={cluster}: the cause names the certificate: {error}"
+        );
+        let trusting = locks(server.url(), cluster, TestTls::shared().ca_pem());
+        assert_eq!(
+            trusting.inspect(&tenant, &event(), &seats()).await.unwrap(),
+            [SeatLock::Free],
+            "cluster={cluster}: nothing was written over the refused connection"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_rediss_url_never_falls_back_to_plain_text() {
+    let server = RedisServer::start();
+    let tls_url = server.url().replacen("redis://", "rediss://", 1);
+    let over_tls = locks(tls_url, false, TestTls::shared().ca_pem());
+    let tenant = tenant();
+    let error = refused_lock(&over_tls, &tenant).await;
+    assert!(!error.is_empty());
+    let plain = locks(server.url(), false, Vec::new());
+    assert_eq!(
+        plain.inspect(&tenant, &event(), &seats()).await.unwrap(),
+        [SeatLock::Free],
+        "the lock never reached the plain-text server"
+    );
+}
+
+#[test]
+fn a_rediss_url_without_trusted_roots_or_with_checks_off_is_refused_at_start() {
+    let settings = |url: &str, roots: &[u8]| RedisSettings {
+        url: url.to_owned(),
+        cluster: false,
+        timeout: Duration::from_secs(1),
+        tls_roots_pem: roots.to_vec(),
+    };
+    let ca = TestTls::shared().ca_pem();
+    for (url, roots, why) in [
+        ("rediss://cache:6379", &b""[..], "no roots"),
+        (
+            "rediss://cache:6379",
+            &b"not a certificate"[..],
+            "no certificate in the PEM",
+        ),
+        (
+            "rediss://cache:6379",
+            &b"-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n"[..],
+            "broken PEM",
+        ),
+        ("rediss://cache:6379/#insecure", &ca[..], "certificate checks off"),
+    ] {
+        assert!(
+            RedisSeatLocks::new(settings(url, roots)).is_err(),
+            "{why} must be refused"
+        );
+    }
+    assert!(RedisSeatLocks::new(settings("rediss://cache:6379", &ca)).is_ok());
+    assert!(
+        RedisSeatLocks::new(settings("redis://cache:6379", b"")).is_ok(),
+        "plain redis:// needs no roots"
+    );
+}
