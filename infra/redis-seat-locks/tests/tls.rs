@@ -71,6 +71,22 @@ async fn a_server_certified_by_another_authority_is_refused_and_the_error_names_
 }
 
 #[tokio::test]
+async fn a_server_that_speaks_only_tls_1_2_is_served() {
+    let server = RedisServer::start_tls12_only();
+    let locks = locks(server.url(), false, TestTls::shared().ca_pem());
+    let tenant = tenant();
+    let hold = HoldId::parse("0190a4c5-7e1f-7a3b-8c2d-1e2f3a4b5c6d").unwrap();
+    locks
+        .lock(&tenant, &event(), &seats(), hold, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(
+        locks.inspect(&tenant, &event(), &seats()).await.unwrap(),
+        [SeatLock::HeldBy(hold)]
+    );
+}
+
+#[tokio::test]
 async fn a_rediss_url_never_falls_back_to_plain_text() {
     let server = RedisServer::start();
     let tls_url = server.url().replacen("redis://", "rediss://", 1);

@@ -235,17 +235,38 @@ fn aws_backend(get: &impl Fn(&str) -> Option<String>) -> Result<AwsBackend, Conf
         return Err(bad("AWS_ENDPOINT_URL", "must be an http:// or https:// URL"));
     }
     let emulator_defaults = wants_emulator_defaults(get);
+    let tls_roots_pem = match get("REDIS_CA_FILE") {
+        None => crate::AMAZON_TRUST_SERVICES_ROOTS.to_vec(),
+        Some(path) => {
+            let pem =
+                std::fs::read(&path).map_err(|error| bad("REDIS_CA_FILE", format!("cannot read {path:?}: {error}")))?;
+            if !holds_pem_certificates(&pem) {
+                return Err(bad("REDIS_CA_FILE", format!("{path:?} holds no PEM certificate")));
+            }
+            pem
+        }
+    };
     Ok(AwsBackend {
         emulator_defaults,
         redis: RedisSettings {
             url,
             cluster,
             timeout: Duration::from_millis(timeout_ms),
+            tls_roots_pem,
         },
         table,
         endpoint,
         dynamodb_timeout: Duration::from_millis(dynamodb_timeout_ms),
     })
+}
+
+/// At least one certificate, and every PEM section readable.
+fn holds_pem_certificates(pem: &[u8]) -> bool {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .is_ok_and(|certificates| !certificates.is_empty())
 }
 
 #[cfg(test)]
@@ -368,6 +389,45 @@ mod tests {
             panic!("expected the aws backend");
         };
         assert_eq!(aws.dynamodb_timeout, Duration::from_secs(15));
+    }
+
+    #[test]
+    fn rediss_trusts_amazon_roots_unless_redis_ca_file_names_others_and_an_unreadable_file_is_named() {
+        let base = [
+            ("BACKEND", "aws"),
+            ("REDIS_URL", "rediss://cache:6379"),
+            ("TABLE_NAME", "tickets"),
+        ];
+        let roots = |vars: &[(&str, &str)]| match config(vars).unwrap().backend {
+            Backend::Aws(aws) => aws.redis.tls_roots_pem,
+            Backend::Memory => panic!("expected the aws backend"),
+        };
+        assert_eq!(roots(&base), crate::AMAZON_TRUST_SERVICES_ROOTS);
+        let file = std::env::temp_dir().join(format!("redis-ca-{}.pem", std::process::id()));
+        let path = file.to_string_lossy().into_owned();
+        let end = b"-----END CERTIFICATE-----";
+        let first_end = crate::AMAZON_TRUST_SERVICES_ROOTS
+            .windows(end.len())
+            .position(|window| window == end)
+            .unwrap();
+        let one_root = &crate::AMAZON_TRUST_SERVICES_ROOTS[..first_end + end.len()];
+        std::fs::write(&file, one_root).unwrap();
+        assert_eq!(roots(&[base[0], base[1], base[2], ("REDIS_CA_FILE", &path)]), one_root);
+        std::fs::write(&file, b"not a certificate").unwrap();
+        assert_eq!(
+            config(&[base[0], base[1], base[2], ("REDIS_CA_FILE", &path)])
+                .unwrap_err()
+                .variable,
+            "REDIS_CA_FILE",
+            "a file without a certificate"
+        );
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(
+            config(&[base[0], base[1], base[2], ("REDIS_CA_FILE", &path)])
+                .unwrap_err()
+                .variable,
+            "REDIS_CA_FILE"
+        );
     }
 
     #[test]

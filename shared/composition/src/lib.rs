@@ -83,8 +83,10 @@ async fn dynamodb_client(aws: &AwsBackend) -> aws_sdk_dynamodb::Client {
 }
 
 /// The roots of Amazon Trust Services, to which every AWS service endpoint
-/// chains (Amazon Root CA 1–4 and the Starfield Services G2 cross-sign),
-/// as Debian's ca-certificates ships them.
+/// and ElastiCache's in-transit encryption certificates chain (Amazon Root
+/// CA 1–4 and the Starfield Services G2 cross-sign), as Debian's
+/// ca-certificates ships them. Trusted by the SDK's HTTPS client and, unless
+/// `REDIS_CA_FILE` names others, by `rediss://` connections.
 const AMAZON_TRUST_SERVICES_ROOTS: &[u8] = include_bytes!("amazon_trust_services_roots.pem");
 
 /// The HTTPS client of the AWS SDK (DynamoDB, and STS for credentials).

@@ -1,16 +1,20 @@
 //! # Logs and metrics: how the process reports
 //!
 //! **Logs**: one JSON object per line (json-subscriber), each with
-//! `timestamp`, `severity`, `service`, the event's own fields (`event`,
-//! `message`, …) and the fields of the request span flattened in
-//! (`correlationId`, `context`, `route`, `tenantId`, `requestId`,
-//! `coldStart`; see `http_interface::request_telemetry`). An operator goes
-//! from an alarm to every line of a failing request by its correlation id.
-//! The Lambda runtime's own per-invocation spans are filtered out.
+//! `timestamp`, `level` (what Lambda's JSON log controls read, so
+//! `ApplicationLogLevel` filters them), `severity` (the same, for tools that
+//! read that key), `service`, the event's own fields (`event`, `message`, …)
+//! and the fields of the request span flattened in (`correlationId`,
+//! `context`, `route`, `tenantId`, and in Lambda `requestId` (the AWS
+//! request id), `traceId` (X-Ray) and `coldStart`; see
+//! `http_interface::request_telemetry`). An operator goes from an alarm to
+//! every line of a failing request by its correlation id. The Lambda
+//! runtime's own per-invocation spans are filtered out.
 //!
 //! **Metrics** go through the `metrics` facade. In Lambda the recorder is
 //! CloudWatch Embedded Metric Format (metrics_cloudwatch_embedded) flushed
-//! once per invocation, after the answer ([`flush_metrics_after_each`]); on
+//! once per invocation, after the answer ([`flush_metrics_after_each`]),
+//! with the invocation's `requestId` and `traceId` as properties; on
 //! the dev server it is Prometheus (feature `prometheus`). Without a
 //! recorder every metric call is a no-op.
 
@@ -18,9 +22,11 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::response::Response;
+use axum::extract::Request;
+use axum::middleware::Next;
 use http_interface::ServiceName;
 use http_interface::request_telemetry::metric;
+use lambda_http::RequestExt;
 use metrics_cloudwatch_embedded::Collector;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
@@ -39,6 +45,7 @@ where
     .unwrap_or_else(|_| EnvFilter::new("info"));
     let mut layer = json_subscriber::JsonLayer::new(writer);
     layer.with_timer("timestamp", tracing_subscriber::fmt::time::SystemTime);
+    layer.with_level("level");
     layer.with_level("severity");
     layer.add_static_field("service", serde_json::Value::from(service.0));
     layer.with_top_level_flattened_span_list();
@@ -97,11 +104,24 @@ pub enum EmfSink {
 
 /// Wraps `app` so the collector is flushed after every answer: one EMF
 /// document per invocation, since every metric of a request carries the
-/// same labels.
+/// same labels. The document carries the invocation's AWS request id and
+/// X-Ray trace id as properties (not dimensions), so a metric spike leads
+/// to its log lines. A Lambda process serves one invocation at a time, so
+/// the collector's properties belong to the invocation being answered.
 pub fn flush_metrics_after_each(app: Router, collector: &'static Collector, sink: EmfSink) -> Router {
-    app.layer(axum::middleware::map_response(move |response: Response| {
+    app.layer(axum::middleware::from_fn(move |request: Request, next: Next| {
         let sink = sink.clone();
         async move {
+            let lambda = request.lambda_context_ref();
+            let request_id = lambda.map(|context| context.request_id.clone());
+            let trace_id = lambda.and_then(|context| context.xray_trace_id.clone());
+            for (property, value) in [("requestId", request_id), ("traceId", trace_id)] {
+                match value {
+                    Some(value) => collector.set_property(property, value),
+                    None => collector.remove_property(property),
+                };
+            }
+            let response = next.run(request).await;
             let result = match &sink {
                 EmfSink::Stdout => {
                     let mut out = std::io::stdout().lock();

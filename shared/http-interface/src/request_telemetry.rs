@@ -4,7 +4,8 @@
 //! ([`crate::correlation`]) and a `request` span whose fields every log line
 //! of the request carries: `correlationId`, `context` (inventory / ordering /
 //! platform), `route`, `tenantId` (recorded by the identity extractor),
-//! `requestId` and `coldStart` (in Lambda). When the answer is ready it logs
+//! and in Lambda `requestId` (the AWS request id), `traceId` (the X-Ray
+//! trace id, when tracing is on) and `coldStart`. When the answer is ready it logs
 //! one `request.completed` line (at info for failures; at debug for
 //! successes, which their business event line already tells) and records the
 //! metrics, all with the same
@@ -117,11 +118,15 @@ pub async fn middleware(request: Request, next: Next) -> Response {
         route = Empty,
         tenantId = Empty,
         requestId = Empty,
+        traceId = Empty,
         coldStart = Empty,
     );
     let cold_start = if let Some(lambda) = request.lambda_context_ref() {
         let cold = !SERVED_ONE.swap(true, Ordering::Relaxed);
         span.record("requestId", lambda.request_id.as_str());
+        if let Some(trace) = &lambda.xray_trace_id {
+            span.record("traceId", trace.as_str());
+        }
         span.record("coldStart", cold);
         cold
     } else {

@@ -19,10 +19,15 @@ use http::{Method, StatusCode};
 use http_interface::{AppState, ServiceName, service_router};
 use serde_json::{Value, json};
 use support::{TestApp, TestResponse};
-use test_backends::{DynamoDbLocal, RedisServer};
+use test_backends::{DynamoDbLocal, RedisServer, TestTls};
 
 /// The dev server's router over `BACKEND=aws`, on a fresh table.
 async fn aws_router(redis_url: &str, endpoint: &str) -> Router {
+    aws_router_with(redis_url, endpoint, &[]).await
+}
+
+/// [`aws_router`] with more variables set.
+async fn aws_router_with(redis_url: &str, endpoint: &str, more: &[(&'static str, String)]) -> Router {
     // WARN and ERROR lines (a 503's cause) show with a failing test's output.
     composition::telemetry::init_logs(ServiceName("dev-server"), "warn");
     let table = test_backends::fresh_table(&test_backends::dynamodb_client(endpoint).await).await;
@@ -36,6 +41,7 @@ async fn aws_router(redis_url: &str, endpoint: &str) -> Router {
             test_backends::EMULATOR_DYNAMODB_TIMEOUT_MS.to_owned(),
         ),
     ]);
+    let env: HashMap<&str, String> = env.into_iter().chain(more.iter().cloned()).collect();
     let config = Config::from_lookup(Defaults::DEV_SERVER, |name| env.get(name).cloned()).unwrap();
     let state = AppState {
         use_cases: UseCases::new(composition::build_ports(&config).await.unwrap(), config.settings),
@@ -204,6 +210,34 @@ async fn a_hundred_racing_buyers_never_oversell_and_every_key_makes_one_order() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_tls_redis_serves_the_roots_it_trusts_and_an_untrusted_certificate_degrades_to_dynamodb_alone() {
+    let redis = RedisServer::start_tls();
+    let (endpoint, _dynamodb) = test_backends::dynamodb();
+    let ca_file = TestTls::shared().ca_file().to_string_lossy().into_owned();
+
+    // Trusting the authority that certified the server (REDIS_CA_FILE).
+    let trusting = Client::new(aws_router_with(&redis.url(), &endpoint, &[("REDIS_CA_FILE", ca_file)]).await);
+    trusting.event(2).await;
+    let held = trusting.hold("alice", &names(&[0])).await;
+    assert_eq!(held.status, StatusCode::CREATED, "{}", held.text);
+    let ready = trusting.app.call(Method::GET, "/ready").send().await;
+    assert_eq!(ready.json["checks"]["redis"], "ok", "{}", ready.text);
+
+    // The default: only Amazon Trust Services' roots, which never certified
+    // this server. The connection is refused, never used unverified; holds
+    // go on from DynamoDB alone (I8) and /ready says so.
+    let default_trust = Client::new(aws_router(&redis.url(), &endpoint).await);
+    default_trust.event(2).await;
+    let held = default_trust.hold("alice", &names(&[0])).await;
+    assert_eq!(held.status, StatusCode::CREATED, "I8: {}", held.text);
+    let refused = default_trust.hold("bob", &names(&[0, 1])).await;
+    refused.assert_problem(409, "seats-unavailable");
+    let ready = default_trust.app.call(Method::GET, "/ready").send().await;
+    assert_eq!(ready.status, StatusCode::OK, "{}", ready.text);
+    assert_eq!(ready.json["checks"]["redis"], "degraded", "{}", ready.text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_redis_dies_every_route_answers_from_dynamodb_fast_and_redis_converges_when_back() {
     let mut redis = RedisServer::start();
     let (endpoint, _dynamodb) = test_backends::dynamodb();
@@ -316,6 +350,7 @@ async fn when_dynamodb_is_down_requests_answer_503_and_leave_no_seat_locked() {
         url: redis_url,
         cluster: false,
         timeout: Duration::from_secs(1),
+        tls_roots_pem: Vec::new(),
     })
     .unwrap();
     let tenant = domain::ids::TenantId::parse(&client.tenant).unwrap();

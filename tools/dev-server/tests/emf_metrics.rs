@@ -1,6 +1,7 @@
 //! CloudWatch Embedded Metric Format: a function invoked with API Gateway v2
 //! events writes exactly one valid EMF document per invocation, as in Lambda
-//! (`composition::run_lambda` wires the same recorder and flush layer).
+//! (`composition::run_lambda` wires the same recorder and flush layer), and
+//! its log lines are what Lambda's JSON log controls read.
 //!
 //! Its own test binary: the EMF recorder is process-wide.
 
@@ -75,9 +76,25 @@ fn documents(buffer: &Mutex<Vec<u8>>) -> Vec<Value> {
         .collect()
 }
 
-fn lambda_request(fixture: &str, request_id: &str) -> lambda_http::Request {
+/// Log lines written through [`telemetry::subscriber`], kept for the test.
+#[derive(Clone, Default)]
+struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn lambda_request(fixture: &str, request_id: &str, trace_id: Option<&str>) -> lambda_http::Request {
     let mut context = lambda_http::Context::default();
     request_id.clone_into(&mut context.request_id);
+    context.xray_trace_id = trace_id.map(str::to_owned);
     context.deadline = u64::try_from(
         (SystemTime::now() + Duration::from_secs(30))
             .duration_since(UNIX_EPOCH)
@@ -92,6 +109,13 @@ fn lambda_request(fixture: &str, request_id: &str) -> lambda_http::Request {
 
 #[tokio::test]
 async fn each_invocation_writes_exactly_one_valid_emf_document_with_low_cardinality_dimensions() {
+    let logs = CapturedLogs::default();
+    let writer = logs.clone();
+    // The test runtime has one thread: the default subscriber covers every task.
+    let _logging =
+        tracing::subscriber::set_default(telemetry::subscriber(ServiceName("place-hold"), "info", move || {
+            writer.clone()
+        }));
     let env: HashMap<&str, &str> = HashMap::from([("BACKEND", "memory")]);
     let config = Config::from_lookup(Defaults::LAMBDA, |name| env.get(name).map(|v| (*v).to_owned())).unwrap();
     let clock = ManualClock::starting_at(Timestamp::from_millis(1_795_756_260_000));
@@ -114,7 +138,7 @@ async fn each_invocation_writes_exactly_one_valid_emf_document_with_low_cardinal
     // Invocation 1 (cold): the organizer creates the event.
     let response = lambda
         .clone()
-        .oneshot(lambda_request(PUT_EVENT_ORGANIZER, "req-1"))
+        .oneshot(lambda_request(PUT_EVENT_ORGANIZER, "req-1", None))
         .await
         .unwrap();
     assert_eq!(response.status(), 201);
@@ -129,12 +153,14 @@ async fn each_invocation_writes_exactly_one_valid_emf_document_with_low_cardinal
     );
 
     // Invocations 2 and 3: a hold placed, then the same seats rejected.
-    for (request_id, expected_status, business_metric) in
-        [("req-2", 201, "holds_placed"), ("req-3", 409, "holds_rejected")]
-    {
+    let traced = Some(TRACE_ID);
+    for (request_id, trace_id, expected_status, business_metric) in [
+        ("req-2", traced, 201, "holds_placed"),
+        ("req-3", None, 409, "holds_rejected"),
+    ] {
         let response = lambda
             .clone()
-            .oneshot(lambda_request(PLACE_HOLD_BUYER, request_id))
+            .oneshot(lambda_request(PLACE_HOLD_BUYER, request_id, trace_id))
             .await
             .unwrap();
         assert_eq!(response.status(), expected_status);
@@ -147,6 +173,12 @@ async fn each_invocation_writes_exactly_one_valid_emf_document_with_low_cardinal
             "only the first invocation is cold"
         );
         assert_eq!(document["function"], "place-hold");
+        assert_eq!(document["requestId"], request_id, "the invocation's id, as a property");
+        assert_eq!(
+            document.get("traceId").and_then(Value::as_str),
+            trace_id,
+            "the invocation's own trace id, never the previous one's"
+        );
         assert_eq!(document["route"], "POST /events/{eventId}/holds");
         assert_eq!(document["requests"], 1);
         assert_eq!(document[business_metric], 1);
@@ -166,4 +198,39 @@ async fn each_invocation_writes_exactly_one_valid_emf_document_with_low_cardinal
             "never tenant or ids as dimensions"
         );
     }
+
+    assert_each_invocation_logged_its_ids(&logs);
 }
+
+/// The log lines: Lambda's `level` on each, and each invocation's lines
+/// carry its own request id and, when traced, its trace id.
+fn assert_each_invocation_logged_its_ids(logs: &CapturedLogs) {
+    let lines: Vec<Value> = String::from_utf8(std::mem::take(&mut *logs.0.lock().unwrap()))
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    for (request_id, trace_id, event) in [
+        ("req-1", None, "event.saved"),
+        ("req-2", Some(TRACE_ID), "hold.placed"),
+        ("req-3", None, "hold.rejected"),
+    ] {
+        let line = lines
+            .iter()
+            .find(|line| line["event"] == event)
+            .unwrap_or_else(|| panic!("a {event} line: {lines:?}"));
+        assert_eq!(line["requestId"], request_id, "{line}");
+        assert_eq!(line.get("traceId").and_then(Value::as_str), trace_id, "{line}");
+    }
+    for line in &lines {
+        let level = line["level"].as_str().unwrap_or_else(|| panic!("no level: {line}"));
+        assert!(
+            ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"].contains(&level),
+            "a level Lambda's ApplicationLogLevel understands: {line}"
+        );
+        assert_eq!(line["severity"], level, "{line}");
+    }
+}
+
+/// An X-Ray trace header's id, as Lambda passes it in the invocation's context.
+const TRACE_ID: &str = "Root=1-67891233-abcdef012345678912345678;Parent=53995c3f42cd8ad8;Sampled=1";

@@ -142,6 +142,7 @@ async fn every_log_line_carries_the_operator_fields_and_the_response_correlation
     for line in &logs {
         for field in [
             "timestamp",
+            "level",
             "severity",
             "service",
             "context",

@@ -206,6 +206,8 @@ pub struct RedisServer {
     cluster: bool,
     /// Serves only TLS, with a certificate of this authority.
     tls: Option<&'static TestTls>,
+    /// Only these TLS versions (`redis-server --tls-protocols`), if set.
+    tls_protocols: Option<&'static str>,
     process: Option<Owned>,
     dir: PathBuf,
 }
@@ -233,6 +235,15 @@ impl RedisServer {
         Self::launch(true, Some(TestTls::shared()))
     }
 
+    /// A standalone TLS server that speaks TLS 1.2 and nothing newer, as
+    /// older ElastiCache engines do.
+    pub fn start_tls12_only() -> Self {
+        let mut server = Self::launch(false, Some(TestTls::shared()));
+        server.tls_protocols = Some("TLSv1.2");
+        server.restart();
+        server
+    }
+
     fn launch(cluster: bool, tls: Option<&'static TestTls>) -> Self {
         let dir = std::env::temp_dir().join(format!("redis-test-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).expect("a scratch folder");
@@ -240,6 +251,7 @@ impl RedisServer {
             port: free_port(),
             cluster,
             tls,
+            tls_protocols: None,
             process: None,
             dir,
         };
@@ -308,6 +320,8 @@ impl RedisServer {
                 "no",
                 "--tls-cluster",
                 "yes",
+                "--tls-protocols",
+                self.tls_protocols.unwrap_or("TLSv1.2 TLSv1.3"),
             ]),
         };
         if self.cluster {
