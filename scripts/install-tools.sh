@@ -100,8 +100,11 @@ if [ ! -f "$DDB_DIR/node_modules/amplify-dynamodb-simulator/emulator/DynamoDBLoc
   (cd "$DDB_DIR" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
 fi
 
-# Python tools (pinned in tools/requirements.txt).
-if ! python3 -c 'import openapi_spec_validator, yaml, check_jsonschema' >/dev/null 2>&1; then
+# Python tools (pinned in tools/requirements.txt), zizmor among them: a wheel
+# that holds only its binary, so it is checked by its installed version.
+ZIZMOR_VERSION=$(sed -n 's/^zizmor==//p' tools/requirements.txt)
+if ! python3 -c 'import openapi_spec_validator, yaml, check_jsonschema' >/dev/null 2>&1 ||
+  [ "$(python3 -c 'from importlib.metadata import version; print(version("zizmor"))' 2>/dev/null)" != "$ZIZMOR_VERSION" ]; then
   echo "installing Python tools from tools/requirements.txt"
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r tools/requirements.txt
 fi
