@@ -10,6 +10,7 @@ use application::Settings;
 use application::ports::MAX_SEATS_PER_HOLD_LIMIT;
 use domain::hold::{HoldPolicy, MAX_HOLD_LIFETIME, MAX_HOLD_TTL, MIN_HOLD_LIFETIME, MIN_HOLD_TTL};
 use http_interface::identity::AuthMode;
+#[cfg(feature = "aws")]
 use redis_seat_locks::RedisSettings;
 
 /// A variable that is set but wrong.
@@ -33,10 +34,12 @@ pub enum Backend {
     /// Everything in process memory (dev server default; no dependencies).
     Memory,
     /// Seat locks in Redis (ElastiCache), everything durable in DynamoDB.
+    #[cfg(feature = "aws")]
     Aws(AwsBackend),
 }
 
 /// Where the real backends are.
+#[cfg(feature = "aws")]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsBackend {
     pub redis: RedisSettings,
@@ -96,7 +99,16 @@ impl Config {
 
         let backend = match get("BACKEND").as_deref().unwrap_or(defaults.backend) {
             "memory" => Backend::Memory,
+            #[cfg(feature = "aws")]
             "aws" => Backend::Aws(aws_backend(&get)?),
+            #[cfg(not(feature = "aws"))]
+            "aws" => {
+                return Err(bad(
+                    "BACKEND",
+                    "\"aws\" needs a build with the real backends: cargo run -p dev-server --features aws \
+                     (every Lambda function has them)",
+                ));
+            }
             other => return Err(bad("BACKEND", format!("must be \"memory\" or \"aws\", not {other:?}"))),
         };
         let tenant_claim = get("TENANT_CLAIM").unwrap_or_else(|| "tenant_id".to_owned());
@@ -182,6 +194,7 @@ impl Config {
 
 /// An emulator endpoint is set and nothing says which AWS account or region
 /// to use: the placeholders emulators accept will do.
+#[cfg(feature = "aws")]
 pub fn wants_emulator_defaults(get: &impl Fn(&str) -> Option<String>) -> bool {
     get("AWS_ENDPOINT_URL").is_some()
         && get("AWS_ACCESS_KEY_ID").is_none()
@@ -189,6 +202,7 @@ pub fn wants_emulator_defaults(get: &impl Fn(&str) -> Option<String>) -> bool {
         && get("AWS_REGION").is_none()
 }
 
+#[cfg(feature = "aws")]
 fn aws_backend(get: &impl Fn(&str) -> Option<String>) -> Result<AwsBackend, ConfigError> {
     let url = get("REDIS_URL").ok_or_else(|| bad("REDIS_URL", "is required when BACKEND=aws"))?;
     if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
@@ -236,7 +250,7 @@ fn aws_backend(get: &impl Fn(&str) -> Option<String>) -> Result<AwsBackend, Conf
     }
     let emulator_defaults = wants_emulator_defaults(get);
     let tls_roots_pem = match get("REDIS_CA_FILE") {
-        None => crate::AMAZON_TRUST_SERVICES_ROOTS.to_vec(),
+        None => crate::aws::AMAZON_TRUST_SERVICES_ROOTS.to_vec(),
         Some(path) => {
             let pem =
                 std::fs::read(&path).map_err(|error| bad("REDIS_CA_FILE", format!("cannot read {path:?}: {error}")))?;
@@ -261,6 +275,7 @@ fn aws_backend(get: &impl Fn(&str) -> Option<String>) -> Result<AwsBackend, Conf
 }
 
 /// At least one certificate, and every PEM section readable.
+#[cfg(feature = "aws")]
 fn holds_pem_certificates(pem: &[u8]) -> bool {
     use rustls_pki_types::CertificateDer;
     use rustls_pki_types::pem::PemObject;
@@ -282,9 +297,10 @@ mod tests {
 
     #[test]
     fn with_nothing_set_a_lambda_uses_jwt_auth_and_the_documented_defaults() {
+        let needs = if cfg!(feature = "aws") { "REDIS_URL" } else { "BACKEND" };
         assert_eq!(
             config(&[]).unwrap_err().variable,
-            "REDIS_URL",
+            needs,
             "a Lambda needs its real backends"
         );
         let c = config(&[("BACKEND", "memory")]).unwrap();
@@ -320,6 +336,15 @@ mod tests {
         }
     }
 
+    #[cfg(not(feature = "aws"))]
+    #[test]
+    fn a_build_without_the_real_backends_refuses_backend_aws_and_says_how_to_get_them() {
+        let error = config(&[("BACKEND", "aws")]).unwrap_err();
+        assert_eq!(error.variable, "BACKEND");
+        assert!(error.message.contains("--features aws"), "{error}");
+    }
+
+    #[cfg(feature = "aws")]
     #[test]
     fn the_aws_backend_needs_a_redis_url_and_a_table_and_names_what_is_wrong() {
         assert_eq!(config(&[("BACKEND", "aws")]).unwrap_err().variable, "REDIS_URL");
@@ -391,6 +416,7 @@ mod tests {
         assert_eq!(aws.dynamodb_timeout, Duration::from_secs(15));
     }
 
+    #[cfg(feature = "aws")]
     #[test]
     fn rediss_trusts_amazon_roots_unless_redis_ca_file_names_others_and_an_unreadable_file_is_named() {
         let base = [
@@ -402,15 +428,15 @@ mod tests {
             Backend::Aws(aws) => aws.redis.tls_roots_pem,
             Backend::Memory => panic!("expected the aws backend"),
         };
-        assert_eq!(roots(&base), crate::AMAZON_TRUST_SERVICES_ROOTS);
+        assert_eq!(roots(&base), crate::aws::AMAZON_TRUST_SERVICES_ROOTS);
         let file = std::env::temp_dir().join(format!("redis-ca-{}.pem", std::process::id()));
         let path = file.to_string_lossy().into_owned();
         let end = b"-----END CERTIFICATE-----";
-        let first_end = crate::AMAZON_TRUST_SERVICES_ROOTS
+        let first_end = crate::aws::AMAZON_TRUST_SERVICES_ROOTS
             .windows(end.len())
             .position(|window| window == end)
             .unwrap();
-        let one_root = &crate::AMAZON_TRUST_SERVICES_ROOTS[..first_end + end.len()];
+        let one_root = &crate::aws::AMAZON_TRUST_SERVICES_ROOTS[..first_end + end.len()];
         std::fs::write(&file, one_root).unwrap();
         assert_eq!(roots(&[base[0], base[1], base[2], ("REDIS_CA_FILE", &path)]), one_root);
         std::fs::write(&file, b"not a certificate").unwrap();

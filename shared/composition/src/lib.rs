@@ -6,22 +6,29 @@
 //!
 //! **Architecture Invariant:** function crates depend on this crate, never on
 //! an `infra/*` crate directly; CI checks it.
+//!
+//! The real backends (`BACKEND=aws`: Redis and DynamoDB) are the `aws`
+//! feature. Every Lambda binary has it; the dev server's run command builds
+//! without it, so a newcomer's first build skips the AWS SDK (ADR 17).
 
 mod config;
 pub mod telemetry;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use application::UseCases;
-use application::degraded_seat_locks::{CircuitBreakerSeatLocks, DEFAULT_OPEN_FOR};
 use application::ports::Ports;
 use axum::Router;
-use dynamodb_store::DynamoStore;
 use http_interface::{AppState, ServiceName, service_router};
-use redis_seat_locks::RedisSeatLocks;
 
-pub use config::{AwsBackend, Backend, Config, ConfigError, Defaults, wants_emulator_defaults};
+#[cfg(feature = "aws")]
+mod aws;
+
+#[cfg(feature = "aws")]
+pub use aws::for_endpoint;
+#[cfg(feature = "aws")]
+pub use config::{AwsBackend, wants_emulator_defaults};
+pub use config::{Backend, Config, ConfigError, Defaults};
 pub use telemetry::EmfSink;
 
 /// Builds the ports for the configured backend. Makes no network call:
@@ -32,107 +39,9 @@ pub async fn build_ports(config: &Config) -> Result<Ports, ConfigError> {
     let ids = Arc::new(system_runtime::UuidIds);
     match &config.backend {
         Backend::Memory => Ok(memory_backend::memory_ports(clock, ids)),
-        Backend::Aws(aws) => {
-            let redis = Arc::new(RedisSeatLocks::new(aws.redis.clone()).map_err(|error| ConfigError {
-                variable: "REDIS_URL",
-                message: error.to_string(),
-            })?);
-            // A failed Redis call makes the next few seconds' calls fail at
-            // once: holds and orders go on against DynamoDB alone (I8).
-            let seat_locks = Arc::new(CircuitBreakerSeatLocks::new(
-                redis.clone(),
-                clock.clone(),
-                DEFAULT_OPEN_FOR,
-            ));
-            let store = Arc::new(DynamoStore::new(dynamodb_client(aws).await, aws.table.clone()));
-            Ok(Ports {
-                clock,
-                ids,
-                seat_locks,
-                events: store.clone(),
-                holds: store.clone(),
-                orders: store.clone(),
-                idempotency: store.clone(),
-                probes: vec![redis, store],
-            })
-        }
+        #[cfg(feature = "aws")]
+        Backend::Aws(aws) => aws::ports(aws, clock, ids).await,
     }
-}
-
-/// A DynamoDB client with bounded time per attempt and per operation, so a
-/// dead endpoint is a 503 in `DYNAMODB_TIMEOUT_MS` (2 s), not a Lambda timeout.
-async fn dynamodb_client(aws: &AwsBackend) -> aws_sdk_dynamodb::Client {
-    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
-                .connect_timeout(Duration::from_millis(500))
-                .operation_attempt_timeout(aws.dynamodb_timeout / 2)
-                .operation_timeout(aws.dynamodb_timeout)
-                .build(),
-        )
-        // One retry, soon: the SDK's default first backoff (up to 1 s with
-        // jitter) would often push the retry past the 2 s operation budget.
-        .retry_config(
-            aws_config::retry::RetryConfig::standard()
-                .with_max_attempts(2)
-                .with_initial_backoff(Duration::from_millis(50)),
-        )
-        .http_client(https_client(aws.endpoint.as_deref()));
-    let loader = for_endpoint(loader, aws.endpoint.as_deref(), aws.emulator_defaults);
-    aws_sdk_dynamodb::Client::new(&loader.load().await)
-}
-
-/// The roots of Amazon Trust Services, to which every AWS service endpoint
-/// and ElastiCache's in-transit encryption certificates chain (Amazon Root
-/// CA 1–4 and the Starfield Services G2 cross-sign), as Debian's
-/// ca-certificates ships them. Trusted by the SDK's HTTPS client and, unless
-/// `REDIS_CA_FILE` names others, by `rediss://` connections.
-const AMAZON_TRUST_SERVICES_ROOTS: &[u8] = include_bytes!("amazon_trust_services_roots.pem");
-
-/// The HTTPS client of the AWS SDK (DynamoDB, and STS for credentials).
-/// Talking to AWS's own endpoints, it trusts only Amazon Trust Services'
-/// roots: a Lambda's init then skips loading and parsing the system's whole
-/// certificate bundle, which was 83 % of its init instructions
-/// (docs/benchmarks.md), and it trusts 5 roots instead of ~140 (ADR 11).
-/// With an `https://` `AWS_ENDPOINT_URL` (LocalStack over TLS, a proxy) the
-/// system store is used.
-fn https_client(endpoint: Option<&str>) -> aws_sdk_dynamodb::config::SharedHttpClient {
-    use aws_smithy_http_client::tls;
-    let trust = match endpoint {
-        Some(url) if url.starts_with("https://") => tls::TrustStore::default(),
-        // AWS's endpoints, or a plain-HTTP emulator (no TLS, so the roots are never used).
-        _ => tls::TrustStore::empty().with_pem_certificate(AMAZON_TRUST_SERVICES_ROOTS),
-    };
-    let builder = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc));
-    match tls::TlsContext::builder().with_trust_store(trust).build() {
-        Ok(context) => builder.tls_context(context).build_https(),
-        Err(error) => {
-            tracing::warn!(event = "tls.trust_store_fallback", %error, "using the system trust store");
-            builder.build_https()
-        }
-    }
-}
-
-/// Points an AWS config loader at an emulator endpoint, if any; with
-/// `emulator_defaults`, adds the placeholder region and credentials that
-/// emulators accept. Shared by the composition root and `tools/ops`.
-pub fn for_endpoint(
-    mut loader: aws_config::ConfigLoader,
-    endpoint: Option<&str>,
-    emulator_defaults: bool,
-) -> aws_config::ConfigLoader {
-    if let Some(endpoint) = endpoint {
-        loader = loader.endpoint_url(endpoint);
-    }
-    if emulator_defaults {
-        loader = loader
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "local", "local", None, None, "emulator",
-            ));
-    }
-    loader
 }
 
 /// The HTTP app of `routes`, over the backend `config` names.
@@ -162,28 +71,4 @@ pub async fn run_lambda(service: ServiceName, routes: Router<AppState>) -> Resul
 /// Logging for a long-running local process (the dev server).
 pub fn init_local_telemetry(service: ServiceName, config: &Config) {
     telemetry::init_logs(service, &config.log_level);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::AMAZON_TRUST_SERVICES_ROOTS;
-    use rustls_pki_types::CertificateDer;
-    use rustls_pki_types::pem::PemObject;
-
-    #[test]
-    fn the_embedded_aws_trust_store_is_five_parsable_root_certificates() {
-        // The SDK parses these lazily, with `expect`, on its first connection:
-        // a broken file must fail here, not in a deployed Lambda.
-        let certificates: Vec<CertificateDer<'_>> = CertificateDer::pem_slice_iter(AMAZON_TRUST_SERVICES_ROOTS)
-            .collect::<Result<_, _>>()
-            .unwrap_or_default();
-        assert_eq!(
-            certificates.len(),
-            5,
-            "Amazon Root CA 1-4 and Starfield Services Root G2"
-        );
-        let mut roots = rustls::RootCertStore::empty();
-        let (valid, invalid) = roots.add_parsable_certificates(certificates);
-        assert_eq!((valid, invalid), (5, 0));
-    }
 }

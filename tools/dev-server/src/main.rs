@@ -1,4 +1,4 @@
-//! `cargo run --release -p dev-server`: the whole API on `DEV_SERVER_ADDR`
+//! `cargo run -p dev-server`: the whole API on `DEV_SERVER_ADDR`
 //! (default 127.0.0.1:3000), `AUTH_MODE=dev`, in-memory backend; plus
 //! `/metrics` and `/dashboard` ([`dev_server::monitoring`]).
 
