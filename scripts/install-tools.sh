@@ -82,6 +82,8 @@ fi
 apt_packages=()
 command -v redis-server >/dev/null 2>&1 || apt_packages+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || apt_packages+=(redis-tools)
+# The throwaway certificate authority of the Redis TLS tests (tools/test-backends).
+command -v openssl >/dev/null 2>&1 || apt_packages+=(openssl)
 command -v java >/dev/null 2>&1 || apt_packages+=(openjdk-17-jre-headless)
 command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
 # Headless browser for the dev dashboard test (tools/dev-server/tests/observability.rs).

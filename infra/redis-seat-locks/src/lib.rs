@@ -24,7 +24,8 @@
 //!   exactly the roots in [`RedisSettings::tls_roots_pem`] (the composition
 //!   root passes Amazon Trust Services' roots, to which ElastiCache chains)
 //!   and fails closed: an unknown issuer, a wrong host name or a plain-text
-//!   server is a `BackendError`, and `#insecure` URLs are refused (ADR 16).
+//!   server is a `BackendError`, and `#insecure` URLs are refused at start
+//!   (ADR 16).
 //!
 //! Why redis-rs: docs/adr/0007-real-backends.md.
 
@@ -37,7 +38,9 @@ use domain::time::Timestamp;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClientBuilder;
 use redis::cluster_async::ClusterConnection;
-use redis::{Cmd, ErrorKind, RedisError, RedisFuture, Script, TlsCertificates, Value};
+use redis::{
+    Cmd, ConnectionAddr, ErrorKind, IntoConnectionInfo, RedisError, RedisFuture, Script, TlsCertificates, Value,
+};
 use rustls::pki_types::pem::PemObject;
 use tokio::sync::OnceCell;
 
@@ -247,10 +250,6 @@ pub struct RedisSettings {
 }
 
 impl RedisSettings {
-    fn uses_tls(&self) -> bool {
-        self.url.starts_with("rediss://")
-    }
-
     fn tls_certificates(&self) -> TlsCertificates {
         TlsCertificates {
             client_tls: None,
@@ -266,10 +265,23 @@ fn install_crypto_provider() {
     let _already_installed = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
 
-/// A `rediss://` URL must name roots to trust, and must not switch
-/// verification off (`#insecure`): TLS here never degrades to "encrypted
-/// but unauthenticated".
-fn check_tls(settings: &RedisSettings) -> Result<(), RedisError> {
+/// Whether the URL asks for TLS, as redis-rs itself reads it (any case of
+/// `rediss://`, `valkeys://`), so the roots given are never bypassed by a
+/// spelling. A URL that switches verification off (`#insecure`) is refused:
+/// TLS here never degrades to "encrypted but unauthenticated".
+fn wants_tls(url: &str) -> Result<bool, RedisError> {
+    match url.into_connection_info()?.addr() {
+        ConnectionAddr::TcpTls { insecure: true, .. } => Err(RedisError::from((
+            ErrorKind::InvalidClientConfig,
+            "#insecure turns certificate checks off; it is refused",
+        ))),
+        ConnectionAddr::TcpTls { .. } => Ok(true),
+        _ => Ok(false),
+    }
+}
+
+/// TLS needs at least one root to trust, every one of them readable.
+fn check_roots(settings: &RedisSettings) -> Result<(), RedisError> {
     let certificates = rustls::pki_types::CertificateDer::pem_slice_iter(&settings.tls_roots_pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|error| {
@@ -282,13 +294,7 @@ fn check_tls(settings: &RedisSettings) -> Result<(), RedisError> {
     if certificates.is_empty() {
         return Err(RedisError::from((
             ErrorKind::InvalidClientConfig,
-            "a rediss:// URL needs at least one trusted root certificate",
-        )));
-    }
-    if settings.url.contains("#insecure") {
-        return Err(RedisError::from((
-            ErrorKind::InvalidClientConfig,
-            "#insecure turns certificate checks off; it is refused",
+            "a TLS URL needs at least one trusted root certificate",
         )));
     }
     Ok(())
@@ -331,6 +337,8 @@ impl ConnectionLike for Connection {
 /// Seat locks in Redis. Build once per process; cheap to share.
 pub struct RedisSeatLocks {
     settings: RedisSettings,
+    /// The URL asks for TLS ([`wants_tls`]).
+    tls: bool,
     connection: OnceCell<Connection>,
     lock: Script,
     release: Script,
@@ -358,15 +366,17 @@ impl RedisSeatLocks {
     /// Validates the URL (and, for `rediss://`, the trusted roots);
     /// connects on first use.
     pub fn new(settings: RedisSettings) -> Result<Self, RedisError> {
-        if settings.uses_tls() {
+        let tls = wants_tls(&settings.url)?;
+        if tls {
             install_crypto_provider();
-            check_tls(&settings)?;
+            check_roots(&settings)?;
             redis::Client::build_with_tls(settings.url.as_str(), settings.tls_certificates())?;
         } else {
             redis::Client::open(settings.url.as_str())?;
         }
         Ok(Self {
             settings,
+            tls,
             connection: OnceCell::new(),
             lock: script(LOCK_SCRIPT),
             release: script(RELEASE_SCRIPT),
@@ -385,13 +395,13 @@ impl RedisSeatLocks {
                 .connection_timeout(timeout)
                 .response_timeout(timeout)
                 .retries(1);
-            if self.settings.uses_tls() {
+            if self.tls {
                 builder = builder.certs(self.settings.tls_certificates());
             }
             let client = builder.build()?;
             Ok(Connection::Cluster(client.get_async_connection().await?))
         } else {
-            let client = if self.settings.uses_tls() {
+            let client = if self.tls {
                 redis::Client::build_with_tls(self.settings.url.as_str(), self.settings.tls_certificates())?
             } else {
                 redis::Client::open(self.settings.url.as_str())?

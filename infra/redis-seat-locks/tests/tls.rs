@@ -7,6 +7,7 @@
 
 #![allow(clippy::unwrap_used)] // A failed unwrap is a failed test.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use application::ports::{SeatLock, SeatLocks};
@@ -58,8 +59,8 @@ async fn a_server_certified_by_another_authority_is_refused_and_the_error_names_
         let tenant = tenant();
         let error = refused_lock(&untrusting, &tenant).await;
         assert!(
-            error.to_lowercase().contains("certificate"),
-            "cluster={cluster}: the cause names the certificate: {error}"
+            error.contains("UnknownIssuer"),
+            "cluster={cluster}: the cause names the untrusted issuer: {error}"
         );
         let trusting = locks(server.url(), cluster, TestTls::shared().ca_pem());
         assert_eq!(
@@ -93,12 +94,40 @@ async fn a_rediss_url_never_falls_back_to_plain_text() {
     let over_tls = locks(tls_url, false, TestTls::shared().ca_pem());
     let tenant = tenant();
     let error = refused_lock(&over_tls, &tenant).await;
-    assert!(!error.is_empty());
+    // The server takes the TLS hello for a command it waits to see the end
+    // of: the client gets no TLS answer and gives up. Never plain text.
+    assert!(
+        ["no answer within", "InvalidContentType", "corrupt message"]
+            .iter()
+            .any(|cause| error.contains(cause)),
+        "the connection failed in the TLS layer or timed out waiting for it: {error}"
+    );
     let plain = locks(server.url(), false, Vec::new());
     assert_eq!(
         plain.inspect(&tenant, &event(), &seats()).await.unwrap(),
         [SeatLock::Free],
         "the lock never reached the plain-text server"
+    );
+}
+
+#[tokio::test]
+async fn a_certificate_for_another_name_is_refused_and_one_for_the_dns_name_dialled_is_served() {
+    let elsewhere = Arc::new(TestTls::generate_for("DNS:cache.example"));
+    let server = RedisServer::start_tls_with(elsewhere.clone());
+    let tenant = tenant();
+    let error = refused_lock(&locks(server.url(), false, elsewhere.ca_pem()), &tenant).await;
+    assert!(
+        error.contains("not valid for name"),
+        "a trusted issuer does not make a certificate valid for another name: {error}"
+    );
+
+    // As in AWS: dialled by DNS name, checked against the name.
+    let server = RedisServer::start_tls();
+    let by_name = server.url().replacen("127.0.0.1", "localhost", 1);
+    let locks = locks(by_name, false, TestTls::shared().ca_pem());
+    assert_eq!(
+        locks.inspect(&tenant, &event(), &seats()).await.unwrap(),
+        [SeatLock::Free]
     );
 }
 
@@ -124,6 +153,14 @@ fn a_rediss_url_without_trusted_roots_or_with_checks_off_is_refused_at_start() {
             "broken PEM",
         ),
         ("rediss://cache:6379/#insecure", &ca[..], "certificate checks off"),
+        (
+            "REDISS://cache:6379/#insecure",
+            &ca[..],
+            "checks off, scheme in capitals",
+        ),
+        ("valkeys://cache:6379/#insecure", &ca[..], "checks off, valkeys scheme"),
+        ("Rediss://cache:6379", &b""[..], "no roots, scheme in mixed case"),
+        ("valkeys://cache:6379", &b""[..], "no roots, valkeys scheme"),
     ] {
         assert!(
             RedisSeatLocks::new(settings(url, roots)).is_err(),

@@ -66,10 +66,12 @@ async fn dynamodb_client(aws: &AwsBackend) -> aws_sdk_dynamodb::Client {
 }
 
 /// The roots of Amazon Trust Services, to which every AWS service endpoint
-/// and ElastiCache's in-transit encryption certificates chain (Amazon Root
-/// CA 1–4 and the Starfield Services G2 cross-sign), as Debian's
-/// ca-certificates ships them. Trusted by the SDK's HTTPS client and, unless
-/// `REDIS_CA_FILE` names others, by `rediss://` connections.
+/// chains (Amazon Root CA 1–4 and the Starfield Services G2 cross-sign), as
+/// Debian's ca-certificates ships them. Trusted by the SDK's HTTPS client
+/// and, unless `REDIS_CA_FILE` names others, by `rediss://` connections: we
+/// read ElastiCache's in-transit certificates as Amazon-issued too, which
+/// AWS's documentation does not state; the deploy's smoke test catches a
+/// wrong reading (ADR 16).
 pub(crate) const AMAZON_TRUST_SERVICES_ROOTS: &[u8] = include_bytes!("amazon_trust_services_roots.pem");
 
 /// The HTTPS client of the AWS SDK (DynamoDB, and STS for credentials).
@@ -121,8 +123,8 @@ pub fn for_endpoint(
 #[cfg(test)]
 mod tests {
     use super::AMAZON_TRUST_SERVICES_ROOTS;
-    use rustls_pki_types::CertificateDer;
-    use rustls_pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
 
     #[test]
     fn the_embedded_aws_trust_store_is_five_parsable_root_certificates() {

@@ -254,8 +254,11 @@ fn aws_backend(get: &impl Fn(&str) -> Option<String>) -> Result<AwsBackend, Conf
         Some(path) => {
             let pem =
                 std::fs::read(&path).map_err(|error| bad("REDIS_CA_FILE", format!("cannot read {path:?}: {error}")))?;
-            if !holds_pem_certificates(&pem) {
-                return Err(bad("REDIS_CA_FILE", format!("{path:?} holds no PEM certificate")));
+            if !holds_only_usable_root_certificates(&pem) {
+                return Err(bad(
+                    "REDIS_CA_FILE",
+                    format!("{path:?} must hold PEM root certificates, and only those"),
+                ));
             }
             pem
         }
@@ -274,14 +277,16 @@ fn aws_backend(get: &impl Fn(&str) -> Option<String>) -> Result<AwsBackend, Conf
     })
 }
 
-/// At least one certificate, and every PEM section readable.
+/// At least one certificate, and every one of them a root rustls can use.
 #[cfg(feature = "aws")]
-fn holds_pem_certificates(pem: &[u8]) -> bool {
-    use rustls_pki_types::CertificateDer;
-    use rustls_pki_types::pem::PemObject;
-    CertificateDer::pem_slice_iter(pem)
-        .collect::<Result<Vec<_>, _>>()
-        .is_ok_and(|certificates| !certificates.is_empty())
+fn holds_only_usable_root_certificates(pem: &[u8]) -> bool {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let Ok(certificates) = CertificateDer::pem_slice_iter(pem).collect::<Result<Vec<_>, _>>() else {
+        return false;
+    };
+    let (usable, unusable) = rustls::RootCertStore::empty().add_parsable_certificates(certificates);
+    usable > 0 && unusable == 0
 }
 
 #[cfg(test)]
@@ -439,14 +444,22 @@ mod tests {
         let one_root = &crate::aws::AMAZON_TRUST_SERVICES_ROOTS[..first_end + end.len()];
         std::fs::write(&file, one_root).unwrap();
         assert_eq!(roots(&[base[0], base[1], base[2], ("REDIS_CA_FILE", &path)]), one_root);
-        std::fs::write(&file, b"not a certificate").unwrap();
-        assert_eq!(
-            config(&[base[0], base[1], base[2], ("REDIS_CA_FILE", &path)])
-                .unwrap_err()
-                .variable,
-            "REDIS_CA_FILE",
-            "a file without a certificate"
-        );
+        for (content, why) in [
+            (&b"not a certificate"[..], "no certificate"),
+            (
+                &b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"[..],
+                "a PEM block that is no certificate",
+            ),
+        ] {
+            std::fs::write(&file, content).unwrap();
+            assert_eq!(
+                config(&[base[0], base[1], base[2], ("REDIS_CA_FILE", &path)])
+                    .unwrap_err()
+                    .variable,
+                "REDIS_CA_FILE",
+                "{why}"
+            );
+        }
         std::fs::remove_file(&file).unwrap();
         assert_eq!(
             config(&[base[0], base[1], base[2], ("REDIS_CA_FILE", &path)])

@@ -34,6 +34,8 @@ pub use telemetry::EmfSink;
 /// Builds the ports for the configured backend. Makes no network call:
 /// Redis and DynamoDB connections open on first use, so a Lambda's init
 /// stays fast and never fails on a backend blip.
+// Only the real backends await (the DynamoDB client's configuration).
+#[cfg_attr(not(feature = "aws"), allow(clippy::unused_async))]
 pub async fn build_ports(config: &Config) -> Result<Ports, ConfigError> {
     let clock = Arc::new(system_runtime::SystemClock);
     let ids = Arc::new(system_runtime::UuidIds);

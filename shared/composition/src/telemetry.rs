@@ -106,15 +106,24 @@ pub enum EmfSink {
 /// document per invocation, since every metric of a request carries the
 /// same labels. The document carries the invocation's AWS request id and
 /// X-Ray trace id as properties (not dimensions), so a metric spike leads
-/// to its log lines. A Lambda process serves one invocation at a time, so
-/// the collector's properties belong to the invocation being answered.
+/// to its log lines. A Lambda process serves one invocation at a time
+/// (`lambda_http::run`), so the collector's properties belong to the
+/// invocation being answered; serving invocations concurrently
+/// (`run_concurrent`) would mix them and needs another design.
 pub fn flush_metrics_after_each(app: Router, collector: &'static Collector, sink: EmfSink) -> Router {
     app.layer(axum::middleware::from_fn(move |request: Request, next: Next| {
         let sink = sink.clone();
         async move {
+            // Metrics an invocation left unflushed (it panicked: the runtime
+            // catches that outside this layer) go out under its own ids
+            // first. Writes nothing when nothing is pending.
+            flush(collector, &sink);
             let lambda = request.lambda_context_ref();
             let request_id = lambda.map(|context| context.request_id.clone());
-            let trace_id = lambda.and_then(|context| context.xray_trace_id.clone());
+            let trace_id = lambda
+                .and_then(|context| context.xray_trace_id.as_deref())
+                .and_then(http_interface::request_telemetry::xray_trace_id)
+                .map(str::to_owned);
             for (property, value) in [("requestId", request_id), ("traceId", trace_id)] {
                 match value {
                     Some(value) => collector.set_property(property, value),
@@ -122,22 +131,27 @@ pub fn flush_metrics_after_each(app: Router, collector: &'static Collector, sink
                 };
             }
             let response = next.run(request).await;
-            let result = match &sink {
-                EmfSink::Stdout => {
-                    let mut out = std::io::stdout().lock();
-                    collector.flush(&mut out).and_then(|()| out.flush())
-                }
-                EmfSink::Buffer(buffer) => {
-                    let mut bytes = buffer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                    collector.flush(&mut *bytes)
-                }
-            };
-            if let Err(error) = result {
-                tracing::warn!(event = "metrics.flush_failed", error = %error, "metrics of this invocation lost");
-            }
+            flush(collector, &sink);
             response
         }
     }))
+}
+
+/// Writes the metrics recorded since the last flush as EMF documents.
+fn flush(collector: &Collector, sink: &EmfSink) {
+    let result = match sink {
+        EmfSink::Stdout => {
+            let mut out = std::io::stdout().lock();
+            collector.flush(&mut out).and_then(|()| out.flush())
+        }
+        EmfSink::Buffer(buffer) => {
+            let mut bytes = buffer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            collector.flush(&mut *bytes)
+        }
+    };
+    if let Err(error) = result {
+        tracing::warn!(event = "metrics.flush_failed", error = %error, "metrics of this invocation lost");
+    }
 }
 
 #[cfg(feature = "prometheus")]

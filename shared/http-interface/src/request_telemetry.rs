@@ -5,7 +5,7 @@
 //! of the request carries: `correlationId`, `context` (inventory / ordering /
 //! platform), `route`, `tenantId` (recorded by the identity extractor),
 //! and in Lambda `requestId` (the AWS request id), `traceId` (the X-Ray
-//! trace id, when tracing is on) and `coldStart`. When the answer is ready it logs
+//! trace id, when tracing is on; [`xray_trace_id`]) and `coldStart`. When the answer is ready it logs
 //! one `request.completed` line (at info for failures; at debug for
 //! successes, which their business event line already tells) and records the
 //! metrics, all with the same
@@ -104,6 +104,16 @@ pub fn bounded_context(path_template: &str) -> &'static str {
     }
 }
 
+/// The X-Ray trace id (`1-5759e988-bd862e3fe1be46a994272793`) in the
+/// trace header Lambda passes (`Root=…;Parent=…;Sampled=…`): what the X-Ray
+/// console and Logs Insights search by.
+pub fn xray_trace_id(header: &str) -> Option<&str> {
+    header
+        .split(';')
+        .find_map(|part| part.trim().strip_prefix("Root="))
+        .filter(|root| !root.is_empty())
+}
+
 /// Set once the first request of this process has started: Lambda's cold start.
 static SERVED_ONE: AtomicBool = AtomicBool::new(false);
 
@@ -124,8 +134,8 @@ pub async fn middleware(request: Request, next: Next) -> Response {
     let cold_start = if let Some(lambda) = request.lambda_context_ref() {
         let cold = !SERVED_ONE.swap(true, Ordering::Relaxed);
         span.record("requestId", lambda.request_id.as_str());
-        if let Some(trace) = &lambda.xray_trace_id {
-            span.record("traceId", trace.as_str());
+        if let Some(trace) = lambda.xray_trace_id.as_deref().and_then(xray_trace_id) {
+            span.record("traceId", trace);
         }
         span.record("coldStart", cold);
         cold
@@ -220,5 +230,20 @@ mod tests {
         assert_eq!(bounded_context("/events/{eventId}/holds"), "inventory");
         assert_eq!(bounded_context("/holds/{holdId}"), "inventory");
         assert_eq!(bounded_context("/ready"), "platform");
+    }
+
+    #[test]
+    fn the_trace_id_is_the_root_of_the_x_ray_header_wherever_it_stands() {
+        let id = "1-5759e988-bd862e3fe1be46a994272793";
+        for header in [
+            format!("Root={id};Parent=53995c3f42cd8ad8;Sampled=1"),
+            format!("Sampled=0;Root={id}"),
+            format!("Root={id}"),
+        ] {
+            assert_eq!(xray_trace_id(&header), Some(id), "{header}");
+        }
+        for header in ["", "Parent=53995c3f42cd8ad8", "Root="] {
+            assert_eq!(xray_trace_id(header), None, "{header}");
+        }
     }
 }

@@ -153,14 +153,13 @@ async fn each_invocation_writes_exactly_one_valid_emf_document_with_low_cardinal
     );
 
     // Invocations 2 and 3: a hold placed, then the same seats rejected.
-    let traced = Some(TRACE_ID);
-    for (request_id, trace_id, expected_status, business_metric) in [
-        ("req-2", traced, 201, "holds_placed"),
-        ("req-3", None, 409, "holds_rejected"),
+    for (request_id, trace_header, trace_id, expected_status, business_metric) in [
+        ("req-2", Some(TRACE_HEADER), Some(TRACE_ID), 201, "holds_placed"),
+        ("req-3", None, None, 409, "holds_rejected"),
     ] {
         let response = lambda
             .clone()
-            .oneshot(lambda_request(PLACE_HOLD_BUYER, request_id, trace_id))
+            .oneshot(lambda_request(PLACE_HOLD_BUYER, request_id, trace_header))
             .await
             .unwrap();
         assert_eq!(response.status(), expected_status);
@@ -232,5 +231,7 @@ fn assert_each_invocation_logged_its_ids(logs: &CapturedLogs) {
     }
 }
 
-/// An X-Ray trace header's id, as Lambda passes it in the invocation's context.
-const TRACE_ID: &str = "Root=1-67891233-abcdef012345678912345678;Parent=53995c3f42cd8ad8;Sampled=1";
+/// The X-Ray trace header, as Lambda passes it in the invocation's context.
+const TRACE_HEADER: &str = "Root=1-67891233-abcdef012345678912345678;Parent=53995c3f42cd8ad8;Sampled=1";
+/// Its trace id: what lines and documents carry.
+const TRACE_ID: &str = "1-67891233-abcdef012345678912345678";

@@ -34,7 +34,7 @@
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::Client;
@@ -93,8 +93,10 @@ impl Drop for Owned {
 }
 
 /// A throwaway certificate authority and a server certificate it signed
-/// for `127.0.0.1` and `localhost` (P-256 keys, valid for two days), in a
-/// scratch folder; made with the `openssl` command line.
+/// (P-256 keys, valid for two days), in a scratch folder; made with the
+/// `openssl` command line. The shared one's certificate names `127.0.0.1`
+/// and `localhost`; its private keys are throwaway test keys, left in the
+/// system's temp folder when the test process exits.
 #[derive(Debug)]
 pub struct TestTls {
     dir: PathBuf,
@@ -103,17 +105,28 @@ pub struct TestTls {
 impl TestTls {
     /// One authority for the whole test process: servers started with
     /// [`RedisServer::start_tls`] present its certificate.
-    pub fn shared() -> &'static Self {
-        static SHARED: OnceLock<TestTls> = OnceLock::new();
-        SHARED.get_or_init(Self::generate)
+    pub fn shared() -> Arc<Self> {
+        static SHARED: OnceLock<Arc<TestTls>> = OnceLock::new();
+        SHARED.get_or_init(|| Arc::new(Self::generate())).clone()
     }
 
-    /// A new authority of its own: a client trusting it must refuse a server
-    /// the shared one certified (the "wrong CA" case).
+    /// A new authority of its own, certifying `127.0.0.1` and `localhost`:
+    /// a client trusting it must refuse a server the shared one certified
+    /// (the "wrong CA" case).
     pub fn generate() -> Self {
-        let dir = std::env::temp_dir().join(format!("redis-test-tls-{}", uuid::Uuid::new_v4()));
+        Self::generate_for("IP:127.0.0.1,DNS:localhost")
+    }
+
+    /// A new authority whose server certificate names only `names` (an
+    /// openssl subjectAltName list, e.g. `DNS:cache.example`).
+    pub fn generate_for(names: &str) -> Self {
+        let id = uuid::Uuid::new_v4();
+        let dir = std::env::temp_dir().join(format!("redis-test-tls-{id}"));
         std::fs::create_dir_all(&dir).expect("a scratch folder");
         let tls = Self { dir };
+        // A name of its own: another authority is then an unknown issuer,
+        // not a namesake whose signature fails.
+        let subject = format!("/CN=seat-locks test CA {id}");
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
         tls.openssl(&[
             &["req", "-x509"],
@@ -126,7 +139,7 @@ impl TestTls {
                 "-days",
                 "2",
                 "-subj",
-                "/CN=seat-locks test CA",
+                &subject,
                 "-addext",
                 "basicConstraints=critical,CA:TRUE",
                 "-addext",
@@ -140,8 +153,10 @@ impl TestTls {
         ]);
         std::fs::write(
             tls.dir.join("server.ext"),
-            "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n\
-             keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+            format!(
+                "subjectAltName={names}\nbasicConstraints=CA:FALSE\n\
+                 keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
+            ),
         )
         .expect("the extensions file");
         tls.openssl(&[&[
@@ -205,7 +220,7 @@ pub struct RedisServer {
     port: u16,
     cluster: bool,
     /// Serves only TLS, with a certificate of this authority.
-    tls: Option<&'static TestTls>,
+    tls: Option<Arc<TestTls>>,
     /// Only these TLS versions (`redis-server --tls-protocols`), if set.
     tls_protocols: Option<&'static str>,
     process: Option<Owned>,
@@ -215,43 +230,45 @@ pub struct RedisServer {
 impl RedisServer {
     /// A standalone server.
     pub fn start() -> Self {
-        Self::launch(false, None)
+        Self::launch(false, None, None)
     }
 
     /// A one-node cluster owning all 16 384 slots: the cluster protocol, as
     /// ElastiCache Serverless speaks it, on one local process.
     pub fn start_cluster() -> Self {
-        Self::launch(true, None)
+        Self::launch(true, None, None)
     }
 
     /// A standalone server speaking only TLS ([`TestTls::shared`]).
     pub fn start_tls() -> Self {
-        Self::launch(false, Some(TestTls::shared()))
+        Self::launch(false, Some(TestTls::shared()), None)
+    }
+
+    /// A standalone server speaking only TLS, presenting `tls`'s certificate.
+    pub fn start_tls_with(tls: Arc<TestTls>) -> Self {
+        Self::launch(false, Some(tls), None)
     }
 
     /// A one-node cluster speaking only TLS, its cluster bus and the
     /// addresses it announces included, as ElastiCache Serverless does.
     pub fn start_cluster_tls() -> Self {
-        Self::launch(true, Some(TestTls::shared()))
+        Self::launch(true, Some(TestTls::shared()), None)
     }
 
     /// A standalone TLS server that speaks TLS 1.2 and nothing newer, as
     /// older ElastiCache engines do.
     pub fn start_tls12_only() -> Self {
-        let mut server = Self::launch(false, Some(TestTls::shared()));
-        server.tls_protocols = Some("TLSv1.2");
-        server.restart();
-        server
+        Self::launch(false, Some(TestTls::shared()), Some("TLSv1.2"))
     }
 
-    fn launch(cluster: bool, tls: Option<&'static TestTls>) -> Self {
+    fn launch(cluster: bool, tls: Option<Arc<TestTls>>, tls_protocols: Option<&'static str>) -> Self {
         let dir = std::env::temp_dir().join(format!("redis-test-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).expect("a scratch folder");
         let mut server = Self {
             port: free_port(),
             cluster,
             tls,
-            tls_protocols: None,
+            tls_protocols,
             process: None,
             dir,
         };
@@ -267,16 +284,18 @@ impl RedisServer {
 
     /// `redis-cli` against this server, TLS and its authority included.
     fn cli(&self) -> Command {
-        let mut command = Command::new("redis-cli");
-        command.args(["-p", &self.port.to_string()]);
-        if let Some(tls) = self.tls {
+        // Bounded: a server that accepts but never answers must not hang the
+        // wait (redis-cli 7.0 has no timeout option of its own).
+        let mut command = Command::new("timeout");
+        command.args(["5", "redis-cli", "-p", &self.port.to_string()]);
+        if let Some(tls) = &self.tls {
             command.args(["--tls", "--cacert", &tls.file("ca.crt")]);
         }
         command
     }
 
     fn answers(&self) -> bool {
-        match self.tls {
+        match &self.tls {
             None => redis_answers(self.port),
             Some(_) => self
                 .cli()
@@ -303,7 +322,7 @@ impl RedisServer {
             .current_dir(&self.dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        match self.tls {
+        match &self.tls {
             None => command.args(["--port", &port]),
             Some(tls) => command.args([
                 "--port",
