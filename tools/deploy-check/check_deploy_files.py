@@ -99,8 +99,18 @@ def check_workflow(workflow: dict, readme: str) -> list[str]:
     deploy = jobs.get("deploy")
     if deploy is None:
         return [*problems, "there is no deploy job"]
-    if deploy.get("needs") != "test":
+    needs = deploy.get("needs", [])
+    needs = [needs] if isinstance(needs, str) else list(needs)
+    if "test" not in needs:
         problems.append("deploy must need the test job")
+    arm64 = jobs.get("lambda-arm64")
+    if arm64 is None or "lambda-arm64" not in needs:
+        problems.append("deploy must need the lambda-arm64 job (every function cross-built for arm64)")
+    elif not any("cargo lambda build" in step.get("run", "") and "--arm64" in step.get("run", "")
+                 for step in arm64.get("steps", [])):
+        problems.append("the lambda-arm64 job must run cargo lambda build --arm64")
+    elif "pull_request" not in triggers or arm64.get("if"):
+        problems.append("the lambda-arm64 job must run on every pull request")
     if "refs/heads/main" not in str(deploy.get("if", "")) or "push" not in str(deploy.get("if", "")):
         problems.append("deploy must run only on pushes to main")
     if deploy.get("permissions", {}).get("id-token") != "write":

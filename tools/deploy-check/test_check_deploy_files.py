@@ -70,6 +70,14 @@ class WorkflowTest(unittest.TestCase):
         problems = self.problems_after(lambda jobs: jobs["deploy"].pop("if"))
         self.assertTrue(any("main" in p for p in problems), problems)
 
+    def test_a_deploy_that_does_not_wait_for_the_arm64_build_is_named(self):
+        problems = self.problems_after(lambda jobs: jobs["deploy"].update(needs="test"))
+        self.assertTrue(any("lambda-arm64" in p for p in problems), problems)
+
+    def test_an_arm64_job_that_builds_nothing_for_arm64_is_named(self):
+        problems = self.problems_after(lambda jobs: jobs["lambda-arm64"].update(steps=[{"run": "cargo build"}]))
+        self.assertTrue(any("--arm64" in p for p in problems), problems)
+
     def test_a_test_job_that_skips_the_readme_command_is_named(self):
         problems = self.problems_after(lambda jobs: jobs["test"].update(steps=[{"run": "cargo test"}]))
         self.assertTrue(any("README" in p for p in problems), problems)
