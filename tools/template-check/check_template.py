@@ -10,6 +10,12 @@
   own policy statements (least privilege per function).
 - The operations dashboard is valid JSON once substituted and charts every
   metric the code records (shared/http-interface/src/request_telemetry.rs).
+- Operability (ADR 16): every alarm notifies the alarm topic when it fires
+  and clears; the HTTP API writes JSON access logs with the fields an
+  operator needs and throttles its default route by parameters; every
+  function publishes the alias `live` and shifts traffic to a new version
+  with a DeploymentPreference whose alarms include its own error and
+  latency alarms; Redis staying degraded has an alarm.
 
 Usage: check_template.py [TEMPLATE]   Exit 1 with one line per problem.
 """
@@ -29,8 +35,16 @@ class CfnLoader(yaml.SafeLoader):
     """Reads CloudFormation short tags (!Ref, !Sub, …) as plain values."""
 
 
-CfnLoader.add_multi_constructor("!", lambda loader, tag, node: {tag: loader.construct_object(node)}
-                                if not isinstance(node, yaml.ScalarNode) else {tag: loader.construct_scalar(node)})
+def _short_tag(loader, tag, node):
+    if isinstance(node, yaml.ScalarNode):
+        return {tag: loader.construct_scalar(node)}
+    if isinstance(node, yaml.SequenceNode):
+        # Deep: nested short tags (!Not [!Equals [...]]) are built at once.
+        return {tag: loader.construct_sequence(node, deep=True)}
+    return {tag: loader.construct_mapping(node, deep=True)}
+
+
+CfnLoader.add_multi_constructor("!", _short_tag)
 
 
 def load_template(path):
@@ -106,10 +120,69 @@ def check(template):
             public = props.get("Auth", {}).get("Authorizer") == "NONE"
             if public != (route in PUBLIC):
                 problems.append(f"{route} must {'not ' if route not in PUBLIC else ''}bypass the JWT authorizer")
+    problems += check_operability(resources, template.get("Globals", {}))
     for route in sorted(documented_routes() - set(routed)):
         problems.append(f"{route} is documented but has no API event")
     for route in sorted(set(routed) - documented_routes()):
         problems.append(f"{route} has an API event but is not documented")
+    return problems
+
+
+ACCESS_LOG_FIELDS = ("$context.requestId", "$context.routeKey", "$context.status",
+                     "$context.responseLatency", "$context.integrationErrorMessage")
+
+
+def refs(value):
+    """The resource names in a list of !Ref values."""
+    return {item.get("Ref") for item in value or [] if isinstance(item, dict)}
+
+
+def check_operability(resources, globals_):
+    problems = []
+    topics = {name for name, r in resources.items() if r.get("Type") == "AWS::SNS::Topic"}
+    alarms = {name: r.get("Properties", {}) for name, r in resources.items() if r.get("Type") == "AWS::CloudWatch::Alarm"}
+    for name, props in alarms.items():
+        for key in ("AlarmActions", "OKActions"):
+            if not refs(props.get(key)) & topics:
+                problems.append(f"{name} has no {key} on the alarm topic")
+    if not any("seat_locks_degraded_total" in str(props) for props in alarms.values()):
+        problems.append("no alarm on seat_locks_degraded_total (Redis degraded is silent otherwise)")
+
+    apis = [r.get("Properties", {}) for r in resources.values() if r.get("Type") == "AWS::Serverless::HttpApi"]
+    for api in apis:
+        log = api.get("AccessLogSettings", {})
+        if not log.get("DestinationArn"):
+            problems.append("the HTTP API writes no access logs")
+        else:
+            try:
+                fields = json.loads(str(log.get("Format", ""))).values()
+            except ValueError:
+                fields = None
+                problems.append("the access log format is not one JSON object")
+            for field in ACCESS_LOG_FIELDS if fields is not None else ():
+                if field not in fields:
+                    problems.append(f"the access log lacks {field}")
+        route = api.get("DefaultRouteSettings", {})
+        for key in ("ThrottlingBurstLimit", "ThrottlingRateLimit"):
+            if not isinstance(route.get(key), dict) or "Ref" not in route[key]:
+                problems.append(f"the default route's {key} is not set from a parameter")
+
+    global_alias = globals_.get("Function", {}).get("AutoPublishAlias")
+    for name, resource in resources.items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        props = resource.get("Properties", {})
+        if not (props.get("AutoPublishAlias") or global_alias):
+            problems.append(f"{name} publishes no alias (AutoPublishAlias)")
+        preference = props.get("DeploymentPreference") or globals_.get("Function", {}).get("DeploymentPreference")
+        if not preference:
+            problems.append(f"{name} has no DeploymentPreference")
+            continue
+        own = {alarm for alarm, a in alarms.items()
+               if any(d.get("Value", {}).get("Ref") == name for d in a.get("Dimensions", []) if isinstance(d.get("Value"), dict))}
+        missing = own - refs(preference.get("Alarms"))
+        if not own or missing:
+            problems.append(f"{name}'s deployment does not roll back on its own alarms {sorted(missing) or '(none found)'}")
     return problems
 
 

@@ -39,6 +39,41 @@ class TemplateCheckTest(unittest.TestCase):
             resources["VerifyHoldFunction"]["Properties"]["Policies"] = []
         self.assertTrue(any("VerifyHoldFunction has no policy" in p for p in self.broken(no_policy)))
 
+    def test_an_alarm_that_notifies_nobody_is_caught(self):
+        def silence(resources):
+            resources["CreateOrderErrorsAlarm"]["Properties"].pop("AlarmActions")
+        self.assertIn("CreateOrderErrorsAlarm has no AlarmActions on the alarm topic", self.broken(silence))
+
+    def test_a_missing_degraded_redis_alarm_is_caught(self):
+        self.assertTrue(any("seat_locks_degraded_total" in p
+                            for p in self.broken(lambda resources: resources.pop("SeatLocksDegradedAlarm"))))
+
+    def test_access_logs_without_the_integration_error_or_at_all_are_caught(self):
+        def thin(resources):
+            settings = resources["Api"]["Properties"]["AccessLogSettings"]
+            settings["Format"] = settings["Format"].replace("$context.integrationErrorMessage", "")
+        self.assertIn("the access log lacks $context.integrationErrorMessage", self.broken(thin))
+        none = self.broken(lambda resources: resources["Api"]["Properties"].pop("AccessLogSettings"))
+        self.assertIn("the HTTP API writes no access logs", none)
+
+    def test_throttling_not_from_parameters_is_caught(self):
+        def fixed(resources):
+            resources["Api"]["Properties"]["DefaultRouteSettings"]["ThrottlingRateLimit"] = 10
+        self.assertIn("the default route's ThrottlingRateLimit is not set from a parameter", self.broken(fixed))
+
+    def test_a_canary_that_ignores_the_functions_own_alarms_is_caught(self):
+        def blind(resources):
+            resources["PlaceHoldFunction"]["Properties"]["DeploymentPreference"]["Alarms"].pop()
+        self.assertTrue(any(p.startswith("PlaceHoldFunction's deployment does not roll back") for p in self.broken(blind)))
+        def none(resources):
+            resources["PlaceHoldFunction"]["Properties"].pop("DeploymentPreference")
+        self.assertIn("PlaceHoldFunction has no DeploymentPreference", self.broken(none))
+
+    def test_a_function_without_an_alias_is_caught(self):
+        template = copy.deepcopy(self.template)
+        template["Globals"]["Function"].pop("AutoPublishAlias")
+        self.assertIn("GetOrderFunction publishes no alias (AutoPublishAlias)", check_template.check(template))
+
 
 
 if __name__ == "__main__":
