@@ -12,10 +12,18 @@ Their shape is checked against the published schemas by `check-jsonschema`
 - .github/workflows/ci.yml: pull requests run the README's test command;
   deploys happen only on main after the tests, with an OIDC role from a
   repository variable and never a stored AWS key.
+- samconfig.toml: `sam build` / `sam deploy` never prompt (no changeset
+  confirmation, capabilities and an S3 bucket given) and `sam local` reads
+  env.json.
+- env.json: every function of template.yaml, with `AUTH_MODE=dev` (sam local
+  does not run the JWT authorizer).
+- events/: one API Gateway v2 payload per documented route, whose routeKey
+  and path agree (the dev-server tests walk them through the API).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import tomllib
@@ -131,6 +139,66 @@ def check_pins(requirements: str) -> list[str]:
     return [f"unpinned requirement: {line}" for line in lines if "==" not in line]
 
 
+def check_samconfig(config: dict) -> list[str]:
+    problems = []
+    deploy = config.get("default", {}).get("deploy", {}).get("parameters", {})
+    if deploy.get("confirm_changeset") is not False:
+        problems.append("sam deploy would ask to confirm the changeset (confirm_changeset = false)")
+    if deploy.get("fail_on_empty_changeset") is not False:
+        problems.append("sam deploy fails when nothing changed (fail_on_empty_changeset = false)")
+    if "CAPABILITY_IAM" not in str(deploy.get("capabilities", "")):
+        problems.append("sam deploy needs capabilities = CAPABILITY_IAM")
+    if deploy.get("resolve_s3") is not True and not deploy.get("s3_bucket"):
+        problems.append("sam deploy needs resolve_s3 = true or an s3_bucket")
+    for command in ("local_invoke", "local_start_api"):
+        if config.get("default", {}).get(command, {}).get("parameters", {}).get("env_vars") != "env.json":
+            problems.append(f"sam {command.replace('_', ' ')} must read env.json")
+    return problems
+
+
+def template_functions(template_text: str) -> set[str]:
+    return set(re.findall(r"^  (\w+):\n    Type: AWS::Serverless::Function", template_text, re.MULTILINE))
+
+
+def check_env_json(env: dict, functions: set[str]) -> list[str]:
+    problems = [f"{name} has no entry" for name in sorted(functions - set(env))]
+    problems += [f"{name} is not a function of template.yaml" for name in sorted(set(env) - functions - {"Parameters"})]
+    problems += [f"{name} must set AUTH_MODE=dev" for name in sorted(functions & set(env))
+                 if env[name].get("AUTH_MODE") != "dev"]
+    return problems
+
+
+def check_events(events: dict[str, dict], routes: set[tuple[str, str]]) -> list[str]:
+    problems = []
+    covered = set()
+    for name, event in sorted(events.items()):
+        method, _, template = event.get("routeKey", "").partition(" ")
+        http = event.get("requestContext", {}).get("http", {})
+        pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
+        if event.get("version") != "2.0":
+            problems.append(f"{name}: not an API Gateway payload v2 event")
+        if (method, template) not in routes:
+            problems.append(f"{name}: routeKey {event.get('routeKey')!r} is no documented route")
+        if http.get("method") != method or not re.match(pattern, event.get("rawPath", "")) \
+                or http.get("path") != event.get("rawPath"):
+            problems.append(f"{name}: method or path disagree with the routeKey")
+        if "x-tenant-id" not in event.get("headers", {}):
+            problems.append(f"{name}: no dev identity headers")
+        covered.add((method, template))
+    problems += [f"no event for {method} {path}" for method, path in sorted(routes - covered)]
+    return problems
+
+
+def documented_routes() -> set[tuple[str, str]]:
+    spec = yaml.safe_load((ROOT / "docs/openapi.yaml").read_text())
+    return {(method.upper(), path) for path, item in spec["paths"].items() for method in item
+            if method in ("get", "put", "post", "delete", "patch")}
+
+
+def read_events() -> dict[str, dict]:
+    return {path.name: json.loads(path.read_text()) for path in sorted((ROOT / "events").glob("*.json"))}
+
+
 def main() -> int:
     compose = yaml.safe_load((ROOT / "localstack-compose.yml").read_text())
     workflow = yaml.safe_load((ROOT / ".github/workflows/ci.yml").read_text())
@@ -138,11 +206,15 @@ def main() -> int:
         *(f"localstack-compose.yml: {p}" for p in check_compose(compose, function_defaults(ROOT))),
         *(f"ci.yml: {p}" for p in check_workflow(workflow, (ROOT / "README.md").read_text())),
         *(f"tools/deploy-requirements.txt: {p}" for p in check_pins((ROOT / "tools/deploy-requirements.txt").read_text())),
+        *(f"samconfig.toml: {p}" for p in check_samconfig(tomllib.loads((ROOT / "samconfig.toml").read_text()))),
+        *(f"env.json: {p}" for p in check_env_json(json.loads((ROOT / "env.json").read_text()),
+                                                    template_functions((ROOT / "template.yaml").read_text()))),
+        *(f"events/{p}" for p in check_events(read_events(), documented_routes())),
     ]
     for problem in problems:
         print(problem, file=sys.stderr)
     if not problems:
-        print("deploy files: compose, workflow and pins agree with the project")
+        print("deploy files: compose, workflow, pins, samconfig, env.json and events/ agree with the project")
     return 1 if problems else 0
 
 

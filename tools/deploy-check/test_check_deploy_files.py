@@ -88,5 +88,31 @@ class PinsTest(unittest.TestCase):
         self.assertEqual(check.check_pins("# c\ncargo-lambda==1.9.2\naws-sam-cli>=1\n"), ["unpinned requirement: aws-sam-cli>=1"])
 
 
+class SamLocalFilesTest(unittest.TestCase):
+    def test_the_real_files_pass(self):
+        import tomllib, json
+        self.assertEqual(check.check_samconfig(tomllib.loads((ROOT / "samconfig.toml").read_text())), [])
+        functions = check.template_functions((ROOT / "template.yaml").read_text())
+        self.assertEqual(len(functions), 8)
+        self.assertEqual(check.check_env_json(json.loads((ROOT / "env.json").read_text()), functions), [])
+        self.assertEqual(check.check_events(check.read_events(), check.documented_routes()), [])
+
+    def test_a_deploy_that_would_prompt_is_named(self):
+        problems = check.check_samconfig({"default": {"deploy": {"parameters": {"confirm_changeset": True}}}})
+        self.assertTrue(any("confirm" in p for p in problems), problems)
+
+    def test_a_function_missing_from_env_json_or_on_jwt_is_named(self):
+        problems = check.check_env_json({"A": {"AUTH_MODE": "jwt"}}, {"A", "B"})
+        self.assertEqual(problems, ["B has no entry", "A must set AUTH_MODE=dev"])
+
+    def test_a_route_without_an_event_and_a_path_that_disagrees_are_named(self):
+        events = check.read_events()
+        events["get-order.json"] = dict(events["get-order.json"], rawPath="/holds/x")
+        events.pop("health.json")
+        problems = check.check_events(events, check.documented_routes())
+        self.assertIn("get-order.json: method or path disagree with the routeKey", problems)
+        self.assertIn("no event for GET /health", problems)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -75,11 +75,6 @@ class TemplateCheckTest(unittest.TestCase):
         self.assertIn("GetOrderFunction publishes no alias (AutoPublishAlias)", check_template.check(template))
 
 
-
-if __name__ == "__main__":
-    unittest.main()
-
-
 class DashboardCheckTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -98,3 +93,7 @@ class DashboardCheckTest(unittest.TestCase):
     def test_a_body_that_is_not_json_is_caught(self):
         problems = self.with_body(lambda body: body.rstrip().rstrip("}"))
         self.assertTrue(any("not valid JSON" in p for p in problems), problems)
+
+
+if __name__ == "__main__":
+    unittest.main()
