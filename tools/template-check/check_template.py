@@ -15,7 +15,12 @@
   operator needs and throttles its default route by parameters; every
   function publishes the alias `live` and shifts traffic to a new version
   with a DeploymentPreference whose alarms include its own error and
-  latency alarms; Redis staying degraded has an alarm.
+  latency alarms, each able to fire while the canary is still at 10 %
+  (breaching minutes plus a minute of metric delay within the shortest
+  canary wait DeploymentType allows); Redis staying degraded has an alarm.
+- AWS_ENDPOINT_URL, declared for `sam local` (env.json), is absent in AWS
+  unless a parameter names an endpoint: `!If` on a condition that is false
+  with the parameters' defaults, else `AWS::NoValue`.
 
 Usage: check_template.py [TEMPLATE]   Exit 1 with one line per problem.
 """
@@ -121,6 +126,8 @@ def check(template):
             if public != (route in PUBLIC):
                 problems.append(f"{route} must {'not ' if route not in PUBLIC else ''}bypass the JWT authorizer")
     problems += check_operability(resources, template.get("Globals", {}))
+    problems += check_canary_window(template)
+    problems += check_endpoint_override(template)
     for route in sorted(documented_routes() - set(routed)):
         problems.append(f"{route} is documented but has no API event")
     for route in sorted(set(routed) - documented_routes()):
@@ -128,8 +135,12 @@ def check(template):
     return problems
 
 
+# requestId is the correlation id of a request that brought none;
+# awsEndpointRequestId is the Lambda invocation's id (the function lines' requestId).
 ACCESS_LOG_FIELDS = ("$context.requestId", "$context.routeKey", "$context.status",
-                     "$context.responseLatency", "$context.integrationErrorMessage")
+                     "$context.responseLatency", "$context.integrationLatency",
+                     "$context.integrationErrorMessage", "$context.awsEndpointRequestId",
+                     "$context.identity.sourceIp")
 
 
 def refs(value):
@@ -183,6 +194,106 @@ def check_operability(resources, globals_):
         missing = own - refs(preference.get("Alarms"))
         if not own or missing:
             problems.append(f"{name}'s deployment does not roll back on its own alarms {sorted(missing) or '(none found)'}")
+    return problems
+
+
+def _intrinsic(value, name):
+    """The argument of intrinsic `name` (short tag or Fn:: form), else None."""
+    if isinstance(value, dict) and len(value) == 1:
+        key = next(iter(value))
+        if key in (name, f"Fn::{name}"):
+            return value[key]
+    return None
+
+
+def canary_wait_seconds(deployment_type):
+    """How long a deployment of this type keeps the old version serving: the
+    canary's wait, or a linear shift's time to 100 %; None for AllAtOnce."""
+    canary = re.fullmatch(r"Canary10Percent(\d+)Minutes?", deployment_type)
+    if canary:
+        return int(canary.group(1)) * 60
+    linear = re.fullmatch(r"Linear10PercentEvery(\d+)Minutes?", deployment_type)
+    if linear:
+        return int(linear.group(1)) * 60 * 9
+    return None
+
+
+def check_canary_window(template):
+    """A rollback alarm that needs more breaching minutes than the canary
+    lasts fires after the new version already has all the traffic."""
+    problems = []
+    resources = template.get("Resources", {})
+    parameters = template.get("Parameters", {})
+    globals_ = template.get("Globals", {}).get("Function", {})
+    for name, resource in resources.items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        preference = resource.get("Properties", {}).get("DeploymentPreference") or globals_.get("DeploymentPreference")
+        if not preference:
+            continue
+        kinds = [preference.get("Type")]
+        parameter = parameters.get(_intrinsic(kinds[0], "Ref"))
+        if parameter is not None:
+            # Every type an operator may choose, not only the default.
+            kinds = parameter.get("AllowedValues") or [parameter.get("Default")]
+        waits = [w for w in (canary_wait_seconds(str(k)) for k in kinds) if w is not None]
+        if not waits:
+            continue
+        for alarm in sorted(refs(preference.get("Alarms"))):
+            props = resources.get(alarm, {}).get("Properties", {})
+            points = props.get("DatapointsToAlarm", props.get("EvaluationPeriods", 1))
+            needed = int(points) * int(props.get("Period", 60)) + 60
+            if needed > min(waits):
+                problems.append(f"{alarm} needs {needed} s to fire ({points} breaching periods and a minute of metric "
+                                f"delay), longer than the {min(waits)} s canary of {name}: it cannot roll back")
+    return problems
+
+
+def condition_holds(name, template, seen=()):
+    """Evaluates condition `name` with every parameter at its default."""
+    parameters = template.get("Parameters", {})
+
+    def value(node):
+        ref = _intrinsic(node, "Ref")
+        if ref is not None:
+            return str(parameters.get(ref, {}).get("Default", f"<{ref}>"))
+        return evaluate(node) if isinstance(node, dict) else str(node)
+
+    def evaluate(node):
+        if (args := _intrinsic(node, "Equals")) is not None:
+            return value(args[0]) == value(args[1])
+        if (args := _intrinsic(node, "Not")) is not None:
+            return not evaluate(args[0])
+        if (args := _intrinsic(node, "And")) is not None:
+            return all(evaluate(a) for a in args)
+        if (args := _intrinsic(node, "Or")) is not None:
+            return any(evaluate(a) for a in args)
+        if (other := _intrinsic(node, "Condition")) is not None and other not in seen:
+            return condition_holds(other, template, (*seen, name))
+        raise ValueError(f"cannot evaluate {node!r}")
+
+    return evaluate(template.get("Conditions", {}).get(name))
+
+
+def check_endpoint_override(template):
+    """An emulator endpoint must never reach AWS by default."""
+    problems = []
+    environments = {"Globals": template.get("Globals", {}).get("Function", {})}
+    environments.update({name: r.get("Properties", {}) for name, r in template.get("Resources", {}).items()
+                         if r.get("Type") == "AWS::Serverless::Function"})
+    for owner, props in environments.items():
+        variables = props.get("Environment", {}).get("Variables", {})
+        if "AWS_ENDPOINT_URL" not in variables:
+            continue
+        branches = _intrinsic(variables["AWS_ENDPOINT_URL"], "If")
+        try:
+            absent = bool(branches) and _intrinsic(branches[2], "Ref") == "AWS::NoValue" \
+                and not condition_holds(branches[0], template)
+        except ValueError:
+            absent = False
+        if not absent:
+            problems.append(f"{owner} sets AWS_ENDPOINT_URL in AWS by default; make it "
+                            "!If [<condition false by default>, ..., !Ref AWS::NoValue]")
     return problems
 
 

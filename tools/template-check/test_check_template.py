@@ -53,6 +53,10 @@ class TemplateCheckTest(unittest.TestCase):
             settings = resources["Api"]["Properties"]["AccessLogSettings"]
             settings["Format"] = settings["Format"].replace("$context.integrationErrorMessage", "")
         self.assertIn("the access log lacks $context.integrationErrorMessage", self.broken(thin))
+        def unlinked(resources):
+            settings = resources["Api"]["Properties"]["AccessLogSettings"]
+            settings["Format"] = settings["Format"].replace("$context.awsEndpointRequestId", "")
+        self.assertIn("the access log lacks $context.awsEndpointRequestId", self.broken(unlinked))
         none = self.broken(lambda resources: resources["Api"]["Properties"].pop("AccessLogSettings"))
         self.assertIn("the HTTP API writes no access logs", none)
 
@@ -73,6 +77,25 @@ class TemplateCheckTest(unittest.TestCase):
         template = copy.deepcopy(self.template)
         template["Globals"]["Function"].pop("AutoPublishAlias")
         self.assertIn("GetOrderFunction publishes no alias (AutoPublishAlias)", check_template.check(template))
+
+    def test_a_rollback_alarm_slower_than_the_canary_is_caught(self):
+        def slow(resources):
+            resources["GetOrderErrorsAlarm"]["Properties"].pop("DatapointsToAlarm")
+        self.assertTrue(any(p.startswith("GetOrderErrorsAlarm needs 360 s to fire") for p in self.broken(slow)))
+
+    def test_a_longer_canary_type_among_the_choices_does_not_excuse_the_shortest(self):
+        template = copy.deepcopy(self.template)
+        template["Parameters"]["DeploymentType"]["Default"] = "Canary10Percent10Minutes"
+        template["Resources"]["GetOrderLatencyAlarm"]["Properties"]["DatapointsToAlarm"] = 5
+        self.assertTrue(any("GetOrderLatencyAlarm needs" in p for p in check_template.check(template)))
+
+    def test_an_emulator_endpoint_that_would_reach_aws_is_caught(self):
+        always = copy.deepcopy(self.template)
+        always["Globals"]["Function"]["Environment"]["Variables"]["AWS_ENDPOINT_URL"] = "http://localhost:8000"
+        self.assertTrue(any(p.startswith("Globals sets AWS_ENDPOINT_URL") for p in check_template.check(always)))
+        by_default = copy.deepcopy(self.template)
+        by_default["Parameters"]["DynamoDbEndpoint"]["Default"] = "http://localhost:8000"
+        self.assertTrue(any(p.startswith("Globals sets AWS_ENDPOINT_URL") for p in check_template.check(by_default)))
 
 
 class DashboardCheckTest(unittest.TestCase):
