@@ -14,9 +14,11 @@ Their shape is checked against the published schemas by `check-jsonschema`
   repository variable and never a stored AWS key.
 - samconfig.toml: `sam build` / `sam deploy` never prompt (no changeset
   confirmation, capabilities and an S3 bucket given) and `sam local` reads
-  env.json.
+  env.json; if env.json names host.docker.internal, `sam local` maps it
+  (a Linux Docker Engine does not resolve it by itself).
 - env.json: every function of template.yaml, with `AUTH_MODE=dev` (sam local
-  does not run the JWT authorizer).
+  does not run the JWT authorizer), and only variables the template declares
+  for that function: `sam local` silently drops any other.
 - events/: one API Gateway v2 payload per documented route, whose routeKey
   and path agree (the dev-server tests walk them through the API).
 """
@@ -139,7 +141,7 @@ def check_pins(requirements: str) -> list[str]:
     return [f"unpinned requirement: {line}" for line in lines if "==" not in line]
 
 
-def check_samconfig(config: dict) -> list[str]:
+def check_samconfig(config: dict, env: dict | None = None) -> list[str]:
     problems = []
     deploy = config.get("default", {}).get("deploy", {}).get("parameters", {})
     if deploy.get("confirm_changeset") is not False:
@@ -153,6 +155,12 @@ def check_samconfig(config: dict) -> list[str]:
     for command in ("local_invoke", "local_start_api"):
         if config.get("default", {}).get(command, {}).get("parameters", {}).get("env_vars") != "env.json":
             problems.append(f"sam {command.replace('_', ' ')} must read env.json")
+        hosts = config.get("default", {}).get(command, {}).get("parameters", {}).get("add_host", [])
+        hosts = [hosts] if isinstance(hosts, str) else hosts
+        if "host.docker.internal" in json.dumps(env or {}) \
+                and not any(str(h).startswith("host.docker.internal:") for h in hosts):
+            problems.append(f"sam {command.replace('_', ' ')} must map host.docker.internal (add_host), "
+                            "which env.json uses and a Linux Docker Engine does not resolve")
     return problems
 
 
@@ -160,11 +168,36 @@ def template_functions(template_text: str) -> set[str]:
     return set(re.findall(r"^  (\w+):\n    Type: AWS::Serverless::Function", template_text, re.MULTILINE))
 
 
-def check_env_json(env: dict, functions: set[str]) -> list[str]:
+class _CfnLoader(yaml.SafeLoader):
+    """Reads CloudFormation short tags (!Ref, !If, ...) as plain values."""
+
+
+_CfnLoader.add_multi_constructor(
+    "!", lambda loader, tag, node: loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode)
+    else loader.construct_sequence(node, deep=True) if isinstance(node, yaml.SequenceNode)
+    else loader.construct_mapping(node, deep=True))
+
+
+def template_variables(template_text: str) -> dict[str, set[str]]:
+    """The environment variables template.yaml declares for each function
+    (Globals and its own): the only ones `sam local` lets env.json set."""
+    template = yaml.load(template_text, Loader=_CfnLoader)
+    common = set(template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {}))
+    return {name: common | set(r.get("Properties", {}).get("Environment", {}).get("Variables", {}))
+            for name, r in template.get("Resources", {}).items() if r.get("Type") == "AWS::Serverless::Function"}
+
+
+def check_env_json(env: dict, functions: set[str], declared: dict[str, set[str]] | None = None) -> list[str]:
     problems = [f"{name} has no entry" for name in sorted(functions - set(env))]
     problems += [f"{name} is not a function of template.yaml" for name in sorted(set(env) - functions - {"Parameters"})]
     problems += [f"{name} must set AUTH_MODE=dev" for name in sorted(functions & set(env))
                  if env[name].get("AUTH_MODE") != "dev"]
+    for name in sorted(set(env) & (set(declared or {}) | {"Parameters"})):
+        allowed = set.intersection(*declared.values()) if name == "Parameters" and declared else (declared or {}).get(name)
+        if allowed is None:
+            continue
+        problems += [f"{name}: {variable} is not declared in template.yaml, so sam local drops it"
+                     for variable in sorted(set(env[name]) - allowed)]
     return problems
 
 
@@ -202,13 +235,14 @@ def read_events() -> dict[str, dict]:
 def main() -> int:
     compose = yaml.safe_load((ROOT / "localstack-compose.yml").read_text())
     workflow = yaml.safe_load((ROOT / ".github/workflows/ci.yml").read_text())
+    template = (ROOT / "template.yaml").read_text()
+    env = json.loads((ROOT / "env.json").read_text())
     problems = [
         *(f"localstack-compose.yml: {p}" for p in check_compose(compose, function_defaults(ROOT))),
         *(f"ci.yml: {p}" for p in check_workflow(workflow, (ROOT / "README.md").read_text())),
         *(f"tools/deploy-requirements.txt: {p}" for p in check_pins((ROOT / "tools/deploy-requirements.txt").read_text())),
-        *(f"samconfig.toml: {p}" for p in check_samconfig(tomllib.loads((ROOT / "samconfig.toml").read_text()))),
-        *(f"env.json: {p}" for p in check_env_json(json.loads((ROOT / "env.json").read_text()),
-                                                    template_functions((ROOT / "template.yaml").read_text()))),
+        *(f"samconfig.toml: {p}" for p in check_samconfig(tomllib.loads((ROOT / "samconfig.toml").read_text()), env)),
+        *(f"env.json: {p}" for p in check_env_json(env, template_functions(template), template_variables(template))),
         *(f"events/{p}" for p in check_events(read_events(), documented_routes())),
     ]
     for problem in problems:

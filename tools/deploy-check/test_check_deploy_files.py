@@ -91,10 +91,12 @@ class PinsTest(unittest.TestCase):
 class SamLocalFilesTest(unittest.TestCase):
     def test_the_real_files_pass(self):
         import tomllib, json
-        self.assertEqual(check.check_samconfig(tomllib.loads((ROOT / "samconfig.toml").read_text())), [])
-        functions = check.template_functions((ROOT / "template.yaml").read_text())
+        env = json.loads((ROOT / "env.json").read_text())
+        self.assertEqual(check.check_samconfig(tomllib.loads((ROOT / "samconfig.toml").read_text()), env), [])
+        template = (ROOT / "template.yaml").read_text()
+        functions = check.template_functions(template)
         self.assertEqual(len(functions), 8)
-        self.assertEqual(check.check_env_json(json.loads((ROOT / "env.json").read_text()), functions), [])
+        self.assertEqual(check.check_env_json(env, functions, check.template_variables(template)), [])
         self.assertEqual(check.check_events(check.read_events(), check.documented_routes()), [])
 
     def test_a_deploy_that_would_prompt_is_named(self):
@@ -104,6 +106,25 @@ class SamLocalFilesTest(unittest.TestCase):
     def test_a_function_missing_from_env_json_or_on_jwt_is_named(self):
         problems = check.check_env_json({"A": {"AUTH_MODE": "jwt"}}, {"A", "B"})
         self.assertEqual(problems, ["B has no entry", "A must set AUTH_MODE=dev"])
+
+    def test_a_variable_the_template_does_not_declare_is_named(self):
+        # sam local passes a function only the variables its template declares.
+        declared = check.template_variables((ROOT / "template.yaml").read_text())
+        self.assertIn("AWS_ENDPOINT_URL", declared["PlaceHoldFunction"])
+        declared["PlaceHoldFunction"].discard("AWS_ENDPOINT_URL")
+        problems = check.check_env_json({"PlaceHoldFunction": {"AUTH_MODE": "dev", "AWS_ENDPOINT_URL": "http://x:8000"}},
+                                        {"PlaceHoldFunction"}, declared)
+        self.assertEqual(problems, ["PlaceHoldFunction: AWS_ENDPOINT_URL is not declared in template.yaml, "
+                                    "so sam local drops it"])
+
+    def test_host_docker_internal_without_a_host_mapping_is_named(self):
+        import tomllib
+        config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+        config["default"]["local_start_api"]["parameters"].pop("add_host")
+        problems = check.check_samconfig(config, {"F": {"REDIS_URL": "redis://host.docker.internal:6380"}})
+        self.assertEqual(len(problems), 1)
+        self.assertTrue(problems[0].startswith("sam local start api must map host.docker.internal"), problems)
+        self.assertEqual(check.check_samconfig(config, {"F": {"REDIS_URL": "redis://10.0.0.5:6380"}}), [])
 
     def test_a_route_without_an_event_and_a_path_that_disagrees_are_named(self):
         events = check.read_events()
