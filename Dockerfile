@@ -3,7 +3,8 @@
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked -p dev-server -p ops
+# BACKEND=aws in the image: the dev server's real backends are a feature (ADR 17).
+RUN cargo build --release --locked -p dev-server -p ops --features dev-server/aws
 
 FROM debian:bookworm-slim
 RUN apt-get update \

@@ -156,6 +156,9 @@ def check_operability(resources, globals_):
         for key in ("AlarmActions", "OKActions"):
             if not refs(props.get(key)) & topics:
                 problems.append(f"{name} has no {key} on the alarm topic")
+    for topic in topics:
+        if "alias/aws/sns" in str(resources[topic].get("Properties", {}).get("KmsMasterKeyId", "")):
+            problems.append(f"{topic} uses the AWS-managed SNS key: CloudWatch cannot publish to it")
     if not any("seat_locks_degraded_total" in str(props) for props in alarms.values()):
         problems.append("no alarm on seat_locks_degraded_total (Redis degraded is silent otherwise)")
 

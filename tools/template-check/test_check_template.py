@@ -44,6 +44,11 @@ class TemplateCheckTest(unittest.TestCase):
             resources["CreateOrderErrorsAlarm"]["Properties"].pop("AlarmActions")
         self.assertIn("CreateOrderErrorsAlarm has no AlarmActions on the alarm topic", self.broken(silence))
 
+    def test_an_alarm_topic_under_the_aws_managed_key_is_caught(self):
+        def encrypt(resources):
+            resources["AlarmTopic"]["Properties"]["KmsMasterKeyId"] = "alias/aws/sns"
+        self.assertIn("AlarmTopic uses the AWS-managed SNS key: CloudWatch cannot publish to it", self.broken(encrypt))
+
     def test_a_missing_degraded_redis_alarm_is_caught(self):
         self.assertTrue(any("seat_locks_degraded_total" in p
                             for p in self.broken(lambda resources: resources.pop("SeatLocksDegradedAlarm"))))
