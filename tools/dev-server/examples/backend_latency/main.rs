@@ -193,7 +193,9 @@ fn start_dev_server(env: &HashMap<&str, String>) -> (Killed, String) {
         .env("LOG_LEVEL", "info")
         .stdout(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|error| panic!("{binary}: {error} (build it with cargo build --release -p dev-server --features aws)"));
+        .unwrap_or_else(|error| {
+            panic!("{binary}: {error} (build it with cargo build --release -p dev-server --features aws)")
+        });
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
