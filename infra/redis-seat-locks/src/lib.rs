@@ -22,8 +22,8 @@
 //!   with the aws-lc-rs provider and TLS 1.2 and 1.3, declared by this crate
 //!   rather than borrowed from another crate's features. A connection trusts
 //!   exactly the roots in [`RedisSettings::tls_roots_pem`] (the composition
-//!   root passes Amazon Trust Services' roots, to which ElastiCache chains)
-//!   and fails closed: an unknown issuer, a wrong host name or a plain-text
+//!   root passes Amazon Trust Services' roots unless told otherwise) and
+//!   fails closed: an unknown issuer, a wrong host name or a plain-text
 //!   server is a `BackendError`, and `#insecure` URLs are refused at start
 //!   (ADR 16).
 //!
@@ -280,24 +280,26 @@ fn wants_tls(url: &str) -> Result<bool, RedisError> {
     }
 }
 
-/// TLS needs at least one root to trust, every one of them readable.
+/// Whether `pem` holds at least one certificate and every one of them is a
+/// root rustls can trust: what [`RedisSettings::tls_roots_pem`] must hold.
+/// The composition root checks a `REDIS_CA_FILE` with it, naming the variable.
+pub fn usable_tls_roots(pem: &[u8]) -> bool {
+    let Ok(certificates) = rustls::pki_types::CertificateDer::pem_slice_iter(pem).collect::<Result<Vec<_>, _>>() else {
+        return false;
+    };
+    let (usable, unusable) = rustls::RootCertStore::empty().add_parsable_certificates(certificates);
+    usable > 0 && unusable == 0
+}
+
+/// TLS needs at least one root to trust, every one of them usable.
 fn check_roots(settings: &RedisSettings) -> Result<(), RedisError> {
-    let certificates = rustls::pki_types::CertificateDer::pem_slice_iter(&settings.tls_roots_pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|error| {
-            RedisError::from((
-                ErrorKind::InvalidClientConfig,
-                "the trusted roots are not valid PEM",
-                error.to_string(),
-            ))
-        })?;
-    if certificates.is_empty() {
-        return Err(RedisError::from((
-            ErrorKind::InvalidClientConfig,
-            "a TLS URL needs at least one trusted root certificate",
-        )));
+    if usable_tls_roots(&settings.tls_roots_pem) {
+        return Ok(());
     }
-    Ok(())
+    Err(RedisError::from((
+        ErrorKind::InvalidClientConfig,
+        "a TLS URL needs trusted root certificates (PEM), every one of them usable",
+    )))
 }
 
 #[derive(Clone)]

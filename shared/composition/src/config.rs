@@ -11,7 +11,7 @@ use application::ports::MAX_SEATS_PER_HOLD_LIMIT;
 use domain::hold::{HoldPolicy, MAX_HOLD_LIFETIME, MAX_HOLD_TTL, MIN_HOLD_LIFETIME, MIN_HOLD_TTL};
 use http_interface::identity::AuthMode;
 #[cfg(feature = "aws")]
-use redis_seat_locks::RedisSettings;
+use redis_seat_locks::{RedisSettings, usable_tls_roots};
 
 /// A variable that is set but wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -254,7 +254,7 @@ fn aws_backend(get: &impl Fn(&str) -> Option<String>) -> Result<AwsBackend, Conf
         Some(path) => {
             let pem =
                 std::fs::read(&path).map_err(|error| bad("REDIS_CA_FILE", format!("cannot read {path:?}: {error}")))?;
-            if !holds_only_usable_root_certificates(&pem) {
+            if !usable_tls_roots(&pem) {
                 return Err(bad(
                     "REDIS_CA_FILE",
                     format!("{path:?} must hold PEM root certificates, and only those"),
@@ -275,18 +275,6 @@ fn aws_backend(get: &impl Fn(&str) -> Option<String>) -> Result<AwsBackend, Conf
         endpoint,
         dynamodb_timeout: Duration::from_millis(dynamodb_timeout_ms),
     })
-}
-
-/// At least one certificate, and every one of them a root rustls can use.
-#[cfg(feature = "aws")]
-fn holds_only_usable_root_certificates(pem: &[u8]) -> bool {
-    use rustls::pki_types::CertificateDer;
-    use rustls::pki_types::pem::PemObject;
-    let Ok(certificates) = CertificateDer::pem_slice_iter(pem).collect::<Result<Vec<_>, _>>() else {
-        return false;
-    };
-    let (usable, unusable) = rustls::RootCertStore::empty().add_parsable_certificates(certificates);
-    usable > 0 && unusable == 0
 }
 
 #[cfg(test)]

@@ -255,8 +255,8 @@ impl RedisServer {
         Self::launch(true, Some(TestTls::shared()), None)
     }
 
-    /// A standalone TLS server that speaks TLS 1.2 and nothing newer, as
-    /// older ElastiCache engines do.
+    /// A standalone TLS server that speaks TLS 1.2 and nothing newer, as a
+    /// server that predates TLS 1.3 does.
     pub fn start_tls12_only() -> Self {
         Self::launch(false, Some(TestTls::shared()), Some("TLSv1.2"))
     }
