@@ -68,6 +68,10 @@ struct Ledger {
     broken_promises: Vec<(String, Value)>,
     hold_attempts: usize,
     order_requests: usize,
+    /// Order keys whose retries ran out while the backend was down:
+    /// (server, customer, key, hold). Their outcome is unknown to the
+    /// client, which asks again once the race is over, as a real one would.
+    unresolved_orders: Vec<(usize, String, String, String)>,
 }
 
 struct Race {
@@ -132,7 +136,16 @@ impl Race {
             self.ledger.lock().unwrap().order_requests += 1;
             let again = status == StatusCode::SERVICE_UNAVAILABLE
                 || (status == StatusCode::CONFLICT && json["type"] == "/problems/idempotency-in-progress");
-            if !again || attempt >= 60 {
+            if again && attempt >= 60 {
+                self.ledger.lock().unwrap().unresolved_orders.push((
+                    server,
+                    customer.to_owned(),
+                    key.to_owned(),
+                    hold.to_owned(),
+                ));
+                return (status, json);
+            }
+            if !again {
                 // I7: the owner of a 201 hold (300 s, never released here)
                 // can buy it; only another key's order of it may win.
                 if matches!(
@@ -374,6 +387,25 @@ async fn flash_sale(buyers: usize, seats: usize, fault: Fault) {
         task.await.expect("a buyer task panicked (see the invariant above)");
     }
     let elapsed = started.elapsed();
+    // A client that gave up during the outage asks again with the same key:
+    // an order whose commit was applied just before its reply was lost must
+    // be found, not counted as unsold (the checks below compare with it).
+    let unresolved = std::mem::take(&mut race.ledger.lock().unwrap().unresolved_orders);
+    for (server, customer, key, hold) in unresolved {
+        // A request cut off mid-way keeps its key's lease (30 s): ask until
+        // it lapses, each `order` call retrying for several seconds itself.
+        for round in 1.. {
+            let (status, answer) = race.order(server, &customer, &key, &hold).await;
+            let still_open = race.ledger.lock().unwrap().unresolved_orders.pop().is_some();
+            assert!(
+                !still_open || round < 10,
+                "{fault:?}: order key {key} still unanswered after the backends came back: {status} {answer}"
+            );
+            if !still_open {
+                break;
+            }
+        }
+    }
 
     // The service recovered without a restart: both instances answer again.
     let mut availability = Value::Null;
