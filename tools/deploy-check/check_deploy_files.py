@@ -9,8 +9,9 @@ Their shape is checked against the published schemas by `check-jsonschema`
   on the same alias, LocalStack refuses to start without its auth token, the
   table comes from `ops create-table` (THE table definition), and the API's
   health check is GET /ready (which checks the backends), not a sleep.
-- .github/workflows/ci.yml: pull requests run the README's test command;
-  deploys happen only on main after the tests, with an OIDC role from a
+- .github/workflows/ci.yml: pull requests run every group of the README's
+  test command's gate (`--gate --only …`, parallel jobs); deploys happen
+  only on main after all of them and the arm64 build, with an OIDC role from a
   repository variable and never a stored AWS key.
 - samconfig.toml: `sam build` / `sam deploy` never prompt (no changeset
   confirmation, capabilities and an S3 bucket given) and `sam local` reads
@@ -34,6 +35,8 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+# The gate's groups, as scripts/test defines them (`if wants <group>; then`).
+GATE_GROUPS = sorted(set(re.findall(r"\bwants (\w+)", (ROOT / "scripts/test").read_text())))
 
 
 def function_defaults(root: Path) -> dict[str, set[str]]:
@@ -102,17 +105,32 @@ def check_workflow(workflow: dict, readme: str) -> list[str]:
     if "pull_request" not in triggers:
         problems.append("the workflow must run on pull requests")
     jobs = workflow.get("jobs", {})
-    test_runs = [step.get("run", "") for step in jobs.get("test", {}).get("steps", [])]
     test_command = re.search(r"^(scripts/\S+)\s*$", readme, re.MULTILINE)
-    if not test_command or test_command.group(1) not in test_runs:
-        problems.append("the test job must run the README's test command exactly")
+    if not test_command:
+        return [*problems, "the README names no test command (a line of its own: scripts/…)"]
+    # The gate (`<test command> --gate`) runs as parallel jobs, one or more of
+    # its groups each (`--only a,b`); together they must run every group.
+    gate_jobs = {}
+    for name, job in jobs.items():
+        for step in job.get("steps", []):
+            run = step.get("run", "").strip()
+            found = re.fullmatch(re.escape(test_command.group(1)) + r" --gate(?: --only (\S+))?", run)
+            if found:
+                gate_jobs[name] = set(found.group(1).split(",")) if found.group(1) else set(GATE_GROUPS)
+    ran = set().union(*gate_jobs.values()) if gate_jobs else set()
+    for group in GATE_GROUPS:
+        if group not in ran:
+            problems.append(f"no job runs the gate's {group} group ({test_command.group(1)} --gate --only {group})")
+    for group in sorted(ran - set(GATE_GROUPS)):
+        problems.append(f"the gate has no group named {group}")
     deploy = jobs.get("deploy")
     if deploy is None:
         return [*problems, "there is no deploy job"]
     needs = deploy.get("needs", [])
     needs = [needs] if isinstance(needs, str) else list(needs)
-    if "test" not in needs:
-        problems.append("deploy must need the test job")
+    for name in sorted(gate_jobs):
+        if name not in needs:
+            problems.append(f"deploy must need the {name} job (part of the gate)")
     arm64 = jobs.get("lambda-arm64")
     if arm64 is None or "lambda-arm64" not in needs:
         problems.append("deploy must need the lambda-arm64 job (every function cross-built for arm64)")

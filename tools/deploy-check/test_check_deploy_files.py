@@ -71,16 +71,37 @@ class WorkflowTest(unittest.TestCase):
         self.assertTrue(any("main" in p for p in problems), problems)
 
     def test_a_deploy_that_does_not_wait_for_the_arm64_build_is_named(self):
-        problems = self.problems_after(lambda jobs: jobs["deploy"].update(needs="test"))
+        problems = self.problems_after(lambda jobs: jobs["deploy"]["needs"].remove("lambda-arm64"))
         self.assertTrue(any("lambda-arm64" in p for p in problems), problems)
+
+    def test_a_deploy_that_does_not_wait_for_a_gate_job_is_named(self):
+        problems = self.problems_after(lambda jobs: jobs["deploy"]["needs"].remove("fuzz"))
+        self.assertEqual(problems, ["deploy must need the fuzz job (part of the gate)"])
+
+    def test_the_gate_groups_are_the_test_scripts(self):
+        self.assertEqual(check.GATE_GROUPS, ["checks", "contract", "fuzz", "lint", "tests"])
 
     def test_an_arm64_job_that_builds_nothing_for_arm64_is_named(self):
         problems = self.problems_after(lambda jobs: jobs["lambda-arm64"].update(steps=[{"run": "cargo build"}]))
         self.assertTrue(any("--arm64" in p for p in problems), problems)
 
-    def test_a_test_job_that_skips_the_readme_command_is_named(self):
-        problems = self.problems_after(lambda jobs: jobs["test"].update(steps=[{"run": "cargo test"}]))
-        self.assertTrue(any("README" in p for p in problems), problems)
+    def test_a_gate_group_no_job_runs_is_named(self):
+        problems = self.problems_after(lambda jobs: jobs["contract"].update(steps=[{"run": "cargo test"}]))
+        self.assertIn("no job runs the gate's contract group (scripts/test --gate --only contract)", problems)
+
+    def test_one_job_may_run_the_whole_gate(self):
+        def one_job(jobs):
+            for name in ("lint", "contract", "fuzz", "checks"):
+                jobs.pop(name)
+                jobs["deploy"]["needs"].remove(name)
+            jobs["tests"]["steps"] = [{"run": "scripts/test --gate"}]
+
+        self.assertEqual(self.problems_after(one_job), [])
+
+    def test_a_group_the_gate_does_not_have_is_named(self):
+        problems = self.problems_after(lambda jobs: jobs["fuzz"].update(steps=[{"run": "scripts/test --gate --only fuz"}]))
+        self.assertIn("the gate has no group named fuz", problems)
+        self.assertIn("no job runs the gate's fuzz group (scripts/test --gate --only fuzz)", problems)
 
 
 class PinsTest(unittest.TestCase):
