@@ -13,12 +13,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use application::UseCases;
-use application::ports::{BackendError, CancelError, CommitError, OrderCancellation, OrderCommit, OrderStore, Ports};
+use application::ports::{
+    BackendError, CancelError, Clock, CommitError, OrderCancellation, OrderCommit, OrderStore, Ports,
+};
 use async_trait::async_trait;
 use composition::{Config, Defaults};
 use domain::hold::SeatClaim;
 use domain::ids::{EventId, OrderId, SeatId, TenantId};
 use domain::order::Order;
+use domain::time::Timestamp;
 use http::{Method, StatusCode};
 use http_interface::{AppState, ServiceName, service_router};
 use serde_json::json;
@@ -60,13 +63,29 @@ impl OrderStore for Dies {
 
 const LEASE: Duration = Duration::from_secs(5);
 
-/// One "function instance" over the shared backends; `crash` wraps its order store.
+/// The system clock, `ahead` in the future: an instance that asks once the
+/// lease has run out, without the test sleeping through it (the lease's
+/// expiry is decided by the caller's clock, not by DynamoDB's).
+struct ClockAhead {
+    ahead: Duration,
+}
+
+impl Clock for ClockAhead {
+    fn now(&self) -> Timestamp {
+        system_runtime::SystemClock.now().plus(self.ahead)
+    }
+}
+
+/// One "function instance" over the shared backends, its clock `ahead`;
+/// `crash` wraps its order store.
 async fn instance(
     env: &HashMap<&str, String>,
     crash: Option<(CrashPoint, Arc<tokio::sync::Notify>)>,
+    ahead: Duration,
 ) -> (TestApp, Ports) {
     let config = Config::from_lookup(Defaults::DEV_SERVER, |name| env.get(name).cloned()).unwrap();
     let mut ports = composition::build_ports(&config).await.unwrap();
+    ports.clock = Arc::new(ClockAhead { ahead });
     let clean = ports.clone();
     if let Some((at, reached)) = crash {
         ports.orders = Arc::new(Dies {
@@ -109,7 +128,7 @@ async fn crash_then_retry(at: CrashPoint) {
     ]);
     let tenant = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
     let reached = Arc::new(tokio::sync::Notify::new());
-    let (dying, ports) = instance(&env, Some((at, reached.clone()))).await;
+    let (dying, ports) = instance(&env, Some((at, reached.clone())), Duration::ZERO).await;
     let created = dying
         .call(Method::PUT, "/events/gig")
         .by(&tenant, "boss")
@@ -141,7 +160,7 @@ async fn crash_then_retry(at: CrashPoint) {
 
     // A retry on another instance while the dead attempt's lease still runs:
     // told to wait if nothing was committed; the stored answer if it was.
-    let (survivor, _) = instance(&env, None).await;
+    let (survivor, _) = instance(&env, None, Duration::ZERO).await;
     let early = order(&survivor, &tenant, &hold_id).await;
     match at {
         CrashPoint::BeforeCommit => early.assert_problem(409, "idempotency-in-progress"),
@@ -151,8 +170,9 @@ async fn crash_then_retry(at: CrashPoint) {
         }
     }
 
-    // After the lease: exactly one order, whatever point the crash hit.
-    tokio::time::sleep(LEASE).await;
+    // After the lease (an instance whose clock is past it): exactly one
+    // order, whatever point the crash hit.
+    let (survivor, _) = instance(&env, None, LEASE + Duration::from_secs(1)).await;
     let retried = order(&survivor, &tenant, &hold_id).await;
     assert_eq!(retried.status, StatusCode::CREATED, "{at:?}: {}", retried.text);
     let replayed = retried.header("idempotent-replayed") == Some("true");
