@@ -125,6 +125,22 @@ cached_venv() { # name, requirements file, command inside the venv that proves i
 }
 
 # --- what every test run needs -------------------------------------------
+# The virtualenvs install from PyPI in the background while apt and npm run
+# (on a fresh machine the installs are network-bound, not CPU-bound).
+background=()
+# Contract tests (schemathesis) in their own virtualenv: its dependencies
+# would otherwise fight the gate's pins.
+cached_venv schemathesis-venv tools/contract-test/requirements.txt st &
+background+=($!)
+if $GATE; then
+  # Python tools (pinned in tools/requirements.txt), zizmor among them.
+  cached_venv gate-venv tools/requirements.txt zizmor &
+  background+=($!)
+  # Template validators in their own virtualenv (aws-sam-cli pins its own cfn-lint).
+  cached_venv sam-venv tools/template-check/requirements.txt sam &
+  background+=($!)
+fi
+
 need_component fmt rustfmt
 install_cargo_tools nextest=cargo-nextest="$NEXTEST_VERSION"
 
@@ -164,11 +180,8 @@ if [ ! -f "$DDB_DIR/$DDB_JAR" ]; then
   ln -s "$ddb_cache/node_modules" "$DDB_DIR/node_modules"
 fi
 
-# Contract tests (schemathesis) in their own virtualenv: its dependencies
-# would otherwise fight the pins below.
-cached_venv schemathesis-venv tools/contract-test/requirements.txt st
-
 if ! $GATE; then
+  for job in "${background[@]}"; do wait "$job"; done
   echo "tools: $(cargo --version); $(cargo nextest --version | head -n1)"
   exit 0
 fi
@@ -184,11 +197,5 @@ if ! rustup component list --installed 2>/dev/null | grep -q '^llvm-tools' &&
   apt_install "llvm-cov/llvm-profdata for rustc 1.95 (coverage)" "$DEBIAN_LLVM"
 fi
 
-# Python tools (pinned in tools/requirements.txt), zizmor among them: a wheel
-# that holds only its binary, so it is checked by its installed version.
-cached_venv gate-venv tools/requirements.txt zizmor
-
-# Template validators in their own virtualenv (aws-sam-cli pins its own cfn-lint).
-cached_venv sam-venv tools/template-check/requirements.txt sam
-
+for job in "${background[@]}"; do wait "$job"; done
 echo "tools: $(cargo --version); $(cargo nextest --version | head -n1); $(cargo llvm-cov --version)"
