@@ -633,7 +633,7 @@ pub enum CancelError {
 /// Durable store of orders and sold seats: the decider of I1 and I3.
 #[async_trait]
 pub trait OrderStore: Send + Sync {
-    /// In ONE atomic step (PRODUCT.md §4, idempotency rule 5): insert the
+    /// In ONE atomic step (docs/contract.md, Idempotency rule 5): insert the
     /// order (must not exist), turn each seat's claim into SOLD (it must be
     /// this hold's HELD claim, or absent for a hold placed before claims
     /// existed, ADR 12), move the hold ACTIVE → CONVERTED (it must be

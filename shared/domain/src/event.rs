@@ -3,7 +3,7 @@
 //! An organizer may re-`PUT` an event at any time. What a replacement may not
 //! do is take back what buyers already have: a held or sold seat cannot
 //! disappear, a sold seat's price is history, and the currency is frozen once
-//! money is in flight (PRODUCT.md §4, Events).
+//! money is in flight (docs/contract.md, Routes: events).
 
 use std::sync::Arc;
 

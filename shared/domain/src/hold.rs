@@ -320,8 +320,8 @@ impl Hold {
     }
 
     /// The expiry an extension by `ttl` at `now` gives: `now + ttl`, capped at
-    /// `created_at + max_lifetime` (PRODUCT.md: so a ttl shorter than the
-    /// time left shortens the hold).
+    /// `created_at + max_lifetime` (docs/contract.md: so a ttl shorter than
+    /// the time left shortens the hold).
     ///
     /// # Errors
     /// [`ExtendRefusal`] if the hold is not ACTIVE at `now`, or its expiry

@@ -1,11 +1,11 @@
 //! Validated identifiers.
 //!
 //! Every id that crosses a trust boundary is parsed once, here, into a type
-//! that cannot hold an invalid value (PRODUCT.md §3). Tenant, customer, event
-//! and seat ids are short slugs of `[A-Za-z0-9._-]`; hold and order ids are
-//! UUIDs. Keeping the alphabet narrow also keeps storage keys unambiguous:
-//! none of these ids can contain the `#`, `:` or `{}` separators that the
-//! adapters use to build keys.
+//! that cannot hold an invalid value (docs/contract.md, Identity and
+//! tenancy). Tenant, customer, event and seat ids are short slugs of
+//! `[A-Za-z0-9._-]`; hold and order ids are UUIDs. Keeping the alphabet
+//! narrow also keeps storage keys unambiguous: none of these ids can contain
+//! the `#`, `:` or `{}` separators that the adapters use to build keys.
 
 use std::fmt;
 
@@ -140,7 +140,8 @@ impl fmt::Display for HoldId {
 }
 
 /// An order's id: a UUID derived from the idempotency scope, so a retry that
-/// takes over after a crash reproduces the same id (PRODUCT.md §3).
+/// takes over after a crash reproduces the same id (docs/contract.md,
+/// Identity and tenancy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct OrderId(u128);
 

@@ -100,7 +100,7 @@ impl Order {
 
     /// Who may cancel it: its customer, or an organizer of its tenant.
     /// Anyone else must not learn it exists (I4). (Reading it, get-order,
-    /// stays with its customer, as PRODUCT.md says.)
+    /// stays with its customer, as docs/contract.md says.)
     pub fn is_visible_to(&self, caller: &Identity) -> bool {
         caller.tenant == self.tenant && (caller.customer == self.customer || caller.is_organizer())
     }

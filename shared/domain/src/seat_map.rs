@@ -1,6 +1,6 @@
 //! The seat map — where each seat is (`section`, `row`, `number`) and what
 //! kind it is (`category`) — and the best-available pick over it
-//! (PRODUCT.md v2, best available; ADR 15).
+//! (docs/contract.md, Routes: best available; ADR 15).
 //!
 //! Every field is optional, so events defined before the map keep working.
 //! A row is identified by its section and row label together; a missing

@@ -1,5 +1,5 @@
 //! Properties of the best-available pick over generated seat maps
-//! (proptest). A brute-force reference, written from PRODUCT.md's wording
+//! (proptest). A brute-force reference, written from docs/contract.md's wording
 //! and sharing no code with the pick, says which seats are best; the pick
 //! must agree with it, and must return only available, matching seats
 //! (adjacent ones with `together`) whenever a fit exists.
@@ -80,7 +80,7 @@ fn event(seats: Vec<Seat>) -> Event {
     .unwrap()
 }
 
-/// PRODUCT.md's order, brute force: a seat's row rank is (its section's
+/// docs/contract.md's order, brute force: a seat's row rank is (its section's
 /// first position in the list, its row's first position in the list).
 fn row_rank(seats: &[Seat], seat: &Seat) -> (usize, usize) {
     let section = seats

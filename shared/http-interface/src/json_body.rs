@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::problem::{ApiError, FieldError};
 
-/// Largest accepted request body (PRODUCT.md §4).
+/// Largest accepted request body (docs/contract.md, Requests and answers).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Largest accepted event definition: 20 000 seats do not fit in 64 KiB, so

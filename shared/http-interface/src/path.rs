@@ -1,6 +1,6 @@
 //! Path ids. A path segment that does not parse as the resource's id is a
-//! 404 of that resource (PRODUCT.md §3): never a 400, 422 or 500, so probing
-//! ids reveals nothing.
+//! 404 of that resource (docs/contract.md, Identity and tenancy): never a
+//! 400, 422 or 500, so probing ids reveals nothing.
 
 use axum::extract::{FromRequestParts, Path};
 use http::request::Parts;

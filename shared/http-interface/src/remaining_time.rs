@@ -2,7 +2,7 @@
 //!
 //! In Lambda the runtime passes a deadline; create-order bounds its
 //! idempotency lease by it, so a retry never has to wait for a lease that
-//! outlives the attempt that took it (PRODUCT.md §4, idempotency rule 4).
+//! outlives the attempt that took it (docs/contract.md, Idempotency rule 4).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

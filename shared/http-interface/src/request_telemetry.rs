@@ -92,8 +92,8 @@ impl BusinessEvent {
 #[derive(Debug, Clone)]
 struct MatchedRoute(String);
 
-/// The bounded context a route belongs to (PRODUCT.md §1): orders are
-/// ordering, events and holds are inventory, the rest is the platform's.
+/// The bounded context a route belongs to (docs/contract.md, Routes): orders
+/// are ordering, events and holds are inventory, the rest is the platform's.
 pub fn bounded_context(path_template: &str) -> &'static str {
     if path_template.starts_with("/orders") {
         "ordering"

@@ -1,4 +1,4 @@
-//! The idempotency fingerprint (PRODUCT.md §4, idempotency rule 2) over
+//! The idempotency fingerprint (docs/contract.md, Idempotency rule 2) over
 //! generated JSON documents: the same logical body in any key order or
 //! spacing has the same fingerprint; a different body has a different one.
 

@@ -11,7 +11,7 @@
 //! finds the hold already at its cap.
 //!
 //! An extension runs from now (so a short one may also shorten the hold, as
-//! PRODUCT.md words it) and is capped at `createdAt` plus
+//! docs/contract.md words it) and is capped at `createdAt` plus
 //! `HOLD_MAX_LIFETIME_SECONDS` (ADR 13).
 
 use std::time::Duration;

@@ -1,5 +1,6 @@
 //! The idempotency machinery shared by the routes that take an
-//! `Idempotency-Key` (create order, cancel order; PRODUCT.md §4 rules 1–6).
+//! `Idempotency-Key` (create order, cancel order; docs/contract.md,
+//! Idempotency rules 1–6).
 //!
 //! 1. Claim the scope (tenant, customer, operation, key) with a lease, in one
 //!    conditional write that returns any live record it lost to.
