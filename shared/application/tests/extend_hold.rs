@@ -75,7 +75,7 @@ async fn an_extension_shorter_than_the_time_left_shortens_the_hold_and_its_locks
     assert_eq!(
         shorter.hold.expires_at,
         h.created_at.plus(MINUTE),
-        "now + ttl (PRODUCT.md)"
+        "now + ttl (docs/contract.md, Routes)"
     );
     w.clock.advance(MINUTE + CLAIM_GRACE);
     assert_eq!(statuses(&w).await[0], SeatStatus::Available);
