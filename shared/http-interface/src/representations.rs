@@ -1,11 +1,14 @@
-//! JSON shapes of holds, orders and timestamps, shared by the functions that
-//! return them (a hold by place-hold, its verification by verify-hold and
-//! extend-hold, an order by create-order and get-order). camelCase, RFC 3339
-//! UTC, seats as id lists.
+//! JSON shapes of events, holds, orders and timestamps, shared by the
+//! functions that return them (an event by manage-event, a hold by
+//! place-hold, its verification by verify-hold and extend-hold, an order by
+//! create-order and get-order). camelCase, RFC 3339 UTC, seats as id lists.
 
 use application::use_cases::{HoldVerification, InvalidReason};
+use domain::customer_limit::SeatLimit;
+use domain::event::{Event, SeatStatus};
 use domain::hold::Hold;
 use domain::order::Order;
+use domain::seat_map::SeatLabel;
 use domain::time::Timestamp;
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -26,6 +29,74 @@ pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
     let parsed = OffsetDateTime::parse(text, &Rfc3339).ok()?;
     let millis = parsed.unix_timestamp_nanos() / 1_000_000;
     i64::try_from(millis).ok().map(Timestamp::from_millis)
+}
+
+/// An event with its seats: as saved (no statuses), or with each seat's
+/// status now (availability).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventJson {
+    pub event_id: String,
+    pub name: String,
+    pub starts_at: String,
+    pub currency: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_seats_per_customer: Option<u32>,
+    pub seats: Vec<SeatJson>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeatJson {
+    pub id: String,
+    pub price_cents: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
+}
+
+impl EventJson {
+    /// The event; with `statuses` (in seat order), each seat's status.
+    pub fn new(event: &Event, statuses: Option<&[SeatStatus]>) -> Self {
+        let status_name = |index: usize| {
+            statuses.and_then(|all| all.get(index)).map(|status| match status {
+                SeatStatus::Available => "AVAILABLE",
+                SeatStatus::Held => "HELD",
+                SeatStatus::Sold => "SOLD",
+            })
+        };
+        Self {
+            event_id: event.id.to_string(),
+            name: event.name.clone(),
+            starts_at: rfc3339(event.starts_at),
+            currency: event.currency.to_string(),
+            max_seats_per_customer: event.max_seats_per_customer.map(SeatLimit::get),
+            seats: event
+                .seats()
+                .iter()
+                .enumerate()
+                .map(|(index, seat)| {
+                    let label = |l: &Option<SeatLabel>| l.as_ref().map(ToString::to_string);
+                    SeatJson {
+                        id: seat.id.to_string(),
+                        price_cents: seat.price.0,
+                        section: label(&seat.place.section),
+                        row: label(&seat.place.row),
+                        number: seat.place.number,
+                        category: label(&seat.place.category),
+                        status: status_name(index),
+                    }
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
