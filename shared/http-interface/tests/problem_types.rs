@@ -8,6 +8,8 @@
 //! until the first line that is not an item. A spec reshaped so that the list
 //! is not found fails the test rather than passing on an empty list.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // Tests: a panic is the failure report.
+
 use std::collections::BTreeSet;
 
 use http_interface::problem::ProblemType;
