@@ -38,98 +38,64 @@ impl FieldError {
     }
 }
 
-/// Every kind of problem answer the API gives: its type slug (`type` is
-/// `/problems/<slug>`), status and title, in ONE table ([`ProblemType::ALL`],
-/// [`ProblemType::definition`]). `docs/openapi.yaml` lists the same slugs
-/// (the `Problem` schema's `type` enum; `tests/problem_types.rs` checks it).
-/// One slug may have more than one row when it is answered with different
-/// statuses or titles: `validation-failed` is 422 for a request that breaks
-/// rules and 400 for a body or header that cannot be read at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ProblemType {
-    ValidationFailed,
-    MalformedBody,
-    MalformedHeader,
-    Unauthorized,
-    Forbidden,
-    EventNotFound,
-    HoldNotFound,
-    OrderNotFound,
-    RouteNotFound,
-    MethodNotAllowed,
-    PayloadTooLarge,
-    IdempotencyKeyMissing,
-    IdempotencyKeyReused,
-    IdempotencyInProgress,
-    SeatsUnavailable,
-    HoldExpired,
-    HoldNotActive,
-    HoldLifetimeExceeded,
-    OrderNotCancellable,
-    CustomerLimitReached,
-    EventConflict,
-    ServiceUnavailable,
-    Internal,
+/// Declares [`ProblemType`] from its table, so that the enum, its table and
+/// [`ProblemType::ALL`] cannot drift apart.
+macro_rules! problem_types {
+    ($($kind:ident => ($slug:literal, $status:ident, $title:literal),)+) => {
+        /// Every kind of problem answer the API gives: its type slug (`type`
+        /// is `/problems/<slug>`), status and title, in ONE table (the
+        /// `problem_types!` invocation below). `docs/openapi.yaml` lists the
+        /// same slugs (the `Problem` schema's `type` enum;
+        /// `tests/problem_types.rs` checks it). One slug may have more than
+        /// one row when it is answered with different statuses or titles:
+        /// `validation-failed` is 422 for a request that breaks rules and 400
+        /// for a body or header that cannot be read at all.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ProblemType {
+            $($kind,)+
+        }
+
+        impl ProblemType {
+            /// Every row of the table, in its order.
+            pub const ALL: &'static [Self] = &[$(Self::$kind,)+];
+
+            /// The row: (slug, status, title).
+            pub const fn definition(self) -> (&'static str, StatusCode, &'static str) {
+                match self {
+                    $(Self::$kind => ($slug, StatusCode::$status, $title),)+
+                }
+            }
+        }
+    };
+}
+
+problem_types! {
+    ValidationFailed => ("validation-failed", UNPROCESSABLE_ENTITY, "Validation failed"),
+    MalformedBody => ("validation-failed", BAD_REQUEST, "Malformed request body"),
+    MalformedHeader => ("validation-failed", BAD_REQUEST, "Malformed header"),
+    Unauthorized => ("unauthorized", UNAUTHORIZED, "Unauthorized"),
+    Forbidden => ("forbidden", FORBIDDEN, "Forbidden"),
+    EventNotFound => ("event-not-found", NOT_FOUND, "Event not found"),
+    HoldNotFound => ("hold-not-found", NOT_FOUND, "Hold not found"),
+    OrderNotFound => ("order-not-found", NOT_FOUND, "Order not found"),
+    RouteNotFound => ("not-found", NOT_FOUND, "Not found"),
+    MethodNotAllowed => ("method-not-allowed", METHOD_NOT_ALLOWED, "Method not allowed"),
+    PayloadTooLarge => ("payload-too-large", PAYLOAD_TOO_LARGE, "Payload too large"),
+    IdempotencyKeyMissing => ("idempotency-key-missing", BAD_REQUEST, "Idempotency-Key missing"),
+    IdempotencyKeyReused => ("idempotency-key-reused", UNPROCESSABLE_ENTITY, "Idempotency-Key reused"),
+    IdempotencyInProgress => ("idempotency-in-progress", CONFLICT, "Request in progress"),
+    SeatsUnavailable => ("seats-unavailable", CONFLICT, "Seats unavailable"),
+    HoldExpired => ("hold-expired", CONFLICT, "Hold expired"),
+    HoldNotActive => ("hold-not-active", CONFLICT, "Hold not active"),
+    HoldLifetimeExceeded => ("hold-lifetime-exceeded", CONFLICT, "Hold lifetime exceeded"),
+    OrderNotCancellable => ("order-not-cancellable", CONFLICT, "Order not cancellable"),
+    CustomerLimitReached => ("customer-limit-reached", CONFLICT, "Customer limit reached"),
+    EventConflict => ("event-conflict", CONFLICT, "Event conflict"),
+    ServiceUnavailable => ("service-unavailable", SERVICE_UNAVAILABLE, "Service unavailable"),
+    Internal => ("internal", INTERNAL_SERVER_ERROR, "Internal error"),
 }
 
 impl ProblemType {
-    /// Every row of the table.
-    pub const ALL: [Self; 23] = [
-        Self::ValidationFailed,
-        Self::MalformedBody,
-        Self::MalformedHeader,
-        Self::Unauthorized,
-        Self::Forbidden,
-        Self::EventNotFound,
-        Self::HoldNotFound,
-        Self::OrderNotFound,
-        Self::RouteNotFound,
-        Self::MethodNotAllowed,
-        Self::PayloadTooLarge,
-        Self::IdempotencyKeyMissing,
-        Self::IdempotencyKeyReused,
-        Self::IdempotencyInProgress,
-        Self::SeatsUnavailable,
-        Self::HoldExpired,
-        Self::HoldNotActive,
-        Self::HoldLifetimeExceeded,
-        Self::OrderNotCancellable,
-        Self::CustomerLimitReached,
-        Self::EventConflict,
-        Self::ServiceUnavailable,
-        Self::Internal,
-    ];
-
-    /// The table: (slug, status, title).
-    #[rustfmt::skip]
-    pub const fn definition(self) -> (&'static str, StatusCode, &'static str) {
-        match self {
-            Self::ValidationFailed => ("validation-failed", StatusCode::UNPROCESSABLE_ENTITY, "Validation failed"),
-            Self::MalformedBody => ("validation-failed", StatusCode::BAD_REQUEST, "Malformed request body"),
-            Self::MalformedHeader => ("validation-failed", StatusCode::BAD_REQUEST, "Malformed header"),
-            Self::Unauthorized => ("unauthorized", StatusCode::UNAUTHORIZED, "Unauthorized"),
-            Self::Forbidden => ("forbidden", StatusCode::FORBIDDEN, "Forbidden"),
-            Self::EventNotFound => ("event-not-found", StatusCode::NOT_FOUND, "Event not found"),
-            Self::HoldNotFound => ("hold-not-found", StatusCode::NOT_FOUND, "Hold not found"),
-            Self::OrderNotFound => ("order-not-found", StatusCode::NOT_FOUND, "Order not found"),
-            Self::RouteNotFound => ("not-found", StatusCode::NOT_FOUND, "Not found"),
-            Self::MethodNotAllowed => ("method-not-allowed", StatusCode::METHOD_NOT_ALLOWED, "Method not allowed"),
-            Self::PayloadTooLarge => ("payload-too-large", StatusCode::PAYLOAD_TOO_LARGE, "Payload too large"),
-            Self::IdempotencyKeyMissing => ("idempotency-key-missing", StatusCode::BAD_REQUEST, "Idempotency-Key missing"),
-            Self::IdempotencyKeyReused => ("idempotency-key-reused", StatusCode::UNPROCESSABLE_ENTITY, "Idempotency-Key reused"),
-            Self::IdempotencyInProgress => ("idempotency-in-progress", StatusCode::CONFLICT, "Request in progress"),
-            Self::SeatsUnavailable => ("seats-unavailable", StatusCode::CONFLICT, "Seats unavailable"),
-            Self::HoldExpired => ("hold-expired", StatusCode::CONFLICT, "Hold expired"),
-            Self::HoldNotActive => ("hold-not-active", StatusCode::CONFLICT, "Hold not active"),
-            Self::HoldLifetimeExceeded => ("hold-lifetime-exceeded", StatusCode::CONFLICT, "Hold lifetime exceeded"),
-            Self::OrderNotCancellable => ("order-not-cancellable", StatusCode::CONFLICT, "Order not cancellable"),
-            Self::CustomerLimitReached => ("customer-limit-reached", StatusCode::CONFLICT, "Customer limit reached"),
-            Self::EventConflict => ("event-conflict", StatusCode::CONFLICT, "Event conflict"),
-            Self::ServiceUnavailable => ("service-unavailable", StatusCode::SERVICE_UNAVAILABLE, "Service unavailable"),
-            Self::Internal => ("internal", StatusCode::INTERNAL_SERVER_ERROR, "Internal error"),
-        }
-    }
-
     pub const fn slug(self) -> &'static str {
         self.definition().0
     }

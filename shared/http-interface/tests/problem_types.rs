@@ -72,9 +72,3 @@ fn the_spec_reader_finds_the_list_and_stops_at_its_end() {
     let spec = "components:\n  schemas:\n    Other:\n      enum: [x]\n    Problem:\n      type: object\n      properties:\n        type:\n          type: string\n          enum:\n            - /problems/a\n            - /problems/b\n        title: { type: string }\n";
     assert_eq!(documented_slugs(spec), ["a", "b"]);
 }
-
-#[test]
-fn every_row_of_the_table_is_listed_in_all_once() {
-    let distinct: std::collections::HashSet<ProblemType> = ProblemType::ALL.into_iter().collect();
-    assert_eq!(distinct.len(), ProblemType::ALL.len());
-}
