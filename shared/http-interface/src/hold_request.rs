@@ -126,3 +126,49 @@ pub fn hold_refused(error: UseCaseError) -> ApiError {
         _ => error.into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn read(body: Value) -> Result<HoldWanted, ApiError> {
+        serde_json::from_value::<PlaceHoldBody>(body).unwrap().read()
+    }
+
+    fn fields(error: &ApiError) -> Vec<String> {
+        let body: Value = serde_json::from_slice(&error.body()).unwrap();
+        body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn a_body_asks_for_seats_or_the_best_available_never_both_nor_neither() {
+        let both = read(json!({"seats": ["A1"], "bestAvailable": {"quantity": 1}})).unwrap_err();
+        assert_eq!(fields(&both), ["seats"]);
+        assert_eq!(fields(&read(json!({})).unwrap_err()), ["seats"]);
+        let wanted = read(json!({"bestAvailable": {"quantity": 2}, "ttlSeconds": 90})).unwrap();
+        assert_eq!(wanted.ttl_seconds, Some(90));
+        assert!(matches!(
+            wanted.seats,
+            SeatsWanted::BestAvailable(BestAvailable {
+                quantity: 2,
+                together: true,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn every_malformed_seat_id_or_filter_is_named_by_its_field() {
+        let seats = read(json!({"seats": ["A1", "no way", "A 3"]})).unwrap_err();
+        assert_eq!(fields(&seats), ["seats[1]", "seats[2]"]);
+        let filters = read(json!({"bestAvailable": {"quantity": 1, "category": "", "section": " "}})).unwrap_err();
+        assert_eq!(fields(&filters), ["bestAvailable.category", "bestAvailable.section"]);
+    }
+}
