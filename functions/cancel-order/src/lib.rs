@@ -22,7 +22,7 @@ use http_interface::path::PathId;
 use http_interface::problem::ApiError;
 use http_interface::remaining_time::RemainingTime;
 use http_interface::request_telemetry::BusinessEvent;
-use http_interface::stored_reply::{HttpOrderResponses, idempotency_key, log_idempotency_conflict, reply};
+use http_interface::stored_reply::{HttpOrderResponses, idempotency_key, reply};
 
 const CANCEL: &str = "/orders/{orderId}/cancel";
 
@@ -53,9 +53,8 @@ async fn cancel_order(
     let outcome = state
         .use_cases
         .cancel_order(&caller, request, &HttpOrderResponses)
-        .await
-        .map_err(log_idempotency_conflict)?;
-    Ok(reply(outcome, 200, BusinessEvent::OrderCancelled, || {
+        .await;
+    reply(outcome, BusinessEvent::OrderCancelled, || {
         tracing::info!(event = "order.cancelled", orderId = %order_id, "order cancelled");
-    }))
+    })
 }

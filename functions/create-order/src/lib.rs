@@ -2,8 +2,9 @@
 //!
 //! `POST /orders` with `Idempotency-Key` and `{holdId, buyer?}` → 201 order
 //! with `Location`; replays carry `Idempotent-Replayed: true` and the stored
-//! body byte for byte. The idempotency rules live in the use case; this
-//! module decodes, renders, and turns stored answers back into HTTP.
+//! body byte for byte. The idempotency rules live in the use case, the buyer
+//! rules in the domain (`Buyer::new`), stored answers in
+//! `http_interface::stored_reply`; this module decodes and calls.
 
 use application::use_cases::CreateOrder;
 use axum::Router;
@@ -19,11 +20,8 @@ use http_interface::json_body::{JsonBody, fingerprint};
 use http_interface::problem::{ApiError, FieldError};
 use http_interface::remaining_time::RemainingTime;
 use http_interface::request_telemetry::BusinessEvent;
-use http_interface::stored_reply::{HttpOrderResponses, idempotency_key, log_idempotency_conflict, reply};
+use http_interface::stored_reply::{HttpOrderResponses, idempotency_key, reply};
 use serde::Deserialize;
-
-/// Longest buyer name or e-mail we keep.
-const MAX_BUYER_FIELD_CHARS: usize = 320;
 
 const ORDERS: &str = "/orders";
 
@@ -47,35 +45,6 @@ struct BuyerBody {
     name: Option<String>,
 }
 
-fn buyer(body: Option<BuyerBody>) -> Result<Buyer, ApiError> {
-    let Some(body) = body else {
-        return Ok(Buyer::default());
-    };
-    let mut errors = Vec::new();
-    for (field, value) in [("buyer.email", &body.email), ("buyer.name", &body.name)] {
-        if value
-            .as_ref()
-            .is_some_and(|v| v.chars().count() > MAX_BUYER_FIELD_CHARS)
-        {
-            errors.push(FieldError::new(
-                field,
-                format!("must be at most {MAX_BUYER_FIELD_CHARS} characters"),
-            ));
-        }
-    }
-    if body.email.as_ref().is_some_and(|e| !e.contains('@')) {
-        errors.push(FieldError::new("buyer.email", "must be an e-mail address"));
-    }
-    if errors.is_empty() {
-        Ok(Buyer {
-            email: body.email,
-            name: body.name,
-        })
-    } else {
-        Err(ApiError::validation(errors))
-    }
-}
-
 async fn create_order(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -88,19 +57,22 @@ async fn create_order(
     let fingerprint = fingerprint(&document);
     let hold_id =
         HoldId::parse(&body.hold_id).map_err(|error| ApiError::validation(vec![FieldError::new("holdId", error)]))?;
+    let buyer = match body.buyer {
+        Some(buyer) => Buyer::new(buyer.email, buyer.name).map_err(|errors| ApiError::invalid_buyer(&errors))?,
+        None => Buyer::default(),
+    };
     let request = CreateOrder {
         key,
         fingerprint,
         hold_id,
-        buyer: buyer(body.buyer)?,
+        buyer,
         time_budget,
     };
     let outcome = state
         .use_cases
         .create_order(&caller, request, &HttpOrderResponses)
-        .await
-        .map_err(log_idempotency_conflict)?;
-    Ok(reply(outcome, 201, BusinessEvent::OrderCreated, || {
+        .await;
+    reply(outcome, BusinessEvent::OrderCreated, || {
         tracing::info!(event = "order.created", holdId = %hold_id, "order created");
-    }))
+    })
 }

@@ -400,3 +400,52 @@ async fn a_limit_introduced_between_a_holds_read_and_its_claims_sends_the_hold_b
     );
     assert!(sold_or_held(&w).await.is_empty(), "no uncounted claim was left");
 }
+
+/// Availability and a replacement derive seat status the same way
+/// (`seat_status`): a sold marker in the seat locks without a sale in the
+/// durable store is stale and the seat is AVAILABLE to both; a lock of a hold
+/// without a claim (a hold of the release before claims) is HELD to a
+/// replacement, which asks the locks, and AVAILABLE to availability, which
+/// reads the claims alone (ADR 12).
+#[tokio::test]
+async fn a_sold_marker_without_a_sale_takes_no_seat_from_availability_or_a_replacement() {
+    let w = world();
+    with_event(&w).await;
+    let tenant = organizer().tenant;
+    w.locks
+        .mark_sold(&tenant, &gig(), &seats(&["A4"]), Duration::from_secs(300))
+        .await
+        .unwrap();
+    assert_eq!(
+        w.locks.inspect(&tenant, &gig(), &seats(&["A4"])).await.unwrap(),
+        [SeatLock::Sold]
+    );
+    assert_eq!(statuses(&w).await[3], SeatStatus::Available);
+    let put = w.use_cases.put_event(&organizer(), without_a4()).await;
+    assert_eq!(
+        put.unwrap(),
+        PutEventOutcome::Replaced,
+        "the stale marker blocks nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_lock_of_a_hold_without_claims_keeps_its_seat_from_a_replacement() {
+    let w = world();
+    with_event(&w).await;
+    let tenant = organizer().tenant;
+    let old_hold = HoldId::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001).unwrap();
+    w.locks
+        .lock(&tenant, &gig(), &seats(&["A4"]), old_hold, Duration::from_secs(600))
+        .await
+        .unwrap();
+    assert_eq!(
+        statuses(&w).await[3],
+        SeatStatus::Available,
+        "availability reads the claims alone"
+    );
+    assert_eq!(
+        rejection(w.use_cases.put_event(&organizer(), without_a4()).await),
+        Rejection::EventConflict(vec![EventConflict::RemovesHeldSeat(seats(&["A4"])[0].clone())])
+    );
+}

@@ -64,6 +64,49 @@ pub struct Buyer {
     pub name: Option<String>,
 }
 
+/// Longest buyer name or e-mail we keep.
+pub const MAX_BUYER_FIELD_CHARS: usize = 320;
+
+/// A rule the buyer's details break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BuyerError {
+    #[error("must be at most {MAX_BUYER_FIELD_CHARS} characters")]
+    EmailTooLong,
+    #[error("must be at most {MAX_BUYER_FIELD_CHARS} characters")]
+    NameTooLong,
+    #[error("must be an e-mail address")]
+    EmailNotAnAddress,
+}
+
+impl Buyer {
+    /// The buyer's details, checked.
+    ///
+    /// # Errors
+    /// Every rule they break, in the order: e-mail too long, name too long,
+    /// e-mail without `@`.
+    pub fn new(email: Option<String>, name: Option<String>) -> Result<Self, Vec<BuyerError>> {
+        let too_long = |text: &Option<String>| {
+            text.as_ref()
+                .is_some_and(|text| text.chars().count() > MAX_BUYER_FIELD_CHARS)
+        };
+        let mut errors = Vec::new();
+        if too_long(&email) {
+            errors.push(BuyerError::EmailTooLong);
+        }
+        if too_long(&name) {
+            errors.push(BuyerError::NameTooLong);
+        }
+        if email.as_ref().is_some_and(|email| !email.contains('@')) {
+            errors.push(BuyerError::EmailNotAnAddress);
+        }
+        if errors.is_empty() {
+            Ok(Self { email, name })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
 impl Order {
     /// The order a hold becomes; its total uses the prices fixed in the hold.
     pub fn from_hold(id: OrderId, hold: &Hold, buyer: Buyer, now: Timestamp) -> Result<Self, MoneyError> {
@@ -121,6 +164,28 @@ impl Order {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_buyer_breaks_every_rule_it_breaks_and_keeps_what_it_was_given() {
+        let long = "a".repeat(MAX_BUYER_FIELD_CHARS + 1);
+        assert_eq!(
+            Buyer::new(Some(long.clone()), Some(long)),
+            Err(vec![
+                BuyerError::EmailTooLong,
+                BuyerError::NameTooLong,
+                BuyerError::EmailNotAnAddress
+            ])
+        );
+        let email = format!("{}@x", "a".repeat(MAX_BUYER_FIELD_CHARS - 2));
+        assert_eq!(
+            Buyer::new(Some(email.clone()), None),
+            Ok(Buyer {
+                email: Some(email),
+                name: None
+            })
+        );
+        assert_eq!(Buyer::new(None, None), Ok(Buyer::default()));
+    }
+
     use std::time::Duration;
 
     use super::*;

@@ -14,7 +14,6 @@ use lambda_http::RequestExt;
 use lambda_http::request::RequestContext;
 
 use crate::problem::ApiError;
-use crate::service::AppState;
 
 /// Where identity comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,15 +28,25 @@ pub const TENANT_HEADER: &str = "x-tenant-id";
 pub const CUSTOMER_HEADER: &str = "x-customer-id";
 pub const ROLES_HEADER: &str = "x-roles";
 
+/// The state a router needs to identify callers: how identity is read. The
+/// service's `AppState` implements it; this module does not name it, so
+/// identity stays below the service wiring.
+pub trait IdentifiesCallers {
+    fn auth_mode(&self) -> &AuthMode;
+}
+
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
 pub struct Caller(pub Identity);
 
-impl FromRequestParts<AppState> for Caller {
+impl<S> FromRequestParts<S> for Caller
+where
+    S: IdentifiesCallers + Send + Sync,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let identity = identify(parts, &state.auth).ok_or_else(ApiError::unauthorized)?;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let identity = identify(parts, state.auth_mode()).ok_or_else(ApiError::unauthorized)?;
         // Every later log line of the request names the tenant (never the customer).
         tracing::Span::current().record("tenantId", identity.tenant.as_str());
         Ok(Caller(identity))

@@ -12,15 +12,20 @@
 //! - errors ([`problem`]): every use-case error → one problem+json answer;
 //! - `/health`, `/ready`, and problem answers for unknown routes and methods.
 //!
-//! Handlers stay short: extract, call one use case, render ([`representations`]).
+//! Handlers stay short: extract (request bodies into domain values:
+//! [`hold_request`], [`event_body`], [`request_fields`]), call one use case,
+//! render ([`representations`], [`stored_reply`]).
 
 pub mod correlation;
+pub mod event_body;
+pub mod hold_request;
 pub mod identity;
 pub mod json_body;
 pub mod path;
 pub mod problem;
 pub mod remaining_time;
 pub mod representations;
+pub mod request_fields;
 pub mod request_telemetry;
 mod service;
 pub mod stored_reply;

@@ -11,6 +11,7 @@ use application::{Rejection, UseCaseError};
 use axum::response::{IntoResponse, Response};
 use domain::event::{EventConflict, EventRuleError};
 use domain::hold::HoldRequestError;
+use domain::order::BuyerError;
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -37,12 +38,81 @@ impl FieldError {
     }
 }
 
+/// Declares [`ProblemType`] from its table, so that the enum, its table and
+/// [`ProblemType::ALL`] cannot drift apart.
+macro_rules! problem_types {
+    ($($kind:ident => ($slug:literal, $status:ident, $title:literal),)+) => {
+        /// Every kind of problem answer the API gives: its type slug (`type`
+        /// is `/problems/<slug>`), status and title, in ONE table (the
+        /// `problem_types!` invocation below). `docs/openapi.yaml` lists the
+        /// same slugs (the `Problem` schema's `type` enum;
+        /// `tests/problem_types.rs` checks it). One slug may have more than
+        /// one row when it is answered with different statuses or titles:
+        /// `validation-failed` is 422 for a request that breaks rules and 400
+        /// for a body or header that cannot be read at all.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ProblemType {
+            $($kind,)+
+        }
+
+        impl ProblemType {
+            /// Every row of the table, in its order.
+            pub const ALL: &'static [Self] = &[$(Self::$kind,)+];
+
+            /// The row: (slug, status, title).
+            pub const fn definition(self) -> (&'static str, StatusCode, &'static str) {
+                match self {
+                    $(Self::$kind => ($slug, StatusCode::$status, $title),)+
+                }
+            }
+        }
+    };
+}
+
+problem_types! {
+    ValidationFailed => ("validation-failed", UNPROCESSABLE_ENTITY, "Validation failed"),
+    MalformedBody => ("validation-failed", BAD_REQUEST, "Malformed request body"),
+    MalformedHeader => ("validation-failed", BAD_REQUEST, "Malformed header"),
+    Unauthorized => ("unauthorized", UNAUTHORIZED, "Unauthorized"),
+    Forbidden => ("forbidden", FORBIDDEN, "Forbidden"),
+    EventNotFound => ("event-not-found", NOT_FOUND, "Event not found"),
+    HoldNotFound => ("hold-not-found", NOT_FOUND, "Hold not found"),
+    OrderNotFound => ("order-not-found", NOT_FOUND, "Order not found"),
+    RouteNotFound => ("not-found", NOT_FOUND, "Not found"),
+    MethodNotAllowed => ("method-not-allowed", METHOD_NOT_ALLOWED, "Method not allowed"),
+    PayloadTooLarge => ("payload-too-large", PAYLOAD_TOO_LARGE, "Payload too large"),
+    IdempotencyKeyMissing => ("idempotency-key-missing", BAD_REQUEST, "Idempotency-Key missing"),
+    IdempotencyKeyReused => ("idempotency-key-reused", UNPROCESSABLE_ENTITY, "Idempotency-Key reused"),
+    IdempotencyInProgress => ("idempotency-in-progress", CONFLICT, "Request in progress"),
+    SeatsUnavailable => ("seats-unavailable", CONFLICT, "Seats unavailable"),
+    HoldExpired => ("hold-expired", CONFLICT, "Hold expired"),
+    HoldNotActive => ("hold-not-active", CONFLICT, "Hold not active"),
+    HoldLifetimeExceeded => ("hold-lifetime-exceeded", CONFLICT, "Hold lifetime exceeded"),
+    OrderNotCancellable => ("order-not-cancellable", CONFLICT, "Order not cancellable"),
+    CustomerLimitReached => ("customer-limit-reached", CONFLICT, "Customer limit reached"),
+    EventConflict => ("event-conflict", CONFLICT, "Event conflict"),
+    ServiceUnavailable => ("service-unavailable", SERVICE_UNAVAILABLE, "Service unavailable"),
+    Internal => ("internal", INTERNAL_SERVER_ERROR, "Internal error"),
+}
+
+impl ProblemType {
+    pub const fn slug(self) -> &'static str {
+        self.definition().0
+    }
+
+    pub const fn status(self) -> StatusCode {
+        self.definition().1
+    }
+
+    pub const fn title(self) -> &'static str {
+        self.definition().2
+    }
+}
+
 /// A problem answer.
 #[derive(Debug, Clone)]
 pub struct ApiError {
-    status: StatusCode,
-    slug: &'static str,
-    title: &'static str,
+    kind: ProblemType,
     detail: String,
     extensions: Map<String, Value>,
     retry_after: Option<Duration>,
@@ -50,11 +120,9 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, slug: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+    fn new(kind: ProblemType, detail: impl Into<String>) -> Self {
         Self {
-            status,
-            slug,
-            title,
+            kind,
             detail: detail.into(),
             extensions: Map::new(),
             retry_after: None,
@@ -77,11 +145,15 @@ impl ApiError {
     }
 
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.kind.status()
     }
 
     pub fn slug(&self) -> &'static str {
-        self.slug
+        self.kind.slug()
+    }
+
+    pub fn kind(&self) -> ProblemType {
+        self.kind
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
@@ -90,22 +162,24 @@ impl ApiError {
             .map(|e| json!({ "field": e.field, "message": e.message }))
             .collect();
         Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation-failed",
-            "Validation failed",
+            ProblemType::ValidationFailed,
             "The request breaks one or more rules; see errors.",
         )
         .with("errors", Value::Array(list))
     }
 
+    /// 422 for a buyer whose details break the domain's rules, each error
+    /// named by its field (`buyer.email`, `buyer.name`).
+    pub fn invalid_buyer(errors: &[BuyerError]) -> Self {
+        let field = |error: &BuyerError| match error {
+            BuyerError::EmailTooLong | BuyerError::EmailNotAnAddress => "buyer.email",
+            BuyerError::NameTooLong => "buyer.name",
+        };
+        Self::validation(errors.iter().map(|e| FieldError::new(field(e), e)).collect())
+    }
+
     pub fn malformed_json(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "validation-failed",
-            "Malformed request body",
-            detail,
-        )
-        .with(
+        Self::new(ProblemType::MalformedBody, detail).with(
             "errors",
             json!([{ "field": "", "message": "the body must be a JSON document" }]),
         )
@@ -113,95 +187,57 @@ impl ApiError {
 
     pub fn malformed_header(field: &str, message: impl std::fmt::Display) -> Self {
         Self::new(
-            StatusCode::BAD_REQUEST,
-            "validation-failed",
-            "Malformed header",
+            ProblemType::MalformedHeader,
             format!("The {field} header is malformed."),
         )
         .with("errors", json!([{ "field": field, "message": message.to_string() }]))
     }
 
     pub fn unauthorized() -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "Unauthorized",
-            "The request carries no valid identity.",
-        )
+        Self::new(ProblemType::Unauthorized, "The request carries no valid identity.")
     }
 
     pub fn forbidden() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "Forbidden",
-            "The caller lacks the role this needs.",
-        )
+        Self::new(ProblemType::Forbidden, "The caller lacks the role this needs.")
     }
 
     pub fn event_not_found() -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "event-not-found",
-            "Event not found",
-            "No such event.",
-        )
+        Self::new(ProblemType::EventNotFound, "No such event.")
     }
 
     pub fn hold_not_found() -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "hold-not-found",
-            "Hold not found",
-            "No such hold.",
-        )
+        Self::new(ProblemType::HoldNotFound, "No such hold.")
     }
 
     pub fn order_not_found() -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "order-not-found",
-            "Order not found",
-            "No such order.",
-        )
+        Self::new(ProblemType::OrderNotFound, "No such order.")
     }
 
     pub fn route_not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", "No such route.")
+        Self::new(ProblemType::RouteNotFound, "No such route.")
     }
 
     pub fn method_not_allowed() -> Self {
-        Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method-not-allowed",
-            "Method not allowed",
-            "This route does not answer this method.",
-        )
+        Self::new(ProblemType::MethodNotAllowed, "This route does not answer this method.")
     }
 
     pub fn payload_too_large(limit: usize) -> Self {
         Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload-too-large",
-            "Payload too large",
+            ProblemType::PayloadTooLarge,
             format!("Request bodies are limited to {limit} bytes."),
         )
     }
 
     pub fn idempotency_key_missing(route: &str) -> Self {
         Self::new(
-            StatusCode::BAD_REQUEST,
-            "idempotency-key-missing",
-            "Idempotency-Key missing",
+            ProblemType::IdempotencyKeyMissing,
             format!("{route} needs an Idempotency-Key header."),
         )
     }
 
     pub fn service_unavailable(backend: &str) -> Self {
         Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "service-unavailable",
-            "Service unavailable",
+            ProblemType::ServiceUnavailable,
             "A backend is unavailable; retry later.",
         )
         .with("backend", json!(backend))
@@ -209,9 +245,7 @@ impl ApiError {
 
     pub fn internal() -> Self {
         Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error",
+            ProblemType::Internal,
             "Something went wrong on our side; quote the correlation id.",
         )
     }
@@ -219,9 +253,9 @@ impl ApiError {
     /// The problem body, as bytes, with the current correlation id.
     pub fn body(&self) -> Vec<u8> {
         let body = ProblemBody {
-            kind: format!("/problems/{}", self.slug),
-            title: self.title,
-            status: self.status.as_u16(),
+            kind: format!("/problems/{}", self.kind.slug()),
+            title: self.kind.title(),
+            status: self.kind.status().as_u16(),
             detail: &self.detail,
             correlation_id: correlation::current(),
             extensions: &self.extensions,
@@ -246,8 +280,8 @@ struct ProblemBody<'a> {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, [(header::CONTENT_TYPE, PROBLEM_JSON)], self.body()).into_response();
-        response.extensions_mut().insert(ProblemSlug(self.slug));
+        let mut response = (self.status(), [(header::CONTENT_TYPE, PROBLEM_JSON)], self.body()).into_response();
+        response.extensions_mut().insert(ProblemSlug(self.slug()));
         if let Some(event) = self.reports {
             response.extensions_mut().insert(event);
         }
@@ -299,57 +333,36 @@ impl From<Rejection> for ApiError {
                     .map(|seat| FieldError::new("seats", format!("the event has no seat {seat}")))
                     .collect(),
             ),
-            Rejection::SeatsUnavailable(seats) => Self::new(
-                StatusCode::CONFLICT,
-                "seats-unavailable",
-                "Seats unavailable",
-                "Some requested seats are held or sold.",
-            )
-            .with("unavailableSeats", seat_list(&seats)),
-            Rejection::NoSeatsFit { available } => Self::new(
-                StatusCode::CONFLICT,
-                "seats-unavailable",
-                "Seats unavailable",
-                "No available seats fit the request.",
-            )
-            .with("unavailableSeats", json!([]))
-            .with("available", json!(available)),
-            Rejection::HoldExpired => Self::new(
-                StatusCode::CONFLICT,
-                "hold-expired",
-                "Hold expired",
-                "The hold has expired.",
-            ),
+            Rejection::SeatsUnavailable(seats) => {
+                Self::new(ProblemType::SeatsUnavailable, "Some requested seats are held or sold.")
+                    .with("unavailableSeats", seat_list(&seats))
+            }
+            Rejection::NoSeatsFit { available } => {
+                Self::new(ProblemType::SeatsUnavailable, "No available seats fit the request.")
+                    .with("unavailableSeats", json!([]))
+                    .with("available", json!(available))
+            }
+            Rejection::HoldExpired => Self::new(ProblemType::HoldExpired, "The hold has expired."),
             Rejection::HoldNotActive => Self::new(
-                StatusCode::CONFLICT,
-                "hold-not-active",
-                "Hold not active",
+                ProblemType::HoldNotActive,
                 "The hold was released or already converted into an order.",
             ),
             Rejection::HoldLifetimeExceeded => Self::new(
-                StatusCode::CONFLICT,
-                "hold-lifetime-exceeded",
-                "Hold lifetime exceeded",
+                ProblemType::HoldLifetimeExceeded,
                 "The hold already lasts as long as a hold may; it cannot be extended further.",
             ),
             Rejection::OrderNotCancellable => Self::new(
-                StatusCode::CONFLICT,
-                "order-not-cancellable",
-                "Order not cancellable",
+                ProblemType::OrderNotCancellable,
                 "The event has started; the order can no longer be cancelled.",
             ),
             Rejection::CustomerLimitReached(reached) => Self::new(
-                StatusCode::CONFLICT,
-                "customer-limit-reached",
-                "Customer limit reached",
+                ProblemType::CustomerLimitReached,
                 "The hold would take this customer over the event's seat limit per customer.",
             )
             .with("limit", json!(reached.limit.get()))
             .with("current", json!(reached.current)),
             Rejection::EventConflict(conflicts) => Self::new(
-                StatusCode::CONFLICT,
-                "event-conflict",
-                "Event conflict",
+                ProblemType::EventConflict,
                 "The replacement would take back seats that are held or sold.",
             )
             .with(
@@ -357,9 +370,7 @@ impl From<Rejection> for ApiError {
                 Value::Array(conflicts.iter().map(|c: &EventConflict| json!(c.to_string())).collect()),
             ),
             Rejection::EventChangedConcurrently => Self::new(
-                StatusCode::CONFLICT,
-                "event-conflict",
-                "Event conflict",
+                ProblemType::EventConflict,
                 "The event was changed by another request at the same time; read it and try again.",
             ),
         }
@@ -371,16 +382,12 @@ impl From<UseCaseError> for ApiError {
         match error {
             UseCaseError::Rejected(rejection) => rejection.into(),
             UseCaseError::IdempotencyKeyReused => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency-key-reused",
-                "Idempotency-Key reused",
+                ProblemType::IdempotencyKeyReused,
                 "This Idempotency-Key was used with a different request body.",
             ),
             UseCaseError::IdempotencyInProgress { retry_after } => {
                 let mut problem = Self::new(
-                    StatusCode::CONFLICT,
-                    "idempotency-in-progress",
-                    "Request in progress",
+                    ProblemType::IdempotencyInProgress,
                     "A request with this Idempotency-Key is still being processed; retry later.",
                 );
                 problem.retry_after = Some(retry_after);

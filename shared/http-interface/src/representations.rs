@@ -1,11 +1,14 @@
-//! JSON shapes of holds, orders and timestamps, shared by the functions that
-//! return them (a hold by place-hold, its verification by verify-hold and
-//! extend-hold, an order by create-order and get-order). camelCase, RFC 3339
-//! UTC, seats as id lists.
+//! JSON shapes of events, holds, orders and timestamps, shared by the
+//! functions that return them (an event by manage-event, a hold by
+//! place-hold, its verification by verify-hold and extend-hold, an order by
+//! create-order and get-order). camelCase, RFC 3339 UTC, seats as id lists.
 
 use application::use_cases::{HoldVerification, InvalidReason};
+use domain::customer_limit::SeatLimit;
+use domain::event::{Event, SeatStatus};
 use domain::hold::Hold;
 use domain::order::Order;
+use domain::seat_map::SeatLabel;
 use domain::time::Timestamp;
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -28,13 +31,102 @@ pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
     i64::try_from(millis).ok().map(Timestamp::from_millis)
 }
 
+/// An event with its seats: as saved (no statuses), or with each seat's
+/// status now (availability).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventJson {
+    pub event_id: String,
+    pub name: String,
+    pub starts_at: String,
+    pub currency: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_seats_per_customer: Option<u32>,
+    pub seats: Vec<SeatJson>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeatJson {
+    pub id: String,
+    pub price_cents: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
+}
+
+impl EventJson {
+    /// The event; with `statuses` (in seat order), each seat's status.
+    pub fn new(event: &Event, statuses: Option<&[SeatStatus]>) -> Self {
+        let status_name = |index: usize| {
+            statuses.and_then(|all| all.get(index)).map(|status| match status {
+                SeatStatus::Available => "AVAILABLE",
+                SeatStatus::Held => "HELD",
+                SeatStatus::Sold => "SOLD",
+            })
+        };
+        Self {
+            event_id: event.id.to_string(),
+            name: event.name.clone(),
+            starts_at: rfc3339(event.starts_at),
+            currency: event.currency.to_string(),
+            max_seats_per_customer: event.max_seats_per_customer.map(SeatLimit::get),
+            seats: event
+                .seats()
+                .iter()
+                .enumerate()
+                .map(|(index, seat)| {
+                    let label = |l: &Option<SeatLabel>| l.as_ref().map(ToString::to_string);
+                    SeatJson {
+                        id: seat.id.to_string(),
+                        price_cents: seat.price.0,
+                        section: label(&seat.place.section),
+                        row: label(&seat.place.row),
+                        number: seat.place.number,
+                        category: label(&seat.place.category),
+                        status: status_name(index),
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What every representation of a hold says first: which hold, of which
+/// event, on which seats (and its status, at the instant the representation
+/// is for). Shared by [`HoldJson`] and [`VerificationJson`].
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HoldSeatsJson {
+    pub hold_id: String,
+    pub event_id: String,
+    pub seats: Vec<String>,
+}
+
+impl From<&Hold> for HoldSeatsJson {
+    fn from(hold: &Hold) -> Self {
+        Self {
+            hold_id: hold.id.to_string(),
+            event_id: hold.event.to_string(),
+            seats: hold.seats.iter().map(|s| s.id.to_string()).collect(),
+        }
+    }
+}
+
+/// A hold, as placed.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HoldJson {
-    pub hold_id: String,
-    pub event_id: String,
+    #[serde(flatten)]
+    pub hold: HoldSeatsJson,
     pub customer_id: String,
-    pub seats: Vec<String>,
     pub status: &'static str,
     pub created_at: String,
     pub expires_at: String,
@@ -44,10 +136,8 @@ impl HoldJson {
     /// The hold as it stands at `now` (an ACTIVE hold past expiry shows EXPIRED).
     pub fn new(hold: &Hold, now: Timestamp) -> Self {
         Self {
-            hold_id: hold.id.to_string(),
-            event_id: hold.event.to_string(),
+            hold: HoldSeatsJson::from(hold),
             customer_id: hold.customer.to_string(),
-            seats: hold.seats.iter().map(|s| s.id.to_string()).collect(),
             status: hold.status_at(now).as_str(),
             created_at: rfc3339(hold.created_at),
             expires_at: rfc3339(hold.expires_at),
@@ -60,9 +150,8 @@ impl HoldJson {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VerificationJson {
-    pub hold_id: String,
-    pub event_id: String,
-    pub seats: Vec<String>,
+    #[serde(flatten)]
+    pub hold: HoldSeatsJson,
     pub status: &'static str,
     pub valid: bool,
     pub expires_at: String,
@@ -73,14 +162,11 @@ pub struct VerificationJson {
 
 impl From<&HoldVerification> for VerificationJson {
     fn from(verification: &HoldVerification) -> Self {
-        let hold = &verification.hold;
         Self {
-            hold_id: hold.id.to_string(),
-            event_id: hold.event.to_string(),
-            seats: hold.seats.iter().map(|s| s.id.to_string()).collect(),
+            hold: HoldSeatsJson::from(&verification.hold),
             status: verification.status.as_str(),
             valid: verification.invalid_reason.is_none(),
-            expires_at: rfc3339(hold.expires_at),
+            expires_at: rfc3339(verification.hold.expires_at),
             remaining_seconds: verification.remaining.as_secs(),
             reason: verification.invalid_reason.map(InvalidReason::as_str),
         }
@@ -128,6 +214,32 @@ pub fn order_location(order: &Order) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_placed_hold_names_the_hold_its_event_and_seats_first_then_the_rest() {
+        use domain::hold::HeldSeat;
+        use domain::ids::{CustomerId, EventId, HoldId, SeatId, TenantId};
+        use domain::money::{Cents, Currency};
+        let hold = Hold::place(
+            HoldId::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001).unwrap(),
+            TenantId::parse("acme").unwrap(),
+            EventId::parse("gala").unwrap(),
+            CustomerId::parse("alice").unwrap(),
+            vec![HeldSeat {
+                id: SeatId::parse("A1").unwrap(),
+                price: Cents(100),
+            }],
+            Currency::parse("EUR").unwrap(),
+            Timestamp::from_millis(0),
+            std::time::Duration::from_secs(600),
+        );
+        let placed = serde_json::to_string(&HoldJson::new(&hold, Timestamp::from_millis(0))).unwrap();
+        let expected = format!(
+            r#"{{"holdId":"{}","eventId":"gala","seats":["A1"],"customerId":"alice","status":"ACTIVE","createdAt":"1970-01-01T00:00:00.000Z","expiresAt":"1970-01-01T00:10:00.000Z"}}"#,
+            hold.id
+        );
+        assert_eq!(placed, expected);
+    }
 
     #[test]
     fn timestamps_print_in_utc_with_milliseconds() {

@@ -9,7 +9,7 @@ use axum::routing::get;
 use axum::{Json, Router, middleware};
 use serde_json::{Map, Value, json};
 
-use crate::identity::AuthMode;
+use crate::identity::{AuthMode, IdentifiesCallers};
 use crate::problem::ApiError;
 use crate::request_telemetry;
 
@@ -25,6 +25,12 @@ pub struct AppState {
     pub service: ServiceName,
     /// How long `/ready` waits for each backend.
     pub readiness_timeout: Duration,
+}
+
+impl IdentifiesCallers for AppState {
+    fn auth_mode(&self) -> &AuthMode {
+        &self.auth
+    }
 }
 
 /// `routes` plus `/health`, `/ready`, problem answers for unknown routes and

@@ -65,7 +65,7 @@ pub fn idempotency_key(headers: &HeaderMap, route: &str) -> Result<IdempotencyKe
 }
 
 /// Logs why an idempotent request was refused before it ran, then maps it.
-pub fn log_idempotency_conflict(error: UseCaseError) -> ApiError {
+fn log_idempotency_conflict(error: UseCaseError) -> ApiError {
     match &error {
         UseCaseError::IdempotencyKeyReused => {
             tracing::info!(
@@ -88,7 +88,7 @@ pub fn log_idempotency_conflict(error: UseCaseError) -> ApiError {
 
 /// The HTTP answer of a stored reply; a replay carries `Idempotent-Replayed`.
 pub fn into_response(stored: StoredResponse, replayed: bool) -> Response {
-    let content_type = if stored.status < 300 {
+    let content_type = if stored.succeeded() {
         "application/json"
     } else {
         PROBLEM_JSON
@@ -107,12 +107,20 @@ pub fn into_response(stored: StoredResponse, replayed: bool) -> Response {
     response
 }
 
-/// The HTTP answer of an idempotent route: a fresh answer with the route's
-/// `success` status is logged by `on_success` and counted as `event`; a
-/// replay is logged and counted as one.
-pub fn reply(outcome: StoredOutcome, success: u16, event: BusinessEvent, on_success: impl FnOnce()) -> Response {
-    match outcome {
-        StoredOutcome::Fresh(stored) if stored.status == success => {
+/// The HTTP answer of an idempotent route's use case: a fresh success is
+/// logged by `on_success` and counted as `event`; a fresh rejection is
+/// answered as stored; a replay is logged and counted as one.
+///
+/// # Errors
+/// The use case's error when it refused before running (key reused, in
+/// progress: logged), or failed.
+pub fn reply(
+    outcome: Result<StoredOutcome, UseCaseError>,
+    event: BusinessEvent,
+    on_success: impl FnOnce(),
+) -> Result<Response, ApiError> {
+    Ok(match outcome.map_err(log_idempotency_conflict)? {
+        StoredOutcome::Fresh(stored) if stored.succeeded() => {
             on_success();
             event.attach(into_response(stored, false))
         }
@@ -125,5 +133,5 @@ pub fn reply(outcome: StoredOutcome, success: u16, event: BusinessEvent, on_succ
             );
             BusinessEvent::IdempotentReplay.attach(into_response(stored, true))
         }
-    }
+    })
 }

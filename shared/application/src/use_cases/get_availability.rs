@@ -1,16 +1,17 @@
 //! Get availability: every seat of an event with its price and status.
 //!
 //! From the durable seat claims alone (I7): SOLD and HELD are what the claims
-//! say now, so availability and place-hold always agree, with or without
-//! Redis. Any customer of the tenant may read it.
+//! say now (`seat_status`, asked without locks), so availability and
+//! place-hold always agree, with or without Redis. Any customer of the tenant
+//! may read it.
 
 use domain::event::{Event, SeatStatus};
-use domain::hold::SeatClaim;
 use domain::identity::Identity;
 use domain::ids::EventId;
 
 use super::UseCases;
-use crate::errors::{Rejection, UseCaseError};
+use super::seat_status::seat_status;
+use crate::errors::UseCaseError;
 
 /// The event and the status of each of its seats, in the event's seat order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,28 +33,8 @@ impl UseCases {
         let statuses = event
             .seats()
             .iter()
-            .map(|seat| seat_status(claims.get(&seat.id)))
+            .map(|seat| seat_status(claims.get(&seat.id), None))
             .collect();
         Ok(Availability { event, statuses })
-    }
-
-    /// The caller's tenant's event; another tenant's is the same 404 as a missing one (I4).
-    pub(crate) async fn tenant_event(&self, caller: &Identity, event_id: &EventId) -> Result<Event, UseCaseError> {
-        Ok(self
-            .ports
-            .events
-            .get(&caller.tenant, event_id)
-            .await?
-            .ok_or(Rejection::EventNotFound)?
-            .event)
-    }
-}
-
-/// A seat's status from its live claim, if any.
-pub(crate) fn seat_status(claim: Option<&SeatClaim>) -> SeatStatus {
-    match claim {
-        Some(SeatClaim::Sold) => SeatStatus::Sold,
-        Some(SeatClaim::HeldBy { .. }) => SeatStatus::Held,
-        None => SeatStatus::Available,
     }
 }

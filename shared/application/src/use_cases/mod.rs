@@ -9,9 +9,11 @@ mod extend_hold;
 mod get_availability;
 mod get_order;
 mod idempotent_request;
+mod owned_resources;
 mod place_hold;
 mod put_event;
 mod release_hold;
+mod seat_status;
 mod verify_hold;
 
 use std::time::Duration;

@@ -1,7 +1,8 @@
 //! Put event: an organizer creates or replaces an event.
 //!
 //! A replacement is checked against the seats' current status (held, sold,
-//! from the durable claims) and written with an optimistic version check, so
+//! from the durable claims and, for holds of the previous release, the seat
+//! locks: `seat_status`) and written with an optimistic version check, so
 //! two organizers editing at once cannot silently overwrite each other.
 //!
 //! I9: a replacement that removes seats or changes the currency freezes the
@@ -11,15 +12,15 @@
 //! `event-conflict`); if after, the hold sees the freeze or the new version
 //! and steps back. Either way no hold outlives a change that breaks it.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::time::Duration;
 
-use domain::event::{Event, EventConflict, SeatStatus};
+use domain::event::{Event, EventConflict};
 use domain::identity::Identity;
 use domain::ids::SeatId;
 
 use super::UseCases;
-use super::get_availability::seat_status;
+use super::seat_status::seat_status;
 use crate::errors::{Rejection, UseCaseError};
 use crate::ports::{PutEventError, SeatLock, StoredEvent};
 
@@ -35,10 +36,10 @@ pub enum PutEventOutcome {
 }
 
 impl UseCases {
-    /// Seats whose Redis lock belongs to a hold: holds of the release before
+    /// The seat locks of the event's seats: holds of the release before
     /// claims (ADR 12, until the backfill) are known only there. Best effort:
     /// with Redis down, none.
-    async fn seats_locked_without_claims(&self, stored: &StoredEvent) -> HashSet<SeatId> {
+    async fn seat_locks_of(&self, stored: &StoredEvent) -> HashMap<SeatId, SeatLock> {
         let seats: Vec<SeatId> = stored.event.seats().iter().map(|seat| seat.id.clone()).collect();
         match self
             .ports
@@ -46,13 +47,8 @@ impl UseCases {
             .inspect(&stored.event.tenant, &stored.event.id, &seats)
             .await
         {
-            Ok(locks) => seats
-                .into_iter()
-                .zip(locks)
-                .filter(|(_, lock)| matches!(lock, SeatLock::HeldBy(_)))
-                .map(|(seat, _)| seat)
-                .collect(),
-            Err(_) => HashSet::new(),
+            Ok(locks) => seats.into_iter().zip(locks).collect(),
+            Err(_) => HashMap::new(),
         }
     }
 
@@ -86,18 +82,15 @@ impl UseCases {
                 {
                     return Err(Rejection::EventChangedConcurrently.into());
                 }
-                let locked_by_old_holds = if breaking {
-                    self.seats_locked_without_claims(stored).await
+                let locks = if breaking {
+                    self.seat_locks_of(stored).await
                 } else {
-                    HashSet::new()
+                    HashMap::new()
                 };
                 let checked = match ports.holds.seat_claims(&event.tenant, &event.id, now).await {
                     Ok(claims) => stored
                         .event
-                        .check_replacement(&event, |seat| match claims.get(seat) {
-                            None if locked_by_old_holds.contains(seat) => SeatStatus::Held,
-                            claim => seat_status(claim),
-                        })
+                        .check_replacement(&event, |seat| seat_status(claims.get(seat), locks.get(seat)))
                         .map_err(|conflicts: Vec<EventConflict>| {
                             UseCaseError::from(Rejection::EventConflict(conflicts))
                         }),

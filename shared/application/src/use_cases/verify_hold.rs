@@ -17,7 +17,7 @@ use domain::ids::HoldId;
 use domain::time::Timestamp;
 
 use super::UseCases;
-use crate::errors::{Rejection, UseCaseError};
+use crate::errors::UseCaseError;
 use crate::ports::SeatLock;
 
 /// Why a hold is not valid.
@@ -107,15 +107,6 @@ impl UseCases {
             Ok(None)
         } else {
             Ok(Some(InvalidReason::LockLost))
-        }
-    }
-
-    /// The hold if it exists and is the caller's; otherwise not found (I4:
-    /// someone else's hold is indistinguishable from a missing one).
-    pub(crate) async fn owned_hold(&self, caller: &Identity, hold_id: HoldId) -> Result<Hold, UseCaseError> {
-        match self.ports.holds.get(&caller.tenant, hold_id).await? {
-            Some(hold) if hold.is_owned_by(&caller.tenant, &caller.customer) => Ok(hold),
-            _ => Err(Rejection::HoldNotFound.into()),
         }
     }
 }
