@@ -28,9 +28,7 @@ use http_interface::{AppState, ServiceName, service_router};
 mod aws;
 
 #[cfg(feature = "aws")]
-pub use aws::for_endpoint;
-#[cfg(feature = "aws")]
-pub use config::{AwsBackend, wants_emulator_defaults};
+pub use config::AwsBackend;
 pub use config::{Backend, Config, ConfigError, Defaults};
 pub use telemetry::EmfSink;
 
