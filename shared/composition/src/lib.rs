@@ -8,7 +8,11 @@
 //! [`app_with_ports`] or [`app_state`]: nothing else builds an `AppState`.
 //!
 //! **Architecture Invariant:** function crates depend on this crate, never on
-//! an `infra/*` crate directly; CI checks it.
+//! an `infra/*` crate directly; besides this crate only a short allow-list
+//! (`INFRA_ALLOWED` in `tools/layer-check/check_layers.py`) may name one, and
+//! CI checks it. How each adapter's client is built (e.g.
+//! `dynamodb_store::client`) is the adapter's business; this crate reads the
+//! configuration and calls those constructors.
 //!
 //! The real backends (`BACKEND=aws`: Redis and DynamoDB) are the `aws`
 //! feature. Every Lambda binary has it; the dev server's run command builds
