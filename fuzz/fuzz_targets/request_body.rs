@@ -7,13 +7,12 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use application::{Settings, UseCases};
 use axum::Router;
 use axum::body::Body;
 use domain::time::Timestamp;
 use http::{Method, Request};
-use http_interface::identity::AuthMode;
-use http_interface::{AppState, ServiceName, service_router};
+use composition::{Config, Defaults};
+use http_interface::ServiceName;
 use libfuzzer_sys::fuzz_target;
 use system_runtime::{ManualClock, SequentialIds};
 use tower::ServiceExt;
@@ -28,19 +27,16 @@ fn world() -> &'static World {
     WORLD.get_or_init(|| {
         let clock = ManualClock::starting_at(Timestamp::from_millis(1_800_000_000_000));
         let ports = memory_backend::memory_ports(Arc::new(clock), Arc::new(SequentialIds::default()));
-        let state = AppState {
-            use_cases: UseCases::new(ports, Settings::default()),
-            auth: AuthMode::Dev,
-            service: ServiceName("fuzz"),
-            readiness_timeout: Duration::from_millis(100),
-        };
+        // The dev server's defaults: header identity, default settings.
+        let mut config = Config::from_lookup(Defaults::DEV_SERVER, |_| None).unwrap();
+        config.readiness_timeout = Duration::from_millis(100);
         let routes = manage_event::routes()
             .merge(place_hold::routes())
             .merge(extend_hold::routes())
             .merge(create_order::routes());
         let world = World {
             runtime: tokio::runtime::Builder::new_current_thread().build().unwrap(),
-            router: service_router(routes, state),
+            router: composition::app_with_ports(ServiceName("fuzz"), routes, ports, &config),
         };
         // An event to hold seats on, so bodies reach the deeper rules too.
         let event = br#"{"name":"Gig","startsAt":"2030-01-01T20:00:00Z","currency":"EUR","seats":[{"id":"A1","priceCents":100},{"id":"A2","priceCents":100}]}"#;

@@ -19,14 +19,14 @@ def real_metadata():
     return json.loads(output)
 
 
-def add_dependency(metadata, from_name, to_name):
-    """Returns a copy where `from_name` has a normal dependency on `to_name`."""
+def add_dependency(metadata, from_name, to_name, kind=None):
+    """Returns a copy where `from_name` depends on `to_name` (normal unless `kind`: "dev", "build")."""
     broken = copy.deepcopy(metadata)
     ids = {p["name"]: p["id"] for p in broken["packages"]}
     for node in broken["resolve"]["nodes"]:
         if node["id"] == ids[from_name]:
             node["deps"].append({"name": to_name.replace("-", "_"), "pkg": ids[to_name],
-                                 "dep_kinds": [{"kind": None, "target": None}]})
+                                 "dep_kinds": [{"kind": kind, "target": None}]})
     return broken
 
 
@@ -53,6 +53,31 @@ class LayerCheckTest(unittest.TestCase):
     def test_a_function_reaching_an_adapter_directly_is_caught(self):
         violations = check_layers.check(add_dependency(self.metadata, "place-hold", "memory-backend"))
         self.assertTrue(any("place-hold depends on adapter memory-backend" in v for v in violations), violations)
+
+    def test_a_tool_off_the_allow_list_naming_an_adapter_is_caught(self):
+        violations = check_layers.check(add_dependency(self.metadata, "lambda-bench", "dynamodb-store"))
+        self.assertTrue(
+            any("lambda-bench depends on adapter dynamodb-store directly (normal" in v for v in violations), violations)
+
+    def test_the_interface_naming_an_adapter_even_for_its_tests_is_caught(self):
+        violations = check_layers.check(add_dependency(self.metadata, "http-interface", "memory-backend", kind="dev"))
+        self.assertTrue(
+            any("http-interface depends on adapter memory-backend directly (dev" in v for v in violations), violations)
+
+    def test_a_crate_allowed_adapters_in_its_tests_only_is_caught_naming_one_in_its_code(self):
+        violations = check_layers.check(add_dependency(self.metadata, "dev-server", "memory-backend"))
+        self.assertTrue(
+            any("dev-server depends on adapter memory-backend directly (normal" in v for v in violations), violations)
+
+    def test_an_adapter_naming_another_outside_its_tests_is_caught(self):
+        violations = check_layers.check(add_dependency(self.metadata, "redis-seat-locks", "memory-backend"))
+        self.assertTrue(
+            any("redis-seat-locks depends on adapter memory-backend directly (normal" in v for v in violations),
+            violations)
+
+    def test_every_allow_list_entry_is_a_workspace_crate(self):
+        names = {p["name"] for p in self.metadata["packages"] if p["id"] in self.metadata["workspace_members"]}
+        self.assertLessEqual(set(check_layers.INFRA_ALLOWED), names)
 
     def test_an_adapter_depending_on_the_interface_is_caught(self):
         violations = check_layers.check(add_dependency(self.metadata, "memory-backend", "http-interface"))

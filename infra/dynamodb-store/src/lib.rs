@@ -21,6 +21,7 @@
 //! docs/adr/0007-real-backends.md.
 
 mod claims;
+pub mod client;
 mod events;
 mod holds;
 mod idempotency;

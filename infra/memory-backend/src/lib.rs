@@ -27,15 +27,32 @@ use application::ports::{Clock, IdGenerator, Ports};
 
 /// Ports filled entirely in memory, sharing one clock.
 pub fn memory_ports(clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Ports {
+    memory_ports_with_handles(clock, ids).0
+}
+
+/// The adapters behind [`memory_ports_with_handles`]'s ports, for a test that
+/// reaches past the ports (empties the seat locks as a Redis flush would,
+/// counts entries). They are the very adapters the ports use, never
+/// second copies.
+#[derive(Debug, Clone)]
+pub struct MemoryHandles {
+    pub seat_locks: Arc<MemorySeatLocks>,
+    pub store: Arc<MemoryStore>,
+}
+
+/// [`memory_ports`], and handles on the adapters that fill them.
+pub fn memory_ports_with_handles(clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> (Ports, MemoryHandles) {
     let store = Arc::new(MemoryStore::new());
-    Ports {
-        seat_locks: Arc::new(MemorySeatLocks::new(clock.clone())),
+    let seat_locks = Arc::new(MemorySeatLocks::new(clock.clone()));
+    let ports = Ports {
+        seat_locks: seat_locks.clone(),
         events: store.clone(),
         holds: store.clone(),
         orders: store.clone(),
         idempotency: store.clone(),
-        probes: vec![store],
+        probes: vec![store.clone()],
         clock,
         ids,
-    }
+    };
+    (ports, MemoryHandles { seat_locks, store })
 }

@@ -192,16 +192,6 @@ impl Config {
     }
 }
 
-/// An emulator endpoint is set and nothing says which AWS account or region
-/// to use: the placeholders emulators accept will do.
-#[cfg(feature = "aws")]
-pub fn wants_emulator_defaults(get: &impl Fn(&str) -> Option<String>) -> bool {
-    get("AWS_ENDPOINT_URL").is_some()
-        && get("AWS_ACCESS_KEY_ID").is_none()
-        && get("AWS_PROFILE").is_none()
-        && get("AWS_REGION").is_none()
-}
-
 #[cfg(feature = "aws")]
 fn aws_backend(get: &impl Fn(&str) -> Option<String>) -> Result<AwsBackend, ConfigError> {
     let url = get("REDIS_URL").ok_or_else(|| bad("REDIS_URL", "is required when BACKEND=aws"))?;
@@ -248,7 +238,7 @@ fn aws_backend(get: &impl Fn(&str) -> Option<String>) -> Result<AwsBackend, Conf
     {
         return Err(bad("AWS_ENDPOINT_URL", "must be an http:// or https:// URL"));
     }
-    let emulator_defaults = wants_emulator_defaults(get);
+    let emulator_defaults = dynamodb_store::client::wants_emulator_defaults(get);
     let tls_roots_pem = match get("REDIS_CA_FILE") {
         None => crate::aws::AMAZON_TRUST_SERVICES_ROOTS.to_vec(),
         Some(path) => {

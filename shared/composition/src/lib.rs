@@ -3,9 +3,16 @@
 //! The only place that knows which adapter fills which port. Every entry
 //! point (each Lambda's `main`, the dev server) calls [`build_app`] or
 //! [`run_lambda`] and gets the same wiring from the same configuration.
+//! Tests, examples and fuzz targets that bring their own ports (a manual
+//! clock, an injected fault) still assemble the app here, through
+//! [`app_with_ports`] or [`app_state`]: nothing else builds an `AppState`.
 //!
 //! **Architecture Invariant:** function crates depend on this crate, never on
-//! an `infra/*` crate directly; CI checks it.
+//! an `infra/*` crate directly; besides this crate only a short allow-list
+//! (`INFRA_ALLOWED` in `tools/layer-check/check_layers.py`) may name one, and
+//! CI checks it. How each adapter's client is built (e.g.
+//! `dynamodb_store::client`) is the adapter's business; this crate reads the
+//! configuration and calls those constructors.
 //!
 //! The real backends (`BACKEND=aws`: Redis and DynamoDB) are the `aws`
 //! feature. Every Lambda binary has it; the dev server's run command builds
@@ -25,9 +32,7 @@ use http_interface::{AppState, ServiceName, service_router};
 mod aws;
 
 #[cfg(feature = "aws")]
-pub use aws::for_endpoint;
-#[cfg(feature = "aws")]
-pub use config::{AwsBackend, wants_emulator_defaults};
+pub use config::AwsBackend;
 pub use config::{Backend, Config, ConfigError, Defaults};
 pub use telemetry::EmfSink;
 
@@ -48,13 +53,30 @@ pub async fn build_ports(config: &Config) -> Result<Ports, ConfigError> {
 
 /// The HTTP app of `routes`, over the backend `config` names.
 pub async fn build_app(service: ServiceName, routes: Router<AppState>, config: &Config) -> Result<Router, ConfigError> {
-    let state = AppState {
-        use_cases: UseCases::new(build_ports(config).await?, config.settings),
+    Ok(app_with_ports(service, routes, build_ports(config).await?, config))
+}
+
+/// The HTTP app of `routes` over `ports` someone else built: a test's
+/// in-memory ports with a manual clock, or [`build_ports`]'s with a fault
+/// or a timer wrapped around one of them. Everything else (settings, auth,
+/// readiness timeout) comes from `config`, as in [`build_app`].
+pub fn app_with_ports(service: ServiceName, routes: Router<AppState>, ports: Ports, config: &Config) -> Router {
+    service_router(routes, app_state(service, ports, config))
+}
+
+/// The state every handler sees: the use cases over `ports` with `config`'s
+/// settings, its auth mode and readiness timeout. The ONE place that
+/// assembles an [`AppState`]; for several functions over one backend (as in
+/// AWS), build it once and hand a clone to each `service_router`.
+/// A caller that needs other settings sets them on its `Config` first, e.g.
+/// `Config::from_lookup(Defaults::DEV_SERVER, |_| None)` then `config.auth = …`.
+pub fn app_state(service: ServiceName, ports: Ports, config: &Config) -> AppState {
+    AppState {
+        use_cases: UseCases::new(ports, config.settings),
         auth: config.auth.clone(),
         service,
         readiness_timeout: config.readiness_timeout,
-    };
-    Ok(service_router(routes, state))
+    }
 }
 
 /// A Lambda's whole `main`: configuration, logging, clients built once, then

@@ -14,12 +14,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use application::UseCases;
 use axum::Router;
 use composition::telemetry::{self, EmfSink};
 use composition::{Config, Defaults};
 use http::{Method, Request};
-use http_interface::{AppState, ServiceName, service_router};
+use http_interface::ServiceName;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -68,15 +67,7 @@ fn main() {
         .unwrap();
     let config = Config::from_lookup(Defaults::DEV_SERVER, |_| None).unwrap();
     let ports = memory_backend::memory_ports(Arc::new(system_runtime::SystemClock), Arc::new(system_runtime::UuidIds));
-    let router = service_router(
-        dev_server::all_routes(),
-        AppState {
-            use_cases: UseCases::new(ports, config.settings),
-            auth: config.auth,
-            service: SERVICE,
-            readiness_timeout: config.readiness_timeout,
-        },
-    );
+    let router = composition::app_with_ports(SERVICE, dev_server::all_routes(), ports, &config);
     let collector = telemetry::init_emf("Bench", SERVICE).expect("the only recorder");
     let router =
         telemetry::flush_metrics_after_each(router, collector, EmfSink::Buffer(Arc::new(Mutex::new(Vec::new()))));

@@ -15,12 +15,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use application::UseCases;
 use axum::Router;
 use composition::telemetry::{self, EmfSink};
 use composition::{Config, Defaults};
 use http::{Method, Request};
-use http_interface::{AppState, ServiceName, service_router};
+use http_interface::ServiceName;
 use serde_json::json;
 use tower::ServiceExt;
 
@@ -64,15 +63,7 @@ async fn ports(backend: &str, keep_alive: &mut Vec<test_backends::KeepAlive>) ->
 
 fn app(ports: application::ports::Ports) -> Router {
     let config = Config::from_lookup(Defaults::DEV_SERVER, |_| None).unwrap();
-    service_router(
-        dev_server::all_routes(),
-        AppState {
-            use_cases: UseCases::new(ports, config.settings),
-            auth: config.auth,
-            service: SERVICE,
-            readiness_timeout: config.readiness_timeout,
-        },
-    )
+    composition::app_with_ports(SERVICE, dev_server::all_routes(), ports, &config)
 }
 
 /// Places `count` one-seat holds on a fresh event; returns each request's latency.

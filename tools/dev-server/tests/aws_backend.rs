@@ -11,12 +11,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use application::UseCases;
 use application::ports::{SeatLock, SeatLocks};
 use axum::Router;
 use composition::{Config, Defaults};
 use http::{Method, StatusCode};
-use http_interface::{AppState, ServiceName, service_router};
+use http_interface::ServiceName;
 use serde_json::{Value, json};
 use support::{TestApp, TestResponse};
 use test_backends::{DynamoDbLocal, RedisServer, TestTls};
@@ -43,13 +42,9 @@ async fn aws_router_with(redis_url: &str, endpoint: &str, more: &[(&'static str,
     ]);
     let env: HashMap<&str, String> = env.into_iter().chain(more.iter().cloned()).collect();
     let config = Config::from_lookup(Defaults::DEV_SERVER, |name| env.get(name).cloned()).unwrap();
-    let state = AppState {
-        use_cases: UseCases::new(composition::build_ports(&config).await.unwrap(), config.settings),
-        auth: config.auth.clone(),
-        service: ServiceName("dev-server"),
-        readiness_timeout: config.readiness_timeout,
-    };
-    service_router(dev_server::all_routes(), state)
+    composition::build_app(ServiceName("dev-server"), dev_server::all_routes(), &config)
+        .await
+        .unwrap()
 }
 
 /// A client of one tenant no other test uses.

@@ -12,7 +12,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use application::UseCases;
 use application::ports::{
     BackendError, CancelError, Clock, CommitError, OrderCancellation, OrderCommit, OrderStore, Ports,
 };
@@ -23,7 +22,7 @@ use domain::ids::{EventId, OrderId, SeatId, TenantId};
 use domain::order::Order;
 use domain::time::Timestamp;
 use http::{Method, StatusCode};
-use http_interface::{AppState, ServiceName, service_router};
+use http_interface::ServiceName;
 use serde_json::json;
 use support::{TestApp, TestResponse};
 
@@ -94,16 +93,8 @@ async fn instance(
             reached,
         });
     }
-    let state = AppState {
-        use_cases: UseCases::new(ports, config.settings),
-        auth: config.auth.clone(),
-        service: ServiceName("create-order"),
-        readiness_timeout: config.readiness_timeout,
-    };
-    (
-        TestApp::from_router(service_router(dev_server::all_routes(), state)),
-        clean,
-    )
+    let router = composition::app_with_ports(ServiceName("create-order"), dev_server::all_routes(), ports, &config);
+    (TestApp::from_router(router), clean)
 }
 
 async fn order(app: &TestApp, tenant: &str, hold_id: &str) -> TestResponse {

@@ -11,11 +11,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use application::UseCases;
 use composition::telemetry::{self, EmfSink};
 use composition::{Config, Defaults};
 use domain::time::Timestamp;
-use http_interface::{AppState, ServiceName, service_router};
+use http_interface::ServiceName;
 use lambda_http::RequestExt;
 use serde_json::Value;
 use system_runtime::{ManualClock, SequentialIds};
@@ -120,17 +119,11 @@ async fn each_invocation_writes_exactly_one_valid_emf_document_with_low_cardinal
     let config = Config::from_lookup(Defaults::LAMBDA, |name| env.get(name).map(|v| (*v).to_owned())).unwrap();
     let clock = ManualClock::starting_at(Timestamp::from_millis(1_795_756_260_000));
     let ports = memory_backend::memory_ports(Arc::new(clock), Arc::new(SequentialIds::default()));
-    let state = AppState {
-        use_cases: UseCases::new(ports, config.settings),
-        auth: config.auth,
-        service: ServiceName("place-hold"),
-        readiness_timeout: config.readiness_timeout,
-    };
     let collector = telemetry::init_emf(NAMESPACE, ServiceName("place-hold")).expect("the only recorder");
     let buffer = Arc::new(Mutex::new(Vec::new()));
     let routes = manage_event::routes().merge(place_hold::routes());
     let lambda = telemetry::flush_metrics_after_each(
-        service_router(routes, state),
+        composition::app_with_ports(ServiceName("place-hold"), routes, ports, &config),
         collector,
         EmfSink::Buffer(buffer.clone()),
     );

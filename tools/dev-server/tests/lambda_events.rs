@@ -9,7 +9,6 @@ mod support;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use application::UseCases;
 use axum::Router;
 use composition::{Config, Defaults};
 use domain::time::Timestamp;
@@ -33,12 +32,7 @@ impl Functions {
         let clock = ManualClock::starting_at(Timestamp::from_millis(1_795_756_260_000));
         let ports = memory_backend::memory_ports(Arc::new(clock), Arc::new(SequentialIds::default()));
         Self {
-            state: AppState {
-                use_cases: UseCases::new(ports, config.settings),
-                auth: config.auth,
-                service: ServiceName("lambda-under-test"),
-                readiness_timeout: config.readiness_timeout,
-            },
+            state: composition::app_state(ServiceName("lambda-under-test"), ports, &config),
         }
     }
 

@@ -15,14 +15,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use application::UseCases;
 use application::ports::Clock;
 use aws_sdk_dynamodb::types::AttributeValue;
 use axum::Router;
 use composition::{Config, Defaults};
 use domain::time::Timestamp;
 use http::{Method, StatusCode};
-use http_interface::{AppState, ServiceName, service_router};
+use http_interface::ServiceName;
 use serde_json::{Value, json};
 use support::{TestApp, TestResponse};
 
@@ -53,13 +52,7 @@ async fn instance(redis_url: &str, endpoint: &str, table: &str, ahead: Duration)
     let config = Config::from_lookup(Defaults::DEV_SERVER, |name| env.get(name).cloned()).unwrap();
     let mut ports = composition::build_ports(&config).await.unwrap();
     ports.clock = Arc::new(ClockAhead { ahead });
-    let state = AppState {
-        use_cases: UseCases::new(ports, config.settings),
-        auth: config.auth.clone(),
-        service: ServiceName("dev-server"),
-        readiness_timeout: config.readiness_timeout,
-    };
-    service_router(dev_server::all_routes(), state)
+    composition::app_with_ports(ServiceName("dev-server"), dev_server::all_routes(), ports, &config)
 }
 
 struct Instance {

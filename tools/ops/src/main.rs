@@ -13,6 +13,7 @@
 
 use std::process::ExitCode;
 
+use dynamodb_store::client::{ClientSettings, sdk_config, wants_emulator_defaults};
 use dynamodb_store::table::{CreateOutcome, create_table};
 
 const USAGE: &str = "usage: ops create-table | ops status\n  reads TABLE_NAME, CACHE_NAME (status), AWS_ENDPOINT_URL and the usual AWS variables";
@@ -46,10 +47,12 @@ fn required(name: &str) -> String {
 async fn aws() -> aws_config::SdkConfig {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     // aws-config reads AWS_ENDPOINT_URL itself; the placeholders are ours.
-    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    composition::for_endpoint(loader, None, composition::wants_emulator_defaults(&env))
-        .load()
-        .await
+    // Otherwise the SDK's defaults: no time bound on a control-plane call.
+    sdk_config(&ClientSettings {
+        emulator_defaults: wants_emulator_defaults(&env),
+        ..ClientSettings::default()
+    })
+    .await
 }
 
 async fn create(table: &str) -> Result<String, Failure> {

@@ -538,20 +538,15 @@ pub fn dynamodb() -> (String, KeepAlive) {
     }
 }
 
-/// An SDK client for an emulator endpoint, with dummy static credentials.
+/// An SDK client for an emulator endpoint, with its placeholder region and
+/// credentials, built as every DynamoDB client is (`dynamodb_store::client`).
 pub async fn dynamodb_client(endpoint: &str) -> Client {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "test-backends",
-        ))
-        .load()
-        .await;
+    let config = dynamodb_store::client::sdk_config(&dynamodb_store::client::ClientSettings {
+        endpoint: Some(endpoint.to_owned()),
+        emulator_defaults: true,
+        ..Default::default()
+    })
+    .await;
     let mut last_error = None;
     // The JVM accepts connections a moment before it answers requests.
     for _ in 0..200 {

@@ -17,7 +17,7 @@ use domain::ids::{CustomerId, EventId, HoldId, OrderId, SeatId, TenantId};
 use domain::money::{Cents, Currency};
 use domain::order::{Buyer, Order};
 use domain::time::Timestamp;
-use memory_backend::{MemorySeatLocks, memory_ports};
+use memory_backend::{MemorySeatLocks, memory_ports_with_handles};
 use system_runtime::{ManualClock, SequentialIds};
 
 pub struct World {
@@ -28,9 +28,8 @@ pub struct World {
 
 pub fn world_with(adjust: impl FnOnce(&mut Ports, &ManualClock)) -> World {
     let clock = ManualClock::starting_at(Timestamp::from_millis(1_700_000_000_000));
-    let mut ports = memory_ports(Arc::new(clock.clone()), Arc::new(SequentialIds::default()));
-    let locks = Arc::new(MemorySeatLocks::new(Arc::new(clock.clone())));
-    ports.seat_locks = locks.clone();
+    let (mut ports, handles) = memory_ports_with_handles(Arc::new(clock.clone()), Arc::new(SequentialIds::default()));
+    let locks = handles.seat_locks;
     adjust(&mut ports, &clock);
     World {
         use_cases: UseCases::new(ports, Settings::default()),

@@ -20,10 +20,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use application::UseCases;
 use composition::{Config, Defaults};
 use http::{Method, Request};
-use http_interface::{AppState, ServiceName, service_router};
+use http_interface::ServiceName;
 use serde_json::{Value, json};
 use timed_ports::BackendTime;
 use tower::ServiceExt;
@@ -224,13 +223,12 @@ async fn main() {
     }
     let backend = BackendTime::default();
     let ports = timed_ports::timed(composition::build_ports(&config).await.unwrap(), &backend);
-    let state = AppState {
-        use_cases: UseCases::new(ports, config.settings),
-        auth: config.auth.clone(),
-        service: ServiceName("bench"),
-        readiness_timeout: config.readiness_timeout,
-    };
-    let router = Target::Router(service_router(dev_server::all_routes(), state));
+    let router = Target::Router(composition::app_with_ports(
+        ServiceName("bench"),
+        dev_server::all_routes(),
+        ports,
+        &config,
+    ));
     let (server, base) = start_dev_server(&env);
     let http = Target::Http {
         client: reqwest::Client::new(),
@@ -301,16 +299,13 @@ async fn redis_down_next_to_up(router: &Target, backend: &BackendTime, table: &s
     ]);
     let down_config = Config::from_lookup(Defaults::DEV_SERVER, |name| down_env.get(name).cloned()).unwrap();
     let down_backend = BackendTime::default();
-    let down_state = AppState {
-        use_cases: UseCases::new(
-            timed_ports::timed(composition::build_ports(&down_config).await.unwrap(), &down_backend),
-            down_config.settings,
-        ),
-        auth: down_config.auth.clone(),
-        service: ServiceName("bench"),
-        readiness_timeout: down_config.readiness_timeout,
-    };
-    let down = Target::Router(service_router(dev_server::all_routes(), down_state));
+    let down_ports = timed_ports::timed(composition::build_ports(&down_config).await.unwrap(), &down_backend);
+    let down = Target::Router(composition::app_with_ports(
+        ServiceName("bench"),
+        dev_server::all_routes(),
+        down_ports,
+        &down_config,
+    ));
     run(&down, "warm-down", 20, Some(&down_backend)).await;
     let mut up: [Samples; OPERATIONS] = Default::default();
     let mut without: [Samples; OPERATIONS] = Default::default();

@@ -7,16 +7,15 @@
 pub mod process;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use application::{Settings, UseCases};
 use axum::Router;
 use axum::body::Body;
+use composition::{Config, Defaults};
 use domain::time::Timestamp;
 use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
+use http_interface::ServiceName;
 use http_interface::identity::AuthMode;
-use http_interface::{AppState, ServiceName, service_router};
 use serde_json::{Value, json};
 use system_runtime::{ManualClock, SequentialIds};
 use tower::ServiceExt;
@@ -35,20 +34,21 @@ impl TestApp {
 
     pub fn with_auth(auth: AuthMode) -> Self {
         let clock = ManualClock::starting_at(Timestamp::from_millis(1_800_000_000_000));
-        let mut ports = memory_backend::memory_ports(Arc::new(clock.clone()), Arc::new(SequentialIds::default()));
-        let seat_locks = Arc::new(memory_backend::MemorySeatLocks::new(Arc::new(clock.clone())));
-        ports.seat_locks = seat_locks.clone();
-        let state = AppState {
-            use_cases: UseCases::new(ports.clone(), Settings::default()),
-            auth,
-            service: ServiceName("dev-server"),
-            readiness_timeout: Duration::from_millis(500),
-        };
+        let (ports, handles) =
+            memory_backend::memory_ports_with_handles(Arc::new(clock.clone()), Arc::new(SequentialIds::default()));
+        // The dev server's defaults (default settings, 500 ms readiness), with `auth`.
+        let mut config = Config::from_lookup(Defaults::DEV_SERVER, |_| None).expect("the defaults are valid");
+        config.auth = auth;
         Self {
-            router: service_router(dev_server::all_routes(), state),
+            router: composition::app_with_ports(
+                ServiceName("dev-server"),
+                dev_server::all_routes(),
+                ports.clone(),
+                &config,
+            ),
             ports,
             clock,
-            seat_locks,
+            seat_locks: handles.seat_locks,
         }
     }
 
