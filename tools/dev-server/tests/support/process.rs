@@ -14,7 +14,8 @@ pub struct DevServer {
 
 impl DevServer {
     /// Starts the binary with `env` (plus a free port) and waits for its
-    /// "listening" line. `LOG_LEVEL` defaults to `warn` unless `env` sets it.
+    /// `server.listening` log event (its `url` is the base URL). `LOG_LEVEL`
+    /// defaults to `warn` unless `env` sets it; that event passes any level.
     pub fn start(env: &[(&str, String)]) -> Self {
         // `DEV_SERVER_BIN` lets scripts/bench race a release build through the same checks.
         let binary = std::env::var("DEV_SERVER_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_dev-server").to_owned());
@@ -29,15 +30,21 @@ impl DevServer {
             .spawn()
             .expect("dev-server starts");
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut first_line = String::new();
-        stdout.read_line(&mut first_line).unwrap();
-        let base_url = first_line
-            .trim()
-            .strip_prefix("dev-server listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {first_line:?}"))
-            .to_owned();
+        let mut before_listening = Vec::new();
+        let base_url = loop {
+            let mut line = String::new();
+            let read = stdout.read_line(&mut line).unwrap();
+            assert!(
+                read > 0,
+                "dev-server exited before listening; it logged {before_listening:?}"
+            );
+            before_listening.push(line.trim_end().to_owned());
+            if let Some(url) = listening_url(&line) {
+                break url;
+            }
+        };
         // Keep draining the log so the server never blocks on a full pipe.
-        let lines = Arc::new(Mutex::new(Vec::new()));
+        let lines = Arc::new(Mutex::new(before_listening));
         let sink = lines.clone();
         std::thread::spawn(move || {
             for line in stdout.lines().map_while(Result::ok) {
@@ -68,10 +75,19 @@ impl DevServer {
         None
     }
 
-    /// Every line the server has logged so far.
+    /// Every line the server has written to stdout so far, from the first.
     pub fn log_lines(&self) -> Vec<String> {
         self.lines.lock().unwrap().clone()
     }
+}
+
+/// The `url` of a `server.listening` log line (stdout carries only JSON
+/// log lines; that one says where the server listens).
+fn listening_url(line: &str) -> Option<String> {
+    let event: serde_json::Value = serde_json::from_str(line).ok()?;
+    (event["event"] == "server.listening")
+        .then(|| event["url"].as_str().map(str::to_owned))
+        .flatten()
 }
 
 impl Drop for DevServer {
