@@ -284,7 +284,7 @@ async fn every_stdout_line_is_json_including_the_listening_notice() {
             .send()
             .await
             .unwrap();
-        let lines = server.log_lines();
+        let lines = server.stdout_lines();
         for line in &lines {
             assert!(
                 serde_json::from_str::<Value>(line).is_ok_and(|value| value.is_object()),
@@ -346,14 +346,7 @@ async fn every_metric_on_the_metrics_page_has_a_description() {
         .filter_map(|line| line.strip_prefix("# HELP "))
         .map(|rest| rest.split_once(' ').unwrap_or((rest, "")))
         .collect();
-    for name in [
-        "requests",
-        "latency_ms",
-        "errors",
-        "holds_placed",
-        "holds_over_limit",
-        "cold_starts",
-    ] {
+    for name in ["requests", "latency_ms", "errors", "holds_placed", "holds_over_limit"] {
         assert!(typed.contains(&name), "{name} not recorded by the traffic: {text}");
     }
     for name in &typed {

@@ -9,6 +9,9 @@ use std::sync::{Arc, Mutex};
 pub struct DevServer {
     child: Child,
     pub base_url: String,
+    /// Stdout up to and including the `server.listening` event.
+    startup_lines: Vec<String>,
+    /// Stdout after it: the log of the server at work.
     lines: Arc<Mutex<Vec<String>>>,
 }
 
@@ -30,28 +33,33 @@ impl DevServer {
             .spawn()
             .expect("dev-server starts");
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut before_listening = Vec::new();
+        let mut startup_lines = Vec::new();
         let base_url = loop {
             let mut line = String::new();
             let read = stdout.read_line(&mut line).unwrap();
             assert!(
                 read > 0,
-                "dev-server exited before listening; it logged {before_listening:?}"
+                "dev-server exited before listening; it logged {startup_lines:?}"
             );
-            before_listening.push(line.trim_end().to_owned());
+            startup_lines.push(line.trim_end().to_owned());
             if let Some(url) = listening_url(&line) {
                 break url;
             }
         };
         // Keep draining the log so the server never blocks on a full pipe.
-        let lines = Arc::new(Mutex::new(before_listening));
+        let lines = Arc::new(Mutex::new(Vec::new()));
         let sink = lines.clone();
         std::thread::spawn(move || {
             for line in stdout.lines().map_while(Result::ok) {
                 sink.lock().unwrap().push(line);
             }
         });
-        Self { child, base_url, lines }
+        Self {
+            child,
+            base_url,
+            startup_lines,
+            lines,
+        }
     }
 
     /// Sends SIGTERM (what `docker stop` sends) and waits up to `patience`
@@ -75,9 +83,17 @@ impl DevServer {
         None
     }
 
-    /// Every line the server has written to stdout so far, from the first.
+    /// Every line the server has logged since it listens.
     pub fn log_lines(&self) -> Vec<String> {
         self.lines.lock().unwrap().clone()
+    }
+
+    /// Everything the server has written to stdout so far, from its first
+    /// line (startup and the `server.listening` event) on.
+    pub fn stdout_lines(&self) -> Vec<String> {
+        let mut all = self.startup_lines.clone();
+        all.extend(self.log_lines());
+        all
     }
 }
 
