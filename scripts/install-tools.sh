@@ -5,7 +5,8 @@
 #                                     the real backends, schemathesis, chromium)
 #   scripts/install-tools.sh --gate   also what `scripts/test --gate` adds
 #                                     (clippy, cargo-deny, cargo-llvm-cov with
-#                                     llvm-22, cargo-fuzz, sam/cfn-lint, zizmor, …)
+#                                     llvm-22, cargo-fuzz, cargo-shear, sam/cfn-lint,
+#                                     zizmor, …)
 #
 # Idempotent: on a machine that already has them it only checks, in seconds.
 # Virtualenvs and DynamoDB Local are kept per user, outside the clone
@@ -24,6 +25,7 @@ NEXTEST_VERSION="0.9.143"
 LLVM_COV_VERSION="0.9.1"
 DENY_VERSION="0.20.2"
 FUZZ_VERSION="0.13.2"
+SHEAR_VERSION="1.14.0"
 DEBIAN_LLVM="llvm-22" # matches rustc 1.95's LLVM; Debian's default llvm-cov (14) cannot read its profiles
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/ticketing-tools
 
@@ -189,7 +191,7 @@ fi
 # --- what the full gate adds ---------------------------------------------
 need_component clippy clippy
 install_cargo_tools llvm-cov=cargo-llvm-cov="$LLVM_COV_VERSION" deny=cargo-deny="$DENY_VERSION" \
-  fuzz=cargo-fuzz="$FUZZ_VERSION"
+  fuzz=cargo-fuzz="$FUZZ_VERSION" shear=cargo-shear="$SHEAR_VERSION"
 
 # LLVM tools for coverage: the rustup component if present, else Debian's llvm-22.
 if ! rustup component list --installed 2>/dev/null | grep -q '^llvm-tools' &&

@@ -38,11 +38,17 @@ stop_server() { # SIGTERM is a graceful exit, which also writes its coverage pro
   rm -f "$LOG"
 }
 trap stop_server EXIT
+# Its stdout is JSON log lines; the server.listening event (logged whatever
+# LOG_LEVEL says) carries the URL.
+listening_url() {
+  grep '"event":"server.listening"' "$LOG" | head -n1 | grep -o '"url":"[^"]*"' | cut -d'"' -f4 || true
+}
+URL=
 for _ in $(seq 1 200); do
-  if grep -q '^dev-server listening on ' "$LOG"; then break; fi
+  URL=$(listening_url)
+  [ -z "$URL" ] || break
   sleep 0.05
 done
-URL=$(sed -n 's/^dev-server listening on //p' "$LOG" | head -n1)
 [ -n "$URL" ] || { echo "dev-server did not start:"; cat "$LOG"; exit 1; }
 curl -sf "$URL/ready" >/dev/null
 

@@ -7,7 +7,10 @@
   function; /health and /ready carry no authorizer; every other route uses
   the default JWT authorizer.
 - Every function builds a crate that exists under functions/ and has its
-  own policy statements (least privilege per function).
+  own policy statements (least privilege per function); every crate under
+  functions/ is built by exactly one function (the folders are the list of
+  functions: a new crate without its function, or two functions building
+  one crate, is caught).
 - The operations dashboard is valid JSON once substituted and charts every
   metric the code records (shared/http-interface/src/request_telemetry.rs).
 - Operability (ADR 16): every alarm notifies the alarm topic when it fires
@@ -57,6 +60,11 @@ def load_template(path):
         return yaml.load(handle, Loader=CfnLoader)
 
 
+def function_crates():
+    """The Lambda functions: one crate per folder under functions/."""
+    return {p.parent.name for p in (ROOT / "functions").glob("*/Cargo.toml")}
+
+
 def documented_routes():
     spec = yaml.safe_load((ROOT / "docs/openapi.yaml").read_text(encoding="utf-8"))
     return {(method.upper(), path) for path, item in spec["paths"].items() for method in item
@@ -104,14 +112,17 @@ def check(template):
         if ttl.get("AttributeName") != definition["TimeToLiveAttribute"] or ttl.get("Enabled") is not True:
             problems.append("table TTL differs from table.json")
 
-    crates = {p.parent.name for p in (ROOT / "functions").glob("*/Cargo.toml")}
+    crates = function_crates()
     routed = {}
+    built_by = {crate: [] for crate in crates}
     for name, resource in resources.items():
         if resource.get("Type") != "AWS::Serverless::Function":
             continue
         binary = resource.get("Metadata", {}).get("BuildProperties", {}).get("Binary")
         if resource.get("Metadata", {}).get("BuildMethod") != "rust-cargolambda" or binary not in crates:
             problems.append(f"{name} does not build a function crate with cargo-lambda (Binary {binary!r})")
+        else:
+            built_by[binary].append(name)
         if not resource.get("Properties", {}).get("Policies"):
             problems.append(f"{name} has no policy of its own")
         for event in resource.get("Properties", {}).get("Events", {}).values():
@@ -125,6 +136,10 @@ def check(template):
             public = props.get("Auth", {}).get("Authorizer") == "NONE"
             if public != (route in PUBLIC):
                 problems.append(f"{route} must {'not ' if route not in PUBLIC else ''}bypass the JWT authorizer")
+    for crate, functions in sorted(built_by.items()):
+        if len(functions) != 1:
+            problems.append(f"functions/{crate} must be built by exactly one function, "
+                            f"not {len(functions)} ({', '.join(functions) or 'none'})")
     problems += check_operability(resources, template.get("Globals", {}))
     problems += check_canary_window(template)
     problems += check_endpoint_override(template)

@@ -34,6 +34,26 @@ class TemplateCheckTest(unittest.TestCase):
             resources["CreateOrderFunction"]["Properties"]["Events"]["Route"]["Properties"]["Auth"] = {"Authorizer": "NONE"}
         self.assertTrue(any("must not bypass" in p for p in self.broken(open_route)))
 
+    def test_a_function_crate_that_no_function_builds_is_caught(self):
+        self.assertIn("functions/get-order must be built by exactly one function, not 0 (none)",
+                      self.broken(lambda resources: resources.pop("GetOrderFunction")))
+
+    def test_two_functions_building_one_crate_are_caught(self):
+        def duplicate(resources):
+            resources["SecondGetOrderFunction"] = copy.deepcopy(resources["GetOrderFunction"])
+            resources["SecondGetOrderFunction"]["Properties"]["Events"].clear()
+        self.assertTrue(any(p.startswith("functions/get-order must be built by exactly one function, not 2")
+                            for p in self.broken(duplicate)))
+
+    def test_a_new_function_crate_without_a_function_is_caught(self):
+        real = check_template.function_crates
+        check_template.function_crates = lambda: real() | {"refund-order"}
+        try:
+            problems = check_template.check(self.template)
+        finally:
+            check_template.function_crates = real
+        self.assertIn("functions/refund-order must be built by exactly one function, not 0 (none)", problems)
+
     def test_a_function_without_its_own_policy_is_caught(self):
         def no_policy(resources):
             resources["VerifyHoldFunction"]["Properties"]["Policies"] = []

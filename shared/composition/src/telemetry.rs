@@ -9,7 +9,10 @@
 //! request id), `traceId` (X-Ray) and `coldStart`; see
 //! `http_interface::request_telemetry`). An operator goes from an alarm to
 //! every line of a failing request by its correlation id. The Lambda
-//! runtime's own per-invocation spans are filtered out.
+//! runtime's own per-invocation spans are filtered out. Stdout carries
+//! nothing else: a process's lifecycle notices (the dev server's address)
+//! are log events too, on the target [`LIFECYCLE`], which every level lets
+//! through.
 //!
 //! **Metrics** go through the `metrics` facade. In Lambda the recorder is
 //! CloudWatch Embedded Metric Format (metrics_cloudwatch_embedded) flushed
@@ -33,14 +36,21 @@ use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
+/// The target of the process's lifecycle notices (the dev server's
+/// `server.listening`, which tells tests and scripts its address): logged at
+/// info, and written whatever `LOG_LEVEL` says, because whoever started the
+/// process waits for them (tests and the contract run use `LOG_LEVEL=warn`).
+pub const LIFECYCLE: &str = "lifecycle";
+
 /// The subscriber every entry point installs, writing to `writer`.
 pub fn subscriber<W>(service: ServiceName, level: &str, writer: W) -> impl tracing::Subscriber + Send + Sync
 where
     W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
 {
     // The Lambda runtime's own per-invocation spans and the SDKs' chatter are noise at info.
+    // Lifecycle notices pass whatever the level: scripts wait for them.
     let filter = EnvFilter::try_new(format!(
-        "{level},lambda_runtime=warn,lambda_http=warn,aws_smithy_runtime=warn,aws_config=warn,hyper=warn"
+        "{level},{LIFECYCLE}=info,lambda_runtime=warn,lambda_http=warn,aws_smithy_runtime=warn,aws_config=warn,hyper=warn"
     ))
     .unwrap_or_else(|_| EnvFilter::new("info"));
     let mut layer = json_subscriber::JsonLayer::new(writer);
@@ -71,27 +81,65 @@ pub fn init_emf(namespace: &str, service: ServiceName) -> Option<&'static Collec
         .ok()
 }
 
-/// Units for the recorders that use them (EMF writes `Unit`).
+/// Metrics recorded outside `http_interface::request_telemetry::metric`,
+/// by the code that observes them (their names are literals there).
+mod other_metric {
+    /// `http_interface::service` (`GET /ready`): 1 while a backend is degraded.
+    pub const BACKEND_DEGRADED: &str = "backend_degraded";
+    /// `application::degraded_seat_locks`: calls failed or refused by the breaker.
+    pub const SEAT_LOCKS_DEGRADED: &str = "seat_locks_degraded_total";
+}
+
+/// Every metric the code records, with its unit (EMF writes `Unit`) and a
+/// description (Prometheus writes it as `# HELP`, so `/metrics` explains
+/// itself; the dev server's observability test fails on an empty one).
+/// A new metric gets its line here.
 fn describe_metrics() {
+    use metrics::Unit::{Count, Milliseconds};
     metrics::describe_histogram!(
         metric::LATENCY_MS,
-        metrics::Unit::Milliseconds,
-        "time to answer a request"
+        Milliseconds,
+        "Time from a request entering the function to its answer, per route and status."
     );
-    for counter in [
-        metric::REQUESTS,
-        metric::ERRORS,
-        metric::HOLDS_PLACED,
-        metric::HOLDS_REJECTED,
-        metric::HOLDS_OVER_LIMIT,
-        metric::HOLDS_EXTENDED,
-        metric::ORDERS_CREATED,
-        metric::ORDERS_CANCELLED,
-        metric::IDEMPOTENT_REPLAYS,
-        metric::COLD_STARTS,
-    ] {
-        metrics::describe_counter!(counter, metrics::Unit::Count, "");
+    let counters = [
+        (metric::REQUESTS, "Requests answered, per route and status."),
+        (
+            metric::ERRORS,
+            "Non-2xx answers, per route; the outcome label is the problem type.",
+        ),
+        (metric::HOLDS_PLACED, "Seat holds placed."),
+        (
+            metric::HOLDS_REJECTED,
+            "Hold requests refused: a seat was taken, or no seats fit a best-available request.",
+        ),
+        (
+            metric::HOLDS_OVER_LIMIT,
+            "Hold requests refused by the event's seat limit per customer.",
+        ),
+        (metric::HOLDS_EXTENDED, "Holds whose expiry was extended."),
+        (metric::ORDERS_CREATED, "Orders created from a hold."),
+        (metric::ORDERS_CANCELLED, "Orders cancelled."),
+        (
+            metric::IDEMPOTENT_REPLAYS,
+            "Requests answered with the stored reply of an earlier one (same Idempotency-Key).",
+        ),
+        (
+            metric::COLD_STARTS,
+            "First request served by a process (a Lambda cold start).",
+        ),
+        (
+            other_metric::SEAT_LOCKS_DEGRADED,
+            "Seat-lock (Redis) calls that failed or were refused while its circuit breaker was open; \
+             holds and orders then go on against the durable store alone.",
+        ),
+    ];
+    for (name, description) in counters {
+        metrics::describe_counter!(name, Count, description);
     }
+    metrics::describe_gauge!(
+        other_metric::BACKEND_DEGRADED,
+        "1 while a backend is degraded (the service answers without it, slower), else 0; per backend, set by GET /ready."
+    );
 }
 
 /// Where EMF documents go: stdout in Lambda (CloudWatch Logs extracts them),

@@ -1,6 +1,10 @@
 //! `cargo run -p dev-server`: the whole API on `DEV_SERVER_ADDR`
 //! (default 127.0.0.1:3000), `AUTH_MODE=dev`, in-memory backend; plus
 //! `/metrics` and `/dashboard` ([`dev_server::monitoring`]).
+//!
+//! Stdout carries only JSON log lines. When it listens, it logs
+//! `{"event":"server.listening","url":"http://127.0.0.1:PORT",…}` (target
+//! `lifecycle`, shown at every `LOG_LEVEL`): what tests and scripts wait for.
 
 use std::process::ExitCode;
 
@@ -31,8 +35,15 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .map_err(|error| format!("DEV_SERVER_ADDR={addr}: cannot listen: {error}"))?;
-    // Tests and scripts read this line to learn the port when given port 0.
-    println!("dev-server listening on http://{}", listener.local_addr()?);
+    // Tests and scripts read this event to learn the port when given port 0;
+    // stdout carries only JSON log lines, and this one passes any LOG_LEVEL.
+    let url = format!("http://{}", listener.local_addr()?);
+    tracing::info!(
+        target: composition::telemetry::LIFECYCLE,
+        event = "server.listening",
+        url = %url,
+        "dev-server listening"
+    );
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_requested())
         .await?;

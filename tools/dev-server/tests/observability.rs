@@ -272,6 +272,89 @@ async fn metrics_show_per_route_latency_histograms_and_error_counters_and_the_da
     assert!(dashboard.text().await.unwrap().contains("fetch(\"/metrics\""));
 }
 
+/// Stdout is a stream of JSON log lines and nothing else, from the first
+/// line (the `server.listening` event, which carries the URL and passes
+/// the default `LOG_LEVEL=warn` of these tests) to the last.
+#[tokio::test]
+async fn every_stdout_line_is_json_including_the_listening_notice() {
+    for server in [DevServer::start(&[]), info_server(&[])] {
+        sale(&server).await;
+        Client::new()
+            .get(format!("{}/ready", server.base_url))
+            .send()
+            .await
+            .unwrap();
+        let lines = server.stdout_lines();
+        for line in &lines {
+            assert!(
+                serde_json::from_str::<Value>(line).is_ok_and(|value| value.is_object()),
+                "not a JSON object on stdout: {line:?}"
+            );
+        }
+        let listening: Vec<Value> = lines
+            .iter()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|line| line["event"] == "server.listening")
+            .collect();
+        assert_eq!(listening.len(), 1, "{lines:?}");
+        assert_eq!(listening[0]["url"], server.base_url.as_str());
+        assert_eq!(listening[0]["level"], "INFO", "{:?}", listening[0]);
+    }
+}
+
+/// `/metrics` explains itself: every metric it shows has a description
+/// (`# HELP name text`), after traffic that records the request, business
+/// and readiness metrics.
+#[tokio::test]
+async fn every_metric_on_the_metrics_page_has_a_description() {
+    use reqwest::Method;
+    let server = info_server(&[]);
+    sale(&server).await;
+    let event = json!({"name": "Gig", "startsAt": "2030-01-01T20:00:00Z", "currency": "EUR",
+        "maxSeatsPerCustomer": 1,
+        "seats": [{"id": "B1", "priceCents": 1000}, {"id": "B2", "priceCents": 1000}]});
+    send(&server, Method::PUT, "/events/limited", "boss", Some(event)).await;
+    send(
+        &server,
+        Method::POST,
+        "/events/limited/holds",
+        "carol",
+        Some(json!({"seats": ["B1"]})),
+    )
+    .await;
+    send(
+        &server,
+        Method::POST,
+        "/events/limited/holds",
+        "carol",
+        Some(json!({"seats": ["B2"]})),
+    )
+    .await;
+    Client::new()
+        .get(format!("{}/ready", server.base_url))
+        .send()
+        .await
+        .unwrap();
+    let text = metrics_text(&server).await;
+    let typed: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE "))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .collect();
+    let described: HashMap<&str, &str> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("# HELP "))
+        .map(|rest| rest.split_once(' ').unwrap_or((rest, "")))
+        .collect();
+    for name in ["requests", "latency_ms", "errors", "holds_placed", "holds_over_limit"] {
+        assert!(typed.contains(&name), "{name} not recorded by the traffic: {text}");
+    }
+    for name in &typed {
+        let help = described.get(name).map_or("", |help| help.trim());
+        assert!(!help.is_empty(), "{name} has no description on /metrics: {text}");
+    }
+}
+
 /// The page as headless Chromium renders it after a few of its refreshes.
 /// The v2 life cycle on one server: each route logs its business event
 /// once, in its context, and counts it on its own route.

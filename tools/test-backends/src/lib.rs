@@ -555,7 +555,8 @@ pub async fn dynamodb_client(endpoint: &str) -> Client {
             Ok(_) => return client,
             Err(error) => last_error = Some(error),
         }
-        std::thread::sleep(POLL_EVERY);
+        // Async: a blocking sleep here would stall the runtime's worker.
+        tokio::time::sleep(POLL_EVERY).await;
     }
     panic!("DynamoDB Local at {endpoint} does not answer: {last_error:?}");
 }

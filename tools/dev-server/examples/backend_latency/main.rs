@@ -196,9 +196,18 @@ fn start_dev_server(env: &HashMap<&str, String>) -> (Killed, String) {
             panic!("{binary}: {error} (build it with cargo build --release -p dev-server --features aws)")
         });
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let base = line.trim().strip_prefix("dev-server listening on ").unwrap().to_owned();
+    // Stdout carries JSON log lines; the `server.listening` one has the URL.
+    let base = loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "{binary} exited before listening"
+        );
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if event["event"] == "server.listening" {
+            break event["url"].as_str().unwrap().to_owned();
+        }
+    };
     // Drain its logs so it never blocks on a full pipe.
     std::thread::spawn(move || for _ in stdout.lines() {});
     (Killed(child), base)

@@ -9,12 +9,16 @@ use std::sync::{Arc, Mutex};
 pub struct DevServer {
     child: Child,
     pub base_url: String,
+    /// Stdout up to and including the `server.listening` event.
+    startup_lines: Vec<String>,
+    /// Stdout after it: the log of the server at work.
     lines: Arc<Mutex<Vec<String>>>,
 }
 
 impl DevServer {
     /// Starts the binary with `env` (plus a free port) and waits for its
-    /// "listening" line. `LOG_LEVEL` defaults to `warn` unless `env` sets it.
+    /// `server.listening` log event (its `url` is the base URL). `LOG_LEVEL`
+    /// defaults to `warn` unless `env` sets it; that event passes any level.
     pub fn start(env: &[(&str, String)]) -> Self {
         // `DEV_SERVER_BIN` lets scripts/bench race a release build through the same checks.
         let binary = std::env::var("DEV_SERVER_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_dev-server").to_owned());
@@ -29,13 +33,19 @@ impl DevServer {
             .spawn()
             .expect("dev-server starts");
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut first_line = String::new();
-        stdout.read_line(&mut first_line).unwrap();
-        let base_url = first_line
-            .trim()
-            .strip_prefix("dev-server listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {first_line:?}"))
-            .to_owned();
+        let mut startup_lines = Vec::new();
+        let base_url = loop {
+            let mut line = String::new();
+            let read = stdout.read_line(&mut line).unwrap();
+            assert!(
+                read > 0,
+                "dev-server exited before listening; it logged {startup_lines:?}"
+            );
+            startup_lines.push(line.trim_end().to_owned());
+            if let Some(url) = listening_url(&line) {
+                break url;
+            }
+        };
         // Keep draining the log so the server never blocks on a full pipe.
         let lines = Arc::new(Mutex::new(Vec::new()));
         let sink = lines.clone();
@@ -44,7 +54,12 @@ impl DevServer {
                 sink.lock().unwrap().push(line);
             }
         });
-        Self { child, base_url, lines }
+        Self {
+            child,
+            base_url,
+            startup_lines,
+            lines,
+        }
     }
 
     /// Sends SIGTERM (what `docker stop` sends) and waits up to `patience`
@@ -68,10 +83,27 @@ impl DevServer {
         None
     }
 
-    /// Every line the server has logged so far.
+    /// Every line the server has logged since it listens.
     pub fn log_lines(&self) -> Vec<String> {
         self.lines.lock().unwrap().clone()
     }
+
+    /// Everything the server has written to stdout so far, from its first
+    /// line (startup and the `server.listening` event) on.
+    pub fn stdout_lines(&self) -> Vec<String> {
+        let mut all = self.startup_lines.clone();
+        all.extend(self.log_lines());
+        all
+    }
+}
+
+/// The `url` of a `server.listening` log line (stdout carries only JSON
+/// log lines; that one says where the server listens).
+fn listening_url(line: &str) -> Option<String> {
+    let event: serde_json::Value = serde_json::from_str(line).ok()?;
+    (event["event"] == "server.listening")
+        .then(|| event["url"].as_str().map(str::to_owned))
+        .flatten()
 }
 
 impl Drop for DevServer {
