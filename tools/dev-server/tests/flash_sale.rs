@@ -495,7 +495,7 @@ fn report(ledger: &Ledger, fault: Fault, buyers: usize, seats: usize, elapsed: D
 }
 
 fn check_statuses(ledger: &Ledger, fault: Fault, errors: &[String]) {
-    // PRODUCT.md §4: every answer a documented status. 503 is documented for
+    // docs/contract.md, Routes: every answer a documented status. 503 is documented for
     // a backend that fails or answers too slowly, which a loaded 2-core
     // machine can cause without an injected fault; the invariants below hold
     // either way.

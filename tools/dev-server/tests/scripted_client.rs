@@ -1,6 +1,6 @@
 //! The README's run command, for real: starts the `dev-server` binary on a
-//! free port and drives it over TCP with a client that follows PRODUCT.md §4
-//! to the letter.
+//! free port and drives it over TCP with a client that follows
+//! docs/contract.md ("Requests and answers") to the letter.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
 
