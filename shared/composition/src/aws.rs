@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use application::degraded_seat_locks::{CircuitBreakerSeatLocks, DEFAULT_OPEN_FOR};
+use application::degraded_seat_locks::CircuitBreakerSeatLocks;
 use application::ports::{Clock, IdGenerator, Ports};
 use dynamodb_store::DynamoStore;
 use dynamodb_store::client::ClientSettings;
@@ -29,7 +29,7 @@ pub(crate) async fn ports(
     let seat_locks = Arc::new(CircuitBreakerSeatLocks::new(
         redis.clone(),
         clock.clone(),
-        DEFAULT_OPEN_FOR,
+        aws.seat_locks_breaker_open,
     ));
     // A dead endpoint is a 503 in `DYNAMODB_TIMEOUT_MS` (2 s), not a Lambda timeout.
     let client = dynamodb_store::client::build(&ClientSettings {

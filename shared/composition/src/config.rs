@@ -7,6 +7,8 @@
 use std::time::Duration;
 
 use application::Settings;
+#[cfg(feature = "aws")]
+use application::degraded_seat_locks::DEFAULT_OPEN_FOR;
 use application::ports::MAX_SEATS_PER_HOLD_LIMIT;
 use domain::hold::{HoldPolicy, MAX_HOLD_LIFETIME, MAX_HOLD_TTL, MIN_HOLD_LIFETIME, MIN_HOLD_TTL};
 use http_interface::identity::AuthMode;
@@ -49,6 +51,9 @@ pub struct AwsBackend {
     /// Upper bound on one DynamoDB operation, retry included
     /// (`DYNAMODB_TIMEOUT_MS`); each of its two attempts gets half.
     pub dynamodb_timeout: Duration,
+    /// How long a failed Redis call keeps the circuit breaker open, so that
+    /// calls skip Redis at once (`SEAT_LOCKS_BREAKER_OPEN_MS`, default 5 s).
+    pub seat_locks_breaker_open: Duration,
     /// Emulators accept any credentials: when an endpoint is set and no
     /// credentials or region are configured, local placeholders are used.
     pub emulator_defaults: bool,
@@ -221,6 +226,12 @@ fn aws_backend(get: &impl Fn(&str) -> Option<String>) -> Result<AwsBackend, Conf
     };
     let timeout_ms = millis("REDIS_TIMEOUT_MS", 250, 10, 5_000)?;
     let dynamodb_timeout_ms = millis("DYNAMODB_TIMEOUT_MS", 2_000, 100, 30_000)?;
+    let breaker_open_ms = millis(
+        "SEAT_LOCKS_BREAKER_OPEN_MS",
+        u64::try_from(DEFAULT_OPEN_FOR.as_millis()).unwrap_or(u64::MAX),
+        100,
+        60_000,
+    )?;
     let table = get("TABLE_NAME").ok_or_else(|| bad("TABLE_NAME", "is required when BACKEND=aws"))?;
     if !(3..=255).contains(&table.len())
         || !table
@@ -264,6 +275,7 @@ fn aws_backend(get: &impl Fn(&str) -> Option<String>) -> Result<AwsBackend, Conf
         table,
         endpoint,
         dynamodb_timeout: Duration::from_millis(dynamodb_timeout_ms),
+        seat_locks_breaker_open: Duration::from_millis(breaker_open_ms),
     })
 }
 
@@ -371,16 +383,32 @@ mod tests {
                 aws.redis.cluster,
                 aws.table.as_str(),
                 aws.redis.timeout,
-                aws.dynamodb_timeout
+                aws.dynamodb_timeout,
+                aws.seat_locks_breaker_open
             ),
-            (true, "tickets", Duration::from_millis(250), Duration::from_secs(2))
+            (
+                true,
+                "tickets",
+                Duration::from_millis(250),
+                Duration::from_secs(2),
+                Duration::from_secs(5)
+            )
         );
+        let Backend::Aws(aws) = config(&[base[0], base[1], base[2], ("SEAT_LOCKS_BREAKER_OPEN_MS", "150")])
+            .unwrap()
+            .backend
+        else {
+            panic!("expected the aws backend");
+        };
+        assert_eq!(aws.seat_locks_breaker_open, Duration::from_millis(150));
         for (name, value) in [
             ("REDIS_TIMEOUT_MS", "9"),
             ("REDIS_TIMEOUT_MS", "5001"),
             ("DYNAMODB_TIMEOUT_MS", "99"),
             ("DYNAMODB_TIMEOUT_MS", "30001"),
             ("DYNAMODB_TIMEOUT_MS", "2s"),
+            ("SEAT_LOCKS_BREAKER_OPEN_MS", "99"),
+            ("SEAT_LOCKS_BREAKER_OPEN_MS", "60001"),
         ] {
             assert_eq!(
                 config(&[base[0], base[1], base[2], (name, value)])

@@ -37,6 +37,9 @@ struct Stage {
     _dynamodb: DynamoDbLocal,
 }
 
+/// `SEAT_LOCKS_BREAKER_OPEN_MS` for these servers (5 s by default).
+const BREAKER_OPEN: Duration = Duration::from_millis(150);
+
 impl Stage {
     /// Fresh backends, proxies in front of both, one dev server, one event of four seats.
     async fn start() -> Self {
@@ -51,6 +54,9 @@ impl Stage {
             ("BACKEND", "aws".to_owned()),
             ("REDIS_URL", format!("redis://127.0.0.1:{}", redis_proxy.port())),
             ("REDIS_TIMEOUT_MS", "250".to_owned()),
+            // The breaker's open period, short: the tests wait it out in
+            // real time (the server is another process, its clock the system's).
+            ("SEAT_LOCKS_BREAKER_OPEN_MS", BREAKER_OPEN.as_millis().to_string()),
             ("TABLE_NAME", table),
             (
                 "AWS_ENDPOINT_URL",
@@ -164,7 +170,7 @@ impl Stage {
 
     /// Waits out the circuit breaker's open period after a Redis failure.
     async fn let_the_breaker_close(&self) {
-        tokio::time::sleep(application::degraded_seat_locks::DEFAULT_OPEN_FOR + Duration::from_millis(200)).await;
+        tokio::time::sleep(BREAKER_OPEN + Duration::from_millis(50)).await;
     }
 }
 
