@@ -25,6 +25,9 @@ async fn aws_router(redis_url: &str, endpoint: &str) -> Router {
     aws_router_with(redis_url, endpoint, &[]).await
 }
 
+/// The circuit breaker's open period in these tests (5 s by default).
+const BREAKER_OPEN: Duration = Duration::from_millis(150);
+
 /// [`aws_router`] with more variables set.
 async fn aws_router_with(redis_url: &str, endpoint: &str, more: &[(&'static str, String)]) -> Router {
     // WARN and ERROR lines (a 503's cause) show with a failing test's output.
@@ -39,6 +42,8 @@ async fn aws_router_with(redis_url: &str, endpoint: &str, more: &[(&'static str,
             "DYNAMODB_TIMEOUT_MS",
             test_backends::EMULATOR_DYNAMODB_TIMEOUT_MS.to_owned(),
         ),
+        // Short, so a test waits out the breaker in real time without sleeping seconds.
+        ("SEAT_LOCKS_BREAKER_OPEN_MS", BREAKER_OPEN.as_millis().to_string()),
     ]);
     let env: HashMap<&str, String> = env.into_iter().chain(more.iter().cloned()).collect();
     let config = Config::from_lookup(Defaults::DEV_SERVER, |name| env.get(name).cloned()).unwrap();
@@ -282,7 +287,7 @@ async fn when_redis_dies_every_route_answers_from_dynamodb_fast_and_redis_conver
     assert_eq!(statuses, ["SOLD", "SOLD", "HELD", "AVAILABLE"]);
 
     redis.restart(); // Back, and empty.
-    tokio::time::sleep(application::degraded_seat_locks::DEFAULT_OPEN_FOR).await;
+    tokio::time::sleep(BREAKER_OPEN + Duration::from_millis(50)).await;
     let sold_seat = client.hold("carol", &names(&[0])).await;
     sold_seat.assert_problem(409, "seats-unavailable");
     let again = client.hold("dave", &names(&[3])).await;
