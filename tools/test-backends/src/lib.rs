@@ -37,6 +37,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "sdk")]
 use aws_sdk_dynamodb::Client;
 
 #[cfg(feature = "containers")]
@@ -540,6 +541,7 @@ pub fn dynamodb() -> (String, KeepAlive) {
 
 /// An SDK client for an emulator endpoint, with its placeholder region and
 /// credentials, built as every DynamoDB client is (`dynamodb_store::client`).
+#[cfg(feature = "sdk")]
 pub async fn dynamodb_client(endpoint: &str) -> Client {
     let config = dynamodb_store::client::sdk_config(&dynamodb_store::client::ClientSettings {
         endpoint: Some(endpoint.to_owned()),
@@ -562,6 +564,7 @@ pub async fn dynamodb_client(endpoint: &str) -> Client {
 }
 
 /// A new table with a unique name, created from THE table definition.
+#[cfg(feature = "sdk")]
 pub async fn fresh_table(client: &Client) -> String {
     let name = format!("test-{}", uuid::Uuid::new_v4().simple());
     dynamodb_store::table::create_table(client, &name)
