@@ -1,25 +1,39 @@
 #!/usr/bin/env bash
 # Installs or verifies every tool the test command needs, at pinned versions.
 #
-#   scripts/install-tools.sh          what `scripts/test` needs (fmt, nextest,
-#                                     the real backends, schemathesis, chromium)
-#   scripts/install-tools.sh --gate   also what `scripts/test --gate` adds
-#                                     (clippy, cargo-deny, cargo-llvm-cov with
-#                                     llvm-22, cargo-fuzz, cargo-shear, sam/cfn-lint,
-#                                     zizmor, …)
+#   scripts/install-tools.sh                what `scripts/test` needs (fmt,
+#                                           nextest, the real backends,
+#                                           schemathesis, chromium)
+#   scripts/install-tools.sh --gate GROUPS  what those groups of `scripts/test
+#                                           --gate` need (comma-separated:
+#                                           lint, tests, contract, fuzz, checks)
 #
 # Idempotent: on a machine that already has them it only checks, in seconds.
 # Virtualenvs and DynamoDB Local are kept per user, outside the clone
-# (${XDG_CACHE_HOME:-~/.cache}/ticketing-tools/<name>-<hash of its pins>), so
-# a second clone or a worktree links them instead of installing again.
+# (${XDG_CACHE_HOME:-~/.cache}/ticketing-tools/<name>-<hash of its pins>,
+# complete only with its `.complete` marker, installed under a lock), and
+# linked into the clone, so a second clone or a worktree links them instead
+# of installing again.
 #
 # When a prerequisite is missing and cannot be installed (no root, no route to
 # a package registry), it stops at once, naming the tool and how to get it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-GATE=false
-[ "${1:-}" = "--gate" ] && GATE=true
+WANTED="contributors"
+if [ "${1:-}" = "--gate" ]; then
+  WANTED="${2:?--gate needs the groups: lint,tests,contract,fuzz,checks}"
+elif [ $# -gt 0 ]; then
+  echo "usage: scripts/install-tools.sh [--gate lint,tests,contract,fuzz,checks]" >&2
+  exit 2
+fi
+needs() { # any of the named parts of the test command is selected
+  local part
+  for part in "$@"; do
+    [[ ",$WANTED," == *",$part,"* ]] && return 0
+  done
+  return 1
+}
 
 NEXTEST_VERSION="0.9.143"
 LLVM_COV_VERSION="0.9.1"
@@ -27,17 +41,28 @@ DENY_VERSION="0.20.2"
 FUZZ_VERSION="0.13.2"
 SHEAR_VERSION="1.14.0"
 DEBIAN_LLVM="llvm-22" # matches rustc 1.95's LLVM; Debian's default llvm-cov (14) cannot read its profiles
-CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/ticketing-tools
+CACHE=${XDG_CACHE_HOME:-${HOME:?HOME or XDG_CACHE_HOME must be set}/.cache}/ticketing-tools
 
 missing() { # what, how to get it
   printf '\n*** missing prerequisite: %s\n*** %s\n' "$1" "$2" >&2
   exit 1
 }
 
+# Background installs stop with us (Ctrl-C, a failed foreground step).
+background=()
+trap 'for job in "${background[@]}"; do kill "$job" 2>/dev/null || true; done' EXIT
+
 # Package installs need root: directly when we are root (this machine, CI
-# here), through sudo otherwise (GitHub's runners).
+# here), through sudo otherwise (GitHub's runners); sudo may ask for a
+# password only where someone can type it.
 as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n DEBIAN_FRONTEND=noninteractive "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif [ -t 0 ] && [ -z "${CI:-}" ]; then
+    sudo DEBIAN_FRONTEND=noninteractive "$@"
+  else
+    sudo -n DEBIAN_FRONTEND=noninteractive "$@"
+  fi
 }
 
 apt_install() { # what (for the message), packages...
@@ -49,14 +74,17 @@ apt_install() { # what (for the message), packages...
   fi
   export DEBIAN_FRONTEND=noninteractive
   if ! as_root apt-get update -qq || ! as_root apt-get install -y -qq "$@" >/dev/null; then
-    missing "$what" "apt-get could not install $* (needs root or passwordless sudo, and the Debian mirrors); install them, then run again"
+    missing "$what" "apt-get could not install $* (needs root or sudo, and the Debian mirrors); install them, then run again"
   fi
 }
 
 command -v python3 >/dev/null 2>&1 ||
   missing "Python 3.11" "install python3 (Debian: apt-get install python3 python3-venv)"
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 ||
+  missing "Python's venv module" "Debian/Ubuntu: apt-get install python3-venv"
 command -v cargo >/dev/null 2>&1 ||
   missing "Rust 1.95" "install rustup from https://rustup.rs, then: rustup toolchain install 1.95"
+mkdir -p "$CACHE" 2>/dev/null || missing "a writable tool cache" "$CACHE cannot be created: set XDG_CACHE_HOME to a writable folder"
 
 need_component() { # cargo subcommand, rustup component
   if ! cargo "$1" --version >/dev/null 2>&1; then
@@ -66,7 +94,7 @@ need_component() { # cargo subcommand, rustup component
 }
 
 has_cargo_tool() { # cargo subcommand, version
-  cargo "$1" --version 2>/dev/null | grep -q "$2"
+  cargo "$1" --version 2>/dev/null | grep -qE "(^| )$(printf '%s' "$2" | sed 's/\./\\./g')( |$)"
 }
 
 # The cargo subcommands come prebuilt from PyPI (hash-pinned wheels with an
@@ -75,7 +103,7 @@ has_cargo_tool() { # cargo subcommand, version
 # copied into cargo's bin directory; a machine without a matching wheel
 # compiles them instead (crates.io).
 install_cargo_tools() { # subcommand=crate=version ...
-  local wanted=() spec
+  local wanted=() spec sub crate version
   for spec in "$@"; do
     IFS== read -r sub _ version <<<"$spec"
     has_cargo_tool "$sub" "$version" || wanted+=("$spec")
@@ -106,98 +134,112 @@ install_cargo_tools() { # subcommand=crate=version ...
   done
 }
 
-# A virtualenv from a requirements file, kept in the per-user cache under the
-# hash of its pins, linked into the clone as .tools/<name>.
-cached_venv() { # name, requirements file, command inside the venv that proves it works
-  local name=$1 requirements=$2 probe=$3 key dir
-  key=$(sha256sum "$requirements" | cut -c1-16)
-  dir="$CACHE/$name-$key"
-  if ! "$dir/bin/$probe" --version >/dev/null 2>&1; then
-    echo "installing $name from $requirements (into $dir)"
-    rm -rf "$dir"
-    mkdir -p "$CACHE"
-    if ! { python3 -m venv "$dir" &&
-      "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"; }; then
-      rm -rf "$dir"
-      missing "$name ($requirements)" "pip could not install it (python3-venv missing, or PyPI unreachable): python3 -m venv .tools/$name && .tools/$name/bin/pip install -r $requirements"
-    fi
+# `target` as the link `link` (replacing whatever is there: an old real
+# folder, a link to another version).
+link_into_clone() { # target, link
+  if [ "$(readlink "$2" 2>/dev/null)" != "$1" ]; then
+    rm -rf "$2"
+    mkdir -p "$(dirname "$2")"
+    ln -s "$1" "$2"
   fi
-  mkdir -p .tools
-  ln -sfn "$dir" ".tools/$name"
 }
 
-# --- what every test run needs -------------------------------------------
-# The virtualenvs install from PyPI in the background while apt and npm run
-# (on a fresh machine the installs are network-bound, not CPU-bound).
-background=()
-# Contract tests (schemathesis) in their own virtualenv: its dependencies
-# would otherwise fight the gate's pins.
-cached_venv schemathesis-venv tools/contract-test/requirements.txt st &
-background+=($!)
-if $GATE; then
-  # Python tools (pinned in tools/requirements.txt), zizmor among them.
-  cached_venv gate-venv tools/requirements.txt zizmor &
-  background+=($!)
-  # Template validators in their own virtualenv (aws-sam-cli pins its own cfn-lint).
-  cached_venv sam-venv tools/template-check/requirements.txt sam &
-  background+=($!)
-fi
-
-need_component fmt rustfmt
-install_cargo_tools nextest=cargo-nextest="$NEXTEST_VERSION"
-
-# Real backends for the integration tests: redis-server (Debian), Java 17 and
-# DynamoDB Local (pinned npm package, exact version in package-lock.json).
-apt_packages=()
-command -v redis-server >/dev/null 2>&1 || apt_packages+=(redis-server)
-command -v redis-cli >/dev/null 2>&1 || apt_packages+=(redis-tools)
-# The throwaway certificate authority of the Redis TLS tests (tools/test-backends).
-command -v openssl >/dev/null 2>&1 || apt_packages+=(openssl)
-command -v java >/dev/null 2>&1 || apt_packages+=(openjdk-17-jre-headless)
-command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
-command -v curl >/dev/null 2>&1 || apt_packages+=(curl)
-# Headless browser for the dev dashboard test (tools/dev-server/tests/observability.rs).
-if ! command -v chromium >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then
-  apt_packages+=(chromium)
-fi
-if [ ${#apt_packages[@]} -gt 0 ]; then
-  apt_install "the integration tests' backends and browser" "${apt_packages[@]}"
-fi
-
-DDB_DIR=tools/test-backends/dynamodb-local
-DDB_JAR=node_modules/amplify-dynamodb-simulator/emulator/DynamoDBLocal.jar
-if [ ! -f "$DDB_DIR/$DDB_JAR" ]; then
-  ddb_cache="$CACHE/dynamodb-local-$(sha256sum "$DDB_DIR/package-lock.json" | cut -c1-16)"
-  if [ ! -f "$ddb_cache/$DDB_JAR" ]; then
-    echo "installing DynamoDB Local (npm ci into $ddb_cache)"
-    rm -rf "$ddb_cache"
-    mkdir -p "$ddb_cache"
-    cp "$DDB_DIR/package.json" "$DDB_DIR/package-lock.json" "$ddb_cache/"
-    if ! (cd "$ddb_cache" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error); then
-      rm -rf "$ddb_cache"
-      missing "DynamoDB Local (npm amplify-dynamodb-simulator)" "npm could not reach registry.npmjs.org: (cd $DDB_DIR && npm ci --ignore-scripts)"
+# A virtualenv from a requirements file, kept in the per-user cache under the
+# hash of its pins, linked into the clone as .tools/<name>. Installed under a
+# lock (two clones at once wait for each other) and trusted only with its
+# `.complete` marker (an interrupted install is redone, not half-used).
+cached_venv() { # name, requirements file
+  local name=$1 requirements=$2 key dir
+  key=$(sha256sum "$requirements" | cut -c1-16)
+  dir="$CACHE/$name-$key"
+  (
+    flock 9
+    if [ ! -f "$dir/.complete" ]; then
+      echo "installing $name from $requirements (into $dir)"
+      rm -rf "$dir"
+      if ! { python3 -m venv "$dir" &&
+        "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"; }; then
+        rm -rf "$dir"
+        missing "$name ($requirements)" "pip could not install it (PyPI unreachable?): python3 -m venv .tools/$name && .tools/$name/bin/pip install -r $requirements"
+      fi
+      touch "$dir/.complete"
     fi
-  fi
-  rm -rf "$DDB_DIR/node_modules"
-  ln -s "$ddb_cache/node_modules" "$DDB_DIR/node_modules"
+  ) 9>"$dir.lock"
+  link_into_clone "$dir" ".tools/$name"
+}
+
+# --- the virtualenvs, in the background while apt and npm run ---------------
+# (on a fresh machine the installs are network-bound, not CPU-bound).
+if needs contributors contract; then
+  # Contract tests (schemathesis): its own virtualenv, its pins would fight the others.
+  cached_venv schemathesis-venv tools/contract-test/requirements.txt &
+  background+=($!)
+fi
+if needs lint checks; then
+  # The gate's Python tools (tools/requirements.txt): spec validator, PyYAML, check-jsonschema, zizmor.
+  cached_venv gate-venv tools/requirements.txt &
+  background+=($!)
+fi
+if needs checks; then
+  # Template validators (aws-sam-cli pins its own cfn-lint).
+  cached_venv sam-venv tools/template-check/requirements.txt &
+  background+=($!)
 fi
 
-if ! $GATE; then
-  for job in "${background[@]}"; do wait "$job"; done
-  echo "tools: $(cargo --version); $(cargo nextest --version | head -n1)"
-  exit 0
-fi
-
-# --- what the full gate adds ---------------------------------------------
-need_component clippy clippy
-install_cargo_tools llvm-cov=cargo-llvm-cov="$LLVM_COV_VERSION" deny=cargo-deny="$DENY_VERSION" \
-  fuzz=cargo-fuzz="$FUZZ_VERSION" shear=cargo-shear="$SHEAR_VERSION"
+# --- Rust components and cargo tools ------------------------------------------
+need_component fmt rustfmt
+cargo_tools=()
+needs contributors tests && cargo_tools+=(nextest=cargo-nextest="$NEXTEST_VERSION")
+needs tests && cargo_tools+=(llvm-cov=cargo-llvm-cov="$LLVM_COV_VERSION")
+needs lint && cargo_tools+=(deny=cargo-deny="$DENY_VERSION" shear=cargo-shear="$SHEAR_VERSION")
+needs fuzz && cargo_tools+=(fuzz=cargo-fuzz="$FUZZ_VERSION")
+if needs lint; then need_component clippy clippy; fi
+if [ ${#cargo_tools[@]} -gt 0 ]; then install_cargo_tools "${cargo_tools[@]}"; fi
 
 # LLVM tools for coverage: the rustup component if present, else Debian's llvm-22.
-if ! rustup component list --installed 2>/dev/null | grep -q '^llvm-tools' &&
+if needs tests && ! rustup component list --installed 2>/dev/null | grep -q '^llvm-tools' &&
   [ ! -x "/usr/lib/$DEBIAN_LLVM/bin/llvm-cov" ]; then
-  apt_install "llvm-cov/llvm-profdata for rustc 1.95 (coverage)" "$DEBIAN_LLVM"
+  apt_install "llvm-cov/llvm-profdata for rustc 1.95 (coverage; or: rustup component add llvm-tools)" "$DEBIAN_LLVM"
+fi
+
+# --- the real backends and the browser of the integration tests --------------
+if needs contributors tests; then
+  # redis-server (Debian), Java 17 and DynamoDB Local (pinned npm package,
+  # exact version in package-lock.json), openssl for the Redis TLS tests'
+  # throwaway authority, chromium for the dashboard test.
+  apt_packages=()
+  command -v redis-server >/dev/null 2>&1 || apt_packages+=(redis-server)
+  command -v redis-cli >/dev/null 2>&1 || apt_packages+=(redis-tools)
+  command -v openssl >/dev/null 2>&1 || apt_packages+=(openssl)
+  command -v java >/dev/null 2>&1 || apt_packages+=(openjdk-17-jre-headless)
+  command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
+  command -v curl >/dev/null 2>&1 || apt_packages+=(curl)
+  if ! command -v chromium >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then
+    apt_packages+=(chromium)
+  fi
+  if [ ${#apt_packages[@]} -gt 0 ]; then
+    apt_install "the integration tests' backends and browser" "${apt_packages[@]}"
+  fi
+
+  DDB_DIR=tools/test-backends/dynamodb-local
+  ddb_cache="$CACHE/dynamodb-local-$(sha256sum "$DDB_DIR/package-lock.json" | cut -c1-16)"
+  (
+    flock 9
+    if [ ! -f "$ddb_cache/.complete" ]; then
+      echo "installing DynamoDB Local (npm ci into $ddb_cache)"
+      rm -rf "$ddb_cache"
+      mkdir -p "$ddb_cache"
+      cp "$DDB_DIR/package.json" "$DDB_DIR/package-lock.json" "$ddb_cache/"
+      if ! (cd "$ddb_cache" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error); then
+        rm -rf "$ddb_cache"
+        missing "DynamoDB Local (npm amplify-dynamodb-simulator)" "npm could not reach registry.npmjs.org: (cd $DDB_DIR && npm ci --ignore-scripts)"
+      fi
+      touch "$ddb_cache/.complete"
+    fi
+  ) 9>"$ddb_cache.lock"
+  link_into_clone "$ddb_cache/node_modules" "$DDB_DIR/node_modules"
 fi
 
 for job in "${background[@]}"; do wait "$job"; done
-echo "tools: $(cargo --version); $(cargo nextest --version | head -n1); $(cargo llvm-cov --version)"
+background=()
+echo "tools for $WANTED: $(cargo --version)$(needs contributors tests && echo "; $(cargo nextest --version | head -n1)")"

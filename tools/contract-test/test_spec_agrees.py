@@ -32,11 +32,6 @@ class CurrencyListTest(unittest.TestCase):
         self.assertGreater(len(accepted), 100)
         self.assertEqual(sorted(documented), sorted(accepted))
 
-    def test_a_drifted_list_is_caught(self):
-        accepted = domain_currencies('const ISO_4217: &[&str] = &[\n    "EUR", "USD",\n];')
-        self.assertEqual(accepted, ["EUR", "USD"])
-        self.assertNotEqual(sorted(["EUR"]), sorted(accepted))
-
 
 if __name__ == "__main__":
     unittest.main()
