@@ -84,6 +84,9 @@ python3 -c 'import venv, ensurepip' >/dev/null 2>&1 ||
   missing "Python's venv module" "Debian/Ubuntu: apt-get install python3-venv"
 command -v cargo >/dev/null 2>&1 ||
   missing "Rust 1.95" "install rustup from https://rustup.rs, then: rustup toolchain install 1.95"
+# The interpreter by its real path: a venv made through a symlink on a
+# temporary PATH would break when that folder goes.
+PYTHON=$(python3 -c 'import os, sys; print(os.path.realpath(sys.executable))')
 mkdir -p "$CACHE" 2>/dev/null || missing "a writable tool cache" "$CACHE cannot be created: set XDG_CACHE_HOME to a writable folder"
 
 need_component() { # cargo subcommand, rustup component
@@ -154,10 +157,12 @@ cached_venv() { # name, requirements file
   dir="$CACHE/$name-$key"
   (
     flock 9
-    if [ ! -f "$dir/.complete" ]; then
+    # Complete, and its interpreter still there (a venv records the path of
+    # the python that made it).
+    if [ ! -f "$dir/.complete" ] || ! "$dir/bin/python" -c '' 2>/dev/null; then
       echo "installing $name from $requirements (into $dir)"
       rm -rf "$dir"
-      if ! { python3 -m venv "$dir" &&
+      if ! { "$PYTHON" -m venv "$dir" &&
         "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"; }; then
         rm -rf "$dir"
         missing "$name ($requirements)" "pip could not install it (PyPI unreachable?): python3 -m venv .tools/$name && .tools/$name/bin/pip install -r $requirements"

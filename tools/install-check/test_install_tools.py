@@ -51,8 +51,18 @@ class MissingPrerequisite(unittest.TestCase):
         return result
 
     def test_no_java_and_no_apt_names_java_and_how_to_get_it(self) -> None:
-        with tempfile.TemporaryDirectory() as stubs:
-            env = dict(os.environ, PATH=path_without({"java"}, Path(stubs)))
+        with tempfile.TemporaryDirectory() as stubs, tempfile.TemporaryDirectory() as cache:
+            # Its own tool cache, and no registry: nothing it starts installing
+            # in the background lands in the user's cache or outlives it.
+            env = dict(
+                os.environ,
+                PATH=path_without({"java"}, Path(stubs)),
+                XDG_CACHE_HOME=cache,
+                PIP_CONFIG_FILE=os.devnull,
+                PIP_INDEX_URL="http://127.0.0.1:9/simple",
+                PIP_RETRIES="0",
+                PIP_TIMEOUT="2",
+            )
             result = self.run_script(env)
         self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
         self.assertIn("missing prerequisite", result.stderr)
