@@ -264,8 +264,12 @@ async fn an_order_whose_claim_reply_is_lost_after_it_was_applied_is_not_locked_o
     // The claim's PutItem reaches DynamoDB at once; its reply comes after the
     // SDK's attempt timeout, so the SDK sends it again on a new connection.
     stage.dynamodb_proxy.delay_replies(SLOWER_THAN_AN_SDK_ATTEMPT);
+    // Healed once the claim's reply is being held, so the retry is answered
+    // at once.
     let healer = async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        while stage.dynamodb_proxy.replies_held() == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         stage.dynamodb_proxy.heal();
     };
     let started = Instant::now();

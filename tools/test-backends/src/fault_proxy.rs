@@ -64,6 +64,8 @@ struct Shared {
     stop: AtomicBool,
     /// Connections accepted so far.
     accepted: AtomicUsize,
+    /// Replies held back by [`FaultProxy::delay_replies`] so far.
+    replies_held: AtomicUsize,
     /// The connections being forwarded right now, so that `refuse` can cut them.
     live: Mutex<Vec<Live>>,
 }
@@ -151,6 +153,14 @@ impl FaultProxy {
     /// here), refused ones included.
     pub fn connections(&self) -> usize {
         self.shared.accepted.load(Ordering::Relaxed)
+    }
+
+    /// Replies (chunks read from the backend) that [`delay_replies`](Self::delay_replies)
+    /// has held back so far, counted when the wait starts: a test waits for
+    /// it to grow to know a write reached the backend and its answer is
+    /// being held, instead of guessing how long that takes.
+    pub fn replies_held(&self) -> usize {
+        self.shared.replies_held.load(Ordering::SeqCst)
     }
 
     /// From now on every forwarded chunk, in both directions, waits `delay`
@@ -276,6 +286,9 @@ fn forward(shared: &Shared, id: u64, mut from: TcpStream, mut to: TcpStream, dir
             break;
         }
         let wait = shared.wait(direction);
+        if direction == Direction::Reply && shared.reply_delay_nanos.load(Ordering::SeqCst) > 0 {
+            shared.replies_held.fetch_add(1, Ordering::SeqCst);
+        }
         if !wait.is_zero() {
             std::thread::sleep(wait);
         }
@@ -419,6 +432,10 @@ mod tests {
         // The backend has the request (the write is applied) while the reply is held.
         let (seen, request) = requests.recv_timeout(TIMEOUT).unwrap();
         assert_eq!(request, b"write");
+        while proxy.replies_held() == 0 {
+            assert!(sent.elapsed() < DELAY, "the held reply was not counted");
+            std::thread::sleep(Duration::from_millis(1));
+        }
         let mut reply = [0_u8; 10];
         stream.read_exact(&mut reply).unwrap();
         let replied = Instant::now();
@@ -434,6 +451,7 @@ mod tests {
         let sent = Instant::now();
         assert_eq!(exchange(&mut stream, b"fast"), b"echo:fast");
         assert!(sent.elapsed() < DELAY / 2, "Duration::ZERO did not turn it off");
+        assert_eq!(proxy.replies_held(), 1, "a reply that was not held was counted");
     }
 
     #[test]
