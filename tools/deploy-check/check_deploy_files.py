@@ -117,6 +117,12 @@ def check_workflow(workflow: dict, readme: str) -> list[str]:
             found = re.fullmatch(re.escape(test_command.group(1)) + r" --gate(?: --only (\S+))?", run)
             if found:
                 gate_jobs[name] = set(found.group(1).split(",")) if found.group(1) else set(GATE_GROUPS)
+                # A gate that can be skipped or fail quietly is no gate.
+                for where, entry in ((f"the {name} job", job), (f"the gate step of the {name} job", step)):
+                    if "if" in entry:
+                        problems.append(f"{where} must run on every pull request and push (no `if:`)")
+                    if entry.get("continue-on-error"):
+                        problems.append(f"{where} must fail the run when the gate fails (no continue-on-error)")
     ran = set().union(*gate_jobs.values()) if gate_jobs else set()
     for group in GATE_GROUPS:
         if group not in ran:
@@ -141,6 +147,8 @@ def check_workflow(workflow: dict, readme: str) -> list[str]:
         problems.append("the lambda-arm64 job must run on every pull request")
     if "refs/heads/main" not in str(deploy.get("if", "")) or "push" not in str(deploy.get("if", "")):
         problems.append("deploy must run only on pushes to main")
+    if re.search(r"\b(always|failure|cancelled)\(\)", str(deploy.get("if", ""))):
+        problems.append("deploy must not run when a job it needs failed or was skipped (no always()/failure()/cancelled())")
     if deploy.get("permissions", {}).get("id-token") != "write":
         problems.append("deploy needs id-token: write for OIDC")
     text = yaml.safe_dump(deploy)

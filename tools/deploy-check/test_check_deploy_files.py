@@ -98,6 +98,22 @@ class WorkflowTest(unittest.TestCase):
 
         self.assertEqual(self.problems_after(one_job), [])
 
+    def test_a_gate_job_that_can_be_skipped_is_named(self):
+        problems = self.problems_after(lambda jobs: jobs["fuzz"].update({"if": "github.event_name == 'push'"}))
+        self.assertEqual(problems, ["the fuzz job must run on every pull request and push (no `if:`)"])
+
+    def test_a_gate_step_that_may_fail_quietly_is_named(self):
+        def quiet(jobs):
+            gate = next(step for step in jobs["lint"]["steps"] if "--gate" in step.get("run", ""))
+            gate["continue-on-error"] = True
+
+        problems = self.problems_after(quiet)
+        self.assertEqual(problems, ["the gate step of the lint job must fail the run when the gate fails (no continue-on-error)"])
+
+    def test_a_deploy_that_runs_after_a_failed_gate_is_named(self):
+        problems = self.problems_after(lambda jobs: jobs["deploy"].update({"if": "always() && " + jobs["deploy"]["if"]}))
+        self.assertTrue(any("always()" in p for p in problems), problems)
+
     def test_a_group_the_gate_does_not_have_is_named(self):
         problems = self.problems_after(lambda jobs: jobs["fuzz"].update(steps=[{"run": "scripts/test --gate --only fuz"}]))
         self.assertIn("the gate has no group named fuz", problems)
