@@ -89,6 +89,35 @@ command -v cargo >/dev/null 2>&1 ||
 PYTHON=$(python3 -c 'import os, sys; print(os.path.realpath(sys.executable))')
 mkdir -p "$CACHE" 2>/dev/null || missing "a writable tool cache" "$CACHE cannot be created: set XDG_CACHE_HOME to a writable folder"
 
+# The cache entry of a tool: its name and the hash of the file that pins it.
+cache_entry() { # name, pins file
+  echo "$CACHE/$1-$(sha256sum "$2" | cut -c1-16)"
+}
+DDB_DIR=tools/test-backends/dynamodb-local
+CURRENT_ENTRIES=(
+  "$(cache_entry schemathesis-venv tools/contract-test/requirements.txt)"
+  "$(cache_entry gate-venv tools/requirements.txt)"
+  "$(cache_entry sam-venv tools/template-check/requirements.txt)"
+  "$(cache_entry dynamodb-local "$DDB_DIR/package-lock.json")"
+)
+# Old pins' entries go once no clone has used them for 30 days (each use
+# touches `.complete`): another clone on an older commit may still want one,
+# and if it comes back later it installs it again. An entry being installed
+# (its lock held) is left alone.
+for entry in "$CACHE"/*/; do
+  entry=${entry%/}
+  [ -d "$entry" ] || continue
+  [[ " ${CURRENT_ENTRIES[*]} " == *" $entry "* ]] && continue
+  used="$entry/.complete"
+  [ -e "$used" ] || used=$entry
+  [ -n "$(find "$used" -maxdepth 0 -mtime +30 2>/dev/null)" ] || continue
+  (
+    flock -n 9 || exit 0
+    echo "removing $entry from the tool cache (pins no longer used here, idle for 30 days)"
+    rm -rf "$entry" "$entry.lock"
+  ) 9>>"$entry.lock"
+done
+
 need_component() { # cargo subcommand, rustup component
   if ! cargo "$1" --version >/dev/null 2>&1; then
     echo "installing rustup component $2"
@@ -157,9 +186,8 @@ link_into_clone() { # target, link
 # lock (two clones at once wait for each other) and trusted only with its
 # `.complete` marker (an interrupted install is redone, not half-used).
 cached_venv() { # name, requirements file
-  local name=$1 requirements=$2 key dir
-  key=$(sha256sum "$requirements" | cut -c1-16)
-  dir="$CACHE/$name-$key"
+  local name=$1 requirements=$2 dir
+  dir=$(cache_entry "$name" "$requirements")
   (
     flock 9
     # Complete, and its interpreter still there (a venv records the path of
@@ -172,8 +200,8 @@ cached_venv() { # name, requirements file
         rm -rf "$dir"
         missing "$name ($requirements)" "pip could not install it (PyPI unreachable?): python3 -m venv .tools/$name && .tools/$name/bin/pip install -r $requirements"
       fi
-      touch "$dir/.complete"
     fi
+    touch "$dir/.complete" # complete, and used now (old entries are pruned by last use)
   ) 9>"$dir.lock"
   link_into_clone "$dir" ".tools/$name"
 }
@@ -231,8 +259,7 @@ if needs contributors tests; then
     apt_install "the integration tests' backends and browser" "${apt_packages[@]}"
   fi
 
-  DDB_DIR=tools/test-backends/dynamodb-local
-  ddb_cache="$CACHE/dynamodb-local-$(sha256sum "$DDB_DIR/package-lock.json" | cut -c1-16)"
+  ddb_cache=$(cache_entry dynamodb-local "$DDB_DIR/package-lock.json")
   (
     flock 9
     if [ ! -f "$ddb_cache/.complete" ]; then
@@ -244,8 +271,8 @@ if needs contributors tests; then
         rm -rf "$ddb_cache"
         missing "DynamoDB Local (npm amplify-dynamodb-simulator)" "npm could not reach registry.npmjs.org: (cd $DDB_DIR && npm ci --ignore-scripts)"
       fi
-      touch "$ddb_cache/.complete"
     fi
+    touch "$ddb_cache/.complete"
   ) 9>"$ddb_cache.lock"
   link_into_clone "$ddb_cache/node_modules" "$DDB_DIR/node_modules"
 fi

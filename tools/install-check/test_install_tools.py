@@ -98,5 +98,42 @@ class MissingPrerequisite(unittest.TestCase):
         self.assertEqual(completed, [], "a failed install is never marked complete")
 
 
+class ToolCache(unittest.TestCase):
+    def test_old_pins_idle_for_30_days_are_pruned_and_recent_ones_kept(self) -> None:
+        with tempfile.TemporaryDirectory() as home:
+            tools = Path(home) / "ticketing-tools"
+            stale = tools / "gate-venv-0123456789abcdef"
+            recent = tools / "gate-venv-fedcba9876543210"
+            unfinished = tools / "sam-venv-00000000deadbeef"
+            for entry in (stale, recent, unfinished):
+                entry.mkdir(parents=True)
+            for marker in (stale / ".complete", recent / ".complete"):
+                marker.touch()
+            long_ago = time.time() - 40 * 86400
+            os.utime(stale / ".complete", (long_ago, long_ago))
+            os.utime(unfinished, (long_ago, long_ago))
+            # No registry: the run stops early; pruning comes first.
+            env = dict(
+                os.environ,
+                XDG_CACHE_HOME=home,
+                PIP_CONFIG_FILE=os.devnull,
+                PIP_INDEX_URL="http://127.0.0.1:9/simple",
+                PIP_NO_CACHE_DIR="1",
+                PIP_RETRIES="0",
+                PIP_TIMEOUT="2",
+                npm_config_registry="http://127.0.0.1:9/",
+                npm_config_cache=str(Path(home) / "npm"),
+                npm_config_fetch_retries="0",
+            )
+            result = subprocess.run(
+                ["bash", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=120, check=False
+            )
+            output = result.stdout + result.stderr
+            self.assertFalse(stale.exists(), output)
+            self.assertFalse(unfinished.exists(), output)
+            self.assertTrue(recent.exists(), output)
+            self.assertIn(f"removing {stale} from the tool cache", output)
+
+
 if __name__ == "__main__":
     unittest.main()
