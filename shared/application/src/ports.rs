@@ -485,14 +485,6 @@ pub struct StoredResponse {
     pub location: Option<String>,
 }
 
-impl StoredResponse {
-    /// Whether the stored answer is the operation's success (2xx), not a
-    /// rejection stored for replay.
-    pub fn succeeded(&self) -> bool {
-        (200..300).contains(&self.status)
-    }
-}
-
 /// What is known of a scope's idempotency record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyRecord {

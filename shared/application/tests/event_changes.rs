@@ -406,7 +406,9 @@ async fn a_limit_introduced_between_a_holds_read_and_its_claims_sends_the_hold_b
 /// durable store is stale and the seat is AVAILABLE to both; a lock of a hold
 /// without a claim (a hold of the release before claims) is HELD to a
 /// replacement, which asks the locks, and AVAILABLE to availability, which
-/// reads the claims alone (ADR 12).
+/// reads the claims alone (ADR 12). Place-hold's fast filter alone still
+/// refuses the seat until the marker lapses (the contract's "seats may stay
+/// unavailable briefly").
 #[tokio::test]
 async fn a_sold_marker_without_a_sale_takes_no_seat_from_availability_or_a_replacement() {
     let w = world();
@@ -421,6 +423,11 @@ async fn a_sold_marker_without_a_sale_takes_no_seat_from_availability_or_a_repla
         [SeatLock::Sold]
     );
     assert_eq!(statuses(&w).await[3], SeatStatus::Available);
+    assert_eq!(
+        rejection(hold(&w, &alice(), &["A4"]).await),
+        Rejection::SeatsUnavailable(seats(&["A4"])),
+        "place-hold's fast filter goes by the marker"
+    );
     let put = w.use_cases.put_event(&organizer(), without_a4()).await;
     assert_eq!(
         put.unwrap(),

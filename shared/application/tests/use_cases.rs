@@ -620,7 +620,7 @@ async fn twenty_concurrent_identical_orders_create_one_order_and_agree_on_the_an
         tasks.push(tokio::spawn(async move {
             loop {
                 match order(&w, &alice(), "same", 1, h.id).await {
-                    Ok(StoredOutcome::Fresh(r) | StoredOutcome::Replayed(r)) => return r,
+                    Ok(StoredOutcome::Done(r) | StoredOutcome::Answered(r) | StoredOutcome::Replayed(r)) => return r,
                     Err(UseCaseError::IdempotencyInProgress { .. }) => tokio::task::yield_now().await,
                     Err(other) => panic!("unexpected {other:?}"),
                 }

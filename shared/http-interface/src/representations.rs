@@ -99,9 +99,9 @@ impl EventJson {
     }
 }
 
-/// What every representation of a hold says first: which hold, of which
-/// event, on which seats (and its status, at the instant the representation
-/// is for). Shared by [`HoldJson`] and [`VerificationJson`].
+/// What a hold's verification says first: which hold, of which event, on
+/// which seats. (A placed hold, [`HoldJson`], names its customer before its
+/// seats, as it always has: its keys keep their order.)
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HoldSeatsJson {
@@ -124,9 +124,10 @@ impl From<&Hold> for HoldSeatsJson {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HoldJson {
-    #[serde(flatten)]
-    pub hold: HoldSeatsJson,
+    pub hold_id: String,
+    pub event_id: String,
     pub customer_id: String,
+    pub seats: Vec<String>,
     pub status: &'static str,
     pub created_at: String,
     pub expires_at: String,
@@ -135,9 +136,16 @@ pub struct HoldJson {
 impl HoldJson {
     /// The hold as it stands at `now` (an ACTIVE hold past expiry shows EXPIRED).
     pub fn new(hold: &Hold, now: Timestamp) -> Self {
+        let HoldSeatsJson {
+            hold_id,
+            event_id,
+            seats,
+        } = HoldSeatsJson::from(hold);
         Self {
-            hold: HoldSeatsJson::from(hold),
+            hold_id,
+            event_id,
             customer_id: hold.customer.to_string(),
+            seats,
             status: hold.status_at(now).as_str(),
             created_at: rfc3339(hold.created_at),
             expires_at: rfc3339(hold.expires_at),
@@ -216,7 +224,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_placed_hold_names_the_hold_its_event_and_seats_first_then_the_rest() {
+    fn a_placed_hold_keeps_its_keys_in_the_order_clients_have_always_seen() {
         use domain::hold::HeldSeat;
         use domain::ids::{CustomerId, EventId, HoldId, SeatId, TenantId};
         use domain::money::{Cents, Currency};
@@ -235,7 +243,7 @@ mod tests {
         );
         let placed = serde_json::to_string(&HoldJson::new(&hold, Timestamp::from_millis(0))).unwrap();
         let expected = format!(
-            r#"{{"holdId":"{}","eventId":"gala","seats":["A1"],"customerId":"alice","status":"ACTIVE","createdAt":"1970-01-01T00:00:00.000Z","expiresAt":"1970-01-01T00:10:00.000Z"}}"#,
+            r#"{{"holdId":"{}","eventId":"gala","customerId":"alice","seats":["A1"],"status":"ACTIVE","createdAt":"1970-01-01T00:00:00.000Z","expiresAt":"1970-01-01T00:10:00.000Z"}}"#,
             hold.id
         );
         assert_eq!(placed, expected);

@@ -88,7 +88,8 @@ fn log_idempotency_conflict(error: UseCaseError) -> ApiError {
 
 /// The HTTP answer of a stored reply; a replay carries `Idempotent-Replayed`.
 pub fn into_response(stored: StoredResponse, replayed: bool) -> Response {
-    let content_type = if stored.succeeded() {
+    // Stored successes are JSON resources, everything else a problem.
+    let content_type = if (200..300).contains(&stored.status) {
         "application/json"
     } else {
         PROBLEM_JSON
@@ -107,9 +108,10 @@ pub fn into_response(stored: StoredResponse, replayed: bool) -> Response {
     response
 }
 
-/// The HTTP answer of an idempotent route's use case: a fresh success is
-/// logged by `on_success` and counted as `event`; a fresh rejection is
-/// answered as stored; a replay is logged and counted as one.
+/// The HTTP answer of an idempotent route's use case: work done by this
+/// attempt is logged by `on_success` and counted as `event`; an answer that
+/// changed nothing (a rejection, an order already cancelled) is answered as
+/// stored; a replay is logged and counted as one.
 ///
 /// # Errors
 /// The use case's error when it refused before running (key reused, in
@@ -120,11 +122,11 @@ pub fn reply(
     on_success: impl FnOnce(),
 ) -> Result<Response, ApiError> {
     Ok(match outcome.map_err(log_idempotency_conflict)? {
-        StoredOutcome::Fresh(stored) if stored.succeeded() => {
+        StoredOutcome::Done(stored) => {
             on_success();
             event.attach(into_response(stored, false))
         }
-        StoredOutcome::Fresh(stored) => into_response(stored, false),
+        StoredOutcome::Answered(stored) => into_response(stored, false),
         StoredOutcome::Replayed(stored) => {
             tracing::info!(
                 event = "idempotency.replayed",

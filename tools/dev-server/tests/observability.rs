@@ -45,6 +45,18 @@ struct Sent {
 }
 
 async fn send(server: &DevServer, method: reqwest::Method, path: &str, who: &str, body: Option<Value>) -> Sent {
+    send_with_key(server, method, path, who, body, "checkout-1").await
+}
+
+/// [`send`] with `key` as the Idempotency-Key of an order or cancel.
+async fn send_with_key(
+    server: &DevServer,
+    method: reqwest::Method,
+    path: &str,
+    who: &str,
+    body: Option<Value>,
+    key: &str,
+) -> Sent {
     let mut request = Client::new()
         .request(method, format!("{}{path}", server.base_url))
         .header("X-Tenant-Id", "acme")
@@ -54,7 +66,7 @@ async fn send(server: &DevServer, method: reqwest::Method, path: &str, who: &str
         request = request.header("X-Roles", "organizer");
     }
     if path == "/orders" || path.ends_with("/cancel") {
-        request = request.header("Idempotency-Key", "checkout-1");
+        request = request.header("Idempotency-Key", key);
     }
     if let Some(body) = body {
         request = request.json(&body);
@@ -408,11 +420,23 @@ async fn extend_cancel_and_the_seat_limit_log_their_events_and_count_their_metri
         None,
     )
     .await;
-    let statuses: Vec<u16> = [&saved, &held, &extended, &over, &order, &cancelled]
+    // Another key: answered by state with the cancelled order, but nothing
+    // was cancelled, so it is neither logged nor counted as a cancellation.
+    let again = send_with_key(
+        &server,
+        Method::POST,
+        &format!("/orders/{order_id}/cancel"),
+        "alice",
+        None,
+        "checkout-2",
+    )
+    .await;
+    let statuses: Vec<u16> = [&saved, &held, &extended, &over, &order, &cancelled, &again]
         .iter()
         .map(|s| s.status.as_u16())
         .collect();
-    assert_eq!(statuses, [201, 201, 200, 409, 201, 200], "{:?}", over.body);
+    assert_eq!(statuses, [201, 201, 200, 409, 201, 200, 200], "{:?}", over.body);
+    assert_eq!(again.body, cancelled.body);
 
     let logs = logs_when(&server, |logs| {
         ["hold.extended", "hold.over_limit", "order.cancelled"]
@@ -429,6 +453,12 @@ async fn extend_cancel_and_the_seat_limit_log_their_events_and_count_their_metri
         assert_eq!(found.len(), 1, "{event} logged once for its request: {lines:?}");
         assert_eq!(found[0]["context"], context, "{event}");
     }
+    assert!(
+        !lines_of(&logs, &again.correlation_id)
+            .iter()
+            .any(|line| line["event"] == "order.cancelled"),
+        "a cancel that cancelled nothing is not logged as one"
+    );
 
     let text = metrics_text(&server).await;
     let has = |needle: &str| text.lines().any(|line| line.starts_with(needle));

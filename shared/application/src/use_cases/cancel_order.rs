@@ -30,7 +30,7 @@ use super::UseCases;
 use super::create_order::OrderResponses;
 use super::idempotent_request::{Attempt, IdempotentRequest, MIN_RETRY_AFTER, StoredOutcome};
 use crate::errors::{Rejection, UseCaseError};
-use crate::ports::{CancelError, MirroredLock, OrderCancellation, SOLD_MARKER_TTL, StoredResponse, UNSOLD_WINDOW};
+use crate::ports::{CancelError, MirroredLock, OrderCancellation, SOLD_MARKER_TTL, UNSOLD_WINDOW};
 
 /// The operation named in idempotency scopes of cancel-order.
 pub const CANCEL_ORDER_OPERATION: &str = "POST /orders/cancel";
@@ -75,7 +75,7 @@ impl UseCases {
         order_id: OrderId,
         attempt: &Attempt<'_>,
         responses: &dyn OrderResponses,
-    ) -> Result<StoredResponse, UseCaseError> {
+    ) -> Result<StoredOutcome, UseCaseError> {
         let ports = &self.ports;
         let order = match ports.orders.get(&caller.tenant, order_id).await? {
             Some(order) if order.is_visible_to(caller) => order,
@@ -117,7 +117,7 @@ impl UseCases {
                 match ports.orders.cancel(step).await {
                     Ok(()) => {
                         self.unmark_sold(&cancelled).await;
-                        Ok(response)
+                        Ok(StoredOutcome::Done(response))
                     }
                     // Another key cancelled it meanwhile: answer by state.
                     Err(CancelError::AlreadyCancelled) => match ports.orders.get(&caller.tenant, order_id).await? {

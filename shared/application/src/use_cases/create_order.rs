@@ -75,7 +75,7 @@ impl UseCases {
         request: &CreateOrder,
         attempt: &Attempt<'_>,
         responses: &dyn OrderResponses,
-    ) -> Result<StoredResponse, UseCaseError> {
+    ) -> Result<StoredOutcome, UseCaseError> {
         let ports = &self.ports;
         let hold = match self.owned_hold(caller, request.hold_id).await {
             Ok(hold) => hold,
@@ -110,7 +110,7 @@ impl UseCases {
                 {
                     tracing::warn!(event = "seats.mark_sold_failed", error = %error, "sold markers missing; the durable store still refuses a second sale");
                 }
-                Ok(response)
+                Ok(StoredOutcome::Done(response))
             }
             Err(CommitError::SeatsTaken(seats)) => {
                 // Sold by this very hold's conversion (another key won the
@@ -158,7 +158,7 @@ impl UseCases {
         attempt: &Attempt<'_>,
         rejection: Rejection,
         responses: &dyn OrderResponses,
-    ) -> Result<StoredResponse, UseCaseError> {
+    ) -> Result<StoredOutcome, UseCaseError> {
         self.store_answer(attempt, responses.rejected(&rejection)).await
     }
 }

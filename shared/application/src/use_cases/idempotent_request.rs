@@ -8,8 +8,10 @@
 //!    different request (key reused), or ask to retry later (in progress).
 //! 3. Otherwise the route's work runs under the claim. It ends by storing
 //!    its answer: inside its own atomic step (an order commit or
-//!    cancellation), or with [`UseCases::store_answer`] for a deterministic
-//!    "no". A transient failure drops the claim so a retry can start at once.
+//!    cancellation: [`StoredOutcome::Done`]), or with
+//!    [`UseCases::store_answer`] for a deterministic "no" or an answer by
+//!    state ([`StoredOutcome::Answered`]). A transient failure drops the
+//!    claim so a retry can start at once.
 
 use std::time::Duration;
 
@@ -24,12 +26,16 @@ use crate::ports::{Claim, ClaimRequest, IdempotencyRecord, LeaseError, RecordSta
 /// The shortest `Retry-After` we ask for.
 pub(super) const MIN_RETRY_AFTER: Duration = Duration::from_secs(1);
 
-/// A stored answer, fresh or replayed.
+/// A stored answer, and what the attempt that gave it did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoredOutcome {
-    /// This attempt produced the answer.
-    Fresh(StoredResponse),
-    /// An earlier attempt with the same key and request produced it.
+    /// This attempt did the work: it created the order, or cancelled it.
+    Done(StoredResponse),
+    /// This attempt answered without changing anything: a rejection (404,
+    /// 409), or an answer by state (the order was already cancelled, under
+    /// another key).
+    Answered(StoredResponse),
+    /// An earlier attempt with the same key and request answered it.
     Replayed(StoredResponse),
 }
 
@@ -59,7 +65,7 @@ impl UseCases {
         &self,
         caller: &Identity,
         request: IdempotentRequest,
-        work: impl AsyncFnOnce(&Attempt<'_>) -> Result<StoredResponse, UseCaseError>,
+        work: impl AsyncFnOnce(&Attempt<'_>) -> Result<StoredOutcome, UseCaseError>,
     ) -> Result<StoredOutcome, UseCaseError> {
         let ports = &self.ports;
         let scope = IdempotencyScope {
@@ -101,7 +107,7 @@ impl UseCases {
         {
             tracing::warn!(event = "idempotency.abandon_failed", error = %error, "the claim stays until its lease expires");
         }
-        result.map(StoredOutcome::Fresh)
+        result
     }
 
     /// Stores a final answer that no atomic step of the route stores (a
@@ -110,14 +116,14 @@ impl UseCases {
         &self,
         attempt: &Attempt<'_>,
         response: StoredResponse,
-    ) -> Result<StoredResponse, UseCaseError> {
+    ) -> Result<StoredOutcome, UseCaseError> {
         match self
             .ports
             .idempotency
             .complete(attempt.scope, attempt.lease, &response, attempt.record_expires_at)
             .await
         {
-            Ok(()) => Ok(response),
+            Ok(()) => Ok(StoredOutcome::Answered(response)),
             Err(LeaseError::LeaseLost) => Err(UseCaseError::IdempotencyInProgress {
                 retry_after: MIN_RETRY_AFTER,
             }),

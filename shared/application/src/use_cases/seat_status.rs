@@ -9,8 +9,12 @@
 //! before claims are known only there (ADR 12, until the backfill). A sold
 //! marker in the seat locks never makes a seat SOLD: every sale has a durable
 //! claim, so a marker without one is stale (left by a sale since cancelled,
-//! or written back late) and the seat is AVAILABLE, as place-hold and the
-//! order commit treat it.
+//! or written back late) and the seat is AVAILABLE, as the order commit
+//! (which goes by the claims) treats it. Place-hold is the one exception, by
+//! design: its fast filter refuses a seat with a sold marker without reading
+//! the claims, so such a seat shows AVAILABLE but cannot be held until the
+//! marker lapses (`SOLD_MARKER_TTL`, 5 minutes; docs/contract.md, "Seats may
+//! stay unavailable briefly").
 //!
 //! Availability passes no locks: it reads the claims alone (never Redis), so
 //! a hold of the previous release shows AVAILABLE there until it ends, while

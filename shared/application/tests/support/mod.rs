@@ -144,9 +144,10 @@ pub async fn order(
         .await
 }
 
+/// The answer this attempt gave (work done or not), not a replay.
 pub fn fresh(outcome: Result<StoredOutcome, UseCaseError>) -> StoredResponse {
     match outcome {
-        Ok(StoredOutcome::Fresh(response)) => response,
+        Ok(StoredOutcome::Done(response) | StoredOutcome::Answered(response)) => response,
         other => panic!("expected a fresh answer, got {other:?}"),
     }
 }
