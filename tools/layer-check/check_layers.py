@@ -12,6 +12,10 @@ Rules (docs/ARCHITECTURE.md, "Architecture Invariant" lines):
      and not checked.)
   4. Adapters (infra/*) do not depend on the interface, the composition root
      or any function.
+  5. Only the composition root builds the app's state: no Rust file of a
+     workspace crate outside shared/composition calls `AppState::new` (the
+     struct is `non_exhaustive`, so the compiler already refuses a literal
+     outside shared/http-interface).
 
 Usage: check_layers.py [--metadata FILE]   (default: runs `cargo metadata`)
 Exit status 1 and one line per violation when a rule is broken.
@@ -19,6 +23,8 @@ Exit status 1 and one line per violation when a rule is broken.
 
 import argparse
 import json
+import pathlib
+import re
 import subprocess
 import sys
 
@@ -136,11 +142,42 @@ def check(metadata):
     return violations
 
 
+APP_STATE_BUILDER = re.compile(r"\bAppState::new\s*\(")
+APP_STATE_BUILT_IN = "composition"
+
+
+def app_state_builders(sources):
+    """Rule 5 over `sources` ({(package name, path): text}): the files that
+    build an AppState in a crate other than the composition root."""
+    return [
+        f"{path} builds an AppState ({package}); only {APP_STATE_BUILT_IN} may (composition::app_state)"
+        for (package, path), text in sorted(sources.items())
+        if package != APP_STATE_BUILT_IN and APP_STATE_BUILDER.search(text)
+    ]
+
+
+def workspace_sources(metadata):
+    """Every Rust file under each workspace member's folder (src, tests,
+    examples, benches), by (package name, path)."""
+    packages = {p["id"]: p for p in metadata["packages"]}
+    root = pathlib.Path(metadata["workspace_root"])
+    sources = {}
+    for pid in metadata["workspace_members"]:
+        package = packages[pid]
+        folder = pathlib.Path(package["manifest_path"]).parent
+        for path in folder.rglob("*.rs"):
+            if "target" in path.relative_to(folder).parts:
+                continue
+            sources[(package["name"], str(path.relative_to(root)))] = path.read_text(encoding="utf-8")
+    return sources
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--metadata", help="a saved `cargo metadata` JSON file")
     args = parser.parse_args()
-    violations = check(load(args.metadata))
+    metadata = load(args.metadata)
+    violations = check(metadata) + app_state_builders(workspace_sources(metadata))
     for line in violations:
         print(f"layer violation: {line}")
     if violations:

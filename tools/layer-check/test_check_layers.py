@@ -37,6 +37,19 @@ class LayerCheckTest(unittest.TestCase):
 
     def test_the_workspace_as_it_is_keeps_every_boundary(self):
         self.assertEqual(check_layers.check(self.metadata), [])
+        self.assertEqual(check_layers.app_state_builders(check_layers.workspace_sources(self.metadata)), [])
+
+    def test_an_app_state_built_outside_the_composition_root_is_named(self):
+        sources = check_layers.workspace_sources(self.metadata)
+        self.assertIn(("composition", "shared/composition/src/lib.rs"), sources)
+        sources[("dev-server", "tools/dev-server/tests/support/mod.rs")] = (
+            "let state = AppState::new(use_cases, AuthMode::Dev, ServiceName(\"x\"), timeout);"
+        )
+        self.assertEqual(
+            check_layers.app_state_builders(sources),
+            ["tools/dev-server/tests/support/mod.rs builds an AppState (dev-server); "
+             "only composition may (composition::app_state)"],
+        )
 
     def test_an_async_runtime_in_the_domain_is_caught(self):
         violations = check_layers.check(add_dependency(self.metadata, "domain", "tokio"))

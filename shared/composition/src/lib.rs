@@ -71,12 +71,12 @@ pub fn app_with_ports(service: ServiceName, routes: Router<AppState>, ports: Por
 /// A caller that needs other settings sets them on its `Config` first, e.g.
 /// `Config::from_lookup(Defaults::DEV_SERVER, |_| None)` then `config.auth = …`.
 pub fn app_state(service: ServiceName, ports: Ports, config: &Config) -> AppState {
-    AppState {
-        use_cases: UseCases::new(ports, config.settings),
-        auth: config.auth.clone(),
+    AppState::new(
+        UseCases::new(ports, config.settings),
+        config.auth.clone(),
         service,
-        readiness_timeout: config.readiness_timeout,
-    }
+        config.readiness_timeout,
+    )
 }
 
 /// A Lambda's whole `main`: configuration, logging, clients built once, then

@@ -18,13 +18,30 @@ use crate::request_telemetry;
 pub struct ServiceName(pub &'static str);
 
 /// What every handler can reach: the use cases and how to identify callers.
+/// Its fields are readable everywhere; it is built only by the composition
+/// root (`composition::app_state`, through [`AppState::new`]): the struct is
+/// `non_exhaustive`, so no other crate can write a literal, and
+/// tools/layer-check fails on a call to `AppState::new` anywhere else.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct AppState {
     pub use_cases: UseCases,
     pub auth: AuthMode,
     pub service: ServiceName,
     /// How long `/ready` waits for each backend.
     pub readiness_timeout: Duration,
+}
+
+impl AppState {
+    /// For the composition root only (see the type's docs).
+    pub fn new(use_cases: UseCases, auth: AuthMode, service: ServiceName, readiness_timeout: Duration) -> Self {
+        Self {
+            use_cases,
+            auth,
+            service,
+            readiness_timeout,
+        }
+    }
 }
 
 impl IdentifiesCallers for AppState {
