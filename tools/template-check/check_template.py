@@ -12,7 +12,9 @@
   functions: a new crate without its function, or two functions building
   one crate, is caught).
 - The operations dashboard is valid JSON once substituted and charts every
-  metric the code records (shared/http-interface/src/request_telemetry.rs).
+  metric the code records (shared/http-interface/src/request_telemetry.rs);
+  every function writes JSON logs to a log group of its own, and the
+  dashboard's failing-requests query reads every one of them.
 - Operability (ADR 16): every alarm notifies the alarm topic when it fires
   and clears; the HTTP API writes JSON access logs with the fields an
   operator needs and throttles its default route by parameters; every
@@ -90,8 +92,18 @@ def check_dashboard(resources):
         json.loads(re.sub(r"\$\{[^}]+\}", "X", body))
     except json.JSONDecodeError as error:
         return [f"the dashboard body is not valid JSON: {error}"]
-    return [f"the dashboard does not chart metric {name}" for name in sorted(recorded_metrics())
-            if f'MetricName=\\"{name}\\"' not in body]
+    problems = [f"the dashboard does not chart metric {name}" for name in sorted(recorded_metrics())
+                if f'MetricName=\\"{name}\\"' not in body]
+    for name, resource in sorted(resources.items()):
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        logging = resource.get("Properties", {}).get("LoggingConfig", {})
+        group = logging.get("LogGroup", {}).get("Ref") if isinstance(logging.get("LogGroup"), dict) else None
+        if group not in resources or resources[group].get("Type") != "AWS::Logs::LogGroup" or logging.get("LogFormat") != "JSON":
+            problems.append(f"{name} does not write JSON logs to a log group of its own (LoggingConfig)")
+        elif f"SOURCE '${{{group}}}'" not in body:
+            problems.append(f"the dashboard's failing-requests query does not read {group} ({name})")
+    return problems
 
 
 def check(template):

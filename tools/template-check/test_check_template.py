@@ -138,6 +138,16 @@ class DashboardCheckTest(unittest.TestCase):
         problems = self.with_body(lambda body: body.replace('MetricName=\\"orders_created\\"', 'MetricName=\\"x\\"'))
         self.assertIn("the dashboard does not chart metric orders_created", problems)
 
+    def test_a_function_log_group_the_failing_requests_query_skips_is_caught(self):
+        problems = self.with_body(lambda body: body.replace("SOURCE '${GetOrderLogs}' | ", ""))
+        self.assertEqual(problems, ["the dashboard's failing-requests query does not read GetOrderLogs (GetOrderFunction)"])
+
+    def test_a_function_without_its_own_log_group_is_caught(self):
+        template = copy.deepcopy(self.template)
+        template["Resources"]["GetOrderFunction"]["Properties"].pop("LoggingConfig")
+        problems = check_template.check(template)
+        self.assertIn("GetOrderFunction does not write JSON logs to a log group of its own (LoggingConfig)", problems)
+
     def test_a_body_that_is_not_json_is_caught(self):
         problems = self.with_body(lambda body: body.rstrip().rstrip("}"))
         self.assertTrue(any("not valid JSON" in p for p in problems), problems)

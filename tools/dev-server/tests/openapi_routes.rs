@@ -48,7 +48,10 @@ fn served_routes() -> BTreeSet<(String, String)> {
 #[test]
 fn the_spec_documents_exactly_the_routes_the_dev_server_serves() {
     let documented = documented_routes();
-    assert_eq!(documented.len(), 11, "{documented:?}");
+    assert!(
+        documented.contains(&("POST".to_owned(), "/orders".to_owned())),
+        "{documented:?}"
+    );
     assert_eq!(documented, served_routes());
 }
 
