@@ -40,6 +40,28 @@ def path_without(hidden: set[str], stubs: Path) -> str:
     return str(stubs)
 
 
+def without_registries(cache: str) -> dict[str, str]:
+    """The environment with `cache` as the tool cache and PyPI and npm
+    pointed at a closed port (no registry answers)."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("PIP_", "npm_config_", "NPM_CONFIG_"))
+    }
+    env.update(
+        XDG_CACHE_HOME=cache,
+        PIP_CONFIG_FILE=os.devnull,
+        PIP_INDEX_URL="http://127.0.0.1:9/simple",
+        PIP_NO_CACHE_DIR="1",
+        PIP_RETRIES="0",
+        PIP_TIMEOUT="2",
+        npm_config_registry="http://127.0.0.1:9/",
+        npm_config_cache=str(Path(cache) / "npm"),
+        npm_config_fetch_retries="0",
+    )
+    return env
+
+
 class MissingPrerequisite(unittest.TestCase):
     def run_script(self, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         started = time.monotonic()
@@ -71,23 +93,7 @@ class MissingPrerequisite(unittest.TestCase):
 
     def test_no_route_to_the_registries_names_what_could_not_be_installed(self) -> None:
         with tempfile.TemporaryDirectory() as cache:
-            env = {
-                name: value
-                for name, value in os.environ.items()
-                if not name.startswith(("PIP_", "npm_config_", "NPM_CONFIG_"))
-            }
-            env.update(
-                XDG_CACHE_HOME=cache,
-                PIP_CONFIG_FILE=os.devnull,
-                PIP_INDEX_URL="http://127.0.0.1:9/simple",
-                PIP_NO_CACHE_DIR="1",
-                PIP_RETRIES="0",
-                PIP_TIMEOUT="2",
-                npm_config_registry="http://127.0.0.1:9/",
-                npm_config_cache=str(Path(cache) / "npm"),
-                npm_config_fetch_retries="0",
-            )
-            result = self.run_script(env)
+            result = self.run_script(without_registries(cache))
             completed = list(Path(cache).rglob(".complete"))
         self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
         self.assertRegex(
@@ -113,20 +119,9 @@ class ToolCache(unittest.TestCase):
             os.utime(stale / ".complete", (long_ago, long_ago))
             os.utime(unfinished, (long_ago, long_ago))
             # No registry: the run stops early; pruning comes first.
-            env = dict(
-                os.environ,
-                XDG_CACHE_HOME=home,
-                PIP_CONFIG_FILE=os.devnull,
-                PIP_INDEX_URL="http://127.0.0.1:9/simple",
-                PIP_NO_CACHE_DIR="1",
-                PIP_RETRIES="0",
-                PIP_TIMEOUT="2",
-                npm_config_registry="http://127.0.0.1:9/",
-                npm_config_cache=str(Path(home) / "npm"),
-                npm_config_fetch_retries="0",
-            )
             result = subprocess.run(
-                ["bash", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=120, check=False
+                ["bash", str(SCRIPT)], env=without_registries(home),
+                capture_output=True, text=True, timeout=120, check=False,
             )
             output = result.stdout + result.stderr
             self.assertFalse(stale.exists(), output)
