@@ -290,6 +290,15 @@ mod tests {
         Config::from_lookup(Defaults::LAMBDA, |name| map.get(name).cloned())
     }
 
+    /// The AWS backend `vars` configure (they must configure one).
+    #[cfg(feature = "aws")]
+    fn aws_backend_of(vars: &[(&str, &str)]) -> AwsBackend {
+        let Backend::Aws(aws) = config(vars).unwrap().backend else {
+            panic!("expected the aws backend");
+        };
+        aws
+    }
+
     #[test]
     fn with_nothing_set_a_lambda_uses_jwt_auth_and_the_documented_defaults() {
         let needs = if cfg!(feature = "aws") { "REDIS_URL" } else { "BACKEND" };
@@ -372,12 +381,7 @@ mod tests {
                 .variable,
             "AWS_ENDPOINT_URL"
         );
-        let Backend::Aws(aws) = config(&[base[0], base[1], base[2], ("REDIS_CLUSTER", "true")])
-            .unwrap()
-            .backend
-        else {
-            panic!("expected the aws backend");
-        };
+        let aws = aws_backend_of(&[base[0], base[1], base[2], ("REDIS_CLUSTER", "true")]);
         assert_eq!(
             (
                 aws.redis.cluster,
@@ -394,12 +398,7 @@ mod tests {
                 Duration::from_secs(5)
             )
         );
-        let Backend::Aws(aws) = config(&[base[0], base[1], base[2], ("SEAT_LOCKS_BREAKER_OPEN_MS", "150")])
-            .unwrap()
-            .backend
-        else {
-            panic!("expected the aws backend");
-        };
+        let aws = aws_backend_of(&[base[0], base[1], base[2], ("SEAT_LOCKS_BREAKER_OPEN_MS", "150")]);
         assert_eq!(aws.seat_locks_breaker_open, Duration::from_millis(150));
         for (name, value) in [
             ("REDIS_TIMEOUT_MS", "9"),
@@ -418,12 +417,7 @@ mod tests {
                 "{name}={value}"
             );
         }
-        let Backend::Aws(aws) = config(&[base[0], base[1], base[2], ("DYNAMODB_TIMEOUT_MS", "15000")])
-            .unwrap()
-            .backend
-        else {
-            panic!("expected the aws backend");
-        };
+        let aws = aws_backend_of(&[base[0], base[1], base[2], ("DYNAMODB_TIMEOUT_MS", "15000")]);
         assert_eq!(aws.dynamodb_timeout, Duration::from_secs(15));
     }
 
