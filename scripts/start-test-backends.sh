@@ -7,7 +7,8 @@
 # The launching is the test harness's (tools/test-backends), not this
 # script's: its `test-backends` binary starts both exactly as a test starts
 # its own, waits until they answer, prints the two variables and stops both
-# when its stdin closes. Built without the SDK, it takes seconds.
+# when told `stop` on its stdin or when this shell (or what it execs in its
+# place) is gone. Built without the SDK, it takes seconds.
 # TEST_BACKEND=containers (a Docker engine; not runnable on the project's own
 # machine) runs `test-containers` instead: Redis and LocalStack or DynamoDB
 # Local's image through testcontainers, speaking the same lines.
@@ -22,7 +23,8 @@ fi
 coproc TEST_BACKENDS { exec "$TEST_BACKENDS_LAUNCHER"; }
 TEST_BACKENDS_IN=${TEST_BACKENDS[1]}
 stop_test_backends() {
-  # Closing its stdin makes the launcher stop the backends and exit.
+  # `stop` (test-backends), then EOF (test-containers stops at either).
+  echo stop >&"${TEST_BACKENDS_IN}" 2>/dev/null || true
   eval "exec ${TEST_BACKENDS_IN}>&-" 2>/dev/null || true
   wait "$TEST_BACKENDS_PID" 2>/dev/null || true
 }

@@ -1,7 +1,8 @@
 //! Starts one `redis-server` and one DynamoDB Local on free ports for a
 //! whole test run, the same way each test starts its own ([`RedisServer`],
 //! [`DynamoDbLocal`]), prints `REDIS_URL=…` and `AWS_ENDPOINT_URL=…` once
-//! both answer, and stops both when stdin closes (the caller exited).
+//! both answer, and stops both when the caller says `stop` on its stdin or
+//! is gone.
 //! `scripts/start-test-backends.sh` runs it; with `TEST_BACKEND=containers`
 //! it runs `test-containers` instead, which speaks the same lines.
 //!
@@ -10,6 +11,8 @@
 
 use std::io::{BufRead, Read, Write};
 use std::net::TcpStream;
+use std::os::unix::process::parent_id;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use test_backends::{DynamoDbLocal, RedisServer};
@@ -53,9 +56,22 @@ fn main() {
     let _ = writeln!(out, "AWS_ENDPOINT_URL={}", dynamodb.endpoint());
     let _ = out.flush();
     drop(out);
-    // Block until the caller closes our stdin (or exits); dropping the
-    // handles then stops both processes.
-    for _line in std::io::stdin().lock().lines() {}
+    // Run until the caller says `stop`, or is gone (we are handed to another
+    // parent). Not merely until stdin closes: bash closes a coproc's pipe
+    // when it execs a command in its own place (`bash -c 'source …; cargo
+    // nextest run'`), and that command, same process, still needs us.
+    let caller = parent_id();
+    let (stop, stopped) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            if line.is_ok_and(|line| line.trim() == "stop") {
+                let _ = stop.send(());
+                return;
+            }
+        }
+    });
+    while stopped.recv_timeout(Duration::from_millis(200)).is_err() && parent_id() == caller {}
+    // Dropping the handles stops both processes.
     drop(dynamodb);
     drop(redis);
 }
