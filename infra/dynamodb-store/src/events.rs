@@ -1,18 +1,25 @@
 //! Events: metadata plus seat chunks, written in one transaction with an
 //! optimistic version check.
 
-use application::ports::{BackendError, ChangeMarks, EventCatalog, PutEventError, StoredEvent};
+use application::ports::{BackendError, ChangeMarks, EventCatalog, MAX_ATOMIC_WRITE_ITEMS, PutEventError, StoredEvent};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 use domain::event::{Event, MAX_SEATS_PER_EVENT};
+use domain::hold::SeatClaim;
+use domain::ids::SeatId;
 use domain::ids::{EventId, TenantId};
 use domain::time::Timestamp;
 
+use crate::holds::{cancellation, failed};
 use crate::items::{
-    EventMetaItem, SeatsChunkItem, decode_seats, encode_places, encode_seats, event_from, from_item, number, string,
-    to_item,
+    EventMetaItem, HELD_CLAIM, SeatsChunkItem, decode_seats, encode_places, encode_seats, event_from, from_item,
+    number, string, to_item,
 };
-use crate::keys::{EVENT_SK, SEATS_SK_PREFIX, event_pk, seats_sk};
+use crate::keys::{EVENT_SK, SEATS_SK_PREFIX, claim_key, event_pk, seats_sk};
 use crate::{DynamoStore, backend_error, condition_failed, corrupt};
 
 /// Seats per chunk item: 2 000 seats with the longest ids and labels stay
@@ -21,6 +28,9 @@ use crate::{DynamoStore, backend_error, condition_failed, corrupt};
 const SEATS_PER_CHUNK: usize = 2_000;
 /// Chunks of the largest event; every put rewrites or deletes all of them.
 const MAX_CHUNKS: usize = MAX_SEATS_PER_EVENT.div_ceil(SEATS_PER_CHUNK);
+/// Claims a put checks unsold inside its transaction: what is left of a
+/// transaction's items after the metadata item and every chunk.
+const UNSOLD_CHECKS: usize = MAX_ATOMIC_WRITE_ITEMS - 1 - MAX_CHUNKS;
 /// Reads that saw two versions at once are retried this often.
 const READ_ATTEMPTS: usize = 3;
 
@@ -34,6 +44,66 @@ fn meta_update(breaking: bool, limited: bool) -> String {
         if limited { ", maxSeatsPerCustomer = :limit" } else { "" },
         if limited { "" } else { ", maxSeatsPerCustomer" },
     )
+}
+
+/// What a cancelled or failed event write means.
+fn put_refusal(
+    error: aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
+    checked_in_write: &[SeatId],
+) -> PutEventError {
+    let Some(reasons) = cancellation(&error) else {
+        return PutEventError::Backend(backend_error(error));
+    };
+    if failed(reasons, 0) {
+        return PutEventError::VersionMismatch;
+    }
+    let sold: Vec<SeatId> = checked_in_write
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| failed(reasons, 1 + MAX_CHUNKS + index))
+        .map(|(_, seat)| seat.clone())
+        .collect();
+    if sold.is_empty() {
+        PutEventError::Backend(backend_error(error))
+    } else {
+        PutEventError::SoldMeanwhile(sold)
+    }
+}
+
+impl DynamoStore {
+    /// A condition check inside an event write that `seat` is not sold.
+    fn unsold_check(&self, event: &Event, seat: &SeatId) -> Result<TransactWriteItem, BackendError> {
+        let (pk, sk) = claim_key(&event.tenant, &event.id, seat);
+        let unsold = ConditionCheck::builder()
+            .table_name(&self.table)
+            .key("pk", string(pk))
+            .key("sk", string(sk))
+            .condition_expression("attribute_not_exists(pk) OR #state = :held")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":held", string(HELD_CLAIM))
+            .build()
+            .map_err(|e| BackendError::new("dynamodb", e))?;
+        Ok(TransactWriteItem::builder().condition_check(unsold).build())
+    }
+
+    /// Refuses the write if any of `seats` is sold now (one consistent read).
+    async fn refuse_sold(&self, event: &Event, seats: &[SeatId]) -> Result<(), PutEventError> {
+        if seats.is_empty() {
+            return Ok(());
+        }
+        let claims = self.read_claims(&event.tenant, &event.id, seats).await?;
+        let sold: Vec<SeatId> = seats
+            .iter()
+            .zip(claims)
+            .filter(|(_, claim)| *claim == Some(SeatClaim::Sold))
+            .map(|(seat, _)| seat.clone())
+            .collect();
+        if sold.is_empty() {
+            Ok(())
+        } else {
+            Err(PutEventError::SoldMeanwhile(sold))
+        }
+    }
 }
 
 #[async_trait]
@@ -79,7 +149,14 @@ impl EventCatalog for DynamoStore {
         event: &Event,
         expected: Option<u64>,
         under_freeze: Option<Timestamp>,
+        held_repriced: &[SeatId],
     ) -> Result<u64, PutEventError> {
+        // Repriced seats that were held: checked unsold inside the write as
+        // far as the transaction has room, the rest read just before it (a
+        // window of one round trip for repricings of more than
+        // `UNSOLD_CHECKS` held seats at once).
+        let (checked_in_write, checked_before) = held_repriced.split_at(held_repriced.len().min(UNSOLD_CHECKS));
+        self.refuse_sold(event, checked_before).await?;
         let breaking = under_freeze.is_some();
         let pk = event_pk(&event.tenant, &event.id);
         let version = expected.map_or(1, |v| v + 1);
@@ -146,6 +223,9 @@ impl EventCatalog for DynamoStore {
             };
             writes.push(write);
         }
+        for seat in checked_in_write {
+            writes.push(self.unsold_check(event, seat)?);
+        }
         match self
             .client
             .transact_write_items()
@@ -154,22 +234,7 @@ impl EventCatalog for DynamoStore {
             .await
         {
             Ok(_) => Ok(version),
-            Err(error) => {
-                let meta_condition_failed = error
-                    .as_service_error()
-                    .and_then(|e| match e {
-                        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => {
-                            c.cancellation_reasons().first().and_then(|r| r.code()).map(|code| code == "ConditionalCheckFailed")
-                        }
-                        _ => None,
-                    })
-                    .unwrap_or(false);
-                if meta_condition_failed {
-                    Err(PutEventError::VersionMismatch)
-                } else {
-                    Err(PutEventError::Backend(backend_error(error)))
-                }
-            }
+            Err(error) => Err(put_refusal(error, checked_in_write)),
         }
     }
 
@@ -213,16 +278,35 @@ impl EventCatalog for DynamoStore {
             .expression_attribute_values(":version", number(i64::try_from(version).unwrap_or(i64::MAX)))
             .expression_attribute_values(":until", number(until.as_millis()))
             .expression_attribute_values(":now", number(now.as_millis()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(error) if condition_failed(&error) => Ok(false),
+            Err(error) if condition_failed(&error) => {
+                // Refused: by another freeze, or by our own, applied by a
+                // send whose reply was lost (the SDK resent it).
+                let old = match error.as_service_error() {
+                    Some(UpdateItemError::ConditionalCheckFailedException(failed)) => failed.item(),
+                    _ => None,
+                };
+                let number_of = |name: &str| {
+                    old.and_then(|item| item.get(name))
+                        .and_then(|v| v.as_n().ok())
+                        .and_then(|n| n.parse::<i64>().ok())
+                };
+                Ok(number_of("version") == i64::try_from(version).ok()
+                    && number_of("frozenUntil") == Some(until.as_millis()))
+            }
             Err(error) => Err(backend_error(error)),
         }
     }
 
-    async fn unfreeze(&self, tenant: &TenantId, event: &EventId, version: u64) -> Result<(), BackendError> {
+    async fn unfreeze(&self, tenant: &TenantId, event: &EventId, until: Timestamp) -> Result<(), BackendError> {
+        self.break_freeze(tenant, event, until).await
+    }
+
+    async fn break_freeze(&self, tenant: &TenantId, event: &EventId, until: Timestamp) -> Result<(), BackendError> {
         let result = self
             .client
             .update_item()
@@ -230,9 +314,8 @@ impl EventCatalog for DynamoStore {
             .key("pk", string(event_pk(tenant, event)))
             .key("sk", string(EVENT_SK))
             .update_expression("REMOVE frozenUntil")
-            .condition_expression("#version = :version")
-            .expression_attribute_names("#version", "version")
-            .expression_attribute_values(":version", number(i64::try_from(version).unwrap_or(i64::MAX)))
+            .condition_expression("frozenUntil = :until")
+            .expression_attribute_values(":until", number(until.as_millis()))
             .send()
             .await;
         match result {

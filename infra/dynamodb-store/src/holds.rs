@@ -343,6 +343,21 @@ impl DynamoStore {
         if tally.is_some() && (failed(reasons, 2 * n + 1) || conflicted(reasons)) {
             return Err(PlaceHoldError::TallyChanged);
         }
+        // A conflict on seats that outlasted the resends: another placement
+        // is writing them (with Redis down nothing filtered it). Cancelled,
+        // so nothing of ours was applied: a 409, no undo.
+        let in_conflict =
+            |index: usize| reasons.get(index).and_then(CancellationReason::code) == Some("TransactionConflict");
+        let contended: Vec<SeatId> = hold
+            .seats
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| in_conflict(index + 1) || in_conflict(n + 1 + index))
+            .map(|(_, seat)| seat.id.clone())
+            .collect();
+        if !contended.is_empty() && !in_conflict(0) {
+            return Err(PlaceHoldError::Contended(contended));
+        }
         Err(backend_error(error).into())
     }
 }

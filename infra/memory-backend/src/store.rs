@@ -203,6 +203,7 @@ impl EventCatalog for MemoryStore {
         event: &Event,
         expected: Option<u64>,
         under_freeze: Option<Timestamp>,
+        held_repriced: &[SeatId],
     ) -> Result<u64, PutEventError> {
         let mut tables = self.tables();
         let key = (event.tenant.clone(), event.id.clone());
@@ -212,6 +213,20 @@ impl EventCatalog for MemoryStore {
         }
         if under_freeze.is_some() && current.map(|(_, marks)| marks.frozen_until) != Some(under_freeze) {
             return Err(PutEventError::VersionMismatch);
+        }
+        let sold: Vec<SeatId> = held_repriced
+            .iter()
+            .filter(|seat| {
+                tables
+                    .claims
+                    .get(&key)
+                    .and_then(|claims| claims.get(*seat))
+                    .is_some_and(|claim| *claim == SeatClaim::Sold)
+            })
+            .cloned()
+            .collect();
+        if !sold.is_empty() {
+            return Err(PutEventError::SoldMeanwhile(sold));
         }
         let breaking = under_freeze.is_some();
         let version = expected.map_or(1, |v| v + 1);
@@ -260,13 +275,19 @@ impl EventCatalog for MemoryStore {
                 marks.frozen_until = Some(until);
                 Ok(true)
             }
-            _ => Ok(false),
+            // Our own freeze, already in place (a resend).
+            Some((_, marks)) => Ok(marks.version == version && marks.frozen_until == Some(until)),
+            None => Ok(false),
         }
     }
 
-    async fn unfreeze(&self, tenant: &TenantId, event: &EventId, version: u64) -> Result<(), BackendError> {
+    async fn unfreeze(&self, tenant: &TenantId, event: &EventId, until: Timestamp) -> Result<(), BackendError> {
+        self.break_freeze(tenant, event, until).await
+    }
+
+    async fn break_freeze(&self, tenant: &TenantId, event: &EventId, until: Timestamp) -> Result<(), BackendError> {
         if let Some((_, marks)) = self.tables().events.get_mut(&(tenant.clone(), event.clone()))
-            && marks.version == version
+            && marks.frozen_until == Some(until)
         {
             marks.frozen_until = None;
         }

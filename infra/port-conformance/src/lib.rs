@@ -104,6 +104,7 @@ macro_rules! store_conformance {
         $crate::store_conformance!(@cases $setup;
             an_event_round_trips_with_a_version_and_writes_are_optimistic,
             change_marks_record_breaking_versions_and_a_freeze_is_exclusive_until_a_put_ends_it,
+            a_broken_freeze_fences_its_writer_out,
             an_event_with_twenty_thousand_seats_round_trips,
             an_event_with_the_largest_seat_map_round_trips,
             a_hold_round_trips_and_is_invisible_to_other_tenants,

@@ -40,7 +40,7 @@ fn event(tenant: &TenantId, seat_count: usize, price: u64) -> Event {
 async fn ensure_gig(f: &StoreFixture, tenant: &TenantId) {
     let mut gig = event(tenant, 3, 100);
     gig.starts_at = NOW.plus(Duration::from_secs(24 * 3600));
-    match f.events.put(&gig, None, None).await {
+    match f.events.put(&gig, None, None, &[]).await {
         Ok(_) | Err(PutEventError::VersionMismatch) => {}
         Err(error) => panic!("{error}"),
     }
@@ -163,17 +163,17 @@ fn claimed_fresh(claim: &Claim) -> Option<OrderSeed> {
 pub async fn an_event_round_trips_with_a_version_and_writes_are_optimistic(f: &StoreFixture) {
     let tenant = unique_tenant();
     let first = event(&tenant, 3, 100);
-    assert_eq!(f.events.put(&first, None, None).await.unwrap(), 1);
+    assert_eq!(f.events.put(&first, None, None, &[]).await.unwrap(), 1);
     let stored = f.events.get(&tenant, &event_id("gig")).await.unwrap().unwrap();
     assert_eq!((stored.event, stored.version), (first.clone(), 1));
     assert!(matches!(
-        f.events.put(&first, None, None).await,
+        f.events.put(&first, None, None, &[]).await,
         Err(PutEventError::VersionMismatch)
     ));
     let second = event(&tenant, 2, 250);
-    assert_eq!(f.events.put(&second, Some(1), None).await.unwrap(), 2);
+    assert_eq!(f.events.put(&second, Some(1), None, &[]).await.unwrap(), 2);
     assert!(matches!(
-        f.events.put(&second, Some(1), None).await,
+        f.events.put(&second, Some(1), None, &[]).await,
         Err(PutEventError::VersionMismatch)
     ));
     assert_eq!(
@@ -193,7 +193,7 @@ pub async fn change_marks_record_breaking_versions_and_a_freeze_is_exclusive_unt
     let tenant = unique_tenant();
     let gig = event_id("gig");
     assert_eq!(f.events.change_marks(&tenant, &gig).await.unwrap(), None);
-    f.events.put(&event(&tenant, 3, 100), None, None).await.unwrap();
+    f.events.put(&event(&tenant, 3, 100), None, None, &[]).await.unwrap();
     let marks = |version, breaking_version, frozen_until| ChangeMarks {
         version,
         breaking_version,
@@ -211,8 +211,15 @@ pub async fn change_marks_record_breaking_versions_and_a_freeze_is_exclusive_unt
     );
     assert!(f.events.freeze(&tenant, &gig, 1, until, NOW).await.unwrap());
     assert!(
-        !f.events.freeze(&tenant, &gig, 1, until, NOW).await.unwrap(),
+        !f.events
+            .freeze(&tenant, &gig, 1, until.plus(SECOND), NOW)
+            .await
+            .unwrap(),
         "one freeze at a time"
+    );
+    assert!(
+        f.events.freeze(&tenant, &gig, 1, until, NOW).await.unwrap(),
+        "a resend of this very freeze (its first reply lost) is ours"
     );
     assert_eq!(
         f.events.change_marks(&tenant, &gig).await.unwrap(),
@@ -225,7 +232,13 @@ pub async fn change_marks_record_breaking_versions_and_a_freeze_is_exclusive_unt
             .unwrap(),
         "a run-out freeze is no freeze"
     );
-    f.events.unfreeze(&tenant, &gig, 1).await.unwrap();
+    f.events.unfreeze(&tenant, &gig, until).await.unwrap();
+    assert_eq!(
+        f.events.change_marks(&tenant, &gig).await.unwrap(),
+        Some(marks(1, 0, Some(until.plus(SECOND)))),
+        "an unfreeze leaves another replacement's freeze alone"
+    );
+    f.events.unfreeze(&tenant, &gig, until.plus(SECOND)).await.unwrap();
     assert_eq!(
         f.events.change_marks(&tenant, &gig).await.unwrap(),
         Some(marks(1, 0, None))
@@ -235,14 +248,14 @@ pub async fn change_marks_record_breaking_versions_and_a_freeze_is_exclusive_unt
     assert!(
         matches!(
             f.events
-                .put(&event(&tenant, 2, 100), Some(1), Some(until.plus(SECOND)))
+                .put(&event(&tenant, 2, 100), Some(1), Some(until.plus(SECOND)), &[])
                 .await,
             Err(PutEventError::VersionMismatch)
         ),
         "a breaking put needs its own freeze"
     );
     f.events
-        .put(&event(&tenant, 2, 100), Some(1), Some(until))
+        .put(&event(&tenant, 2, 100), Some(1), Some(until), &[])
         .await
         .unwrap();
     assert_eq!(
@@ -250,7 +263,7 @@ pub async fn change_marks_record_breaking_versions_and_a_freeze_is_exclusive_unt
         Some(marks(2, 2, None)),
         "the put ends the freeze"
     );
-    f.events.put(&event(&tenant, 4, 100), Some(2), None).await.unwrap();
+    f.events.put(&event(&tenant, 4, 100), Some(2), None, &[]).await.unwrap();
     assert_eq!(
         f.events.change_marks(&tenant, &gig).await.unwrap(),
         Some(marks(3, 2, None)),
@@ -258,16 +271,53 @@ pub async fn change_marks_record_breaking_versions_and_a_freeze_is_exclusive_unt
     );
 }
 
+/// A hold that goes on past a lapsed freeze breaks it first (ADR 12): only
+/// that freeze, idempotently, and its writer's put then loses.
+pub async fn a_broken_freeze_fences_its_writer_out(f: &StoreFixture) {
+    let tenant = unique_tenant();
+    let gig = event_id("gig");
+    f.events.put(&event(&tenant, 3, 100), None, None, &[]).await.unwrap();
+    let marks = |version, breaking_version, frozen_until| ChangeMarks {
+        version,
+        breaking_version,
+        frozen_until,
+        starts_at: NOW,
+    };
+    let until = NOW.plus(10 * SECOND);
+    // A lapsed freeze broken by a hold: its writer can no longer land.
+    f.events.freeze(&tenant, &gig, 1, until, NOW).await.unwrap();
+    f.events.break_freeze(&tenant, &gig, until.plus(SECOND)).await.unwrap();
+    assert_eq!(
+        f.events.change_marks(&tenant, &gig).await.unwrap(),
+        Some(marks(1, 0, Some(until))),
+        "only the freeze named is broken"
+    );
+    f.events.break_freeze(&tenant, &gig, until).await.unwrap();
+    f.events.break_freeze(&tenant, &gig, until).await.unwrap();
+    assert_eq!(
+        f.events.change_marks(&tenant, &gig).await.unwrap(),
+        Some(marks(1, 0, None)),
+        "broken, and breaking it again is a no-op"
+    );
+    assert!(
+        matches!(
+            f.events.put(&event(&tenant, 2, 100), Some(1), Some(until), &[]).await,
+            Err(PutEventError::VersionMismatch)
+        ),
+        "the writer of a broken freeze loses, however late it arrives"
+    );
+}
+
 pub async fn an_event_with_twenty_thousand_seats_round_trips(f: &StoreFixture) {
     let tenant = unique_tenant();
     let big = event(&tenant, 20_000, 123_456);
-    f.events.put(&big, None, None).await.unwrap();
+    f.events.put(&big, None, None, &[]).await.unwrap();
     assert_eq!(
         f.events.get(&tenant, &event_id("gig")).await.unwrap().unwrap().event,
         big
     );
     let small = event(&tenant, 5, 1);
-    f.events.put(&small, Some(1), None).await.unwrap();
+    f.events.put(&small, Some(1), None, &[]).await.unwrap();
     assert_eq!(
         f.events.get(&tenant, &event_id("gig")).await.unwrap().unwrap().event,
         small
@@ -307,7 +357,7 @@ pub async fn an_event_with_the_largest_seat_map_round_trips(f: &StoreFixture) {
         seats,
     )
     .unwrap();
-    f.events.put(&big, None, None).await.unwrap();
+    f.events.put(&big, None, None, &[]).await.unwrap();
     assert_eq!(
         f.events.get(&tenant, &event_id("gig")).await.unwrap().unwrap().event,
         big

@@ -66,6 +66,10 @@ pub enum UseCaseError {
     IdempotencyInProgress { retry_after: Duration },
     #[error(transparent)]
     Unavailable(#[from] BackendError),
+    /// Shed before it started: the durable store has been failing lately
+    /// (`store_admission`); nothing was read or written.
+    #[error("shed while the store is failing")]
+    Overloaded { retry_after: Duration },
     /// A bug or corrupted data: answered as an opaque 500, detail logged.
     #[error("internal error: {0}")]
     Internal(String),

@@ -13,10 +13,13 @@
 //! - [`errors`]: what a use case can answer besides success.
 //! - [`degraded_seat_locks`]: the circuit breaker that keeps a dead Redis
 //!   from adding its timeout to every request (I8).
+//! - [`store_admission`]: sheds new work while DynamoDB is failing, so the
+//!   rest is served in time.
 
 pub mod degraded_seat_locks;
 pub mod errors;
 pub mod ports;
+pub mod store_admission;
 pub mod use_cases;
 
 pub use errors::{Rejection, UseCaseError};

@@ -277,6 +277,10 @@ pub enum PutEventError {
     /// The stored version is not the one the caller read.
     #[error("the event was changed concurrently")]
     VersionMismatch,
+    /// Seats of `held_repriced` that were sold by the time of the write
+    /// (an order landed after the replacement's check); nothing written.
+    #[error("repriced seats were sold meanwhile: {0:?}")]
+    SoldMeanwhile(Vec<SeatId>),
     #[error(transparent)]
     Backend(#[from] BackendError),
 }
@@ -298,20 +302,32 @@ pub trait EventCatalog: Send + Sync {
     /// freeze that lapsed and was taken by someone else), and records the new
     /// version as the last breaking one. Returns the new version.
     ///
+    /// A resend of a write that was applied (its reply lost) may answer
+    /// [`PutEventError::VersionMismatch`]: the use case reads the event back
+    /// to tell its own write from someone else's.
+    ///
     /// # Errors
     /// - [`PutEventError::VersionMismatch`] if the condition failed; nothing written.
+    /// `held_repriced`: seats the replacement reprices that were held when
+    /// it was checked; the write MUST NOT land if any of them is sold by
+    /// then ([`PutEventError::SoldMeanwhile`]), so a repricing never lands
+    /// on a seat an order sold in between (docs/contract.md: a sold seat
+    /// cannot be repriced).
     async fn put(
         &self,
         event: &Event,
         expected: Option<u64>,
         under_freeze: Option<Timestamp>,
+        held_repriced: &[SeatId],
     ) -> Result<u64, PutEventError>;
 
     /// The event's change marks, strongly consistent; `None` if no event.
     async fn change_marks(&self, tenant: &TenantId, event: &EventId) -> Result<Option<ChangeMarks>, BackendError>;
 
     /// Freezes the event at `version` until `until`, if it is still at that
-    /// version and no other freeze is live at `now`. Returns whether it froze.
+    /// version and no other freeze is live at `now`. Returns whether it froze;
+    /// MUST return `true` when this very freeze (same version and `until`) is
+    /// already in place: a resend whose first send was applied and its reply lost.
     async fn freeze(
         &self,
         tenant: &TenantId,
@@ -321,8 +337,19 @@ pub trait EventCatalog: Send + Sync {
         now: Timestamp,
     ) -> Result<bool, BackendError>;
 
-    /// Ends a freeze at `version` without a change (the replacement lost).
-    async fn unfreeze(&self, tenant: &TenantId, event: &EventId, version: u64) -> Result<(), BackendError>;
+    /// Ends the freeze that lapses at `until` without a change (the
+    /// replacement lost), if it is still that one: another replacement's
+    /// later freeze is left alone.
+    async fn unfreeze(&self, tenant: &TenantId, event: &EventId, until: Timestamp) -> Result<(), BackendError>;
+
+    /// Breaks a freeze that lapsed: removes the freeze lapsing at `until` if
+    /// it is still there. Its writer's [`Self::put`] then fails (it needs its
+    /// own freeze in place), however late it arrives, so a hold that goes
+    /// on past a lapsed freeze never has a replacement land behind it that
+    /// did not see its claims (I9, whatever the clocks). MUST be idempotent
+    /// (a resend after a lost reply is a no-op) and MUST NOT touch anything
+    /// else: a freeze already gone or replaced is not an error.
+    async fn break_freeze(&self, tenant: &TenantId, event: &EventId, until: Timestamp) -> Result<(), BackendError>;
 }
 
 /// Why a hold could not be recorded.
@@ -336,6 +363,11 @@ pub enum PlaceHoldError {
     /// their holds or orders changed it): nothing was written; read it again.
     #[error("the customer's tally changed since it was read")]
     TallyChanged,
+    /// Nothing was written: other writes were on these seats at the same
+    /// moment (another placement taking them), past the adapter's resends.
+    /// Answered as a 409 without an undo, as a fresh seat lock would be.
+    #[error("seats contended: {0:?}")]
+    Contended(Vec<SeatId>),
     #[error(transparent)]
     Backend(#[from] BackendError),
 }

@@ -144,8 +144,9 @@ impl EventCatalog for EventsSide {
         event: &Event,
         expected: Option<u64>,
         under_freeze: Option<Timestamp>,
+        held_repriced: &[SeatId],
     ) -> Result<u64, application::ports::PutEventError> {
-        self.0.events.put(event, expected, under_freeze).await
+        self.0.events.put(event, expected, under_freeze, held_repriced).await
     }
     async fn change_marks(&self, tenant: &TenantId, event: &EventId) -> Result<Option<ChangeMarks>, BackendError> {
         self.0.maybe_run(At::BeforeHoldCheck).await;
@@ -161,8 +162,11 @@ impl EventCatalog for EventsSide {
     ) -> Result<bool, BackendError> {
         self.0.events.freeze(tenant, event, version, until, now).await
     }
-    async fn unfreeze(&self, tenant: &TenantId, event: &EventId, version: u64) -> Result<(), BackendError> {
-        self.0.events.unfreeze(tenant, event, version).await
+    async fn unfreeze(&self, tenant: &TenantId, event: &EventId, until: Timestamp) -> Result<(), BackendError> {
+        self.0.events.unfreeze(tenant, event, until).await
+    }
+    async fn break_freeze(&self, tenant: &TenantId, event: &EventId, until: Timestamp) -> Result<(), BackendError> {
+        self.0.events.break_freeze(tenant, event, until).await
     }
 }
 

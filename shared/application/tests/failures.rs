@@ -406,7 +406,7 @@ impl EventCatalog for ContendedEvents {
     async fn get(&self, tenant: &TenantId, event: &EventId) -> Result<Option<StoredEvent>, BackendError> {
         self.0.get(tenant, event).await
     }
-    async fn put(&self, _: &Event, _: Option<u64>, _: Option<Timestamp>) -> Result<u64, PutEventError> {
+    async fn put(&self, _: &Event, _: Option<u64>, _: Option<Timestamp>, _: &[SeatId]) -> Result<u64, PutEventError> {
         Err(PutEventError::VersionMismatch)
     }
     async fn change_marks(&self, tenant: &TenantId, event: &EventId) -> Result<Option<ChangeMarks>, BackendError> {
@@ -422,8 +422,11 @@ impl EventCatalog for ContendedEvents {
     ) -> Result<bool, BackendError> {
         self.0.freeze(tenant, event, version, until, now).await
     }
-    async fn unfreeze(&self, tenant: &TenantId, event: &EventId, version: u64) -> Result<(), BackendError> {
-        self.0.unfreeze(tenant, event, version).await
+    async fn unfreeze(&self, tenant: &TenantId, event: &EventId, until: Timestamp) -> Result<(), BackendError> {
+        self.0.unfreeze(tenant, event, until).await
+    }
+    async fn break_freeze(&self, tenant: &TenantId, event: &EventId, until: Timestamp) -> Result<(), BackendError> {
+        self.0.break_freeze(tenant, event, until).await
     }
 }
 

@@ -253,6 +253,15 @@ impl Event {
             || self.seats().iter().any(|seat| replacement.seat(&seat.id).is_none())
     }
 
+    /// The seats `replacement` keeps at another price, in seat order.
+    pub fn repriced_seats(&self, replacement: &Event) -> Vec<SeatId> {
+        self.seats()
+            .iter()
+            .filter(|seat| replacement.seat(&seat.id).is_some_and(|new| new.price != seat.price))
+            .map(|seat| seat.id.clone())
+            .collect()
+    }
+
     fn introduces_limit(&self, replacement: &Event) -> bool {
         self.max_seats_per_customer.is_none() && replacement.max_seats_per_customer.is_some()
     }

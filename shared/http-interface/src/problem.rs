@@ -235,12 +235,15 @@ impl ApiError {
         )
     }
 
+    /// With `Retry-After: 1`: a 503 is worth retrying, soon.
     pub fn service_unavailable(backend: &str) -> Self {
-        Self::new(
+        let mut problem = Self::new(
             ProblemType::ServiceUnavailable,
             "A backend is unavailable; retry later.",
         )
-        .with("backend", json!(backend))
+        .with("backend", json!(backend));
+        problem.retry_after = Some(Duration::from_secs(1));
+        problem
     }
 
     pub fn internal() -> Self {
@@ -396,6 +399,15 @@ impl From<UseCaseError> for ApiError {
             UseCaseError::Unavailable(error) => {
                 tracing::error!(event = "backend.unavailable", backend = error.backend, cause = %error.causes(), "answered 503");
                 Self::service_unavailable(error.backend)
+            }
+            UseCaseError::Overloaded { retry_after } => {
+                tracing::warn!(
+                    event = "request.shed",
+                    "the store has been failing lately; answered 503 before any work"
+                );
+                let mut problem = Self::service_unavailable("dynamodb");
+                problem.retry_after = Some(retry_after);
+                problem
             }
             UseCaseError::Internal(detail) => {
                 tracing::error!(event = "internal.error", detail = %detail, "answered 500");

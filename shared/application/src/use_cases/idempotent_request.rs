@@ -22,6 +22,7 @@ use domain::time::Timestamp;
 use super::UseCases;
 use crate::errors::UseCaseError;
 use crate::ports::{Claim, ClaimRequest, IdempotencyRecord, LeaseError, RecordState, StoredResponse};
+use crate::store_admission::Work;
 
 /// The shortest `Retry-After` we ask for.
 pub(super) const MIN_RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -62,6 +63,16 @@ impl UseCases {
     /// Claims the request's scope and runs `work` under the claim, or
     /// answers from the live record another attempt left.
     pub(super) async fn idempotently(
+        &self,
+        caller: &Identity,
+        request: IdempotentRequest,
+        work: impl AsyncFnOnce(&Attempt<'_>) -> Result<StoredOutcome, UseCaseError>,
+    ) -> Result<StoredOutcome, UseCaseError> {
+        self.admitted(Work::Completing, self.claimed_and_run(caller, request, work))
+            .await
+    }
+
+    async fn claimed_and_run(
         &self,
         caller: &Identity,
         request: IdempotentRequest,

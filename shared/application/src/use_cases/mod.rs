@@ -10,17 +10,22 @@ mod get_availability;
 mod get_order;
 mod idempotent_request;
 mod owned_resources;
+mod pending_undos;
 mod place_hold;
 mod put_event;
 mod release_hold;
 mod seat_status;
 mod verify_hold;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use domain::hold::HoldPolicy;
 
+use crate::errors::UseCaseError;
 use crate::ports::Ports;
+use crate::store_admission::{StoreAdmission, Work};
+use pending_undos::PendingUndos;
 
 pub use cancel_order::{CANCEL_ORDER_OPERATION, CancelOrder};
 pub use create_order::{CREATE_ORDER_OPERATION, CreateOrder, OrderResponses};
@@ -59,11 +64,25 @@ impl Default for Settings {
 pub struct UseCases {
     ports: Ports,
     settings: Settings,
+    /// Undos of failed placements this instance still owes (I5).
+    pending_undos: Arc<PendingUndos>,
+    /// Sheds new work while the durable store is failing (`store_admission`).
+    admission: Arc<StoreAdmission>,
 }
 
 impl UseCases {
     pub fn new(ports: Ports, settings: Settings) -> Self {
-        Self { ports, settings }
+        Self {
+            ports,
+            settings,
+            pending_undos: Arc::default(),
+            admission: Arc::default(),
+        }
+    }
+
+    /// How many undos of failed placements this instance still owes.
+    pub fn pending_undos(&self) -> usize {
+        self.pending_undos.len()
     }
 
     pub fn ports(&self) -> &Ports {
@@ -72,5 +91,21 @@ impl UseCases {
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// Runs `work` unless the store has been failing lately and this class
+    /// of work is being shed (`store_admission`); its outcome feeds the window.
+    async fn admitted<T>(
+        &self,
+        class: Work,
+        work: impl Future<Output = Result<T, UseCaseError>>,
+    ) -> Result<T, UseCaseError> {
+        self.admission
+            .admit(class, self.ports.clock.now())
+            .map_err(|retry_after| UseCaseError::Overloaded { retry_after })?;
+        let result = work.await;
+        let served = !matches!(result, Err(UseCaseError::Unavailable(_)));
+        self.admission.record(self.ports.clock.now(), served);
+        result
     }
 }

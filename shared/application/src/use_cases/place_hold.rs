@@ -50,6 +50,7 @@ use domain::time::Timestamp;
 use super::UseCases;
 use crate::errors::{Rejection, UseCaseError};
 use crate::ports::{BackendError, CustomerTally, LockError, MirroredLock, PlaceHoldError, SOLD_MARKER_TTL, SeatLock};
+use crate::store_admission::Work;
 
 /// How long the seat locks are taken before the durable write succeeded:
 /// longer than that write can take (2 s, ADR 12), short enough that a crash
@@ -58,6 +59,10 @@ pub const PLACEMENT_LEASE: Duration = Duration::from_secs(5);
 
 /// How often a hold steps back for an event being changed before giving up (503).
 const EVENT_CHANGE_ATTEMPTS: u32 = 3;
+
+/// How often a request tries to undo an ambiguous placement before it
+/// answers and leaves the undo to the instance's next request.
+const UNDO_ATTEMPTS: u32 = 3;
 
 /// How long an availability index rebuilt from the claims is trusted
 /// before the next pick rebuilds it: bounds how long a lock change Redis
@@ -153,6 +158,19 @@ impl UseCases {
         event_id: &EventId,
         selection: &Selection,
     ) -> Result<Hold, UseCaseError> {
+        self.admitted(Work::New, async {
+            self.finish_pending_undos().await;
+            self.place_under_event_changes(caller, event_id, selection).await
+        })
+        .await
+    }
+
+    async fn place_under_event_changes(
+        &self,
+        caller: &Identity,
+        event_id: &EventId,
+        selection: &Selection,
+    ) -> Result<Hold, UseCaseError> {
         for attempt in 1..=EVENT_CHANGE_ATTEMPTS {
             let stored = self
                 .ports
@@ -167,26 +185,52 @@ impl UseCases {
                 }
             };
             // I9: a replacement that could break this hold froze the event or
-            // landed since we read it? Then step back and read it again.
-            let marks = match self.ports.events.change_marks(&hold.tenant, &hold.event).await {
-                Ok(marks) => marks,
+            // landed since we read it? Then step back and read it again. Any
+            // failure from here on undoes the hold before answering (I5).
+            match self.hold_still_stands(&hold, stored.version).await {
+                Ok(true) => return Ok(hold),
+                Ok(false) => {
+                    tracing::info!(event = "hold.event_changed", hold_id = %hold.id, attempt, "the event is being changed; the hold steps back");
+                }
                 Err(error) => {
                     self.undo_hold(&hold, true).await;
-                    return Err(error.into());
+                    return Err(error);
                 }
-            };
-            let now = self.ports.clock.now();
-            let frozen = marks.is_some_and(|marks| marks.frozen_until.is_some_and(|until| until > now));
-            let replaced = marks.is_none_or(|marks| marks.breaking_version > stored.version);
-            if !frozen && (!replaced || self.still_fits_event(&hold).await?) {
-                return Ok(hold);
             }
-            tracing::info!(event = "hold.event_changed", hold_id = %hold.id, attempt, "the event is being changed; the hold steps back");
             // No sleep: reading the event again takes about as long as a
             // replacement's check, and a freeze whose writer died is a 503.
-            self.undo_hold(&hold, true).await;
+            // An undo that failed ends the request: a new hold on the same
+            // seats would meet this one's claims (409 on the buyer's own seats).
+            if !self.undo_hold(&hold, true).await {
+                return Err(BackendError::new("dynamodb", "a hold that stepped back could not be undone").into());
+            }
         }
         Err(BackendError::new("dynamodb", "the event kept changing while a hold was placed").into())
+    }
+
+    /// Whether `hold`, written on the event at `version`, may stand: no
+    /// replacement that could break it is being checked or landed since,
+    /// or the one that landed kept its seats and currency. A freeze whose
+    /// time has passed by this clock is broken first ([`EventCatalog::break_freeze`]):
+    /// its writer can then no longer land, however late its write arrives.
+    ///
+    /// [`EventCatalog::break_freeze`]: crate::ports::EventCatalog::break_freeze
+    async fn hold_still_stands(&self, hold: &Hold, version: u64) -> Result<bool, UseCaseError> {
+        let events = &self.ports.events;
+        let mut marks = events.change_marks(&hold.tenant, &hold.event).await?;
+        let now = self.ports.clock.now();
+        if let Some(lapsed) = marks.and_then(|marks| marks.frozen_until).filter(|until| *until <= now) {
+            events.break_freeze(&hold.tenant, &hold.event, lapsed).await?;
+            // Broken by us, or ended by its writer's put meanwhile: read what
+            // the event is now.
+            marks = events.change_marks(&hold.tenant, &hold.event).await?;
+        }
+        if marks.is_some_and(|marks| marks.frozen_until.is_some()) {
+            // A live freeze (or, after a break, another replacement's).
+            return Ok(false);
+        }
+        let replaced = marks.is_none_or(|marks| marks.breaking_version > version);
+        Ok(!replaced || self.still_fits_event(hold).await?)
     }
 
     /// Picks and places the best seats on the event as read; a lost race
@@ -335,6 +379,14 @@ impl UseCases {
                 }
                 Err(UseCaseError::Internal("a tally change escaped its retries".to_owned()))
             }
+            Err(PlaceHoldError::Contended(seats)) => {
+                // Cancelled, so nothing was written: another placement is
+                // writing these seats right now, as a fresh lock would say.
+                if locked {
+                    self.unlock_best_effort(&hold).await;
+                }
+                Err(Rejection::SeatsUnavailable(seats).into())
+            }
             Err(PlaceHoldError::Backend(error)) => {
                 // The write may have been applied with its reply lost: undo it,
                 // so no claim outlives a request that did not answer 201.
@@ -459,13 +511,56 @@ impl UseCases {
         .into()))
     }
 
-    /// Releases a hold this request placed (or may have placed) and its locks, best effort.
-    async fn undo_hold(&self, hold: &Hold, locked: bool) {
-        if let Err(undo) = self.ports.holds.abandon_placement(hold, self.ports.clock.now()).await {
-            tracing::error!(event = "hold.compensation_failed", hold_id = %hold.id, error = %undo, "if the hold was recorded, its seats stay claimed until it expires");
+    /// Abandons a hold this request placed (or may have placed) and
+    /// releases its locks; whether the durable undo is done. Tried
+    /// [`UNDO_ATTEMPTS`] times; one that still fails is handed to the
+    /// instance's [`PendingUndos`], which the next place-hold here retries
+    /// before its own work, so the seats are free again once the store
+    /// answers, not only when the hold expires.
+    async fn undo_hold(&self, hold: &Hold, locked: bool) -> bool {
+        let undone = self.abandon(hold).await;
+        if !undone {
+            self.pending_undos.push(hold.clone());
         }
         if locked {
             self.unlock_best_effort(hold).await;
+        }
+        undone
+    }
+
+    /// [`HoldStore::abandon_placement`], tried [`UNDO_ATTEMPTS`] times (it is
+    /// idempotent: a tombstone or a release that was applied is a no-op the
+    /// second time).
+    ///
+    /// [`HoldStore::abandon_placement`]: crate::ports::HoldStore::abandon_placement
+    async fn abandon(&self, hold: &Hold) -> bool {
+        for attempt in 1..=UNDO_ATTEMPTS {
+            match self.ports.holds.abandon_placement(hold, self.ports.clock.now()).await {
+                Ok(()) => return true,
+                Err(undo) => {
+                    tracing::warn!(event = "hold.compensation_failed", hold_id = %hold.id, attempt, error = %undo, "the hold may still claim its seats");
+                }
+            }
+        }
+        false
+    }
+
+    /// Retries the undos an earlier request on this instance could not
+    /// finish (at most [`PendingUndos::PER_REQUEST`]); those still failing
+    /// stay for the next request, those past their claims' lifetime are
+    /// dropped (nothing is left to free).
+    async fn finish_pending_undos(&self) {
+        let now = self.ports.clock.now();
+        for hold in self.pending_undos.take(now) {
+            match self.ports.holds.abandon_placement(&hold, now).await {
+                Ok(()) => {
+                    tracing::info!(event = "hold.compensation_done", hold_id = %hold.id, "a failed undo finished on a later request");
+                }
+                Err(error) => {
+                    tracing::warn!(event = "hold.compensation_failed", hold_id = %hold.id, error = %error, "retried on the next request");
+                    self.pending_undos.push(hold);
+                }
+            }
         }
     }
 

@@ -65,15 +65,21 @@ impl UseCases {
         }
         let ports = &self.ports;
         let current = ports.events.get(&event.tenant, &event.id).await?;
-        let (expected, under_freeze) = match &current {
-            None => (None, None),
+        let checked_write = match &current {
+            None => (None, None, Vec::new()),
             Some(stored) => {
                 // A replacement that could break holds is checked under a
                 // freeze, so no hold can slip in between the check and the
                 // write unseen (I9; the hold side is in place_hold).
                 let breaking = stored.event.replacement_can_break_holds(&event);
                 let now = ports.clock.now();
-                let until = now.plus(EVENT_FREEZE);
+                // The freeze is known by its `until` (a resend after a lost
+                // reply finds its own): a few random milliseconds keep two
+                // replacements in the same millisecond apart. Two that still
+                // met would only share one freeze; the version check lets
+                // one of them land.
+                let jitter = Duration::from_millis(u64::try_from(ports.ids.lease_id().0 % 997).unwrap_or(0));
+                let until = now.plus(EVENT_FREEZE).plus(jitter);
                 if breaking
                     && !ports
                         .events
@@ -91,26 +97,52 @@ impl UseCases {
                     Ok(claims) => stored
                         .event
                         .check_replacement(&event, |seat| seat_status(claims.get(seat), locks.get(seat)))
+                        .map(|()| {
+                            // A held seat may be sold before the write lands:
+                            // a repricing of it is written only if it is not.
+                            stored
+                                .event
+                                .repriced_seats(&event)
+                                .into_iter()
+                                .filter(|seat| claims.contains_key(seat))
+                                .collect::<Vec<_>>()
+                        })
                         .map_err(|conflicts: Vec<EventConflict>| {
                             UseCaseError::from(Rejection::EventConflict(conflicts))
                         }),
                     Err(error) => Err(error.into()),
                 };
-                if let Err(refused) = checked {
-                    if breaking
-                        && let Err(error) = ports.events.unfreeze(&event.tenant, &event.id, stored.version).await
-                    {
-                        tracing::warn!(event = "event.unfreeze_failed", error = %error, "holds on this event wait out the freeze");
+                match checked {
+                    Ok(held_repriced) => (Some(stored.version), breaking.then_some(until), held_repriced),
+                    Err(refused) => {
+                        if breaking && let Err(error) = ports.events.unfreeze(&event.tenant, &event.id, until).await {
+                            tracing::warn!(event = "event.unfreeze_failed", error = %error, "holds on this event wait out the freeze");
+                        }
+                        return Err(refused);
                     }
-                    return Err(refused);
                 }
-                (Some(stored.version), breaking.then_some(until))
             }
         };
-        match ports.events.put(&event, expected, under_freeze).await {
-            Ok(_) if expected.is_none() => Ok(PutEventOutcome::Created),
-            Ok(_) => Ok(PutEventOutcome::Replaced),
-            Err(PutEventError::VersionMismatch) => Err(Rejection::EventChangedConcurrently.into()),
+        let (expected, under_freeze, held_repriced) = checked_write;
+        let outcome = if expected.is_none() {
+            PutEventOutcome::Created
+        } else {
+            PutEventOutcome::Replaced
+        };
+        match ports.events.put(&event, expected, under_freeze, &held_repriced).await {
+            Ok(_) => Ok(outcome),
+            Err(PutEventError::VersionMismatch) => {
+                // Ours, applied by a send whose reply was lost? Then the
+                // event is exactly ours at the version we wrote.
+                let ours = expected.map_or(1, |version| version + 1);
+                match ports.events.get(&event.tenant, &event.id).await? {
+                    Some(now_stored) if now_stored.version == ours && now_stored.event == event => Ok(outcome),
+                    _ => Err(Rejection::EventChangedConcurrently.into()),
+                }
+            }
+            Err(PutEventError::SoldMeanwhile(seats)) => {
+                Err(Rejection::EventConflict(seats.into_iter().map(EventConflict::RepricesSoldSeat).collect()).into())
+            }
             Err(PutEventError::Backend(error)) => Err(error.into()),
         }
     }

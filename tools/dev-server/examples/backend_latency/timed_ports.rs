@@ -158,8 +158,11 @@ impl EventCatalog for Timed<dyn EventCatalog> {
         event: &Event,
         expected: Option<u64>,
         under_freeze: Option<Timestamp>,
+        held_repriced: &[SeatId],
     ) -> Result<u64, PutEventError> {
-        self.clock.time(self.inner.put(event, expected, under_freeze)).await
+        self.clock
+            .time(self.inner.put(event, expected, under_freeze, held_repriced))
+            .await
     }
     async fn change_marks(&self, tenant: &TenantId, event: &EventId) -> Result<Option<ChangeMarks>, BackendError> {
         self.clock.time(self.inner.change_marks(tenant, event)).await
@@ -176,8 +179,11 @@ impl EventCatalog for Timed<dyn EventCatalog> {
             .time(self.inner.freeze(tenant, event, version, until, now))
             .await
     }
-    async fn unfreeze(&self, tenant: &TenantId, event: &EventId, version: u64) -> Result<(), BackendError> {
-        self.clock.time(self.inner.unfreeze(tenant, event, version)).await
+    async fn unfreeze(&self, tenant: &TenantId, event: &EventId, until: Timestamp) -> Result<(), BackendError> {
+        self.clock.time(self.inner.unfreeze(tenant, event, until)).await
+    }
+    async fn break_freeze(&self, tenant: &TenantId, event: &EventId, until: Timestamp) -> Result<(), BackendError> {
+        self.clock.time(self.inner.break_freeze(tenant, event, until)).await
     }
 }
 
