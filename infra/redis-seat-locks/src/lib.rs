@@ -10,9 +10,10 @@
 //!   atomically on a cluster (ElastiCache Serverless is always cluster mode).
 //! - **One round trip per operation**: lock and release are Lua scripts
 //!   (called by SHA, reloaded on `NOSCRIPT` by `redis::Script`); inspect is
-//!   one `MGET`; mark-sold the mirror script. The exception is the rebuild
-//!   of the availability index, sent in parts of 1 000 claims: ElastiCache
-//!   Serverless refuses a request of more than 3,999 arguments.
+//!   one pipeline of `MGET`s of at most 1 000 keys; mark-sold the mirror
+//!   script. The exception is the rebuild of the availability index, sent
+//!   in parts of 1 000 claims: ElastiCache Serverless refuses a request of
+//!   more than 3,999 arguments.
 //! - **Connections** are built lazily on first use (no network during Lambda
 //!   init), reused across invocations, and reconnect by themselves
 //!   (`ConnectionManager`, or the cluster client's own reconnects).
@@ -208,6 +209,8 @@ return 1
 /// score, unsold key), so a part stays well under ElastiCache Serverless's
 /// limit of 3,999 arguments per request, whatever the event's size.
 const REBUILD_PART_CLAIMS: usize = 1_000;
+/// Keys per `MGET` of an inspection, under the same argument limit.
+pub const INSPECT_PART_KEYS: usize = 1_000;
 
 /// How long a rebuild's staging set outlives its last part.
 const STAGING_TTL_MS: u64 = 60_000;
@@ -556,13 +559,20 @@ impl SeatLocks for RedisSeatLocks {
             return Ok(Vec::new());
         }
         let keys: Vec<String> = seats.iter().map(|seat| seat_key(tenant, event, seat)).collect();
-        let values: Vec<Option<String>> = self
+        // One pipeline of MGETs of at most `INSPECT_PART_KEYS` keys each: one
+        // round trip, and no request over ElastiCache Serverless' limit of
+        // 3,999 arguments (a replacement inspects up to 20 000 seats).
+        let mut pipeline = redis::pipe();
+        for part in keys.chunks(INSPECT_PART_KEYS) {
+            pipeline.cmd("MGET").arg(part);
+        }
+        let parts: Vec<Vec<Option<String>>> = self
             .run(|mut connection| {
-                let keys = keys.clone();
-                async move { redis::cmd("MGET").arg(keys).query_async(&mut connection).await }
+                let pipeline = pipeline.clone();
+                async move { pipeline.query_async(&mut connection).await }
             })
             .await?;
-        values.iter().map(|v| lock_state(v.as_deref())).collect()
+        parts.iter().flatten().map(|v| lock_state(v.as_deref())).collect()
     }
 
     async fn mark_sold(

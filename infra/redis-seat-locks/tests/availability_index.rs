@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use application::ports::{MirroredLock, SeatLocks};
+use application::ports::{MirroredLock, SeatLock, SeatLocks};
 use domain::ids::{EventId, HoldId, SeatId, TenantId};
 use domain::time::Timestamp;
 use redis_seat_locks::{RedisSeatLocks, RedisSettings};
@@ -331,4 +331,37 @@ mod standalone {
 mod cluster {
     use super::cluster as setup;
     index_cases!(setup);
+}
+
+/// A replacement of a 20 000-seat event inspects every seat's lock: in
+/// `MGET`s of at most `INSPECT_PART_KEYS` keys (ElastiCache Serverless
+/// refuses a request of more than 3,999 arguments), answered in seat order.
+#[tokio::test]
+async fn inspecting_twenty_thousand_seats_stays_under_the_argument_limit_and_keeps_seat_order() {
+    let index = standalone();
+    let seats: Vec<SeatId> = (0..20_000).map(|n| seat(&format!("S{n}"))).collect();
+    let hold = HoldId::parse(HOLD).unwrap();
+    index
+        .locks
+        .lock(&index.tenant, &index.event, &[seats[19_999].clone()], hold, MINUTE)
+        .await
+        .unwrap();
+    let client = redis::Client::open(index.url.clone()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let mget_calls = async |connection: &mut redis::aio::MultiplexedConnection| {
+        let stats: String = redis::cmd("INFO").arg("commandstats").query_async(connection).await.unwrap();
+        stats
+            .lines()
+            .find_map(|line| line.strip_prefix("cmdstat_mget:calls="))
+            .and_then(|rest| rest.split(',').next())
+            .map_or(0, |calls| calls.parse::<usize>().unwrap())
+    };
+    let before = mget_calls(&mut connection).await;
+    let locks = index.locks.inspect(&index.tenant, &index.event, &seats).await.unwrap();
+    let calls = mget_calls(&mut connection).await - before;
+    assert_eq!(locks.len(), 20_000);
+    assert_eq!(locks[19_999], SeatLock::HeldBy(hold), "answers in seat order");
+    assert!(locks[..19_999].iter().all(|lock| *lock == SeatLock::Free));
+    assert_eq!(calls, 20_000_usize.div_ceil(redis_seat_locks::INSPECT_PART_KEYS));
+    assert!(redis_seat_locks::INSPECT_PART_KEYS < 3_999);
 }
