@@ -34,6 +34,10 @@ pub struct BackendError {
     pub backend: &'static str,
     #[source]
     pub source: Box<dyn Error + Send + Sync>,
+    /// The backend answered, but other writes kept changing what this
+    /// request works on ([`BackendError::contended`]): not a sign that the
+    /// backend is failing, so load shedding does not count it.
+    pub contended: bool,
 }
 
 impl BackendError {
@@ -52,6 +56,17 @@ impl BackendError {
         Self {
             backend,
             source: source.into(),
+            contended: false,
+        }
+    }
+
+    /// A 503 for a request that gave up after other writes kept changing
+    /// what it works on (an event being replaced, a tally moving): the
+    /// backend itself is serving.
+    pub fn contended(backend: &'static str, source: impl Into<Box<dyn Error + Send + Sync>>) -> Self {
+        Self {
+            contended: true,
+            ..Self::new(backend, source)
         }
     }
 }

@@ -419,3 +419,23 @@ async fn while_the_store_keeps_failing_new_holds_are_shed_before_they_reach_it()
     w.clock.advance(Duration::from_secs(11));
     assert!(hold(&w, &alice(), &["A1"]).await.is_ok());
 }
+
+#[tokio::test]
+async fn holds_sent_back_by_an_event_being_changed_do_not_count_as_a_failing_store() {
+    let (w, _script) = scripted().await;
+    // A replacement froze the event and died: every hold steps back (503)
+    // until the freeze lapses; the store itself serves every call.
+    let now = w.clock.now();
+    let until = now.plus(Duration::from_secs(10));
+    let events = &w.use_cases.ports().events;
+    assert!(events.freeze(&organizer().tenant, &gig(), 1, until, now).await.unwrap());
+    for _ in 0..30 {
+        let result = hold(&w, &alice(), &["A1"]).await;
+        assert!(matches!(result, Err(UseCaseError::Unavailable(_))), "{result:?}");
+    }
+    events.unfreeze(&organizer().tenant, &gig(), until).await.unwrap();
+    assert!(
+        hold(&w, &alice(), &["A1"]).await.is_ok(),
+        "not shed: the store was serving all along"
+    );
+}

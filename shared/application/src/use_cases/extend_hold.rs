@@ -78,7 +78,7 @@ impl UseCases {
                 hold: extended,
             });
         }
-        Err(BackendError::new("dynamodb", format!("hold {hold_id} kept changing during extend")).into())
+        Err(BackendError::contended("dynamodb", format!("hold {hold_id} kept changing during extend")).into())
     }
 
     /// Sets the time left of the hold's seat locks to its claims' (expiry

@@ -104,7 +104,7 @@ impl UseCases {
             .admit(class, self.ports.clock.now())
             .map_err(|retry_after| UseCaseError::Overloaded { retry_after })?;
         let result = work.await;
-        let served = !matches!(result, Err(UseCaseError::Unavailable(_)));
+        let served = !matches!(&result, Err(UseCaseError::Unavailable(error)) if !error.contended);
         self.admission.record(self.ports.clock.now(), served);
         result
     }

@@ -205,7 +205,7 @@ impl UseCases {
                 return Err(BackendError::new("dynamodb", "a hold that stepped back could not be undone").into());
             }
         }
-        Err(BackendError::new("dynamodb", "the event kept changing while a hold was placed").into())
+        Err(BackendError::contended("dynamodb", "the event kept changing while a hold was placed").into())
     }
 
     /// Whether `hold`, written on the event at `version`, may stand: no
@@ -504,7 +504,7 @@ impl UseCases {
                 other => return Ok(other),
             }
         }
-        Ok(Err(BackendError::new(
+        Ok(Err(BackendError::contended(
             "dynamodb",
             "the customer's tally kept changing while a hold was placed",
         )
