@@ -2,8 +2,8 @@
 # Installs or verifies every tool the test command needs, at pinned versions.
 #
 #   scripts/install-tools.sh                what `scripts/test` needs (fmt,
-#                                           nextest, the real backends,
-#                                           schemathesis, chromium)
+#                                           nextest, the real backends and
+#                                           moto, schemathesis, chromium)
 #   scripts/install-tools.sh --gate GROUPS  what those groups of `scripts/test
 #                                           --gate` need (comma-separated:
 #                                           lint, tests, contract, fuzz, checks)
@@ -96,6 +96,7 @@ cache_entry() { # name, pins file
 DDB_DIR=tools/test-backends/dynamodb-local
 CURRENT_ENTRIES=(
   "$(cache_entry schemathesis-venv tools/contract-test/requirements.txt)"
+  "$(cache_entry moto-venv tools/test-backends/moto-requirements.txt)"
   "$(cache_entry gate-venv tools/requirements.txt)"
   "$(cache_entry sam-venv tools/template-check/requirements.txt)"
   "$(cache_entry dynamodb-local "$DDB_DIR/package-lock.json")"
@@ -211,6 +212,11 @@ cached_venv() { # name, requirements file
 if needs contributors contract; then
   # Contract tests (schemathesis): its own virtualenv, its pins would fight the others.
   cached_venv schemathesis-venv tools/contract-test/requirements.txt &
+  background+=($!)
+fi
+if needs contributors tests; then
+  # moto's server: the second DynamoDB emulator the flash-sale races run on.
+  cached_venv moto-venv tools/test-backends/moto-requirements.txt &
   background+=($!)
 fi
 if needs lint checks; then

@@ -99,6 +99,7 @@ class MissingPrerequisite(unittest.TestCase):
         self.assertRegex(
             result.stderr,
             r"missing prerequisite: (schemathesis-venv \(tools/contract-test/requirements\.txt\)"
+            r"|moto-venv \(tools/test-backends/moto-requirements\.txt\)"
             r"|DynamoDB Local \(npm amplify-dynamodb-simulator\))",
         )
         self.assertEqual(completed, [], "a failed install is never marked complete")

@@ -24,6 +24,13 @@
 //!   connection closed: a crash or network drop *while* the answer is on the
 //!   wire. Exercises the parsers' and clients' handling of truncated replies
 //!   (which must be an error, never a half-read value).
+//! - [`FaultProxy::throttle_every`] — for an HTTP backend (DynamoDB): every
+//!   n-th request is answered by the proxy itself with DynamoDB's throttling
+//!   error (HTTP 400 `ProvisionedThroughputExceededException`) and never
+//!   reaches the backend, as a table over its capacity answers. Exercises the
+//!   SDK's retry of throttled calls and the service's load shedding, which a
+//!   slow reply does not (a throttled call fails at once, and is known not
+//!   to have been applied).
 //! - [`FaultProxy::heal`] — everything off again, to test recovery.
 //!
 //! It is plain `std` with threads: one accept loop, and two forwarding threads
@@ -60,6 +67,12 @@ struct Shared {
     refusing: AtomicBool,
     /// [`FaultProxy::cut_replies_after`]: `0` is off, `n + 1` is `Some(n)`.
     cut_after: AtomicUsize,
+    /// [`FaultProxy::throttle_every`]: `0` is off.
+    throttle_every: AtomicUsize,
+    /// HTTP requests seen while throttling is on, to pick every n-th.
+    throttle_count: AtomicUsize,
+    /// Requests answered with the throttling error so far.
+    throttled: AtomicUsize,
     /// Set on drop: the accept loop ends.
     stop: AtomicBool,
     /// Connections accepted so far.
@@ -204,8 +217,25 @@ impl FaultProxy {
         self.shared.cut_after.store(encoded, Ordering::SeqCst);
     }
 
-    /// Turns every fault off: no delay, no reply delay, accepting, no cuts.
+    /// While `Some(n)`, the proxy reads the requests as HTTP/1.1 (the AWS
+    /// SDK's: a `Content-Length` body, one request at a time per connection)
+    /// and answers every n-th itself with DynamoDB's throttling error, HTTP
+    /// 400 with `__type` `ProvisionedThroughputExceededException`; that
+    /// request never reaches the backend. The others pass untouched. `None`
+    /// turns it off. Only for an HTTP backend.
+    pub fn throttle_every(&self, every: Option<usize>) {
+        self.shared.throttle_every.store(every.unwrap_or(0), Ordering::SeqCst);
+    }
+
+    /// Requests [`throttle_every`](Self::throttle_every) answered itself so far.
+    pub fn throttled(&self) -> usize {
+        self.shared.throttled.load(Ordering::SeqCst)
+    }
+
+    /// Turns every fault off: no delay, no reply delay, accepting, no cuts,
+    /// no throttling.
     pub fn heal(&self) {
+        self.throttle_every(None);
         self.set_delay(Duration::ZERO);
         self.delay_replies(Duration::ZERO);
         self.cut_replies_after(None);
@@ -267,14 +297,133 @@ fn accept_loop(listener: &TcpListener, target: u16, shared: &Arc<Shared>) {
                 server: server_to_keep,
             });
         }
-        for (from, to, direction) in [
-            (client, server_to_write, Direction::Request),
-            (server, client_to_write, Direction::Reply),
-        ] {
-            let shared = shared.clone();
-            std::thread::spawn(move || forward(&shared, id, from, to, direction));
+        let Ok(client_to_answer) = client.try_clone() else {
+            cut(&client, &server);
+            continue;
+        };
+        let request_shared = shared.clone();
+        std::thread::spawn(move || forward_requests(&request_shared, id, client, server_to_write, client_to_answer));
+        let reply_shared = shared.clone();
+        std::thread::spawn(move || forward(&reply_shared, id, server, client_to_write, Direction::Reply));
+    }
+}
+
+/// The answer of a DynamoDB table over its capacity.
+const THROTTLED_BODY: &str = "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException\",\
+\"message\":\"The level of configured provisioned throughput for the table was exceeded (fault proxy)\"}";
+
+fn throttled_answer() -> Vec<u8> {
+    format!(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.0\r\n\
+         x-amzn-RequestId: fault-proxy-throttled\r\nx-amzn-ErrorType: ProvisionedThroughputExceededException\r\n\
+         Content-Length: {}\r\n\r\n{THROTTLED_BODY}",
+        THROTTLED_BODY.len()
+    )
+    .into_bytes()
+}
+
+/// The length of the whole HTTP/1.1 request at the start of `bytes` (head
+/// and `Content-Length` body), once all of it is there; `Err` when `bytes`
+/// do not start with a request head this proxy can frame (then it forwards
+/// them as they are).
+fn http_request_length(bytes: &[u8]) -> Result<Option<usize>, ()> {
+    // A request starts with its method (`POST `); anything else is not one.
+    let method = bytes.iter().take_while(|byte| **byte != b' ').count();
+    if !bytes[..method].iter().all(u8::is_ascii_uppercase) || method > 7 {
+        return Err(());
+    }
+    let Some(head_end) = bytes.windows(4).position(|window| window == b"\r\n\r\n") else {
+        // A head is a few hundred bytes: this much without its end is not one.
+        return if bytes.len() > CHUNK { Err(()) } else { Ok(None) };
+    };
+    if method == 0 {
+        return Err(());
+    }
+    let head = std::str::from_utf8(&bytes[..head_end]).map_err(|_| ())?;
+    let mut body = 0_usize;
+    for line in head.split("\r\n").skip(1) {
+        let (name, value) = line.split_once(':').ok_or(())?;
+        if name.trim().eq_ignore_ascii_case("content-length") {
+            body = value.trim().parse().map_err(|_| ())?;
+        } else if name.trim().eq_ignore_ascii_case("transfer-encoding") {
+            return Err(()); // Chunked bodies are not framed here.
         }
     }
+    let total = head_end + 4 + body;
+    Ok((bytes.len() >= total).then_some(total))
+}
+
+/// The request direction: [`forward`], except that while
+/// [`FaultProxy::throttle_every`] is on it frames the HTTP requests and
+/// answers every n-th itself on `answer` (the client's socket) instead of
+/// forwarding it. No reply is in flight then: the client sends its next
+/// request on a connection only once the last reply is in.
+fn forward_requests(shared: &Shared, id: u64, mut from: TcpStream, mut to: TcpStream, mut answer: TcpStream) {
+    let mut buffer = vec![0_u8; CHUNK];
+    let mut pending: Vec<u8> = Vec::new();
+    while let Ok(read) = from.read(&mut buffer) {
+        if read == 0 {
+            break;
+        }
+        let every = shared.throttle_every.load(Ordering::SeqCst);
+        if every == 0 && pending.is_empty() {
+            if !pass(shared, &buffer[..read], &mut to, Direction::Request) {
+                break;
+            }
+            continue;
+        }
+        pending.extend_from_slice(&buffer[..read]);
+        let mut broken = false;
+        loop {
+            match http_request_length(&pending) {
+                Ok(None) => break,
+                Ok(Some(length)) => {
+                    let request: Vec<u8> = pending.drain(..length).collect();
+                    let seen = shared.throttle_count.fetch_add(1, Ordering::SeqCst) + 1;
+                    if every > 0 && seen.is_multiple_of(every) {
+                        shared.throttled.fetch_add(1, Ordering::SeqCst);
+                        if answer.write_all(&throttled_answer()).is_err() {
+                            broken = true;
+                            break;
+                        }
+                    } else if !pass(shared, &request, &mut to, Direction::Request) {
+                        broken = true;
+                        break;
+                    }
+                }
+                Err(()) => {
+                    let unframed = std::mem::take(&mut pending);
+                    broken = !pass(shared, &unframed, &mut to, Direction::Request);
+                    break;
+                }
+            }
+        }
+        if broken {
+            break;
+        }
+    }
+    shared.finish(id, &from, &to);
+}
+
+/// Forwards one chunk going `direction` with the delays and cuts on now;
+/// `false` when the connection is over.
+fn pass(shared: &Shared, chunk: &[u8], to: &mut TcpStream, direction: Direction) -> bool {
+    let wait = shared.wait(direction);
+    if direction == Direction::Reply && shared.reply_delay_nanos.load(Ordering::SeqCst) > 0 {
+        shared.replies_held.fetch_add(1, Ordering::SeqCst);
+    }
+    if !wait.is_zero() {
+        std::thread::sleep(wait);
+    }
+    if shared.refusing() {
+        return false;
+    }
+    let cut_after = match direction {
+        Direction::Request => None,
+        Direction::Reply => shared.cut_after(),
+    };
+    let chunk = &chunk[..cut_after.map_or(chunk.len(), |limit| chunk.len().min(limit))];
+    to.write_all(chunk).is_ok() && cut_after.is_none()
 }
 
 /// Copies `from` to `to`, chunk by chunk, applying the faults, until either
@@ -285,22 +434,7 @@ fn forward(shared: &Shared, id: u64, mut from: TcpStream, mut to: TcpStream, dir
         if read == 0 {
             break;
         }
-        let wait = shared.wait(direction);
-        if direction == Direction::Reply && shared.reply_delay_nanos.load(Ordering::SeqCst) > 0 {
-            shared.replies_held.fetch_add(1, Ordering::SeqCst);
-        }
-        if !wait.is_zero() {
-            std::thread::sleep(wait);
-        }
-        if shared.refusing() {
-            break;
-        }
-        let cut_after = match direction {
-            Direction::Request => None,
-            Direction::Reply => shared.cut_after(),
-        };
-        let chunk = &buffer[..cut_after.map_or(read, |limit| read.min(limit))];
-        if to.write_all(chunk).is_err() || cut_after.is_some() {
+        if !pass(shared, &buffer[..read], &mut to, direction) {
             break;
         }
     }
@@ -490,6 +624,40 @@ mod tests {
         proxy.cut_replies_after(None);
         let mut stream = connect(&proxy);
         assert_eq!(exchange(&mut stream, b"whole"), b"echo:whole");
+    }
+
+    #[test]
+    fn throttle_every_answers_every_nth_http_request_itself_and_forwards_the_rest() {
+        let (target, requests) = backend();
+        let proxy = FaultProxy::start(target);
+        let mut stream = connect(&proxy);
+        proxy.throttle_every(Some(2));
+        let request = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab";
+        // The first, sent in two pieces, is framed whole and forwarded.
+        stream.write_all(&request[..20]).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        stream.write_all(&request[20..]).unwrap();
+        let mut reply = vec![0_u8; b"echo:".len() + request.len()];
+        stream.read_exact(&mut reply).unwrap();
+        assert_eq!(&reply[5..], request);
+        // The second is answered by the proxy, and never reaches the backend.
+        stream.write_all(request).unwrap();
+        let throttled = throttled_answer();
+        let mut answer = vec![0_u8; throttled.len()];
+        stream.read_exact(&mut answer).unwrap();
+        let answer = String::from_utf8(answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+        assert!(answer.ends_with('}') && answer.contains("ProvisionedThroughputExceededException"));
+        assert_eq!(proxy.throttled(), 1);
+        let seen: Vec<u8> = requests.try_iter().flat_map(|(_, bytes)| bytes).collect();
+        assert_eq!(seen, request, "the backend saw the throttled request");
+
+        proxy.throttle_every(None);
+        assert_eq!(
+            exchange(&mut stream, b"raw bytes"),
+            b"echo:raw bytes",
+            "off: bytes pass as they are"
+        );
     }
 
     #[test]

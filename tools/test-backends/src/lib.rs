@@ -19,6 +19,9 @@
 //! Tests that stop or restart a backend start their own ([`RedisServer`],
 //! [`DynamoDbLocal`]) so they never disturb the shared ones.
 //!
+//! A second DynamoDB emulator, moto's server ([`MotoServer`]), runs the
+//! races too, so that no promise leans on one emulator's behaviour.
+//!
 //! Redis over TLS (`rediss://`, as ElastiCache Serverless requires):
 //! [`RedisServer::start_tls`] and [`RedisServer::start_cluster_tls`] serve
 //! only a TLS port, with a certificate from a throwaway certificate
@@ -431,6 +434,10 @@ impl DynamoDbLocal {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// Kills the emulator. In-memory data is lost.
     pub fn stop(&mut self) {
         self.process = None;
@@ -471,6 +478,57 @@ impl Drop for DynamoDbLocal {
         if let Some(dir) = &self.data_dir {
             let _ = std::fs::remove_dir_all(dir);
         }
+    }
+}
+
+/// moto's server (`moto_server`, a Python emulator of AWS, from the pinned
+/// `moto-requirements.txt`) on a free port: the second DynamoDB emulator the
+/// races run on. It is a different implementation from DynamoDB Local (its
+/// own conditions, transactions and timing: a single-threaded Flask server,
+/// far slower per call), so a promise that holds on both does not lean on
+/// one emulator's quirks. In memory: a stop loses everything.
+#[derive(Debug)]
+pub struct MotoServer {
+    port: u16,
+    _process: Owned,
+}
+
+/// Where `scripts/install-tools.sh` links moto's virtualenv.
+pub fn moto_server_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/moto-venv/bin/moto_server")
+}
+
+impl MotoServer {
+    pub fn start() -> Self {
+        let port = free_port();
+        let binary = moto_server_binary();
+        let child = Command::new(&binary)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .current_dir(std::env::temp_dir())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| {
+                panic!(
+                    "moto_server at {} does not start ({error}): run scripts/install-tools.sh",
+                    binary.display()
+                )
+            });
+        let server = Self {
+            port,
+            _process: Owned(child),
+        };
+        // Flask listens a moment after the process starts.
+        wait_until("moto_server", || accepts_connections(port));
+        server
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
     }
 }
 
