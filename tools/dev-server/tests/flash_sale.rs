@@ -1040,6 +1040,13 @@ async fn dynamodb_throttling_a_third_of_its_requests_mid_race_is_shed_and_keeps_
     flash_sale(Store::DynamoDbLocal, 300, 100, Fault::ThrottledDynamoDb).await;
 }
 
+/// The shape issue 27 raced on moto, on DynamoDB Local: the two emulators
+/// side by side (docs/benchmarks.md).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_hundred_buyers_race_for_eighty_seats_on_dynamodb_local_at_the_default_timeouts() {
+    flash_sale(Store::DynamoDbLocal, 400, 80, Fault::None).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_hundred_buyers_race_for_eighty_seats_on_moto_at_the_default_timeouts() {
     flash_sale(Store::Moto, 400, 80, Fault::None).await;
