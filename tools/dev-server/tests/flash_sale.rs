@@ -200,7 +200,7 @@ impl Race {
                         .push(json.clone());
                     let seats = json["seats"]
                         .as_array()
-                        .unwrap()
+                        .unwrap_or_else(|| panic!("a 201 order answer lists its seats: {json}"))
                         .iter()
                         .map(|s| s.as_str().unwrap().to_owned())
                         .collect();
@@ -525,11 +525,11 @@ async fn flash_sale(store: Store, buyers: usize, seats: usize, fault: Fault) {
         .take(3)
         .collect();
     check_statuses(&ledger, fault, &errors);
+    check_table_final_state(&ledger, &table_state, fault);
     check_invariants(&ledger, &availability, fault);
     check_holds_are_promises(&ledger, fault);
     check_refusals_name_owned_seats(&ledger, fault);
     check_winners_bought(&ledger, fault);
-    check_table_final_state(&ledger, &table_state, fault);
     check_locks_expire(&backends.redis);
 
     report(&ledger, store, fault, buyers, seats, elapsed);
@@ -912,9 +912,19 @@ fn check_invariants(ledger: &Ledger, availability: &Value, fault: Fault) {
         .map(|s| s["id"].as_str().unwrap())
         .collect();
     let ordered: HashSet<&str> = sold_to.keys().copied().collect();
-    assert_eq!(
-        sold, ordered,
-        "I5: availability's SOLD seats must be exactly the ordered seats ({fault:?})"
+    let differing: Vec<(&str, &Value)> = sold
+        .symmetric_difference(&ordered)
+        .map(|seat| (*seat, seats.iter().find(|s| s["id"] == *seat).unwrap_or(&Value::Null)))
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "I5: availability's SOLD seats must be exactly the ordered seats ({fault:?}); these differ \
+         (seat, availability): {differing:?}; orders: {:?}",
+        ledger
+            .orders
+            .iter()
+            .filter(|(_, (_, seats))| seats.iter().any(|s| differing.iter().any(|(d, _)| d == s)))
+            .collect::<Vec<_>>()
     );
     if fault == Fault::None && ledger.unavailable == 0 {
         // Without faults (and without a 503 from a loaded machine, after which

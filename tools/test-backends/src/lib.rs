@@ -484,25 +484,31 @@ impl Drop for DynamoDbLocal {
 /// moto's server (`moto_server`, a Python emulator of AWS, from the pinned
 /// `moto-requirements.txt`) on a free port: the second DynamoDB emulator the
 /// races run on. It is a different implementation from DynamoDB Local (its
-/// own conditions, transactions and timing: a single-threaded Flask server,
-/// far slower per call), so a promise that holds on both does not lean on
-/// one emulator's quirks. In memory: a stop loses everything.
+/// own conditions, transactions and timing: a Python Flask server, far
+/// slower per call), so a promise that holds on both does not lean on
+/// one emulator's quirks. In memory: a stop loses everything. Served one
+/// request at a time (see [`MotoServer::start`]).
 #[derive(Debug)]
 pub struct MotoServer {
     port: u16,
     _process: Owned,
 }
 
-/// Where `scripts/install-tools.sh` links moto's virtualenv.
-pub fn moto_server_binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/moto-venv/bin/moto_server")
+/// The Python of moto's virtualenv, where `scripts/install-tools.sh` links it.
+pub fn moto_python() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/moto-venv/bin/python")
 }
 
 impl MotoServer {
+    /// moto's server, one request at a time (`moto/serialized_server.py`
+    /// says why: as shipped, a cancelled transaction's rollback erases
+    /// other requests' commits).
     pub fn start() -> Self {
         let port = free_port();
-        let binary = moto_server_binary();
+        let binary = moto_python();
+        let launcher = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("moto/serialized_server.py");
         let child = Command::new(&binary)
+            .arg(&launcher)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .current_dir(std::env::temp_dir())
             .stdout(Stdio::null())
@@ -510,7 +516,7 @@ impl MotoServer {
             .spawn()
             .unwrap_or_else(|error| {
                 panic!(
-                    "moto_server at {} does not start ({error}): run scripts/install-tools.sh",
+                    "moto's server ({}) does not start ({error}): run scripts/install-tools.sh",
                     binary.display()
                 )
             });
