@@ -19,7 +19,7 @@ use application::ports::{
     BackendError, ChangeMarks, Clock, CustomerTally, EventCatalog, ExtendHoldError, HoldStore, PlaceHoldError,
     PutEventError, StoredEvent,
 };
-use application::use_cases::PutEventOutcome;
+use application::use_cases::{PutEventOutcome, StoredOutcome};
 use application::{Rejection, UseCaseError, UseCases};
 use async_trait::async_trait;
 use domain::event::{Event, EventConflict, SeatStatus};
@@ -437,5 +437,60 @@ async fn holds_sent_back_by_an_event_being_changed_do_not_count_as_a_failing_sto
     assert!(
         hold(&w, &alice(), &["A1"]).await.is_ok(),
         "not shed: the store was serving all along"
+    );
+}
+
+#[tokio::test]
+async fn a_retry_of_an_order_whose_answer_is_stored_is_replayed_even_while_orders_are_shed() {
+    let (w, script) = scripted().await;
+    let h = hold(&w, &alice(), &["A1"]).await.unwrap();
+    let first = fresh(
+        w.use_cases
+            .create_order(&alice(), order_request("k", 1, h.id), &TextResponses)
+            .await,
+    );
+    assert_eq!(first.status, 201);
+    // The store now fails most calls: new holds fail, far more than half.
+    script.place_unreachable.store(true, Ordering::SeqCst);
+    for _ in 0..40 {
+        let _ = hold(&w, &alice(), &["A2"]).await;
+    }
+    // The buyer whose reply was lost asks again and again: always its order.
+    for retry in 0..10 {
+        let answer = w
+            .use_cases
+            .create_order(&alice(), order_request("k", 1, h.id), &TextResponses)
+            .await;
+        match answer {
+            Ok(StoredOutcome::Replayed(replayed)) => assert_eq!(body(&replayed), body(&first)),
+            other => panic!("retry {retry}: the stored order must be replayed, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_buyers_retry_finds_its_own_seats_free_however_many_undos_are_owed_before_it() {
+    let (w, script) = scripted().await;
+    let seats: Vec<(String, u64)> = (1..=8).map(|n| (format!("A{n}"), 1000)).collect();
+    let named: Vec<(&str, u64)> = seats.iter().map(|(id, price)| (id.as_str(), *price)).collect();
+    w.use_cases
+        .put_event(&organizer(), event_with("acme", &named, "EUR"))
+        .await
+        .unwrap();
+    script.place_applied_reply_lost.store(true, Ordering::SeqCst);
+    script.abandon_failures.store(1_000, Ordering::SeqCst);
+    for seat in ["A1", "A2", "A3", "A4", "A5"] {
+        let failed = hold(&w, &alice(), &[seat]).await;
+        assert!(matches!(failed, Err(UseCaseError::Unavailable(_))), "{failed:?}");
+    }
+    assert_eq!(w.use_cases.pending_undos(), 5, "more owed than one request retries");
+
+    // The store answers again; the newest buyer retries its own request.
+    script.place_applied_reply_lost.store(false, Ordering::SeqCst);
+    script.abandon_failures.store(0, Ordering::SeqCst);
+    let retry = hold(&w, &alice(), &["A5"]).await;
+    assert!(
+        retry.is_ok(),
+        "the owed undo of the buyer's own seats is finished first: {retry:?}"
     );
 }

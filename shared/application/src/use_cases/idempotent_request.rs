@@ -62,14 +62,22 @@ pub(super) struct Attempt<'a> {
 impl UseCases {
     /// Claims the request's scope and runs `work` under the claim, or
     /// answers from the live record another attempt left.
+    ///
+    /// Load shedding (ADR 18) decides only once the scope is claimed: a
+    /// retry whose answer is stored is replayed however the store fares
+    /// (I3: every retry gets the same answer). A shed claim is given back at
+    /// once, so the client's retry after `Retry-After` can claim it.
     pub(super) async fn idempotently(
         &self,
         caller: &Identity,
         request: IdempotentRequest,
         work: impl AsyncFnOnce(&Attempt<'_>) -> Result<StoredOutcome, UseCaseError>,
     ) -> Result<StoredOutcome, UseCaseError> {
-        self.admitted(Work::Completing, self.claimed_and_run(caller, request, work))
-            .await
+        let result = self.claimed_and_run(caller, request, work).await;
+        if !matches!(result, Err(UseCaseError::Overloaded { .. })) {
+            self.record_for_admission(&result);
+        }
+        result
     }
 
     async fn claimed_and_run(
@@ -106,6 +114,12 @@ impl UseCases {
             Claim::Claimed { seed } => seed,
             Claim::Existing(record) => return answer_from_record(record, request.fingerprint, now),
         };
+        if let Err(retry_after) = self.admission.admit(Work::Completing, now) {
+            if let Err(error) = ports.idempotency.abandon(&scope, lease).await {
+                tracing::warn!(event = "idempotency.abandon_failed", error = %error, "a shed request's claim stays until its lease expires");
+            }
+            return Err(UseCaseError::Overloaded { retry_after });
+        }
         let attempt = Attempt {
             scope: &scope,
             lease,

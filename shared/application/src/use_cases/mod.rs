@@ -104,8 +104,14 @@ impl UseCases {
             .admit(class, self.ports.clock.now())
             .map_err(|retry_after| UseCaseError::Overloaded { retry_after })?;
         let result = work.await;
-        let served = !matches!(&result, Err(UseCaseError::Unavailable(error)) if !error.contended);
-        self.admission.record(self.ports.clock.now(), served);
+        self.record_for_admission(&result);
         result
+    }
+
+    /// Counts a request that reached the store in the admission window:
+    /// served unless the store failed (a contended 503 is served).
+    fn record_for_admission<T>(&self, result: &Result<T, UseCaseError>) {
+        let served = !matches!(result, Err(UseCaseError::Unavailable(error)) if !error.contended);
+        self.admission.record(self.ports.clock.now(), served);
     }
 }

@@ -15,6 +15,7 @@
 use std::sync::{Mutex, PoisonError};
 
 use domain::hold::Hold;
+use domain::ids::{EventId, SeatId};
 use domain::time::Timestamp;
 
 /// The holds whose undo is still owed, oldest first.
@@ -39,17 +40,24 @@ impl PendingUndos {
         holds.push(hold);
     }
 
-    /// Up to [`Self::PER_REQUEST`] owed undos, taken out (push back those
-    /// that fail again); those whose claims lapsed by `now` are dropped:
-    /// nothing is left to free.
-    pub fn take(&self, now: Timestamp) -> Vec<Hold> {
+    /// The owed undos a request retries, taken out (push back those that
+    /// fail again): every one on `event` sharing a seat with `seats` (the
+    /// buyer's own retry must find its seats free, however many are owed),
+    /// then the oldest, up to [`Self::PER_REQUEST`] in all unless more
+    /// overlap. Those whose claims lapsed by `now` are dropped: nothing is
+    /// left to free.
+    pub fn take(&self, now: Timestamp, event: &EventId, seats: &[SeatId]) -> Vec<Hold> {
         let mut holds = self.holds.lock().unwrap_or_else(PoisonError::into_inner);
         if holds.is_empty() {
             return Vec::new();
         }
         holds.retain(|hold| hold.claim_until() > now);
-        let taken = holds.len().min(Self::PER_REQUEST);
-        holds.drain(..taken).collect()
+        let overlaps = |hold: &Hold| &hold.event == event && hold.seat_ids().iter().any(|seat| seats.contains(seat));
+        let (mut taken, kept): (Vec<Hold>, Vec<Hold>) = holds.drain(..).partition(|hold| overlaps(hold));
+        let mut kept = kept.into_iter();
+        taken.extend(kept.by_ref().take(Self::PER_REQUEST.saturating_sub(taken.len())));
+        holds.extend(kept);
+        taken
     }
 
     pub fn len(&self) -> usize {

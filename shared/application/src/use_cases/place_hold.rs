@@ -158,8 +158,12 @@ impl UseCases {
         event_id: &EventId,
         selection: &Selection,
     ) -> Result<Hold, UseCaseError> {
+        let named: &[SeatId] = match selection {
+            Selection::Named(request) => request.seats(),
+            Selection::Best { .. } => &[],
+        };
         self.admitted(Work::New, async {
-            self.finish_pending_undos().await;
+            self.finish_pending_undos(event_id, named).await;
             self.place_under_event_changes(caller, event_id, selection).await
         })
         .await
@@ -546,12 +550,13 @@ impl UseCases {
     }
 
     /// Retries the undos an earlier request on this instance could not
-    /// finish (at most [`PendingUndos::PER_REQUEST`]); those still failing
+    /// finish: those sharing a seat with this request (a buyer's retry),
+    /// then the oldest, [`PendingUndos::PER_REQUEST`] in all; those still failing
     /// stay for the next request, those past their claims' lifetime are
     /// dropped (nothing is left to free).
-    async fn finish_pending_undos(&self) {
+    async fn finish_pending_undos(&self, event: &EventId, seats: &[SeatId]) {
         let now = self.ports.clock.now();
-        for hold in self.pending_undos.take(now) {
+        for hold in self.pending_undos.take(now, event, seats) {
             match self.ports.holds.abandon_placement(&hold, now).await {
                 Ok(()) => {
                     tracing::info!(event = "hold.compensation_done", hold_id = %hold.id, "a failed undo finished on a later request");
