@@ -47,6 +47,21 @@ use crate::{DynamoStore, backend_error, condition_failed};
 const CONFLICT_ATTEMPTS: u32 = 4;
 const CONFLICT_BACKOFF: Duration = Duration::from_millis(10);
 
+/// The wait before resend `attempt` of a write a concurrent transaction
+/// cancelled: `CONFLICT_BACKOFF × attempt`, times a random factor in
+/// [0.5, 1.5). Without the jitter two placements that cancel each other
+/// (Redis down, both on one seat) resend in lockstep and cancel each other
+/// again, and both answer 409 on a seat that neither ends up holding.
+fn conflict_backoff(attempt: u32) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    // A fresh `RandomState` is randomly keyed per thread and differs per call:
+    // enough spread for a backoff, without a random-number dependency.
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u32(attempt);
+    let per_mille = 500 + u32::try_from(hasher.finish() % 1000).unwrap_or(0);
+    CONFLICT_BACKOFF * attempt * per_mille / 1000
+}
+
 /// A claim may be taken: none, a HELD one run out, or this hold's own.
 const CLAIMABLE: &str = "attribute_not_exists(pk) OR (#state = :held AND (untilMs <= :now OR holdId = :hold))";
 /// The claim is still this hold's HELD one.
@@ -229,7 +244,7 @@ impl DynamoStore {
             if !retry {
                 return result.map(drop);
             }
-            tokio::time::sleep(CONFLICT_BACKOFF * attempt).await;
+            tokio::time::sleep(conflict_backoff(attempt)).await;
             attempt += 1;
         }
     }
@@ -459,7 +474,7 @@ impl HoldStore for DynamoStore {
             if !in_flight || attempt == CONFLICT_ATTEMPTS {
                 break result;
             }
-            tokio::time::sleep(CONFLICT_BACKOFF * attempt).await;
+            tokio::time::sleep(conflict_backoff(attempt)).await;
             attempt += 1;
         };
         match result {
@@ -563,5 +578,26 @@ impl HoldStore for DynamoStore {
         now: Timestamp,
     ) -> Result<HashMap<SeatId, SeatClaim>, BackendError> {
         self.live_claims(tenant, event, now).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conflict_resends_wait_half_to_one_and_a_half_steps_and_not_in_lockstep() {
+        for attempt in 1..CONFLICT_ATTEMPTS {
+            let waits: Vec<Duration> = (0..50).map(|_| conflict_backoff(attempt)).collect();
+            for wait in &waits {
+                assert!(*wait >= CONFLICT_BACKOFF * attempt / 2, "{wait:?}");
+                assert!(*wait < CONFLICT_BACKOFF * attempt * 3 / 2, "{wait:?}");
+            }
+            let distinct: std::collections::HashSet<&Duration> = waits.iter().collect();
+            assert!(
+                distinct.len() > 10,
+                "two placements would resend in lockstep: {waits:?}"
+            );
+        }
     }
 }

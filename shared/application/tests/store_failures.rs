@@ -54,6 +54,8 @@ struct Script {
     event_reads_fail: AtomicBool,
     /// Event writes are applied, then answered as their resend would be.
     put_applied_reply_lost: AtomicBool,
+    /// Event writes never reach the store: a timeout, nothing written.
+    put_unreachable: AtomicBool,
     /// Run once, just before an event write.
     before_put: Mutex<Option<Rival>>,
     /// Run once, when a hold checks the event's change marks.
@@ -172,6 +174,9 @@ impl EventCatalog for Events {
         held_repriced: &[SeatId],
     ) -> Result<u64, PutEventError> {
         self.1.run(&self.1.before_put).await;
+        if self.1.put_unreachable.load(Ordering::SeqCst) {
+            return Err(PutEventError::Backend(unreachable()));
+        }
         let version = self.0.put(event, expected, under_freeze, held_repriced).await?;
         if self.1.put_applied_reply_lost.load(Ordering::SeqCst) {
             // The resend of an applied write finds the version moved on.
@@ -493,4 +498,15 @@ async fn the_buyers_retry_finds_its_own_seats_free_however_many_undos_are_owed_b
         retry.is_ok(),
         "the owed undo of the buyer's own seats is finished first: {retry:?}"
     );
+}
+
+#[tokio::test]
+async fn a_breaking_replacement_whose_write_fails_lifts_its_freeze_so_holds_go_on() {
+    let (w, script) = scripted().await;
+    script.put_unreachable.store(true, Ordering::SeqCst);
+    let failed = w.use_cases.put_event(&organizer(), without_a4()).await;
+    assert!(matches!(failed, Err(UseCaseError::Unavailable(_))), "{failed:?}");
+    // Within the freeze's 10 s: a hold is placed at once, not sent back.
+    let held = hold(&w, &alice(), &["A1"]).await;
+    assert!(held.is_ok(), "the failed replacement's freeze still stands: {held:?}");
 }

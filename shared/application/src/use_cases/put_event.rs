@@ -18,6 +18,7 @@ use std::time::Duration;
 use domain::event::{Event, EventConflict};
 use domain::identity::Identity;
 use domain::ids::SeatId;
+use domain::time::Timestamp;
 
 use super::UseCases;
 use super::seat_status::seat_status;
@@ -80,13 +81,21 @@ impl UseCases {
                 // one of them land.
                 let jitter = Duration::from_millis(u64::try_from(ports.ids.lease_id().0 % 997).unwrap_or(0));
                 let until = now.plus(EVENT_FREEZE).plus(jitter);
-                if breaking
-                    && !ports
+                if breaking {
+                    match ports
                         .events
                         .freeze(&event.tenant, &event.id, stored.version, until, now)
-                        .await?
-                {
-                    return Err(Rejection::EventChangedConcurrently.into());
+                        .await
+                    {
+                        Ok(true) => {}
+                        Ok(false) => return Err(Rejection::EventChangedConcurrently.into()),
+                        Err(error) => {
+                            // Applied, its replies lost? Lift it, or every hold
+                            // on the event waits it out.
+                            self.unfreeze_best_effort(&event, until).await;
+                            return Err(error.into());
+                        }
+                    }
                 }
                 let locks = if breaking {
                     self.seat_locks_of(stored).await
@@ -115,8 +124,8 @@ impl UseCases {
                 match checked {
                     Ok(held_repriced) => (Some(stored.version), breaking.then_some(until), held_repriced),
                     Err(refused) => {
-                        if breaking && let Err(error) = ports.events.unfreeze(&event.tenant, &event.id, until).await {
-                            tracing::warn!(event = "event.unfreeze_failed", error = %error, "holds on this event wait out the freeze");
+                        if breaking {
+                            self.unfreeze_best_effort(&event, until).await;
                         }
                         return Err(refused);
                     }
@@ -129,14 +138,44 @@ impl UseCases {
         } else {
             PutEventOutcome::Replaced
         };
-        match ports.events.put(&event, expected, under_freeze, &held_repriced).await {
+        let written = self
+            .write_event(&event, expected, under_freeze, &held_repriced, outcome)
+            .await;
+        // A write that failed leaves its freeze to be lifted (a no-op if the
+        // write landed after all: it removed the freeze, and this names it).
+        if written.is_err()
+            && let Some(until) = under_freeze
+        {
+            self.unfreeze_best_effort(&event, until).await;
+        }
+        written
+    }
+
+    async fn unfreeze_best_effort(&self, event: &Event, until: Timestamp) {
+        if let Err(error) = self.ports.events.unfreeze(&event.tenant, &event.id, until).await {
+            tracing::warn!(event = "event.unfreeze_failed", error = %error, "holds on this event wait out the freeze");
+        }
+    }
+
+    /// The put, with a version mismatch read back (our own write whose reply
+    /// was lost is success).
+    async fn write_event(
+        &self,
+        event: &Event,
+        expected: Option<u64>,
+        under_freeze: Option<Timestamp>,
+        held_repriced: &[SeatId],
+        outcome: PutEventOutcome,
+    ) -> Result<PutEventOutcome, UseCaseError> {
+        let ports = &self.ports;
+        match ports.events.put(event, expected, under_freeze, held_repriced).await {
             Ok(_) => Ok(outcome),
             Err(PutEventError::VersionMismatch) => {
                 // Ours, applied by a send whose reply was lost? Then the
                 // event is exactly ours at the version we wrote.
                 let ours = expected.map_or(1, |version| version + 1);
                 match ports.events.get(&event.tenant, &event.id).await? {
-                    Some(now_stored) if now_stored.version == ours && now_stored.event == event => Ok(outcome),
+                    Some(now_stored) if now_stored.version == ours && now_stored.event == *event => Ok(outcome),
                     _ => Err(Rejection::EventChangedConcurrently.into()),
                 }
             }
