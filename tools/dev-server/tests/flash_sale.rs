@@ -655,28 +655,37 @@ fn orphan_claims<'a>(ledger: &Ledger, state: &'a TableState) -> Vec<(&'a str, &'
 }
 
 /// Reads the table; while it has orphaned claims, sends each instance a
-/// place-hold (which first retries the undos it owes) and reads again, for
-/// up to 20 s. A repair hold that is granted is released at once.
+/// place-hold naming those seats, as a later buyer of them would: it first
+/// finishes the owed undos sharing its seats, however many the instance owes
+/// (a hold naming other seats finishes only 4, the oldest first, so a store
+/// outage that left dozens owed would take dozens of unrelated holds).
+/// Reads again, for up to 30 s. A repair hold that is granted is released at once.
 async fn settle_owed_undos(race: &Race, backends: &Backends) -> TableState {
+    const MAX_SEATS_PER_HOLD: usize = 10;
     let started = Instant::now();
     loop {
         let state = table_state(backends).await;
-        let orphans = orphan_claims(&race.ledger.lock().unwrap(), &state).len();
-        if orphans == 0 || started.elapsed() > Duration::from_secs(20) {
+        let orphans: Vec<String> = orphan_claims(&race.ledger.lock().unwrap(), &state)
+            .into_iter()
+            .map(|(seat, _)| seat.to_owned())
+            .collect();
+        if orphans.is_empty() || started.elapsed() > Duration::from_secs(30) {
             return state;
         }
-        for server in 0..race.servers.len() {
-            let path = format!("/events/{}/holds", race.event);
-            let body = json!({ "seats": ["S0"], "ttlSeconds": 60 });
-            let (status, hold, _) = race
-                .send(server, reqwest::Method::POST, &path, "repair", None, Some(body))
-                .await;
-            if status == StatusCode::CREATED {
-                let path = format!("/holds/{}", hold["holdId"].as_str().unwrap());
-                let (status, _, _) = race
-                    .send(server, reqwest::Method::DELETE, &path, "repair", None, None)
+        for seats in orphans.chunks(MAX_SEATS_PER_HOLD) {
+            for server in 0..race.servers.len() {
+                let path = format!("/events/{}/holds", race.event);
+                let body = json!({ "seats": seats, "ttlSeconds": 60 });
+                let (status, hold, _) = race
+                    .send(server, reqwest::Method::POST, &path, "repair", None, Some(body))
                     .await;
-                assert_eq!(status, StatusCode::NO_CONTENT, "releasing a repair hold");
+                if status == StatusCode::CREATED {
+                    let path = format!("/holds/{}", hold["holdId"].as_str().unwrap());
+                    let (status, _, _) = race
+                        .send(server, reqwest::Method::DELETE, &path, "repair", None, None)
+                        .await;
+                    assert_eq!(status, StatusCode::NO_CONTENT, "releasing a repair hold");
+                }
             }
         }
         tokio::time::sleep(Duration::from_millis(250)).await;

@@ -1,7 +1,0 @@
-//! Lambda entry point of `manage-event`: clients are built once at init, then every
-//! invocation is served by the same router.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    composition::run_lambda(http_interface::ServiceName("manage-event"), manage_event::routes()).await
-}
