@@ -8,6 +8,7 @@
 //! byte; a second cancel under another key answers 200 with the cancelled
 //! order.
 
+use crate::{Lambda, TableAccess};
 use application::use_cases::CancelOrder;
 use axum::Router;
 use axum::extract::State;
@@ -26,10 +27,22 @@ use http_interface::stored_reply::{HttpOrderResponses, idempotency_key, reply};
 
 const CANCEL: &str = "/orders/{orderId}/cancel";
 
-/// The routes this function answers, as documented in docs/openapi.yaml.
-pub const ROUTES: &[(&str, &str)] = &[("POST", CANCEL)];
+/// The `cancel-order` Lambda: its routes (docs/openapi.yaml), its router and what
+/// its role may do to the table (template.yaml is generated from it).
+pub const LAMBDA: Lambda = Lambda {
+    name: "cancel-order",
+    routes: &[("POST", CANCEL)],
+    public_routes: &[],
+    router,
+    table_access: &[TableAccess {
+        sid: "TableAccess",
+        why: None,
+        actions: &["Query", "GetItem", "PutItem", "UpdateItem", "DeleteItem"],
+        keys: &["T#*#ORDER#*", "T#*#EVENT#*", "T#*#IDEM#*"],
+    }],
+};
 
-pub fn routes() -> Router<AppState> {
+fn router() -> Router<AppState> {
     Router::new().route(CANCEL, post(cancel_order))
 }
 

@@ -6,6 +6,7 @@
 //! rules in the domain (`Buyer::new`), stored answers in
 //! `http_interface::stored_reply`; this module decodes and calls.
 
+use crate::{Lambda, TableAccess};
 use application::use_cases::CreateOrder;
 use axum::Router;
 use axum::extract::State;
@@ -25,10 +26,22 @@ use serde::Deserialize;
 
 const ORDERS: &str = "/orders";
 
-/// The routes this function answers, as documented in docs/openapi.yaml.
-pub const ROUTES: &[(&str, &str)] = &[("POST", ORDERS)];
+/// The `create-order` Lambda: its routes (docs/openapi.yaml), its router and what
+/// its role may do to the table (template.yaml is generated from it).
+pub const LAMBDA: Lambda = Lambda {
+    name: "create-order",
+    routes: &[("POST", ORDERS)],
+    public_routes: &[],
+    router,
+    table_access: &[TableAccess {
+        sid: "TableAccess",
+        why: None,
+        actions: &["GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"],
+        keys: &["T#*#HOLD#*", "T#*#ORDER#*", "T#*#EVENT#*", "T#*#IDEM#*"],
+    }],
+};
 
-pub fn routes() -> Router<AppState> {
+fn router() -> Router<AppState> {
     Router::new().route(ORDERS, post(create_order))
 }
 

@@ -5,6 +5,7 @@
 //! `hold-lifetime-exceeded`; 404 when not the caller's; 422 for a ttl outside
 //! 60..=1800.
 
+use crate::{Lambda, TableAccess};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -21,10 +22,42 @@ use serde::Deserialize;
 
 const EXTEND: &str = "/holds/{holdId}/extend";
 
-/// The routes this function answers, as documented in docs/openapi.yaml.
-pub const ROUTES: &[(&str, &str)] = &[("POST", EXTEND)];
+/// The `extend-hold` Lambda: its routes (docs/openapi.yaml), its router and what
+/// its role may do to the table (template.yaml is generated from it).
+pub const LAMBDA: Lambda = Lambda {
+    name: "extend-hold",
+    routes: &[("POST", EXTEND)],
+    public_routes: &[],
+    router,
+    table_access: &[
+        TableAccess {
+            sid: "HoldAccess",
+            why: None,
+            actions: &["GetItem", "UpdateItem"],
+            keys: &["T#*#HOLD#*"],
+        },
+        TableAccess {
+            sid: "ClaimWrites",
+            why: None,
+            actions: &["PutItem"],
+            keys: &["T#*#EVENT#*#CLAIMS#*"],
+        },
+        TableAccess {
+            sid: "SoldRecordChecks",
+            why: None,
+            actions: &["ConditionCheckItem"],
+            keys: &["T#*#EVENT#*"],
+        },
+        TableAccess {
+            sid: "TallyUpdates",
+            why: None,
+            actions: &["UpdateItem"],
+            keys: &["T#*#EVENT#*#CUSTOMER#*"],
+        },
+    ],
+};
 
-pub fn routes() -> Router<AppState> {
+fn router() -> Router<AppState> {
     Router::new().route(EXTEND, post(extend_hold))
 }
 

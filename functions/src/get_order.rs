@@ -3,6 +3,7 @@
 //! `GET /orders/{orderId}` → 200 the order; 404 `order-not-found` if absent
 //! or someone else's.
 
+use crate::{Lambda, TableAccess};
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -15,10 +16,22 @@ use http_interface::representations::OrderJson;
 
 const ORDER: &str = "/orders/{orderId}";
 
-/// The routes this function answers, as documented in docs/openapi.yaml.
-pub const ROUTES: &[(&str, &str)] = &[("GET", ORDER)];
+/// The `get-order` Lambda: its routes (docs/openapi.yaml), its router and what
+/// its role may do to the table (template.yaml is generated from it).
+pub const LAMBDA: Lambda = Lambda {
+    name: "get-order",
+    routes: &[("GET", ORDER)],
+    public_routes: &[],
+    router,
+    table_access: &[TableAccess {
+        sid: "TableAccess",
+        why: None,
+        actions: &["GetItem"],
+        keys: &["T#*#ORDER#*"],
+    }],
+};
 
-pub fn routes() -> Router<AppState> {
+fn router() -> Router<AppState> {
     Router::new().route(ORDER, get(get_order))
 }
 

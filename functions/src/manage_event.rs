@@ -6,6 +6,7 @@
 //! is read by `http_interface::event_body`, the event rendered by
 //! `http_interface::representations::EventJson`.
 
+use crate::{Lambda, TableAccess};
 use application::Rejection;
 use application::use_cases::PutEventOutcome;
 use axum::extract::State;
@@ -25,10 +26,22 @@ use http_interface::representations::EventJson;
 const EVENT: &str = "/events/{eventId}";
 const SEATS: &str = "/events/{eventId}/seats";
 
-/// The routes this function answers, as documented in docs/openapi.yaml.
-pub const ROUTES: &[(&str, &str)] = &[("PUT", EVENT), ("GET", SEATS)];
+/// The `manage-event` Lambda: its routes (docs/openapi.yaml), its router and what
+/// its role may do to the table (template.yaml is generated from it).
+pub const LAMBDA: Lambda = Lambda {
+    name: "manage-event",
+    routes: &[("PUT", EVENT), ("GET", SEATS)],
+    public_routes: http_interface::SERVICE_ROUTES,
+    router,
+    table_access: &[TableAccess {
+        sid: "TableAccess",
+        why: None,
+        actions: &["Query", "PutItem", "UpdateItem", "DeleteItem"],
+        keys: &["T#*#EVENT#*"],
+    }],
+};
 
-pub fn routes() -> Router<AppState> {
+fn router() -> Router<AppState> {
     Router::new().route(EVENT, put(put_event)).route(SEATS, get(get_seats))
 }
 

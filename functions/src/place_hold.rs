@@ -8,6 +8,7 @@
 //! `unavailableSeats: []` and how many seats match the filters. The body and
 //! the refusals are read and logged by `http_interface::hold_request`.
 
+use crate::{Lambda, TableAccess};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -25,10 +26,38 @@ use http_interface::request_telemetry::BusinessEvent;
 
 const HOLDS: &str = "/events/{eventId}/holds";
 
-/// The routes this function answers, as documented in docs/openapi.yaml.
-pub const ROUTES: &[(&str, &str)] = &[("POST", HOLDS)];
+/// The `place-hold` Lambda: its routes (docs/openapi.yaml), its router and what
+/// its role may do to the table (template.yaml is generated from it).
+pub const LAMBDA: Lambda = Lambda {
+    name: "place-hold",
+    routes: &[("POST", HOLDS)],
+    public_routes: &[],
+    router,
+    table_access: &[
+        TableAccess {
+            sid: "TableAccess",
+            why: None,
+            actions: &[
+                "Query",
+                "GetItem",
+                "BatchGetItem",
+                "PutItem",
+                "UpdateItem",
+                "DeleteItem",
+                "ConditionCheckItem",
+            ],
+            keys: &["T#*#EVENT#*", "T#*#HOLD#*"],
+        },
+        TableAccess {
+            sid: "OrderReads",
+            why: Some("The seat-limit tally repair reads the orders it names (ADR 14)."),
+            actions: &["GetItem"],
+            keys: &["T#*#ORDER#*"],
+        },
+    ],
+};
 
-pub fn routes() -> Router<AppState> {
+fn router() -> Router<AppState> {
     Router::new().route(HOLDS, post(place_hold))
 }
 

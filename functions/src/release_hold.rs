@@ -3,6 +3,7 @@
 //! `DELETE /holds/{holdId}` → 204, also when already released or expired;
 //! 409 `hold-not-active` for a hold that became an order.
 
+use crate::{Lambda, TableAccess};
 use axum::Router;
 use axum::extract::State;
 use axum::routing::delete;
@@ -15,10 +16,36 @@ use http_interface::problem::ApiError;
 
 const HOLD: &str = "/holds/{holdId}";
 
-/// The routes this function answers, as documented in docs/openapi.yaml.
-pub const ROUTES: &[(&str, &str)] = &[("DELETE", HOLD)];
+/// The `release-hold` Lambda: its routes (docs/openapi.yaml), its router and what
+/// its role may do to the table (template.yaml is generated from it).
+pub const LAMBDA: Lambda = Lambda {
+    name: "release-hold",
+    routes: &[("DELETE", HOLD)],
+    public_routes: &[],
+    router,
+    table_access: &[
+        TableAccess {
+            sid: "HoldAccess",
+            why: None,
+            actions: &["GetItem", "UpdateItem"],
+            keys: &["T#*#HOLD#*"],
+        },
+        TableAccess {
+            sid: "ClaimDeletes",
+            why: None,
+            actions: &["DeleteItem"],
+            keys: &["T#*#EVENT#*#CLAIMS#*"],
+        },
+        TableAccess {
+            sid: "TallyUpdates",
+            why: None,
+            actions: &["UpdateItem"],
+            keys: &["T#*#EVENT#*#CUSTOMER#*"],
+        },
+    ],
+};
 
-pub fn routes() -> Router<AppState> {
+fn router() -> Router<AppState> {
     Router::new().route(HOLD, delete(release_hold))
 }
 

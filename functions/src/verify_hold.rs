@@ -3,6 +3,7 @@
 //! `GET /holds/{holdId}` → 200 `{holdId, eventId, seats, status, valid,
 //! expiresAt, remainingSeconds, reason?}`. Advisory: create-order re-checks.
 
+use crate::{Lambda, TableAccess};
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -15,10 +16,22 @@ use http_interface::representations::VerificationJson;
 
 const HOLD: &str = "/holds/{holdId}";
 
-/// The routes this function answers, as documented in docs/openapi.yaml.
-pub const ROUTES: &[(&str, &str)] = &[("GET", HOLD)];
+/// The `verify-hold` Lambda: its routes (docs/openapi.yaml), its router and what
+/// its role may do to the table (template.yaml is generated from it).
+pub const LAMBDA: Lambda = Lambda {
+    name: "verify-hold",
+    routes: &[("GET", HOLD)],
+    public_routes: &[],
+    router,
+    table_access: &[TableAccess {
+        sid: "TableAccess",
+        why: None,
+        actions: &["GetItem", "BatchGetItem"],
+        keys: &["T#*#HOLD#*", "T#*#EVENT#*"],
+    }],
+};
 
-pub fn routes() -> Router<AppState> {
+fn router() -> Router<AppState> {
     Router::new().route(HOLD, get(verify_hold))
 }
 

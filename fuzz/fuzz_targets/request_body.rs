@@ -30,10 +30,7 @@ fn world() -> &'static World {
         // The dev server's defaults: header identity, default settings.
         let mut config = Config::from_lookup(Defaults::DEV_SERVER, |_| None).unwrap();
         config.readiness_timeout = Duration::from_millis(100);
-        let routes = manage_event::routes()
-            .merge(place_hold::routes())
-            .merge(extend_hold::routes())
-            .merge(create_order::routes());
+        let routes = functions::all_routes();
         let world = World {
             runtime: tokio::runtime::Builder::new_current_thread().build().unwrap(),
             router: composition::app_with_ports(ServiceName("fuzz"), routes, ports, &config),

@@ -31,14 +31,10 @@ import tomllib
 # Our crates whose features differ on purpose: the run build leaves the real
 # backends out (composition's `aws`, the functions' `lambda`; ADR 17). They
 # are small, so compiling them twice costs seconds.
-# The functions are the crates under functions/ (one folder each).
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-FUNCTIONS_DIR = ROOT / "functions"
 DEV_SERVER_MANIFEST = ROOT / "tools" / "dev-server" / "Cargo.toml"
 BLOCK_START = "# Same features as the test build."
-OWN_FEATURE_SWITCHES = {"composition", "dev-server"} | {
-    manifest.parent.name for manifest in FUNCTIONS_DIR.glob("*/Cargo.toml")
-}
+OWN_FEATURE_SWITCHES = {"composition", "dev-server", "functions"}
 
 
 def features(*cargo_tree_args: str, workspace: pathlib.Path = ROOT) -> dict[str, set[str]]:

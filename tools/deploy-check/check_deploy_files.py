@@ -17,9 +17,10 @@ Their shape is checked against the published schemas by `check-jsonschema`
   confirmation, capabilities and an S3 bucket given) and `sam local` reads
   env.json; if env.json names host.docker.internal, `sam local` maps it
   (a Linux Docker Engine does not resolve it by itself).
-- env.json: every function of template.yaml, with `AUTH_MODE=dev` (sam local
-  does not run the JWT authorizer), and only variables the template declares
-  for that function: `sam local` silently drops any other.
+- env.json: one `Parameters` block, which `sam local` gives every function,
+  with `AUTH_MODE=dev` (sam local does not run the JWT authorizer), and only
+  variables the template declares for every function: `sam local` silently
+  drops any other. No per-function entries: the functions share one setup.
 - events/: one API Gateway v2 payload per documented route, whose routeKey
   and path agree (the dev-server tests walk them through the API).
 """
@@ -40,13 +41,10 @@ GATE_GROUPS = sorted(set(re.findall(r"\bwants (\w+)", (ROOT / "scripts/test").re
 
 
 def function_defaults(root: Path) -> dict[str, set[str]]:
-    """REDIS_URL / AWS_ENDPOINT_URL values in every function's lambda metadata."""
-    found: dict[str, set[str]] = {"REDIS_URL": set(), "AWS_ENDPOINT_URL": set()}
-    for manifest in sorted((root / "functions").glob("*/Cargo.toml")):
-        env = tomllib.loads(manifest.read_text())["package"]["metadata"]["lambda"]["env"]
-        for name, values in found.items():
-            values.add(env[name])
-    return found
+    """REDIS_URL / AWS_ENDPOINT_URL values in the functions package's lambda
+    metadata (what `cargo lambda watch` gives every function)."""
+    env = tomllib.loads((root / "functions" / "Cargo.toml").read_text())["package"]["metadata"]["lambda"]["env"]
+    return {name: {env[name]} for name in ("REDIS_URL", "AWS_ENDPOINT_URL")}
 
 
 def host_port(url: str) -> str:
@@ -213,17 +211,18 @@ def template_variables(template_text: str) -> dict[str, set[str]]:
             for name, r in template.get("Resources", {}).items() if r.get("Type") == "AWS::Serverless::Function"}
 
 
-def check_env_json(env: dict, functions: set[str], declared: dict[str, set[str]] | None = None) -> list[str]:
-    problems = [f"{name} has no entry" for name in sorted(functions - set(env))]
-    problems += [f"{name} is not a function of template.yaml" for name in sorted(set(env) - functions - {"Parameters"})]
-    problems += [f"{name} must set AUTH_MODE=dev" for name in sorted(functions & set(env))
-                 if env[name].get("AUTH_MODE") != "dev"]
-    for name in sorted(set(env) & (set(declared or {}) | {"Parameters"})):
-        allowed = set.intersection(*declared.values()) if name == "Parameters" and declared else (declared or {}).get(name)
-        if allowed is None:
-            continue
-        problems += [f"{name}: {variable} is not declared in template.yaml, so sam local drops it"
-                     for variable in sorted(set(env[name]) - allowed)]
+def check_env_json(env: dict, declared: dict[str, set[str]] | None = None) -> list[str]:
+    problems = [f"{name}: a per-function entry; env.json is one Parameters block for every function"
+                for name in sorted(set(env) - {"Parameters"})]
+    parameters = env.get("Parameters")
+    if parameters is None:
+        return [*problems, "no Parameters block"]
+    if parameters.get("AUTH_MODE") != "dev":
+        problems.append("Parameters must set AUTH_MODE=dev")
+    if declared:
+        allowed = set.intersection(*declared.values())
+        problems += [f"Parameters: {variable} is not declared in template.yaml for every function, so sam local drops it"
+                     for variable in sorted(set(parameters) - allowed)]
     return problems
 
 
@@ -268,7 +267,7 @@ def main() -> int:
         *(f"ci.yml: {p}" for p in check_workflow(workflow, (ROOT / "README.md").read_text())),
         *(f"tools/deploy-requirements.txt: {p}" for p in check_pins((ROOT / "tools/deploy-requirements.txt").read_text())),
         *(f"samconfig.toml: {p}" for p in check_samconfig(tomllib.loads((ROOT / "samconfig.toml").read_text()), env)),
-        *(f"env.json: {p}" for p in check_env_json(env, template_functions(template), template_variables(template))),
+        *(f"env.json: {p}" for p in check_env_json(env, template_variables(template))),
         *(f"events/{p}" for p in check_events(read_events(), documented_routes())),
     ]
     for problem in problems:

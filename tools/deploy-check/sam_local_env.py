@@ -40,17 +40,17 @@ def main() -> int:
     wanted = json.loads((ROOT / "env.json").read_text())
     problems = []
     environments = local_environments(ROOT / "template.yaml", ROOT / "env.json")
-    for function, variables in sorted(wanted.items()):
-        got = environments.get(function)
-        if got is None:
-            problems.append(f"{function}: not a function sam local knows")
-            continue
+    # env.json's Parameters block is for every function (sam local's global form).
+    variables = wanted.get("Parameters", {})
+    if not variables:
+        problems.append("env.json has no Parameters block")
+    for function, got in sorted(environments.items()):
         problems += [f"{function}: sam local gives {name}={got.get(name)!r}, env.json says {value!r}"
                      for name, value in sorted(variables.items()) if got.get(name) != value]
     for problem in problems:
         print(f"sam local env: {problem}", file=sys.stderr)
     if not problems:
-        print(f"sam local env: every env.json value reaches its function ({len(environments)} functions)")
+        print(f"sam local env: every env.json value reaches every function ({len(environments)} functions)")
     return 1 if problems else 0
 
 

@@ -132,27 +132,28 @@ class SamLocalFilesTest(unittest.TestCase):
         self.assertEqual(check.check_samconfig(tomllib.loads((ROOT / "samconfig.toml").read_text()), env), [])
         template = (ROOT / "template.yaml").read_text()
         functions = check.template_functions(template)
-        self.assertEqual(len(functions), len(list((ROOT / "functions").glob("*/Cargo.toml"))))
-        self.assertEqual(check.check_env_json(env, functions, check.template_variables(template)), [])
+        self.assertEqual(len(functions), len(list((ROOT / "functions" / "src" / "bin").glob("*.rs"))))
+        self.assertEqual(check.check_env_json(env, check.template_variables(template)), [])
         self.assertEqual(check.check_events(check.read_events(), check.documented_routes()), [])
 
     def test_a_deploy_that_would_prompt_is_named(self):
         problems = check.check_samconfig({"default": {"deploy": {"parameters": {"confirm_changeset": True}}}})
         self.assertTrue(any("confirm" in p for p in problems), problems)
 
-    def test_a_function_missing_from_env_json_or_on_jwt_is_named(self):
-        problems = check.check_env_json({"A": {"AUTH_MODE": "jwt"}}, {"A", "B"})
-        self.assertEqual(problems, ["B has no entry", "A must set AUTH_MODE=dev"])
+    def test_a_per_function_entry_or_jwt_is_named(self):
+        problems = check.check_env_json({"A": {"AUTH_MODE": "dev"}, "Parameters": {"AUTH_MODE": "jwt"}})
+        self.assertEqual(problems, ["A: a per-function entry; env.json is one Parameters block for every function",
+                                    "Parameters must set AUTH_MODE=dev"])
 
     def test_a_variable_the_template_does_not_declare_is_named(self):
         # sam local passes a function only the variables its template declares.
         declared = check.template_variables((ROOT / "template.yaml").read_text())
         self.assertIn("AWS_ENDPOINT_URL", declared["PlaceHoldFunction"])
         declared["PlaceHoldFunction"].discard("AWS_ENDPOINT_URL")
-        problems = check.check_env_json({"PlaceHoldFunction": {"AUTH_MODE": "dev", "AWS_ENDPOINT_URL": "http://x:8000"}},
-                                        {"PlaceHoldFunction"}, declared)
-        self.assertEqual(problems, ["PlaceHoldFunction: AWS_ENDPOINT_URL is not declared in template.yaml, "
-                                    "so sam local drops it"])
+        problems = check.check_env_json({"Parameters": {"AUTH_MODE": "dev", "AWS_ENDPOINT_URL": "http://x:8000"}},
+                                        declared)
+        self.assertEqual(problems, ["Parameters: AWS_ENDPOINT_URL is not declared in template.yaml for every "
+                                    "function, so sam local drops it"])
 
     def test_host_docker_internal_without_a_host_mapping_is_named(self):
         import tomllib

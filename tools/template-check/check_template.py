@@ -6,11 +6,11 @@
 - Every route in docs/openapi.yaml is an HttpApi event of exactly one
   function; /health and /ready carry no authorizer; every other route uses
   the default JWT authorizer.
-- Every function builds a crate that exists under functions/ and has its
-  own policy statements (least privilege per function); every crate under
-  functions/ is built by exactly one function (the folders are the list of
-  functions: a new crate without its function, or two functions building
-  one crate, is caught).
+- Every function builds a Lambda binary of the functions package
+  (functions/src/bin/<name>.rs, one per entry of `functions::LAMBDAS`) and
+  has its own policy statements (least privilege per function); every
+  binary is built by exactly one function (a new binary without its
+  function, or two functions building one binary, is caught).
 - The operations dashboard is valid JSON once substituted and charts every
   metric the code records (shared/http-interface/src/request_telemetry.rs);
   every function writes JSON logs to a log group of its own, and the
@@ -63,8 +63,8 @@ def load_template(path):
 
 
 def function_crates():
-    """The Lambda functions: one crate per folder under functions/."""
-    return {p.parent.name for p in (ROOT / "functions").glob("*/Cargo.toml")}
+    """The Lambda functions: one binary per file under functions/src/bin/."""
+    return {p.stem for p in (ROOT / "functions" / "src" / "bin").glob("*.rs")}
 
 
 def documented_routes():
@@ -132,7 +132,7 @@ def check(template):
             continue
         binary = resource.get("Metadata", {}).get("BuildProperties", {}).get("Binary")
         if resource.get("Metadata", {}).get("BuildMethod") != "rust-cargolambda" or binary not in crates:
-            problems.append(f"{name} does not build a function crate with cargo-lambda (Binary {binary!r})")
+            problems.append(f"{name} does not build a Lambda binary of the functions package with cargo-lambda (Binary {binary!r})")
         else:
             built_by[binary].append(name)
         if not resource.get("Properties", {}).get("Policies"):
@@ -150,7 +150,7 @@ def check(template):
                 problems.append(f"{route} must {'not ' if route not in PUBLIC else ''}bypass the JWT authorizer")
     for crate, functions in sorted(built_by.items()):
         if len(functions) != 1:
-            problems.append(f"functions/{crate} must be built by exactly one function, "
+            problems.append(f"functions/src/bin/{crate}.rs must be built by exactly one function, "
                             f"not {len(functions)} ({', '.join(functions) or 'none'})")
     problems += check_operability(resources, template.get("Globals", {}))
     problems += check_canary_window(template)
@@ -333,7 +333,7 @@ def main():
     for problem in problems:
         print(f"template: {problem}")
     if not problems:
-        print("template matches table.json, docs/openapi.yaml and the function crates")
+        print("template matches table.json, docs/openapi.yaml and the Lambda binaries")
     return 1 if problems else 0
 
 

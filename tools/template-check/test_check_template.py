@@ -35,14 +35,14 @@ class TemplateCheckTest(unittest.TestCase):
         self.assertTrue(any("must not bypass" in p for p in self.broken(open_route)))
 
     def test_a_function_crate_that_no_function_builds_is_caught(self):
-        self.assertIn("functions/get-order must be built by exactly one function, not 0 (none)",
+        self.assertIn("functions/src/bin/get-order.rs must be built by exactly one function, not 0 (none)",
                       self.broken(lambda resources: resources.pop("GetOrderFunction")))
 
     def test_two_functions_building_one_crate_are_caught(self):
         def duplicate(resources):
             resources["SecondGetOrderFunction"] = copy.deepcopy(resources["GetOrderFunction"])
             resources["SecondGetOrderFunction"]["Properties"]["Events"].clear()
-        self.assertTrue(any(p.startswith("functions/get-order must be built by exactly one function, not 2")
+        self.assertTrue(any(p.startswith("functions/src/bin/get-order.rs must be built by exactly one function, not 2")
                             for p in self.broken(duplicate)))
 
     def test_a_new_function_crate_without_a_function_is_caught(self):
@@ -52,7 +52,7 @@ class TemplateCheckTest(unittest.TestCase):
             problems = check_template.check(self.template)
         finally:
             check_template.function_crates = real
-        self.assertIn("functions/refund-order must be built by exactly one function, not 0 (none)", problems)
+        self.assertIn("functions/src/bin/refund-order.rs must be built by exactly one function, not 0 (none)", problems)
 
     def test_a_function_without_its_own_policy_is_caught(self):
         def no_policy(resources):

@@ -7,7 +7,7 @@
 //! clock, an injected fault) still assemble the app here, through
 //! [`app_with_ports`] or [`app_state`]: nothing else builds an `AppState`.
 //!
-//! **Architecture Invariant:** function crates depend on this crate, never on
+//! **Architecture Invariant:** the functions package depends on this crate, never on
 //! an `infra/*` crate directly; besides this crate only a short allow-list
 //! (`INFRA_ALLOWED` in `tools/layer-check/check_layers.py`) may name one, and
 //! CI checks it. How each adapter's client is built (e.g.

@@ -67,7 +67,7 @@ fn main() {
         .unwrap();
     let config = Config::from_lookup(Defaults::DEV_SERVER, |_| None).unwrap();
     let ports = memory_backend::memory_ports(Arc::new(system_runtime::SystemClock), Arc::new(system_runtime::UuidIds));
-    let router = composition::app_with_ports(SERVICE, dev_server::all_routes(), ports, &config);
+    let router = composition::app_with_ports(SERVICE, functions::all_routes(), ports, &config);
     let collector = telemetry::init_emf("Bench", SERVICE).expect("the only recorder");
     let router =
         telemetry::flush_metrics_after_each(router, collector, EmfSink::Buffer(Arc::new(Mutex::new(Vec::new()))));

@@ -63,7 +63,7 @@ async fn ports(backend: &str, keep_alive: &mut Vec<test_backends::KeepAlive>) ->
 
 fn app(ports: application::ports::Ports) -> Router {
     let config = Config::from_lookup(Defaults::DEV_SERVER, |_| None).unwrap();
-    composition::app_with_ports(SERVICE, dev_server::all_routes(), ports, &config)
+    composition::app_with_ports(SERVICE, functions::all_routes(), ports, &config)
 }
 
 /// Places `count` one-seat holds on a fresh event; returns each request's latency.

@@ -28,7 +28,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env(Defaults::DEV_SERVER)?;
     composition::init_local_telemetry(SERVICE, &config);
     let addr = std::env::var("DEV_SERVER_ADDR").unwrap_or_else(|_| dev_server::DEFAULT_ADDR.to_owned());
-    let mut app = composition::build_app(SERVICE, dev_server::all_routes(), &config).await?;
+    let mut app = composition::build_app(SERVICE, functions::all_routes(), &config).await?;
     if let Some(metrics) = composition::telemetry::init_prometheus() {
         app = app.merge(dev_server::monitoring::routes(metrics));
     }

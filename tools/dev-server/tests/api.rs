@@ -66,7 +66,7 @@ async fn a_request_without_identity_is_unauthorized() {
     app.with_gig().await;
     // Every business route the dev server serves (a new one is covered
     // without being listed here); /health and /ready are public.
-    let routes: Vec<_> = dev_server::route_table()
+    let routes: Vec<_> = functions::route_table()
         .into_iter()
         .filter(|route| !http_interface::SERVICE_ROUTES.contains(route))
         .collect();

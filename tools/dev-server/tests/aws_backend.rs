@@ -47,7 +47,7 @@ async fn aws_router_with(redis_url: &str, endpoint: &str, more: &[(&'static str,
     ]);
     let env: HashMap<&str, String> = env.into_iter().chain(more.iter().cloned()).collect();
     let config = Config::from_lookup(Defaults::DEV_SERVER, |name| env.get(name).cloned()).unwrap();
-    composition::build_app(ServiceName("dev-server"), dev_server::all_routes(), &config)
+    composition::build_app(ServiceName("dev-server"), functions::all_routes(), &config)
         .await
         .unwrap()
 }

@@ -93,7 +93,7 @@ async fn instance(
             reached,
         });
     }
-    let router = composition::app_with_ports(ServiceName("create-order"), dev_server::all_routes(), ports, &config);
+    let router = composition::app_with_ports(ServiceName("create-order"), functions::all_routes(), ports, &config);
     (TestApp::from_router(router), clean)
 }
 

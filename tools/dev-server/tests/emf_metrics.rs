@@ -121,7 +121,9 @@ async fn each_invocation_writes_exactly_one_valid_emf_document_with_low_cardinal
     let ports = memory_backend::memory_ports(Arc::new(clock), Arc::new(SequentialIds::default()));
     let collector = telemetry::init_emf(NAMESPACE, ServiceName("place-hold")).expect("the only recorder");
     let buffer = Arc::new(Mutex::new(Vec::new()));
-    let routes = manage_event::routes().merge(place_hold::routes());
+    let routes = functions::manage_event::LAMBDA
+        .router()
+        .merge(functions::place_hold::LAMBDA.router());
     let lambda = telemetry::flush_metrics_after_each(
         composition::app_with_ports(ServiceName("place-hold"), routes, ports, &config),
         collector,

@@ -55,9 +55,9 @@ const HEALTH: &str = include_str!("fixtures/apigw_v2_health.json");
 
 #[tokio::test]
 async fn jwt_claims_identify_the_tenant_customer_and_roles() {
-    let functions = Functions::new(&[]);
-    let manage_event = functions.lambda(manage_event::routes());
-    let place_hold = functions.lambda(place_hold::routes());
+    let harness = Functions::new(&[]);
+    let manage_event = harness.lambda(functions::manage_event::LAMBDA.router());
+    let place_hold = harness.lambda(functions::place_hold::LAMBDA.router());
     assert_eq!(
         invoke(&manage_event, PUT_EVENT_ORGANIZER).await.status,
         StatusCode::CREATED
@@ -71,8 +71,8 @@ async fn jwt_claims_identify_the_tenant_customer_and_roles() {
 
 #[tokio::test]
 async fn without_jwt_claims_dev_headers_are_ignored_and_the_call_is_unauthorized() {
-    let functions = Functions::new(&[]);
-    let place_hold = functions.lambda(place_hold::routes());
+    let harness = Functions::new(&[]);
+    let place_hold = harness.lambda(functions::place_hold::LAMBDA.router());
     invoke(&place_hold, PLACE_HOLD_NO_AUTHORIZER)
         .await
         .assert_problem(401, "unauthorized");
@@ -80,8 +80,8 @@ async fn without_jwt_claims_dev_headers_are_ignored_and_the_call_is_unauthorized
 
 #[tokio::test]
 async fn a_role_header_cannot_grant_what_the_jwt_does_not() {
-    let functions = Functions::new(&[]);
-    let manage_event = functions.lambda(manage_event::routes());
+    let harness = Functions::new(&[]);
+    let manage_event = harness.lambda(functions::manage_event::LAMBDA.router());
     invoke(&manage_event, PUT_EVENT_FORGED_ROLE)
         .await
         .assert_problem(403, "forbidden");
@@ -89,15 +89,15 @@ async fn a_role_header_cannot_grant_what_the_jwt_does_not() {
 
 #[tokio::test]
 async fn health_needs_no_authorizer() {
-    let functions = Functions::new(&[]);
-    let response = invoke(&functions.lambda(verify_hold::routes()), HEALTH).await;
+    let harness = Functions::new(&[]);
+    let response = invoke(&harness.lambda(functions::verify_hold::LAMBDA.router()), HEALTH).await;
     assert_eq!(response.status, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn the_tenant_claim_name_comes_from_configuration() {
-    let functions = Functions::new(&[("TENANT_CLAIM", "custom:org")]);
-    let manage_event = functions.lambda(manage_event::routes());
+    let harness = Functions::new(&[("TENANT_CLAIM", "custom:org")]);
+    let manage_event = harness.lambda(functions::manage_event::LAMBDA.router());
     // The fixture carries `tenant_id`, not `custom:org`: no tenant, no identity.
     invoke(&manage_event, PUT_EVENT_ORGANIZER)
         .await
@@ -106,8 +106,8 @@ async fn the_tenant_claim_name_comes_from_configuration() {
 
 #[tokio::test]
 async fn a_function_answers_only_its_own_routes() {
-    let functions = Functions::new(&[]);
-    let get_order = functions.lambda(get_order::routes());
+    let harness = Functions::new(&[]);
+    let get_order = harness.lambda(functions::get_order::LAMBDA.router());
     invoke(&get_order, PLACE_HOLD_BUYER)
         .await
         .assert_problem(404, "not-found");
@@ -123,8 +123,8 @@ const EVENTS_ORDER_ID: &str = "01890a5d-ac96-774b-bcce-b302099a8058";
 /// headers: in order, they walk the whole flow on `AUTH_MODE=dev`.
 #[tokio::test]
 async fn the_events_folder_walks_the_whole_flow_with_dev_identity() {
-    let functions = Functions::new(&[("AUTH_MODE", "dev")]);
-    let api = functions.lambda(dev_server::all_routes());
+    let harness = Functions::new(&[("AUTH_MODE", "dev")]);
+    let api = harness.lambda(functions::all_routes());
     let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events");
     let mut hold_id = String::new();
     let mut order_id = String::new();

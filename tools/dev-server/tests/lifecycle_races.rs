@@ -52,7 +52,7 @@ async fn instance(redis_url: &str, endpoint: &str, table: &str, ahead: Duration)
     let config = Config::from_lookup(Defaults::DEV_SERVER, |name| env.get(name).cloned()).unwrap();
     let mut ports = composition::build_ports(&config).await.unwrap();
     ports.clock = Arc::new(ClockAhead { ahead });
-    composition::app_with_ports(ServiceName("dev-server"), dev_server::all_routes(), ports, &config)
+    composition::app_with_ports(ServiceName("dev-server"), functions::all_routes(), ports, &config)
 }
 
 struct Instance {

@@ -39,7 +39,7 @@ fn documented_routes() -> BTreeSet<(String, String)> {
 }
 
 fn served_routes() -> BTreeSet<(String, String)> {
-    dev_server::route_table()
+    functions::route_table()
         .into_iter()
         .map(|(m, p)| (m.to_owned(), p.to_owned()))
         .collect()

@@ -234,7 +234,7 @@ async fn main() {
     let ports = timed_ports::timed(composition::build_ports(&config).await.unwrap(), &backend);
     let router = Target::Router(composition::app_with_ports(
         ServiceName("bench"),
-        dev_server::all_routes(),
+        functions::all_routes(),
         ports,
         &config,
     ));
@@ -311,7 +311,7 @@ async fn redis_down_next_to_up(router: &Target, backend: &BackendTime, table: &s
     let down_ports = timed_ports::timed(composition::build_ports(&down_config).await.unwrap(), &down_backend);
     let down = Target::Router(composition::app_with_ports(
         ServiceName("bench"),
-        dev_server::all_routes(),
+        functions::all_routes(),
         down_ports,
         &down_config,
     ));

@@ -42,7 +42,7 @@ impl TestApp {
         Self {
             router: composition::app_with_ports(
                 ServiceName("dev-server"),
-                dev_server::all_routes(),
+                functions::all_routes(),
                 ports.clone(),
                 &config,
             ),

@@ -12,7 +12,7 @@
 //! counting proxies, so a connection made during init is seen.
 //!
 //! `cold-start BIN_DIR [STARTS] [WARM]` where BIN_DIR holds release builds of
-//! `hello-lambda` and every function (one per crate under `functions/`;
+//! `hello-lambda` and every function (one per entry of `functions::LAMBDAS`;
 //! `scripts/bench` builds them).
 //! Uses `REDIS_URL` / `AWS_ENDPOINT_URL` if set, else starts its own.
 
@@ -35,21 +35,12 @@ use tokio::sync::{Mutex, mpsc};
 
 const HELLO: &str = "hello-lambda";
 
-/// Every Lambda function, by binary name: one per crate under `functions/`
-/// (each folder is a package of that name), read from the workspace this
-/// tool was built in, so a new function is measured without editing a list.
+/// Every Lambda function, by binary name: the route table
+/// (`functions::LAMBDAS`), so a new function is measured without editing a list.
 fn functions() -> Vec<String> {
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../functions");
-    let mut names: Vec<String> = std::fs::read_dir(&folder)
-        .unwrap_or_else(|error| panic!("{}: {error}", folder.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.join("Cargo.toml").is_file())
-        .map(|path| path.file_name().unwrap().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    assert!(!names.is_empty(), "no function crates under {}", folder.display());
-    names
+    functions::LAMBDAS.iter().map(|lambda| lambda.name.to_owned()).collect()
 }
+
 const INVOCATION_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the Runtime API saw of one process.
