@@ -676,9 +676,10 @@ impl SeatLocks for RedisSeatLocks {
             .filter(|member| *member != BUILT)
             .map(|seat| SeatId::parse(seat).map_err(|e| backend_error(format!("index member {seat:?}: {e}"))))
             .collect::<Result<_, _>>()?;
-        Ok(TakenSeats {
-            seats: (built == 1).then_some(seats),
-            rebuild: rebuild == 1,
+        Ok(match (built == 1, rebuild == 1) {
+            (_, true) => TakenSeats::RebuildByCaller,
+            (true, false) => TakenSeats::Indexed(seats),
+            (false, false) => TakenSeats::Unindexed,
         })
     }
 

@@ -187,21 +187,16 @@ pub trait SeatLocks: Send + Sync {
     /// marker ran out, until a cancel or a rebuild). Every lock, release,
     /// extension and mirror keeps it current in the same step.
     ///
-    /// `seats` is `None` when there is no index (never built, flushed,
-    /// lapsed): the caller reads the durable claims. With `rebuild` set, the
-    /// index is missing or older than its freshness and this caller holds
-    /// the lease to rebuild it: it reads the claims and hands them to
-    /// [`SeatLocks::rebuild_taken`]. One caller at a time gets the lease; a
-    /// stale index is used by the others meanwhile, a missing one is not.
+    /// One caller at a time gets the lease to rebuild a missing or stale
+    /// index ([`TakenSeats::RebuildByCaller`]); the others meanwhile use a
+    /// stale index ([`TakenSeats::Indexed`]), and read the claims when there
+    /// is none ([`TakenSeats::Unindexed`]).
     ///
     /// The default is an implementation without an index (the in-memory
     /// backend, whose claims are as cheap to read as an index).
     async fn taken(&self, tenant: &TenantId, event: &EventId) -> Result<TakenSeats, BackendError> {
         let _ = (tenant, event);
-        Ok(TakenSeats {
-            seats: None,
-            rebuild: false,
-        })
+        Ok(TakenSeats::Unindexed)
     }
 
     /// Replaces the event's availability index with `claims` (each seat
@@ -223,11 +218,17 @@ pub trait SeatLocks: Send + Sync {
 
 /// What an event's availability index says (see [`SeatLocks::taken`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TakenSeats {
-    /// `None`: there is no index to trust; read the claims.
-    pub seats: Option<HashSet<SeatId>>,
-    /// The index is stale or missing and this caller should rebuild it.
-    pub rebuild: bool,
+pub enum TakenSeats {
+    /// The seats taken, by an index that is fresh, or stale while another
+    /// caller rebuilds it.
+    Indexed(HashSet<SeatId>),
+    /// There is no index (never built, flushed, lapsed) and another caller
+    /// holds the lease to build it: read the durable claims.
+    Unindexed,
+    /// The index is missing or older than its freshness and this caller
+    /// holds the lease: read the claims and hand them to
+    /// [`SeatLocks::rebuild_taken`].
+    RebuildByCaller,
 }
 
 /// How long a sold marker lasts. Markers are a cache of the durable SOLD

@@ -218,10 +218,7 @@ fn world_with_index(answer: TakenSeats) -> (World, Arc<IndexedLocks>) {
 
 #[tokio::test]
 async fn a_fresh_index_is_believed_without_reading_the_claims() {
-    let taken = TakenSeats {
-        seats: Some(["A5", "A6"].iter().map(|s| SeatId::parse(s).unwrap()).collect()),
-        rebuild: false,
-    };
+    let taken = TakenSeats::Indexed(["A5", "A6"].iter().map(|s| SeatId::parse(s).unwrap()).collect());
     let (w, locks) = world_with_index(taken);
     with_row(&w, 10).await;
     let placed = w
@@ -236,10 +233,7 @@ async fn a_fresh_index_is_believed_without_reading_the_claims() {
 
 #[tokio::test]
 async fn a_missing_index_is_read_from_the_claims_and_rebuilt_by_the_lease_holder() {
-    let missing = TakenSeats {
-        seats: None,
-        rebuild: true,
-    };
+    let missing = TakenSeats::RebuildByCaller;
     let (w, locks) = world_with_index(missing);
     with_row(&w, 10).await;
     w.use_cases

@@ -49,7 +49,9 @@ use domain::time::Timestamp;
 
 use super::UseCases;
 use crate::errors::{Rejection, UseCaseError};
-use crate::ports::{BackendError, CustomerTally, LockError, MirroredLock, PlaceHoldError, SOLD_MARKER_TTL, SeatLock};
+use crate::ports::{
+    BackendError, CustomerTally, LockError, MirroredLock, PlaceHoldError, SOLD_MARKER_TTL, SeatLock, TakenSeats,
+};
 use crate::store_admission::Work;
 
 /// How long the seat locks are taken before the durable write succeeded:
@@ -289,10 +291,9 @@ impl UseCases {
         let ports = &self.ports;
         let rebuild = if use_index {
             match ports.seat_locks.taken(tenant, event).await {
-                Ok(index) => match (index.seats, index.rebuild) {
-                    (Some(seats), false) => return Ok(seats),
-                    (_, rebuild) => rebuild,
-                },
+                Ok(TakenSeats::Indexed(seats)) => return Ok(seats),
+                Ok(TakenSeats::Unindexed) => false,
+                Ok(TakenSeats::RebuildByCaller) => true,
                 Err(error) => {
                     tracing::debug!(event = "seat_locks.index_unavailable", error = %error, "picking from the claims");
                     false
