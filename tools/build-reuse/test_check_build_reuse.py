@@ -4,8 +4,8 @@ import unittest
 
 import check_build_reuse as check
 
-RUN = "tokio v1.54.1|macros,rt\nplace-hold v0.1.0|\naxum v0.8.9|json (*)\n"
-TESTS = "tokio v1.54.1|fs,macros,rt\nplace-hold v0.1.0|default,lambda\naxum v0.8.9|json\naws-sdk-dynamodb v1.100.0|rt-tokio\n"
+RUN = "tokio v1.54.1|macros,rt\nfunctions v0.1.0|\naxum v0.8.9|json (*)\n"
+TESTS = "tokio v1.54.1|fs,macros,rt\nfunctions v0.1.0|default,lambda\naxum v0.8.9|json\naws-sdk-dynamodb v1.100.0|rt-tokio\n"
 
 
 class DifferencesTest(unittest.TestCase):
