@@ -8,6 +8,8 @@
 //! | event metadata | `T#<tenant>#EVENT#<event>` | `EVENT` |
 //! | event seats, in chunks | `T#<tenant>#EVENT#<event>` | `EVENT#SEATS#<nnn>` |
 //! | sold seat | `T#<tenant>#EVENT#<event>` | `SOLD#<seat>` |
+//! | seat claim (held or sold), 16 shards | `T#<tenant>#EVENT#<event>#CLAIMS#<nn>` | `SEAT#<seat>` |
+//! | a customer's seat tally for an event | `T#<tenant>#EVENT#<event>#CUSTOMER#<customer>` | `TALLY` |
 //! | hold | `T#<tenant>#HOLD#<hold>` | `HOLD` |
 //! | order | `T#<tenant>#ORDER#<order>` | `ORDER` |
 //! | idempotency record | `T#<tenant>#IDEM#<customer>#<operation>#<key>` | `IDEM` |

@@ -8,8 +8,8 @@
 //!
 //! ## Layout
 //! - [`ports`]: the outbound traits, each with a written contract.
-//! - [`use_cases`]: place, verify and release holds; create and read orders;
-//!   put events and read availability.
+//! - [`use_cases`]: place, verify, extend and release holds; create, read and
+//!   cancel orders; put events and read availability.
 //! - [`errors`]: what a use case can answer besides success.
 //! - [`degraded_seat_locks`]: the circuit breaker that keeps a dead Redis
 //!   from adding its timeout to every request (I8).
