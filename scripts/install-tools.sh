@@ -93,12 +93,12 @@ mkdir -p "$CACHE" 2>/dev/null || missing "a writable tool cache" "$CACHE cannot 
 cache_entry() { # name, pins file
   echo "$CACHE/$1-$(sha256sum "$2" | cut -c1-16)"
 }
-DDB_DIR=tools/test-backends/dynamodb-local
+DDB_DIR=tests/test-backends/dynamodb-local
 CURRENT_ENTRIES=(
-  "$(cache_entry schemathesis-venv tools/contract-test/requirements.txt)"
-  "$(cache_entry moto-venv tools/test-backends/moto-requirements.txt)"
+  "$(cache_entry schemathesis-venv tests/contract-test/requirements.txt)"
+  "$(cache_entry moto-venv tests/test-backends/moto-requirements.txt)"
   "$(cache_entry gate-venv tools/requirements.txt)"
-  "$(cache_entry sam-venv tools/template-check/requirements.txt)"
+  "$(cache_entry sam-venv tools/ci/template-check/requirements.txt)"
   "$(cache_entry dynamodb-local "$DDB_DIR/package-lock.json")"
 )
 # Old pins' entries go once no clone has used them for 30 days (each use
@@ -211,12 +211,12 @@ cached_venv() { # name, requirements file
 # (on a fresh machine the installs are network-bound, not CPU-bound).
 if needs contributors contract; then
   # Contract tests (schemathesis): its own virtualenv, its pins would fight the others.
-  cached_venv schemathesis-venv tools/contract-test/requirements.txt &
+  cached_venv schemathesis-venv tests/contract-test/requirements.txt &
   background+=($!)
 fi
 if needs contributors tests; then
   # moto's server: the second DynamoDB emulator the flash-sale races run on.
-  cached_venv moto-venv tools/test-backends/moto-requirements.txt &
+  cached_venv moto-venv tests/test-backends/moto-requirements.txt &
   background+=($!)
 fi
 if needs lint checks; then
@@ -226,7 +226,7 @@ if needs lint checks; then
 fi
 if needs checks; then
   # Template validators (aws-sam-cli pins its own cfn-lint).
-  cached_venv sam-venv tools/template-check/requirements.txt &
+  cached_venv sam-venv tools/ci/template-check/requirements.txt &
   background+=($!)
 fi
 

@@ -4,7 +4,7 @@
 # tests, and stops both when the calling shell exits (stop_test_backends).
 # Tests that kill or restart a backend start their own.
 #
-# The launching is the test harness's (tools/test-backends), not this
+# The launching is the test harness's (tests/test-backends), not this
 # script's: its `test-backends` binary starts both exactly as a test starts
 # its own, waits until they answer, prints the two variables and stops both
 # when told `stop` on its stdin or when this shell (or what it execs in its

@@ -5,7 +5,7 @@
 //! to DynamoDB, so it lives with the adapter that talks to it, not with
 //! whoever wires the adapter in. The composition root turns configuration
 //! into [`ClientSettings`] and calls [`build`]; `tools/ops` and
-//! `tools/test-backends` call the same function, so an operator command, a
+//! `tests/test-backends` call the same function, so an operator command, a
 //! test and a Lambda reach DynamoDB through one piece of code.
 
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //!
 //! Every trait is capability-sized and states its contract in `# Errors`.
 //! Adapters MUST honour these contracts exactly; the conformance suite in
-//! `infra/port-conformance` is the executable version of them, and every
+//! `tests/port-conformance` is the executable version of them, and every
 //! adapter of a port runs it.
 //!
 //! The traits are object-safe (`async_trait`) because the backend is chosen at

@@ -1,4 +1,4 @@
-"""Schemathesis hook for tools/contract-test/run.sh's stateful phase.
+"""Schemathesis hook for tests/contract-test/run.sh's stateful phase.
 
 Appends "<operation> <status>" (for example `POST /orders 201`) for every
 answer to the file named by STATEFUL_WALK_LOG, so run.sh can check that the

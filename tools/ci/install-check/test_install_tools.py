@@ -14,7 +14,7 @@ import time
 import unittest
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SCRIPT = REPO / "scripts" / "install-tools.sh"
 FAILING = "#!/bin/sh\necho \"E: Could not resolve 'deb.debian.org'\" >&2\nexit 100\n"
 
@@ -98,8 +98,8 @@ class MissingPrerequisite(unittest.TestCase):
         self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
         self.assertRegex(
             result.stderr,
-            r"missing prerequisite: (schemathesis-venv \(tools/contract-test/requirements\.txt\)"
-            r"|moto-venv \(tools/test-backends/moto-requirements\.txt\)"
+            r"missing prerequisite: (schemathesis-venv \(tests/contract-test/requirements\.txt\)"
+            r"|moto-venv \(tests/test-backends/moto-requirements\.txt\)"
             r"|DynamoDB Local \(npm amplify-dynamodb-simulator\))",
         )
         self.assertEqual(completed, [], "a failed install is never marked complete")

@@ -24,7 +24,7 @@ use test_backends::{DynamoDbLocal, FaultProxy, RedisServer};
 
 /// Longer than the dev server's `REDIS_TIMEOUT_MS` below.
 const SLOWER_THAN_REDIS_TIMEOUT: Duration = Duration::from_millis(600);
-/// Longer than the AWS SDK's attempt timeout (1 s, shared/composition).
+/// Longer than the AWS SDK's attempt timeout (1 s, functions/composition).
 const SLOWER_THAN_AN_SDK_ATTEMPT: Duration = Duration::from_millis(1_500);
 
 struct Stage {

@@ -53,7 +53,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("report")
     parser.add_argument("--summary")
-    parser.add_argument("--root", default=str(pathlib.Path(__file__).resolve().parents[2]))
+    parser.add_argument("--root", default=str(pathlib.Path(__file__).resolve().parents[3]))
     args = parser.parse_args()
     root = pathlib.Path(args.root).resolve()
     with open(args.report, encoding="utf-8") as handle:

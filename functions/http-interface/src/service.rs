@@ -21,7 +21,7 @@ pub struct ServiceName(pub &'static str);
 /// Its fields are readable everywhere; it is built only by the composition
 /// root (`composition::app_state`, through [`AppState::new`]): the struct is
 /// `non_exhaustive`, so no other crate can write a literal, and
-/// tools/layer-check fails on a call to `AppState::new` anywhere else.
+/// tools/ci/layer-check fails on a call to `AppState::new` anywhere else.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct AppState {

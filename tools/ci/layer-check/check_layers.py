@@ -13,9 +13,9 @@ Rules (docs/ARCHITECTURE.md, "Architecture Invariant" lines):
   4. Adapters (infra/*) do not depend on the interface, the composition root
      or any function.
   5. Only the composition root builds the app's state: no Rust file of a
-     workspace crate outside shared/composition calls `AppState::new` (the
+     workspace crate outside functions/composition calls `AppState::new` (the
      struct is `non_exhaustive`, so the compiler already refuses a literal
-     outside shared/http-interface).
+     outside functions/http-interface).
 
 Usage: check_layers.py [--metadata FILE]   (default: runs `cargo metadata`)
 Exit status 1 and one line per violation when a rule is broken.
@@ -110,13 +110,15 @@ def check(metadata):
                 stack.extend(normal_deps(current))
         return seen
 
+    root = pathlib.PurePosixPath(metadata["workspace_root"].replace("\\", "/"))
+
     def folder(package):
-        path = package["manifest_path"].replace("\\", "/")
-        parts = path.split("/")
-        return parts[-3] if len(parts) >= 3 else ""
+        """The top-level folder a crate lives in: the layer it belongs to."""
+        path = pathlib.PurePosixPath(package["manifest_path"].replace("\\", "/"))
+        return path.relative_to(root).parts[0]
 
     infra = {pid for pid, p in members.items() if folder(p) == "infra"}
-    outer = {pid for pid, p in members.items() if p["name"] in ("http-interface", "composition", "functions")}
+    outer = {pid for pid, p in members.items() if folder(p) == "functions"}
 
     violations = []
     for pid, package in members.items():
@@ -161,12 +163,15 @@ def workspace_sources(metadata):
     packages = {p["id"]: p for p in metadata["packages"]}
     root = pathlib.Path(metadata["workspace_root"])
     sources = {}
+    folders = [pathlib.Path(packages[pid]["manifest_path"]).parent for pid in metadata["workspace_members"]]
     for pid in metadata["workspace_members"]:
         package = packages[pid]
         folder = pathlib.Path(package["manifest_path"]).parent
         for path in folder.rglob("*.rs"):
             if "target" in path.relative_to(folder).parts:
                 continue
+            if any(other != folder and other.is_relative_to(folder) and path.is_relative_to(other) for other in folders):
+                continue  # a crate nested in this one's folder (functions/composition) is its own
             sources[(package["name"], str(path.relative_to(root)))] = path.read_text(encoding="utf-8")
     return sources
 

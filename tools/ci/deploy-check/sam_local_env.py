@@ -6,7 +6,7 @@ template.yaml and env.json, without Docker (this machine has none).
 silently drops the rest of env.json; this checks that every value env.json
 sets arrives. Run with the SAM CLI's interpreter:
 
-    .tools/sam-venv/bin/python tools/deploy-check/sam_local_env.py
+    .tools/sam-venv/bin/python tools/ci/deploy-check/sam_local_env.py
 
 It uses SAM CLI internals (pinned in scripts/install-tools.sh): after a SAM
 upgrade, a failure here may be the API moving, not the files.
@@ -23,7 +23,7 @@ from samcli.commands.local.lib.local_lambda import LocalLambdaRunner  # noqa: E4
 from samcli.lib.providers.sam_function_provider import SamFunctionProvider  # noqa: E402
 from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def local_environments(template: Path, env_file: Path) -> dict[str, dict[str, str]]:

@@ -9,7 +9,7 @@
 //!
 //! **Architecture Invariant:** the functions package depends on this crate, never on
 //! an `infra/*` crate directly; besides this crate only a short allow-list
-//! (`INFRA_ALLOWED` in `tools/layer-check/check_layers.py`) may name one, and
+//! (`INFRA_ALLOWED` in `tools/ci/layer-check/check_layers.py`) may name one, and
 //! CI checks it. How each adapter's client is built (e.g.
 //! `dynamodb_store::client`) is the adapter's business; this crate reads the
 //! configuration and calls those constructors.

@@ -15,7 +15,7 @@ workspace wants any more (found by resolving a copy of the workspace
 without the block), which would make the run build compile more than it
 needs to.
 
-Usage: python3 tools/build-reuse/check_build_reuse.py
+Usage: python3 tools/ci/build-reuse/check_build_reuse.py
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ import tomllib
 # Our crates whose features differ on purpose: the run build leaves the real
 # backends out (composition's `aws`, the functions' `lambda`; ADR 17). They
 # are small, so compiling them twice costs seconds.
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-DEV_SERVER_MANIFEST = ROOT / "tools" / "dev-server" / "Cargo.toml"
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+DEV_SERVER_MANIFEST = ROOT / "functions" / "dev-server" / "Cargo.toml"
 BLOCK_START = "# Same features as the test build."
 OWN_FEATURE_SWITCHES = {"composition", "dev-server", "functions"}
 
@@ -70,7 +70,7 @@ def differences(run: dict[str, set[str]], tests: dict[str, set[str]]) -> list[st
         missing = sorted(tests[crate] - run[crate])
         extra = sorted(run[crate] - tests[crate])
         if missing:
-            problems.append(f"{crate}: the test build adds {missing}; add them to tools/dev-server/Cargo.toml's "
+            problems.append(f"{crate}: the test build adds {missing}; add them to functions/dev-server/Cargo.toml's "
                             "\"same features as the test build\" block")
         if extra:
             problems.append(f"{crate}: the run build has {extra} that the test build does not")
@@ -125,7 +125,7 @@ def stale(block: dict[str, set[str]], tests_without_block: dict[str, set[str]]) 
         has = set().union(*(feats for crate, feats in tests_without_block.items() if crate.split()[0] == name))
         if unneeded := sorted(wanted - has):
             problems.append(f"{name}: the block asks for {unneeded}, which nothing else in the workspace wants "
-                            "any more; drop them from tools/dev-server/Cargo.toml's block")
+                            "any more; drop them from functions/dev-server/Cargo.toml's block")
     return problems
 
 

@@ -40,7 +40,7 @@ class CoverageGateTest(unittest.TestCase):
 
     def test_a_workspace_below_eighty_percent_fails_the_gate(self):
         result = run_gate([("shared/domain/src/a.rs", 100, 100), ("shared/application/src/b.rs", 100, 100),
-                           ("tools/dev-server/src/main.rs", 0, 300)])
+                           ("functions/dev-server/src/main.rs", 0, 300)])
         self.assertEqual(result.returncode, 1)
         self.assertIn("workspace: 40.0 %", result.stdout)
 

@@ -8,7 +8,7 @@ import unittest
 
 import check_layers
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 
 
 def real_metadata():
@@ -41,13 +41,13 @@ class LayerCheckTest(unittest.TestCase):
 
     def test_an_app_state_built_outside_the_composition_root_is_named(self):
         sources = check_layers.workspace_sources(self.metadata)
-        self.assertIn(("composition", "shared/composition/src/lib.rs"), sources)
-        sources[("dev-server", "tools/dev-server/tests/support/mod.rs")] = (
+        self.assertIn(("composition", "functions/composition/src/lib.rs"), sources)
+        sources[("dev-server", "functions/dev-server/tests/support/mod.rs")] = (
             "let state = AppState::new(use_cases, AuthMode::Dev, ServiceName(\"x\"), timeout);"
         )
         self.assertEqual(
             check_layers.app_state_builders(sources),
-            ["tools/dev-server/tests/support/mod.rs builds an AppState (dev-server); "
+            ["functions/dev-server/tests/support/mod.rs builds an AppState (dev-server); "
              "only composition may (composition::app_state)"],
         )
 

@@ -16,13 +16,13 @@
 # - `ignored_auth`: the dev server takes identity from X-Tenant-Id /
 #   X-Customer-Id headers and ignores Authorization; in AWS the JWT is
 #   verified by API Gateway's authorizer before a function runs, and a
-#   Lambda without authorizer claims answers 401 (tools/dev-server/tests/
+#   Lambda without authorizer claims answers 401 (functions/dev-server/tests/
 #   lambda_events.rs proves that path).
 # - `use_after_free`: DELETE /holds/{holdId} releases a hold, it does not
 #   delete it: verify answers 200 with status RELEASED afterwards, as the
 #   contract says (docs/contract.md, and the ReleaseHold -> VerifyHold link).
 #
-# Usage: tools/contract-test/run.sh [REPORT_DIR]
+# Usage: tests/contract-test/run.sh [REPORT_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPORT_DIR=${1:-target/ci}
@@ -78,7 +78,7 @@ PY
 schemathesis() { # phases, report name, more st arguments
   local phases=$1 report=$2
   shift 2
-  timeout 600 "$ST" --config-file tools/contract-test/schemathesis.toml run docs/openapi.yaml \
+  timeout 600 "$ST" --config-file tests/contract-test/schemathesis.toml run docs/openapi.yaml \
     --url "$URL" --phases "$phases" \
     -H 'X-Tenant-Id: contract' -H 'X-Customer-Id: alice' -H 'X-Roles: organizer' \
     --checks all --exclude-checks positive_data_acceptance,ignored_auth,use_after_free \
@@ -94,14 +94,14 @@ start_server_with_event
 schemathesis examples,coverage,fuzzing schemathesis-junit.xml
 
 # Sequences along the links, on a fresh backend so the seats are free again.
-# tools/contract-test/stateful_walk.py records each answer; the run must then
+# tests/contract-test/stateful_walk.py records each answer; the run must then
 # have walked hold -> verify -> extend -> order -> get -> cancel and
 # hold -> release with success answers. Each of those needs an id only an
 # earlier answer in the chain hands out (a hold id is a UUID v7, an order id
 # a UUID v5 of it), so a success there is a link followed with valid data.
 stop_server
 start_server_with_event
-SCHEMATHESIS_HOOKS=tools/contract-test/stateful_walk.py STATEFUL_WALK_LOG="$WALK" \
+SCHEMATHESIS_HOOKS=tests/contract-test/stateful_walk.py STATEFUL_WALK_LOG="$WALK" \
   schemathesis stateful schemathesis-stateful-junit.xml
 missing=0
 for step in \

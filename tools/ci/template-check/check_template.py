@@ -12,7 +12,7 @@
   binary is built by exactly one function (a new binary without its
   function, or two functions building one binary, is caught).
 - The operations dashboard is valid JSON once substituted and charts every
-  metric the code records (shared/http-interface/src/request_telemetry.rs);
+  metric the code records (functions/http-interface/src/request_telemetry.rs);
   every function writes JSON logs to a log group of its own, and the
   dashboard's failing-requests query reads every one of them.
 - Operability (ADR 16): every alarm notifies the alarm topic when it fires
@@ -37,7 +37,7 @@ import sys
 
 import yaml
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 PUBLIC = {("GET", "/health"), ("GET", "/ready")}
 
 
@@ -74,7 +74,7 @@ def documented_routes():
 
 
 def recorded_metrics():
-    source = (ROOT / "shared/http-interface/src/request_telemetry.rs").read_text(encoding="utf-8")
+    source = (ROOT / "functions/http-interface/src/request_telemetry.rs").read_text(encoding="utf-8")
     block = source[source.index("pub mod metric {"):]
     block = block[: block.index("\n}")]
     return set(re.findall(r'pub const \w+: &str = "([a-z_]+)";', block))

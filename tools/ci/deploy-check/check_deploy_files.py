@@ -35,7 +35,7 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # The gate's groups, as scripts/test defines them (`if wants <group>; then`).
 GATE_GROUPS = sorted(set(re.findall(r"\bwants (\w+)", (ROOT / "scripts/test").read_text())))
 

@@ -4,7 +4,7 @@
   accepts (the contract tests generate events from the enum; a code the
   domain refuses would make them 422 instead of reaching the hold logic).
 
-Run: python3 -m unittest tools/contract-test/test_spec_agrees.py (stdlib +
+Run: python3 -m unittest tests/contract-test/test_spec_agrees.py (stdlib +
 PyYAML; the gate runs it with .tools/gate-venv/bin/python).
 """
 
