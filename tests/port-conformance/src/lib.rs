@@ -141,3 +141,63 @@ macro_rules! store_conformance {
         )*
     };
 }
+
+#[cfg(test)]
+mod registration {
+    //! A case is written once, as a `pub async fn` taking its fixture, and
+    //! named once in its macro; a case written but not named would run on no
+    //! adapter, and nothing else would fail. These tests are that failure.
+
+    use std::collections::BTreeSet;
+
+    const LIB: &str = include_str!("lib.rs");
+
+    /// The `pub async fn` names in `source` whose one parameter is
+    /// `f: &fixture` (rustfmt may wrap a long signature over lines).
+    fn cases_written(source: &str, fixture: &str) -> BTreeSet<String> {
+        let wanted = format!("f: &{fixture}");
+        source
+            .split("\npub async fn ")
+            .skip(1)
+            .filter_map(|rest| {
+                let (name, rest) = rest.split_once('(')?;
+                let (params, _) = rest.split_once(')')?;
+                let params: String = params.split_whitespace().collect::<Vec<_>>().join(" ");
+                (params.trim_end_matches(',') == wanted).then(|| name.trim().to_owned())
+            })
+            .collect()
+    }
+
+    /// The names listed after `macro_name!(@cases $setup;` up to its `);`.
+    fn cases_named(macro_name: &str) -> BTreeSet<String> {
+        let start = format!("$crate::{macro_name}!(@cases $setup;");
+        let list = LIB.split_once(&start).map(|(_, rest)| rest).unwrap_or_default();
+        let list = list.split_once(");").map(|(list, _)| list).unwrap_or_default();
+        list.split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn every_seat_lock_case_is_named_in_its_macro_and_every_name_is_a_case() {
+        let written = cases_written(include_str!("seat_locks.rs"), "SeatLockFixture");
+        assert!(written.len() >= 10, "the reader found the cases: {written:?}");
+        assert_eq!(written, cases_named("seat_lock_conformance"));
+    }
+
+    #[test]
+    fn every_store_case_is_named_in_its_macro_and_every_name_is_a_case() {
+        let written = cases_written(include_str!("store.rs"), "StoreFixture");
+        assert!(written.len() >= 20, "the reader found the cases: {written:?}");
+        assert_eq!(written, cases_named("store_conformance"));
+    }
+
+    #[test]
+    fn a_case_left_out_of_the_macro_is_seen() {
+        let source = "\npub async fn named(f: &StoreFixture) {}\npub async fn forgotten(\n    f: &StoreFixture,\n) {}\nasync fn helper(f: &StoreFixture) {}\n";
+        let written = cases_written(source, "StoreFixture");
+        assert!(written.contains("forgotten") && written.len() == 2, "{written:?}");
+    }
+}

@@ -10,12 +10,17 @@ Rules (docs/ARCHITECTURE.md, "Architecture Invariant" lines):
      else, the functions package included, reaches adapters through the
      composition root. (The fuzz workspace, fuzz/, is outside the workspace
      and not checked.)
-  4. Adapters (infra/*) do not depend on the interface, the composition root
-     or any function.
+  4. Adapters (infra/*) do not depend on anything in functions/ (the
+     interface, the composition root, any function).
   5. Only the composition root builds the app's state: no Rust file of a
      workspace crate outside functions/composition calls `AppState::new` (the
      struct is `non_exhaustive`, so the compiler already refuses a literal
      outside functions/http-interface).
+  6. A crate in shared/ (the inner rings) depends on no workspace crate
+     outside shared/, not even for its tests.
+  7. No dependency cycle among the workspace's crates, dev-dependencies
+     included (a crate's tests that need an adapter, the harness or the
+     suite live in tests/, which nothing shipped depends on).
 
 Usage: check_layers.py [--metadata FILE]   (default: runs `cargo metadata`)
 Exit status 1 and one line per violation when a rule is broken.
@@ -53,8 +58,10 @@ def banned(name, families):
 INFRA_ALLOWED = {
     # The composition root: picking and wiring adapters is its job.
     "composition": {"normal"},
-    # Its use-case tests run over the in-memory backend with a manual clock.
-    "application": {"dev"},
+    # The use cases' tests run over the in-memory backend with a manual clock.
+    "use-case-tests": {"dev"},
+    # Every adapter runs the conformance cases here.
+    "port-conformance": {"dev"},
     # Its tests reach past the ports: the in-memory seat locks' handle, the
     # manual clock, a Redis connection and a DynamoStore of their own to
     # stage races and outages. The server itself wires through composition.
@@ -140,7 +147,37 @@ def check(metadata):
             for dep in normal_deps(pid):
                 if dep in outer:
                     violations.append(f"{name} (an adapter) must not depend on {packages[dep]['name']}")
+        if folder(package) == "shared":
+            for dep, kinds in direct_deps_with_kinds(pid):
+                if dep in members and folder(packages[dep]) != "shared":
+                    violations.append(
+                        f"{name} (in shared/) depends on {packages[dep]['name']} "
+                        f"({', '.join(sorted(kinds))} dependency), which is outside shared/"
+                    )
+    violations.extend(cycles(members, direct_deps_with_kinds, packages))
     return violations
+
+
+def cycles(members, direct_deps_with_kinds, packages):
+    """Rule 7: one line per dependency cycle among the workspace's crates
+    (every kind of edge), named from its first crate in path order."""
+    edges = {pid: sorted({dep for dep, _ in direct_deps_with_kinds(pid) if dep in members}) for pid in members}
+    found, done = [], set()
+
+    def visit(pid, path):
+        if pid in path:
+            loop = path[path.index(pid):] + [pid]
+            found.append(" -> ".join(packages[p]["name"] for p in loop))
+            return
+        if pid in done:
+            return
+        for dep in edges[pid]:
+            visit(dep, path + [pid])
+        done.add(pid)
+
+    for pid in sorted(members):
+        visit(pid, [])
+    return [f"dependency cycle: {loop}" for loop in sorted(set(found))]
 
 
 APP_STATE_BUILDER = re.compile(r"\bAppState::new\s*\(")

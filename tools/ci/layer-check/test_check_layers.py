@@ -51,6 +51,16 @@ class LayerCheckTest(unittest.TestCase):
              "only composition may (composition::app_state)"],
         )
 
+    def test_a_dev_dependency_cycle_is_named(self):
+        violations = check_layers.check(add_dependency(self.metadata, "dynamodb-store", "test-backends", "dev"))
+        self.assertTrue(
+            any(v.startswith("dependency cycle:") and "dynamodb-store" in v and "test-backends" in v for v in violations),
+            violations)
+
+    def test_an_inner_ring_testing_over_an_adapter_is_named(self):
+        violations = check_layers.check(add_dependency(self.metadata, "application", "memory-backend", "dev"))
+        self.assertTrue(any("application (in shared/) depends on memory-backend (dev" in v for v in violations), violations)
+
     def test_an_async_runtime_in_the_domain_is_caught(self):
         violations = check_layers.check(add_dependency(self.metadata, "domain", "tokio"))
         self.assertTrue(any("domain must not depend on tokio" in v for v in violations), violations)

@@ -8,13 +8,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
 
-mod support;
-
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support::*;
 use application::ports::{
     BackendError, ChangeMarks, Clock, CustomerTally, EventCatalog, ExtendHoldError, HoldStore, PlaceHoldError,
     PutEventError, StoredEvent,
@@ -26,7 +25,6 @@ use domain::event::{Event, EventConflict, SeatStatus};
 use domain::hold::{Hold, SeatClaim};
 use domain::ids::{CustomerId, EventId, HoldId, OrderId, SeatId, TenantId};
 use domain::time::Timestamp;
-use support::*;
 use system_runtime::ManualClock;
 
 type Pinned = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;

@@ -5,11 +5,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
 
-mod support;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support::{World, alice, bob, gig, organizer, rejection, statuses, world, world_with};
 use application::Rejection;
 use application::ports::{BackendError, Clock, LockError, MirroredLock, SeatLock, SeatLocks, TakenSeats};
 use async_trait::async_trait;
@@ -19,7 +18,6 @@ use domain::ids::{EventId, HoldId, SeatId, TenantId};
 use domain::money::{Cents, Currency};
 use domain::seat_map::{BestAvailable, SeatLabel, SeatPlace};
 use domain::time::Timestamp;
-use support::{World, alice, bob, gig, organizer, rejection, statuses, world, world_with};
 
 /// One row "A" of `count` seats A1…, in section "Stalls".
 async fn with_row(world: &World, count: u32) {

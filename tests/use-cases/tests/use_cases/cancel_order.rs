@@ -2,10 +2,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is the failure report.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::*;
 use application::ports::{Clock, SOLD_MARKER_TTL, SeatLock, SeatLocks};
 use application::use_cases::CANCEL_ORDER_OPERATION;
 use application::use_cases::StoredOutcome;
@@ -14,7 +13,6 @@ use domain::event::SeatStatus;
 use domain::idempotency::IdempotencyScope;
 use domain::identity::Identity;
 use domain::ids::OrderId;
-use support::*;
 
 /// Alice's order of `seats`, placed and bought; returns its id.
 async fn sold(w: &World, seats_wanted: &[&str], key: &str) -> OrderId {

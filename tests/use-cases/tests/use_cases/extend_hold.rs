@@ -2,15 +2,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is the failure report.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::*;
 use application::Rejection;
 use application::ports::{SeatLock, SeatLocks};
 use domain::event::SeatStatus;
 use domain::hold::{CLAIM_GRACE, HoldStatus};
-use support::*;
 
 const MINUTE: Duration = Duration::from_secs(60);
 

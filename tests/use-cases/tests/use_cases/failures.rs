@@ -4,12 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
 
-mod support;
-
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support::*;
 use application::Rejection;
 use application::UseCaseError;
 use application::ports::{
@@ -24,7 +23,6 @@ use domain::idempotency::{IdempotencyScope, LeaseId};
 use domain::ids::{CustomerId, EventId, HoldId, OrderId, SeatId, TenantId};
 use domain::order::Order;
 use domain::time::Timestamp;
-use support::*;
 use system_runtime::ManualClock;
 
 fn unreachable(backend: &'static str) -> BackendError {

@@ -5,13 +5,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is the failure report.
 
-mod support;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::support::*;
 use application::Rejection;
 use application::ports::{
     BackendError, Clock, CustomerTally, ExtendHoldError, HoldStore, PlaceHoldError, SeatLock, SeatLocks,
@@ -23,7 +22,6 @@ use domain::hold::{CLAIM_GRACE, HeldSeat, Hold, SeatClaim};
 use domain::ids::{CustomerId, EventId, HoldId, OrderId, SeatId, TenantId};
 use domain::money::{Cents, Currency};
 use domain::time::Timestamp;
-use support::*;
 
 const MINUTE: Duration = Duration::from_secs(60);
 

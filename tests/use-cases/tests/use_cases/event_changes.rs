@@ -7,12 +7,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
 
-mod support;
-
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support::*;
 use application::ports::{
     BackendError, ChangeMarks, Clock, CustomerTally, EventCatalog, ExtendHoldError, HoldStore, LockError, MirroredLock,
     PlaceHoldError, SeatLock, SeatLocks, StoredEvent,
@@ -24,7 +23,6 @@ use domain::event::{Event, EventConflict, SeatStatus};
 use domain::hold::{Hold, SeatClaim};
 use domain::ids::{CustomerId, EventId, HoldId, OrderId, SeatId, TenantId};
 use domain::time::Timestamp;
-use support::*;
 
 type Slot = Arc<Mutex<Option<UseCases>>>;
 

@@ -4,12 +4,11 @@
 // Test helpers panic on purpose: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::*;
 use application::ports::{
     BackendError, CancelError, Clock, CommitError, OrderCancellation, OrderCommit, OrderStore, SeatLock, SeatLocks,
 };
@@ -23,7 +22,6 @@ use domain::idempotency::Fingerprint;
 use domain::ids::{OrderId, SeatId, TenantId};
 use domain::money::Cents;
 use domain::order::Order;
-use support::*;
 
 // ---- place hold -------------------------------------------------------------
 
