@@ -251,7 +251,7 @@ fn aws_backend(get: &impl Fn(&str) -> Option<String>) -> Result<AwsBackend, Conf
     }
     let emulator_defaults = dynamodb_store::client::wants_emulator_defaults(get);
     let tls_roots_pem = match get("REDIS_CA_FILE") {
-        None => crate::aws::AMAZON_TRUST_SERVICES_ROOTS.to_vec(),
+        None => crate::trust_roots::AMAZON_TRUST_SERVICES_ROOTS.to_vec(),
         Some(path) => {
             let pem =
                 std::fs::read(&path).map_err(|error| bad("REDIS_CA_FILE", format!("cannot read {path:?}: {error}")))?;
@@ -433,15 +433,15 @@ mod tests {
             Backend::Aws(aws) => aws.redis.tls_roots_pem,
             Backend::Memory => panic!("expected the aws backend"),
         };
-        assert_eq!(roots(&base), crate::aws::AMAZON_TRUST_SERVICES_ROOTS);
+        assert_eq!(roots(&base), crate::trust_roots::AMAZON_TRUST_SERVICES_ROOTS);
         let file = std::env::temp_dir().join(format!("redis-ca-{}.pem", std::process::id()));
         let path = file.to_string_lossy().into_owned();
         let end = b"-----END CERTIFICATE-----";
-        let first_end = crate::aws::AMAZON_TRUST_SERVICES_ROOTS
+        let first_end = crate::trust_roots::AMAZON_TRUST_SERVICES_ROOTS
             .windows(end.len())
             .position(|window| window == end)
             .unwrap();
-        let one_root = &crate::aws::AMAZON_TRUST_SERVICES_ROOTS[..first_end + end.len()];
+        let one_root = &crate::trust_roots::AMAZON_TRUST_SERVICES_ROOTS[..first_end + end.len()];
         std::fs::write(&file, one_root).unwrap();
         assert_eq!(roots(&[base[0], base[1], base[2], ("REDIS_CA_FILE", &path)]), one_root);
         for (content, why) in [

@@ -30,6 +30,8 @@ use http_interface::{AppState, ServiceName, service_router};
 
 #[cfg(feature = "aws")]
 mod aws;
+#[cfg(feature = "aws")]
+mod trust_roots;
 
 #[cfg(feature = "aws")]
 pub use config::AwsBackend;

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use crate::customer_limit::SeatLimit;
 use crate::hold::HeldSeat;
 use crate::ids::{EventId, SeatId, TenantId};
-use crate::money::{Cents, Currency};
-use crate::seat_map::{BestAvailable, Pick, SeatPlace, SeatRows};
+use crate::money::Currency;
+pub use crate::seat_map::Seat;
+use crate::seat_map::{BestAvailable, Pick, SeatRows};
 use crate::time::Timestamp;
 
 /// Most seats one event may have.
@@ -21,25 +22,6 @@ pub const MAX_SEATS_PER_EVENT: usize = 20_000;
 pub const MAX_PRICE_CENTS: u64 = 1_000_000_000_000;
 /// Longest event name, in characters.
 pub const MAX_EVENT_NAME_CHARS: usize = 200;
-
-/// A seat for sale, its current price, and its place on the seat map.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Seat {
-    pub id: SeatId,
-    pub price: Cents,
-    pub place: SeatPlace,
-}
-
-impl Seat {
-    /// A seat with no place on the seat map (no section, row, number or category).
-    pub fn new(id: SeatId, price: Cents) -> Self {
-        Self {
-            id,
-            price,
-            place: SeatPlace::default(),
-        }
-    }
-}
 
 /// Where a seat stands right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -300,6 +282,7 @@ impl Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::money::Cents;
 
     fn seat(id: &str, price: u64) -> Seat {
         Seat::new(SeatId::parse(id).unwrap(), Cents(price))

@@ -1,4 +1,4 @@
-//! The seat map — where each seat is (`section`, `row`, `number`) and what
+//! Seats and the seat map — each seat's id, price and where it is (`section`, `row`, `number`) and what
 //! kind it is (`category`) — and the best-available pick over it
 //! (docs/contract.md, Routes: best available; ADR 15).
 //!
@@ -22,8 +22,27 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use crate::event::Seat;
 use crate::ids::SeatId;
+use crate::money::Cents;
+
+/// A seat for sale, its current price, and its place on the seat map.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seat {
+    pub id: SeatId,
+    pub price: Cents,
+    pub place: SeatPlace,
+}
+
+impl Seat {
+    /// A seat with no place on the seat map (no section, row, number or category).
+    pub fn new(id: SeatId, price: Cents) -> Self {
+        Self {
+            id,
+            price,
+            place: SeatPlace::default(),
+        }
+    }
+}
 
 /// Longest section, row or category label, in characters.
 pub const MAX_LABEL_CHARS: usize = 32;
@@ -300,7 +319,7 @@ mod tests {
     use super::*;
     use crate::event::{Event, EventRuleError};
     use crate::ids::{EventId, TenantId};
-    use crate::money::{Cents, Currency};
+    use crate::money::Currency;
     use crate::time::Timestamp;
 
     #[allow(clippy::unnecessary_wraps)] // Reads as the optional field it fills.
