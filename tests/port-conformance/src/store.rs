@@ -1,12 +1,12 @@
 //! The durable-store contracts (`EventCatalog`, `HoldStore`,
 //! `IdempotencyStore`, `OrderStore`), case by case.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use application::ports::{
-    CancelError, ChangeMarks, Claim, ClaimRequest, Clock, CommitError, CustomerTally, ExtendHoldError,
-    IdempotencyRecord, LeaseError, OrderCancellation, OrderCommit, PlaceHoldError, PutEventError, RecordState,
-    StoredResponse,
+    CancelError, ChangeMarks, Claim, ClaimRequest, CommitError, CustomerTally, ExtendHoldError, IdempotencyRecord,
+    LeaseError, OrderCancellation, OrderCommit, PlaceHoldError, PutEventError, RecordState, StoredResponse,
 };
 use domain::event::{Event, Seat};
 use domain::hold::{CLAIM_GRACE, HeldSeat, Hold, HoldStatus, SeatClaim};
@@ -16,9 +16,11 @@ use domain::money::{Cents, Currency};
 use domain::order::{Buyer, Order};
 use domain::time::Timestamp;
 
+use test_doubles::ManualClock;
+
 use crate::{StoreFixture, event_id, seats, unique_tenant};
 
-const NOW: Timestamp = Timestamp::from_millis(1_800_000_000_000);
+const NOW: Timestamp = test_doubles::EPOCH;
 const SECOND: Duration = Duration::from_secs(1);
 
 fn event(tenant: &TenantId, seat_count: usize, price: u64) -> Event {
@@ -107,16 +109,8 @@ fn order_for(hold: &Hold, id: u128) -> Order {
     .unwrap()
 }
 
-/// A clock that always reads one instant.
-struct FixedClock(Timestamp);
-
-impl Clock for FixedClock {
-    fn now(&self) -> Timestamp {
-        self.0
-    }
-}
-
-const COMMIT_CLOCK: FixedClock = FixedClock(Timestamp::from_millis(1_800_000_001_000));
+/// The clock of the instance committing: a second after [`NOW`].
+static COMMIT_CLOCK: LazyLock<ManualClock> = LazyLock::new(|| ManualClock::starting_at(NOW.plus(SECOND)));
 
 async fn sold(f: &StoreFixture, tenant: &TenantId) -> Vec<String> {
     let claims = f.holds.seat_claims(tenant, &event_id("gig"), NOW).await.unwrap();
@@ -651,7 +645,7 @@ fn commit<'a>(
         lease: LeaseId(lease),
         response: answer,
         record_expires_at: NOW.plus(3600 * SECOND),
-        clock: &COMMIT_CLOCK,
+        clock: &*COMMIT_CLOCK,
     }
 }
 
@@ -831,7 +825,7 @@ pub async fn a_commit_on_an_inactive_or_foreign_hold_writes_nothing(f: &StoreFix
     f.holds.place(&expired, NOW).await.unwrap();
     let late_order = order_for(&expired, 3);
     let mut late = commit(&late_order, &scope, 1, &answer);
-    let at_expiry = FixedClock(expired.expires_at);
+    let at_expiry = ManualClock::starting_at(expired.expires_at);
     late.clock = &at_expiry;
     assert!(matches!(f.orders.commit(late).await, Err(CommitError::HoldNotActive)));
     assert!(sold(f, &tenant).await.is_empty());

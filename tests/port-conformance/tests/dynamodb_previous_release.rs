@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use application::ports::{
-    Claim, ClaimRequest, Clock, CommitError, HoldStore, IdempotencyStore, OrderCommit, OrderStore, PlaceHoldError,
+    Claim, ClaimRequest, CommitError, HoldStore, IdempotencyStore, OrderCommit, OrderStore, PlaceHoldError,
     StoredResponse,
 };
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -22,16 +22,9 @@ use domain::money::{Cents, Currency};
 use domain::order::{Buyer, Order};
 use domain::time::Timestamp;
 use dynamodb_store::DynamoStore;
+use test_doubles::ManualClock;
 
-const NOW: Timestamp = Timestamp::from_millis(1_800_000_000_000);
-
-struct At(Timestamp);
-
-impl Clock for At {
-    fn now(&self) -> Timestamp {
-        self.0
-    }
-}
+const NOW: Timestamp = test_doubles::EPOCH;
 
 fn s(text: &str) -> AttributeValue {
     AttributeValue::S(text.to_owned())
@@ -161,7 +154,7 @@ async fn a_live_hold_without_claims_is_bought_exactly_once_and_its_seats_become_
         body: b"{}".to_vec(),
         location: None,
     };
-    let at = At(NOW.plus(Duration::from_secs(1)));
+    let at = ManualClock::starting_at(NOW.plus(Duration::from_secs(1)));
     let commit = || OrderCommit {
         order: &order,
         scope: &scope,

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use domain::time::Timestamp;
 use memory_backend::{MemorySeatLocks, MemoryStore};
 use port_conformance::{SeatLockFixture, StoreFixture, TimeControl};
 use system_runtime::ManualClock;
@@ -18,7 +17,7 @@ impl TimeControl for Manual {
 }
 
 async fn seat_locks() -> SeatLockFixture {
-    let clock = ManualClock::starting_at(Timestamp::from_millis(1_800_000_000_000));
+    let clock = test_doubles::clock::manual_clock();
     SeatLockFixture {
         locks: Arc::new(MemorySeatLocks::new(Arc::new(clock.clone()))),
         time: Arc::new(Manual(clock)),

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::support::{World, alice, bob, gig, organizer, rejection, statuses, world, world_with};
 use application::Rejection;
-use application::ports::{BackendError, Clock, LockError, MirroredLock, SeatLock, SeatLocks, TakenSeats};
+use application::ports::{BackendError, Clock, SeatLocks, TakenSeats};
 use async_trait::async_trait;
 use domain::event::{Event, Seat};
 use domain::hold::Hold;
@@ -18,6 +18,7 @@ use domain::ids::{EventId, HoldId, SeatId, TenantId};
 use domain::money::{Cents, Currency};
 use domain::seat_map::{BestAvailable, SeatLabel, SeatPlace};
 use domain::time::Timestamp;
+use test_doubles::{Delegating, SeatLocksDouble};
 
 /// One row "A" of `count` seats A1…, in section "Stalls".
 async fn with_row(world: &World, count: u32) {
@@ -37,7 +38,7 @@ async fn with_row(world: &World, count: u32) {
         TenantId::parse("acme").unwrap(),
         gig(),
         "Row",
-        Timestamp::from_millis(1_800_000_000_000),
+        crate::support::GIG_STARTS,
         Currency::parse("EUR").unwrap(),
         seats,
     )
@@ -159,31 +160,9 @@ struct IndexedLocks {
 type IndexEntry = (SeatId, Option<Timestamp>);
 
 #[async_trait]
-impl SeatLocks for IndexedLocks {
-    async fn lock(&self, t: &TenantId, e: &EventId, s: &[SeatId], h: HoldId, ttl: Duration) -> Result<(), LockError> {
-        self.inner.lock(t, e, s, h, ttl).await
-    }
-    async fn release(&self, t: &TenantId, e: &EventId, s: &[SeatId], h: HoldId) -> Result<(), BackendError> {
-        self.inner.release(t, e, s, h).await
-    }
-    async fn inspect(&self, t: &TenantId, e: &EventId, s: &[SeatId]) -> Result<Vec<SeatLock>, BackendError> {
-        self.inner.inspect(t, e, s).await
-    }
-    async fn mark_sold(&self, t: &TenantId, e: &EventId, s: &[SeatId], ttl: Duration) -> Result<(), BackendError> {
-        self.inner.mark_sold(t, e, s, ttl).await
-    }
-    async fn extend(
-        &self,
-        t: &TenantId,
-        e: &EventId,
-        s: &[SeatId],
-        h: HoldId,
-        ttl: Duration,
-    ) -> Result<(), BackendError> {
-        self.inner.extend(t, e, s, h, ttl).await
-    }
-    async fn mirror(&self, t: &TenantId, e: &EventId, l: &[(SeatId, MirroredLock)]) -> Result<(), BackendError> {
-        self.inner.mirror(t, e, l).await
+impl SeatLocksDouble for IndexedLocks {
+    fn inner(&self) -> &dyn SeatLocks {
+        &*self.inner
     }
     async fn taken(&self, _: &TenantId, _: &EventId) -> Result<TakenSeats, BackendError> {
         Ok(self.answer.lock().unwrap().clone())
@@ -208,7 +187,7 @@ fn world_with_index(answer: TakenSeats) -> (World, Arc<IndexedLocks>) {
             answer: Mutex::new(answer),
             rebuilt: Mutex::new(None),
         });
-        ports.seat_locks = locks.clone();
+        ports.seat_locks = Arc::new(Delegating(locks.clone()));
         shared = Some(locks);
     });
     (w, shared.unwrap())

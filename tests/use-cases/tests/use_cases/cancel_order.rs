@@ -111,7 +111,7 @@ async fn an_order_cannot_be_cancelled_once_its_event_has_started() {
     let kept = sold(&w, &["A1"], "buy").await;
     let cancelled = sold(&w, &["A2"], "buy-2").await;
     fresh(cancel(&w.use_cases, &alice(), "undo", cancelled).await);
-    // The gig starts at 1_800_000_000_000 ms; the clock started at 1_700_000_000_000.
+    // The gig starts 100 000 000 s after the clock started (support::GIG_STARTS).
     w.clock.advance(Duration::from_millis(100_000_000_000));
     let refused = fresh(cancel(&w.use_cases, &alice(), "late", kept).await);
     assert_eq!(body(&refused), "OrderNotCancellable");

@@ -13,8 +13,6 @@ use application::degraded_seat_locks::CircuitBreakerSeatLocks;
 use application::ports::{BackendError, LockError, MirroredLock, SeatLock, SeatLocks};
 use async_trait::async_trait;
 use domain::ids::{EventId, HoldId, SeatId, TenantId};
-use domain::time::Timestamp;
-use system_runtime::ManualClock;
 
 /// Seat locks that fail while `down`, and count every call that reached them.
 #[derive(Default)]
@@ -79,7 +77,7 @@ fn ids() -> (TenantId, EventId, Vec<SeatId>, HoldId) {
 
 #[tokio::test]
 async fn after_a_failure_calls_fail_at_once_for_the_open_period_then_a_trial_closes_it() {
-    let clock = ManualClock::starting_at(Timestamp::from_millis(1_000_000));
+    let clock = test_doubles::clock::manual_clock();
     let inner = Arc::new(Flaky::default());
     let breaker = CircuitBreakerSeatLocks::new(inner.clone(), Arc::new(clock.clone()), Duration::from_secs(5));
     let (tenant, event, seats, hold) = ids();
@@ -130,7 +128,7 @@ async fn after_a_failure_calls_fail_at_once_for_the_open_period_then_a_trial_clo
 
 #[tokio::test]
 async fn a_refusal_is_an_answer_and_a_failed_trial_opens_the_breaker_again() {
-    let clock = ManualClock::starting_at(Timestamp::from_millis(1_000_000));
+    let clock = test_doubles::clock::manual_clock();
     let inner = Arc::new(Flaky::default());
     let breaker = CircuitBreakerSeatLocks::new(inner.clone(), Arc::new(clock.clone()), Duration::from_secs(5));
     let (tenant, event, seats, hold) = ids();

@@ -5,23 +5,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is the failure report.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::support::*;
 use application::Rejection;
-use application::ports::{
-    BackendError, Clock, CustomerTally, ExtendHoldError, HoldStore, PlaceHoldError, SeatLock, SeatLocks,
-};
+use application::ports::{Clock, CustomerTally, HoldStore, PlaceHoldError, SeatLock, SeatLocks};
 use async_trait::async_trait;
 use domain::customer_limit::{LimitReached, SeatLimit};
 use domain::event::{Event, EventConflict, SeatStatus};
-use domain::hold::{CLAIM_GRACE, HeldSeat, Hold, SeatClaim};
-use domain::ids::{CustomerId, EventId, HoldId, OrderId, SeatId, TenantId};
+use domain::hold::{CLAIM_GRACE, HeldSeat, Hold};
+use domain::ids::{CustomerId, HoldId, OrderId, SeatId, TenantId};
 use domain::money::{Cents, Currency};
 use domain::time::Timestamp;
+use test_doubles::{Delegating, HoldStoreDouble};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -193,9 +191,9 @@ impl AnotherInstanceFirst {
 }
 
 #[async_trait]
-impl HoldStore for AnotherInstanceFirst {
-    async fn place(&self, hold: &Hold, now: Timestamp) -> Result<(), PlaceHoldError> {
-        self.inner.place(hold, now).await
+impl HoldStoreDouble for AnotherInstanceFirst {
+    fn inner(&self) -> &dyn HoldStore {
+        &*self.inner
     }
     async fn place_counted(&self, hold: &Hold, now: Timestamp, tally: &CustomerTally) -> Result<(), PlaceHoldError> {
         if !self.fired.swap(true, Ordering::SeqCst) {
@@ -203,60 +201,14 @@ impl HoldStore for AnotherInstanceFirst {
         }
         self.inner.place_counted(hold, now, tally).await
     }
-    async fn customer_tally(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-        customer: &CustomerId,
-    ) -> Result<CustomerTally, BackendError> {
-        self.inner.customer_tally(tenant, event, customer).await
-    }
-    async fn forget_in_tally(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-        customer: &CustomerId,
-        holds: &[HoldId],
-        orders: &[OrderId],
-    ) -> Result<(), BackendError> {
-        self.inner.forget_in_tally(tenant, event, customer, holds, orders).await
-    }
-    async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {
-        self.inner.get(tenant, hold).await
-    }
-    async fn release(&self, hold: &Hold, now: Timestamp) -> Result<bool, BackendError> {
-        self.inner.release(hold, now).await
-    }
-    async fn extend(&self, hold: &Hold, expires_at: Timestamp, now: Timestamp) -> Result<(), ExtendHoldError> {
-        self.inner.extend(hold, expires_at, now).await
-    }
-    async fn free_claims(&self, hold: &Hold) -> Result<(), BackendError> {
-        self.inner.free_claims(hold).await
-    }
-    async fn claims_of(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-        seats: &[SeatId],
-    ) -> Result<Vec<Option<SeatClaim>>, BackendError> {
-        self.inner.claims_of(tenant, event, seats).await
-    }
-    async fn seat_claims(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-        now: Timestamp,
-    ) -> Result<HashMap<SeatId, SeatClaim>, BackendError> {
-        self.inner.seat_claims(tenant, event, now).await
-    }
 }
 
 fn world_with_another_instance() -> World {
     world_with(|ports, _| {
-        ports.holds = Arc::new(AnotherInstanceFirst {
+        ports.holds = Arc::new(Delegating(AnotherInstanceFirst {
             inner: ports.holds.clone(),
             fired: AtomicBool::new(false),
-        });
+        }));
     })
 }
 

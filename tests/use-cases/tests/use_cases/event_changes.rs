@@ -13,16 +13,16 @@ use std::time::Duration;
 
 use crate::support::*;
 use application::ports::{
-    BackendError, ChangeMarks, Clock, CustomerTally, EventCatalog, ExtendHoldError, HoldStore, LockError, MirroredLock,
-    PlaceHoldError, SeatLock, SeatLocks, StoredEvent,
+    BackendError, ChangeMarks, Clock, CustomerTally, EventCatalog, HoldStore, PlaceHoldError, SeatLock, SeatLocks,
 };
 use application::use_cases::PutEventOutcome;
 use application::{Rejection, UseCaseError, UseCases};
 use async_trait::async_trait;
 use domain::event::{Event, EventConflict, SeatStatus};
 use domain::hold::{Hold, SeatClaim};
-use domain::ids::{CustomerId, EventId, HoldId, OrderId, SeatId, TenantId};
+use domain::ids::{EventId, HoldId, SeatId, TenantId};
 use domain::time::Timestamp;
+use test_doubles::{Delegating, EventCatalogDouble, HoldStoreDouble, SeatLocksDown};
 
 type Slot = Arc<Mutex<Option<UseCases>>>;
 
@@ -71,7 +71,10 @@ struct HoldsSide(Arc<Interleaved>);
 struct EventsSide(Arc<Interleaved>);
 
 #[async_trait]
-impl HoldStore for HoldsSide {
+impl HoldStoreDouble for HoldsSide {
+    fn inner(&self) -> &dyn HoldStore {
+        &*self.0.holds
+    }
     async fn place(&self, hold: &Hold, now: Timestamp) -> Result<(), PlaceHoldError> {
         self.0.maybe_run(At::BeforeClaims).await;
         self.0.holds.place(hold, now).await
@@ -79,47 +82,6 @@ impl HoldStore for HoldsSide {
     async fn place_counted(&self, hold: &Hold, now: Timestamp, tally: &CustomerTally) -> Result<(), PlaceHoldError> {
         self.0.maybe_run(At::BeforeClaims).await;
         self.0.holds.place_counted(hold, now, tally).await
-    }
-    async fn customer_tally(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-        customer: &CustomerId,
-    ) -> Result<CustomerTally, BackendError> {
-        self.0.holds.customer_tally(tenant, event, customer).await
-    }
-    async fn forget_in_tally(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-        customer: &CustomerId,
-        holds: &[HoldId],
-        orders: &[OrderId],
-    ) -> Result<(), BackendError> {
-        self.0
-            .holds
-            .forget_in_tally(tenant, event, customer, holds, orders)
-            .await
-    }
-    async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {
-        self.0.holds.get(tenant, hold).await
-    }
-    async fn release(&self, hold: &Hold, now: Timestamp) -> Result<bool, BackendError> {
-        self.0.holds.release(hold, now).await
-    }
-    async fn extend(&self, hold: &Hold, expires_at: Timestamp, now: Timestamp) -> Result<(), ExtendHoldError> {
-        self.0.holds.extend(hold, expires_at, now).await
-    }
-    async fn free_claims(&self, hold: &Hold) -> Result<(), BackendError> {
-        self.0.holds.free_claims(hold).await
-    }
-    async fn claims_of(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-        seats: &[SeatId],
-    ) -> Result<Vec<Option<SeatClaim>>, BackendError> {
-        self.0.holds.claims_of(tenant, event, seats).await
     }
     async fn seat_claims(
         &self,
@@ -133,38 +95,13 @@ impl HoldStore for HoldsSide {
 }
 
 #[async_trait]
-impl EventCatalog for EventsSide {
-    async fn get(&self, tenant: &TenantId, event: &EventId) -> Result<Option<StoredEvent>, BackendError> {
-        self.0.events.get(tenant, event).await
-    }
-    async fn put(
-        &self,
-        event: &Event,
-        expected: Option<u64>,
-        under_freeze: Option<Timestamp>,
-        held_repriced: &[SeatId],
-    ) -> Result<u64, application::ports::PutEventError> {
-        self.0.events.put(event, expected, under_freeze, held_repriced).await
+impl EventCatalogDouble for EventsSide {
+    fn inner(&self) -> &dyn EventCatalog {
+        &*self.0.events
     }
     async fn change_marks(&self, tenant: &TenantId, event: &EventId) -> Result<Option<ChangeMarks>, BackendError> {
         self.0.maybe_run(At::BeforeHoldCheck).await;
         self.0.events.change_marks(tenant, event).await
-    }
-    async fn freeze(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-        version: u64,
-        until: Timestamp,
-        now: Timestamp,
-    ) -> Result<bool, BackendError> {
-        self.0.events.freeze(tenant, event, version, until, now).await
-    }
-    async fn unfreeze(&self, tenant: &TenantId, event: &EventId, until: Timestamp) -> Result<(), BackendError> {
-        self.0.events.unfreeze(tenant, event, until).await
-    }
-    async fn break_freeze(&self, tenant: &TenantId, event: &EventId, until: Timestamp) -> Result<(), BackendError> {
-        self.0.events.break_freeze(tenant, event, until).await
     }
 }
 
@@ -199,10 +136,10 @@ fn interleaved_with_locks<T: Send + 'static>(
                 }) as Pinned<()>
             }))),
         });
-        ports.holds = Arc::new(HoldsSide(shared.clone()));
-        ports.events = Arc::new(EventsSide(shared));
+        ports.holds = Arc::new(Delegating(HoldsSide(shared.clone())));
+        ports.events = Arc::new(Delegating(EventsSide(shared)));
         if !with_locks {
-            ports.seat_locks = Arc::new(RedisDown);
+            ports.seat_locks = Arc::new(SeatLocksDown);
         }
     });
     *slot.lock().unwrap() = Some(w.use_cases.clone());
@@ -319,42 +256,6 @@ async fn a_currency_change_with_a_live_hold_loses_and_without_one_wins() {
         .unwrap()
         .unwrap();
     assert_eq!(released.recorded_status, domain::hold::HoldStatus::Released);
-}
-
-/// Seat locks whose server is down.
-struct RedisDown;
-
-#[async_trait]
-impl SeatLocks for RedisDown {
-    async fn lock(&self, _: &TenantId, _: &EventId, _: &[SeatId], _: HoldId, _: Duration) -> Result<(), LockError> {
-        Err(LockError::Backend(down()))
-    }
-    async fn release(&self, _: &TenantId, _: &EventId, _: &[SeatId], _: HoldId) -> Result<(), BackendError> {
-        Err(down())
-    }
-    async fn inspect(&self, _: &TenantId, _: &EventId, _: &[SeatId]) -> Result<Vec<SeatLock>, BackendError> {
-        Err(down())
-    }
-    async fn mark_sold(&self, _: &TenantId, _: &EventId, _: &[SeatId], _: Duration) -> Result<(), BackendError> {
-        Err(down())
-    }
-    async fn extend(
-        &self,
-        _: &TenantId,
-        _: &EventId,
-        _: &[SeatId],
-        _: HoldId,
-        _: Duration,
-    ) -> Result<(), BackendError> {
-        Err(down())
-    }
-    async fn mirror(&self, _: &TenantId, _: &EventId, _: &[(SeatId, MirroredLock)]) -> Result<(), BackendError> {
-        Err(down())
-    }
-}
-
-fn down() -> BackendError {
-    BackendError::new("redis", "connection refused")
 }
 
 /// Creates the four-seat gig without triggering the rival (creation does not freeze or read claims).

@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,22 +11,21 @@ use crate::support::*;
 use application::Rejection;
 use application::UseCaseError;
 use application::ports::{
-    BackendError, CancelError, ChangeMarks, Claim, ClaimRequest, Clock, CommitError, CustomerTally, EventCatalog,
-    ExtendHoldError, HoldStore, IdempotencyStore, LeaseError, LockError, MirroredLock, OrderCancellation, OrderCommit,
-    OrderStore, PlaceHoldError, PutEventError, SeatLock, SeatLocks, StoredEvent, StoredResponse,
+    BackendError, Claim, ClaimRequest, Clock, CommitError, CustomerTally, EventCatalog, HoldStore, IdempotencyStore,
+    OrderCommit, OrderStore, PlaceHoldError, PutEventError, SeatLock, SeatLocks, StoredResponse,
 };
 use async_trait::async_trait;
 use domain::event::{Event, SeatStatus};
-use domain::hold::{Hold, SeatClaim};
+use domain::hold::Hold;
 use domain::idempotency::{IdempotencyScope, LeaseId};
-use domain::ids::{CustomerId, EventId, HoldId, OrderId, SeatId, TenantId};
+use domain::ids::{HoldId, OrderId, SeatId};
 use domain::order::Order;
 use domain::time::Timestamp;
 use system_runtime::ManualClock;
-
-fn unreachable(backend: &'static str) -> BackendError {
-    BackendError::new(backend, "connection refused")
-}
+use test_doubles::{
+    Delegating, EventCatalogDouble, HoldStoreDouble, IdempotencyStoreDouble, OrderStoreDouble, SeatLocksDown,
+    unreachable,
+};
 
 /// A hold store whose placements answer "unreachable": before writing
 /// anything (`applied: false`), or after the write was applied and its reply
@@ -38,7 +36,10 @@ struct PlacementsWithoutAnswer {
 }
 
 #[async_trait]
-impl HoldStore for PlacementsWithoutAnswer {
+impl HoldStoreDouble for PlacementsWithoutAnswer {
+    fn inner(&self) -> &dyn HoldStore {
+        &*self.inner
+    }
     async fn place(&self, hold: &Hold, now: Timestamp) -> Result<(), PlaceHoldError> {
         if self.applied {
             self.inner.place(hold, now).await?;
@@ -51,60 +52,14 @@ impl HoldStore for PlacementsWithoutAnswer {
         }
         Err(unreachable("dynamodb").into())
     }
-    async fn customer_tally(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-        customer: &CustomerId,
-    ) -> Result<CustomerTally, BackendError> {
-        self.inner.customer_tally(tenant, event, customer).await
-    }
-    async fn forget_in_tally(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-        customer: &CustomerId,
-        holds: &[HoldId],
-        orders: &[OrderId],
-    ) -> Result<(), BackendError> {
-        self.inner.forget_in_tally(tenant, event, customer, holds, orders).await
-    }
-    async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {
-        self.inner.get(tenant, hold).await
-    }
-    async fn release(&self, hold: &Hold, now: Timestamp) -> Result<bool, BackendError> {
-        self.inner.release(hold, now).await
-    }
-    async fn extend(&self, hold: &Hold, expires_at: Timestamp, now: Timestamp) -> Result<(), ExtendHoldError> {
-        self.inner.extend(hold, expires_at, now).await
-    }
-    async fn free_claims(&self, hold: &Hold) -> Result<(), BackendError> {
-        self.inner.free_claims(hold).await
-    }
-    async fn claims_of(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-        seats: &[SeatId],
-    ) -> Result<Vec<Option<SeatClaim>>, BackendError> {
-        self.inner.claims_of(tenant, event, seats).await
-    }
-    async fn seat_claims(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-        now: Timestamp,
-    ) -> Result<HashMap<SeatId, SeatClaim>, BackendError> {
-        self.inner.seat_claims(tenant, event, now).await
-    }
 }
 
 fn placements_without_answer(applied: bool) -> World {
     world_with(move |ports, _| {
-        ports.holds = Arc::new(PlacementsWithoutAnswer {
+        ports.holds = Arc::new(Delegating(PlacementsWithoutAnswer {
             inner: ports.holds.clone(),
             applied,
-        });
+        }));
     })
 }
 
@@ -151,38 +106,6 @@ async fn a_hold_that_cannot_be_recorded_answers_unavailable_and_leaves_no_seat_l
     );
 }
 
-/// Seat locks whose server is down.
-struct DeadSeatLocks;
-
-#[async_trait]
-impl SeatLocks for DeadSeatLocks {
-    async fn lock(&self, _: &TenantId, _: &EventId, _: &[SeatId], _: HoldId, _: Duration) -> Result<(), LockError> {
-        Err(LockError::Backend(unreachable("redis")))
-    }
-    async fn release(&self, _: &TenantId, _: &EventId, _: &[SeatId], _: HoldId) -> Result<(), BackendError> {
-        Err(unreachable("redis"))
-    }
-    async fn inspect(&self, _: &TenantId, _: &EventId, _: &[SeatId]) -> Result<Vec<SeatLock>, BackendError> {
-        Err(unreachable("redis"))
-    }
-    async fn mark_sold(&self, _: &TenantId, _: &EventId, _: &[SeatId], _: Duration) -> Result<(), BackendError> {
-        Err(unreachable("redis"))
-    }
-    async fn extend(
-        &self,
-        _: &TenantId,
-        _: &EventId,
-        _: &[SeatId],
-        _: HoldId,
-        _: Duration,
-    ) -> Result<(), BackendError> {
-        Err(unreachable("redis"))
-    }
-    async fn mirror(&self, _: &TenantId, _: &EventId, _: &[(SeatId, MirroredLock)]) -> Result<(), BackendError> {
-        Err(unreachable("redis"))
-    }
-}
-
 #[tokio::test]
 async fn with_the_seat_locks_down_every_route_goes_on_against_the_durable_store_alone() {
     let healthy = world();
@@ -193,7 +116,7 @@ async fn with_the_seat_locks_down_every_route_goes_on_against_the_durable_store_
     let ports = healthy.use_cases.ports().clone();
     let degraded = application::UseCases::new(
         application::ports::Ports {
-            seat_locks: Arc::new(DeadSeatLocks),
+            seat_locks: Arc::new(SeatLocksDown),
             ..ports
         },
         *healthy.use_cases.settings(),
@@ -250,22 +173,13 @@ struct RecordingIdempotency {
 }
 
 #[async_trait]
-impl IdempotencyStore for RecordingIdempotency {
+impl IdempotencyStoreDouble for RecordingIdempotency {
+    fn inner(&self) -> &dyn IdempotencyStore {
+        &*self.inner
+    }
     async fn claim(&self, request: ClaimRequest<'_>) -> Result<Claim, BackendError> {
         self.leases.lock().unwrap().push(request.lease_expires_at);
         self.inner.claim(request).await
-    }
-    async fn complete(
-        &self,
-        scope: &IdempotencyScope,
-        lease: LeaseId,
-        response: &StoredResponse,
-        until: Timestamp,
-    ) -> Result<(), LeaseError> {
-        self.inner.complete(scope, lease, response, until).await
-    }
-    async fn abandon(&self, scope: &IdempotencyScope, lease: LeaseId) -> Result<(), BackendError> {
-        self.inner.abandon(scope, lease).await
     }
 }
 
@@ -279,7 +193,7 @@ async fn the_lease_never_outlives_the_time_the_runtime_gives_the_attempt() {
             leases: Mutex::new(Vec::new()),
         });
         *slot.lock().unwrap() = Some(recording.clone());
-        ports.idempotency = recording;
+        ports.idempotency = Arc::new(Delegating(recording));
     });
     with_event(&w).await;
     let h = hold(&w, &alice(), &["A1"]).await.unwrap();
@@ -306,16 +220,13 @@ struct CommitAfter<F: Fn(&dyn OrderStore) + Send + Sync> {
 }
 
 #[async_trait]
-impl<F: Fn(&dyn OrderStore) + Send + Sync> OrderStore for CommitAfter<F> {
+impl<F: Fn(&dyn OrderStore) + Send + Sync> OrderStoreDouble for CommitAfter<F> {
+    fn inner(&self) -> &dyn OrderStore {
+        &*self.inner
+    }
     async fn commit(&self, commit: OrderCommit<'_>) -> Result<(), CommitError> {
         (self.before)(self.inner.as_ref());
         self.inner.commit(commit).await
-    }
-    async fn get(&self, tenant: &TenantId, order: OrderId) -> Result<Option<Order>, BackendError> {
-        self.inner.get(tenant, order).await
-    }
-    async fn cancel(&self, cancellation: OrderCancellation<'_>) -> Result<(), CancelError> {
-        self.inner.cancel(cancellation).await
     }
 }
 
@@ -323,10 +234,10 @@ impl<F: Fn(&dyn OrderStore) + Send + Sync> OrderStore for CommitAfter<F> {
 fn commit_after(before: impl Fn(&ManualClock, &dyn OrderStore) + Send + Sync + 'static) -> World {
     world_with(move |ports, clock| {
         let clock = clock.clone();
-        ports.orders = Arc::new(CommitAfter {
+        ports.orders = Arc::new(Delegating(CommitAfter {
             inner: ports.orders.clone(),
             before: move |orders: &dyn OrderStore| before(&clock, orders),
-        });
+        }));
     })
 }
 
@@ -400,37 +311,18 @@ fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
 struct ContendedEvents(Arc<dyn EventCatalog>);
 
 #[async_trait]
-impl EventCatalog for ContendedEvents {
-    async fn get(&self, tenant: &TenantId, event: &EventId) -> Result<Option<StoredEvent>, BackendError> {
-        self.0.get(tenant, event).await
+impl EventCatalogDouble for ContendedEvents {
+    fn inner(&self) -> &dyn EventCatalog {
+        &*self.0
     }
     async fn put(&self, _: &Event, _: Option<u64>, _: Option<Timestamp>, _: &[SeatId]) -> Result<u64, PutEventError> {
         Err(PutEventError::VersionMismatch)
-    }
-    async fn change_marks(&self, tenant: &TenantId, event: &EventId) -> Result<Option<ChangeMarks>, BackendError> {
-        self.0.change_marks(tenant, event).await
-    }
-    async fn freeze(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-        version: u64,
-        until: Timestamp,
-        now: Timestamp,
-    ) -> Result<bool, BackendError> {
-        self.0.freeze(tenant, event, version, until, now).await
-    }
-    async fn unfreeze(&self, tenant: &TenantId, event: &EventId, until: Timestamp) -> Result<(), BackendError> {
-        self.0.unfreeze(tenant, event, until).await
-    }
-    async fn break_freeze(&self, tenant: &TenantId, event: &EventId, until: Timestamp) -> Result<(), BackendError> {
-        self.0.break_freeze(tenant, event, until).await
     }
 }
 
 #[tokio::test]
 async fn an_event_changed_by_someone_else_meanwhile_is_a_conflict_not_an_overwrite() {
-    let w = world_with(|ports, _| ports.events = Arc::new(ContendedEvents(ports.events.clone())));
+    let w = world_with(|ports, _| ports.events = Arc::new(Delegating(ContendedEvents(ports.events.clone()))));
     let put = w
         .use_cases
         .put_event(&organizer(), event_with("acme", &[("A1", 1)], "EUR"))

@@ -8,24 +8,23 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::support::*;
 use application::ports::{
-    BackendError, ChangeMarks, Clock, CustomerTally, EventCatalog, ExtendHoldError, HoldStore, PlaceHoldError,
-    PutEventError, StoredEvent,
+    BackendError, ChangeMarks, Clock, EventCatalog, HoldStore, PlaceHoldError, PutEventError, StoredEvent,
 };
 use application::use_cases::{PutEventOutcome, StoredOutcome};
 use application::{Rejection, UseCaseError, UseCases};
 use async_trait::async_trait;
 use domain::event::{Event, EventConflict, SeatStatus};
-use domain::hold::{Hold, SeatClaim};
-use domain::ids::{CustomerId, EventId, HoldId, OrderId, SeatId, TenantId};
+use domain::hold::Hold;
+use domain::ids::{EventId, SeatId, TenantId};
 use domain::time::Timestamp;
 use system_runtime::ManualClock;
+use test_doubles::{Delegating, EventCatalogDouble, HoldStoreDouble};
 
 type Pinned = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 /// A request of someone else, run at one point of the request under test.
@@ -77,7 +76,10 @@ struct Holds(Arc<dyn HoldStore>, Arc<Script>);
 struct Events(Arc<dyn EventCatalog>, Arc<Script>);
 
 #[async_trait]
-impl HoldStore for Holds {
+impl HoldStoreDouble for Holds {
+    fn inner(&self) -> &dyn HoldStore {
+        &*self.0
+    }
     async fn place(&self, hold: &Hold, now: Timestamp) -> Result<(), PlaceHoldError> {
         let script = &self.1;
         script.places.fetch_add(1, Ordering::SeqCst);
@@ -93,33 +95,6 @@ impl HoldStore for Holds {
         }
         Ok(())
     }
-    async fn place_counted(&self, hold: &Hold, now: Timestamp, tally: &CustomerTally) -> Result<(), PlaceHoldError> {
-        self.0.place_counted(hold, now, tally).await
-    }
-    async fn customer_tally(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-        customer: &CustomerId,
-    ) -> Result<CustomerTally, BackendError> {
-        self.0.customer_tally(tenant, event, customer).await
-    }
-    async fn forget_in_tally(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-        customer: &CustomerId,
-        holds: &[HoldId],
-        orders: &[OrderId],
-    ) -> Result<(), BackendError> {
-        self.0.forget_in_tally(tenant, event, customer, holds, orders).await
-    }
-    async fn get(&self, tenant: &TenantId, hold: HoldId) -> Result<Option<Hold>, BackendError> {
-        self.0.get(tenant, hold).await
-    }
-    async fn release(&self, hold: &Hold, now: Timestamp) -> Result<bool, BackendError> {
-        self.0.release(hold, now).await
-    }
     async fn abandon_placement(&self, hold: &Hold, now: Timestamp) -> Result<(), BackendError> {
         let script = &self.1;
         script.abandons.fetch_add(1, Ordering::SeqCst);
@@ -132,32 +107,13 @@ impl HoldStore for Holds {
         }
         self.0.abandon_placement(hold, now).await
     }
-    async fn extend(&self, hold: &Hold, expires_at: Timestamp, now: Timestamp) -> Result<(), ExtendHoldError> {
-        self.0.extend(hold, expires_at, now).await
-    }
-    async fn free_claims(&self, hold: &Hold) -> Result<(), BackendError> {
-        self.0.free_claims(hold).await
-    }
-    async fn claims_of(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-        seats: &[SeatId],
-    ) -> Result<Vec<Option<SeatClaim>>, BackendError> {
-        self.0.claims_of(tenant, event, seats).await
-    }
-    async fn seat_claims(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-        now: Timestamp,
-    ) -> Result<HashMap<SeatId, SeatClaim>, BackendError> {
-        self.0.seat_claims(tenant, event, now).await
-    }
 }
 
 #[async_trait]
-impl EventCatalog for Events {
+impl EventCatalogDouble for Events {
+    fn inner(&self) -> &dyn EventCatalog {
+        &*self.0
+    }
     async fn get(&self, tenant: &TenantId, event: &EventId) -> Result<Option<StoredEvent>, BackendError> {
         if self.1.event_reads_fail.load(Ordering::SeqCst) {
             return Err(unreachable());
@@ -186,22 +142,6 @@ impl EventCatalog for Events {
         self.1.run(&self.1.on_change_marks).await;
         self.0.change_marks(tenant, event).await
     }
-    async fn freeze(
-        &self,
-        tenant: &TenantId,
-        event: &EventId,
-        version: u64,
-        until: Timestamp,
-        now: Timestamp,
-    ) -> Result<bool, BackendError> {
-        self.0.freeze(tenant, event, version, until, now).await
-    }
-    async fn unfreeze(&self, tenant: &TenantId, event: &EventId, until: Timestamp) -> Result<(), BackendError> {
-        self.0.unfreeze(tenant, event, until).await
-    }
-    async fn break_freeze(&self, tenant: &TenantId, event: &EventId, until: Timestamp) -> Result<(), BackendError> {
-        self.0.break_freeze(tenant, event, until).await
-    }
 }
 
 /// A world with the event A1–A4 (EUR) and the scripted store around it.
@@ -209,8 +149,8 @@ async fn scripted() -> (World, Arc<Script>) {
     let script = Arc::new(Script::default());
     let wrapped = script.clone();
     let w = world_with(move |ports, clock| {
-        ports.holds = Arc::new(Holds(ports.holds.clone(), wrapped.clone()));
-        ports.events = Arc::new(Events(ports.events.clone(), wrapped.clone()));
+        ports.holds = Arc::new(Delegating(Holds(ports.holds.clone(), wrapped.clone())));
+        ports.events = Arc::new(Delegating(Events(ports.events.clone(), wrapped.clone())));
         *wrapped.clock.lock().unwrap() = Some(clock.clone());
     });
     *script.use_cases.lock().unwrap() = Some(w.use_cases.clone());

@@ -9,9 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::support::*;
-use application::ports::{
-    BackendError, CancelError, Clock, CommitError, OrderCancellation, OrderCommit, OrderStore, SeatLock, SeatLocks,
-};
+use application::ports::{BackendError, Clock, CommitError, OrderCommit, OrderStore, SeatLock, SeatLocks};
 use application::use_cases::{InvalidReason, PutEventOutcome, StoredOutcome};
 use application::{Rejection, UseCaseError};
 use async_trait::async_trait;
@@ -19,9 +17,10 @@ use domain::event::SeatStatus::{Available, Held, Sold};
 use domain::event::{EventConflict, SeatStatus};
 use domain::hold::{HoldRequestError, HoldStatus};
 use domain::idempotency::Fingerprint;
-use domain::ids::{OrderId, SeatId, TenantId};
+use domain::ids::{OrderId, SeatId};
 use domain::money::Cents;
 use domain::order::Order;
+use test_doubles::{Delegating, OrderStoreDouble};
 
 // ---- place hold -------------------------------------------------------------
 
@@ -454,24 +453,21 @@ async fn the_seat_locks_expire_with_the_claims_one_grace_after_the_hold() {
 struct UnreachableOrders(Arc<dyn OrderStore>);
 
 #[async_trait]
-impl OrderStore for UnreachableOrders {
+impl OrderStoreDouble for UnreachableOrders {
+    fn inner(&self) -> &dyn OrderStore {
+        &*self.0
+    }
     async fn commit(&self, _: OrderCommit<'_>) -> Result<(), CommitError> {
         Err(CommitError::Backend(BackendError::new(
             "dynamodb",
             "connection refused",
         )))
     }
-    async fn get(&self, tenant: &TenantId, order: OrderId) -> Result<Option<Order>, BackendError> {
-        self.0.get(tenant, order).await
-    }
-    async fn cancel(&self, cancellation: OrderCancellation<'_>) -> Result<(), CancelError> {
-        self.0.cancel(cancellation).await
-    }
 }
 
 #[tokio::test]
 async fn a_transient_failure_is_not_stored_so_the_next_retry_starts_at_once() {
-    let broken = world_with(|ports, _| ports.orders = Arc::new(UnreachableOrders(ports.orders.clone())));
+    let broken = world_with(|ports, _| ports.orders = Arc::new(Delegating(UnreachableOrders(ports.orders.clone()))));
     with_event(&broken).await;
     let h = hold(&broken, &alice(), &["A1"]).await.unwrap();
     let failure = order(&broken, &alice(), "k1", 1, h.id).await;

@@ -20,6 +20,10 @@ use domain::time::Timestamp;
 use memory_backend::{MemorySeatLocks, memory_ports_with_handles};
 use system_runtime::{ManualClock, SequentialIds};
 
+/// When the gig starts: 100 000 000 s (about three years) after the
+/// clocks' start, [`test_doubles::EPOCH`].
+pub const GIG_STARTS: Timestamp = Timestamp::from_millis(1_900_000_000_000);
+
 pub struct World {
     pub use_cases: UseCases,
     pub clock: ManualClock,
@@ -27,7 +31,7 @@ pub struct World {
 }
 
 pub fn world_with(adjust: impl FnOnce(&mut Ports, &ManualClock)) -> World {
-    let clock = ManualClock::starting_at(Timestamp::from_millis(1_700_000_000_000));
+    let clock = test_doubles::clock::manual_clock();
     let (mut ports, handles) = memory_ports_with_handles(Arc::new(clock.clone()), Arc::new(SequentialIds::default()));
     let locks = handles.seat_locks;
     adjust(&mut ports, &clock);
@@ -73,7 +77,7 @@ pub fn event_with(tenant: &str, prices: &[(&str, u64)], currency: &str) -> Event
         TenantId::parse(tenant).unwrap(),
         gig(),
         "The Gig",
-        Timestamp::from_millis(1_800_000_000_000),
+        GIG_STARTS,
         Currency::parse(currency).unwrap(),
         prices
             .iter()
