@@ -16,7 +16,7 @@ use http_interface::identity::{AuthMode, identify};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
 
-const EVENT: &str = include_str!("../../functions/dev-server/tests/fixtures/apigw_v2_place_hold_buyer.json");
+const EVENT: &str = include_str!("../../functions/dev-server/tests/http/fixtures/apigw_v2_place_hold_buyer.json");
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

@@ -16,7 +16,7 @@
 # - `ignored_auth`: the dev server takes identity from X-Tenant-Id /
 #   X-Customer-Id headers and ignores Authorization; in AWS the JWT is
 #   verified by API Gateway's authorizer before a function runs, and a
-#   Lambda without authorizer claims answers 401 (functions/dev-server/tests/
+#   Lambda without authorizer claims answers 401 (functions/dev-server/tests/http/
 #   lambda_events.rs proves that path).
 # - `use_after_free`: DELETE /holds/{holdId} releases a hold, it does not
 #   delete it: verify answers 200 with status RELEASED afterwards, as the

@@ -42,12 +42,12 @@ class LayerCheckTest(unittest.TestCase):
     def test_an_app_state_built_outside_the_composition_root_is_named(self):
         sources = check_layers.workspace_sources(self.metadata)
         self.assertIn(("composition", "functions/composition/src/lib.rs"), sources)
-        sources[("dev-server", "functions/dev-server/tests/support/mod.rs")] = (
+        sources[("dev-server", "functions/dev-server/tests/http/support/mod.rs")] = (
             "let state = AppState::new(use_cases, AuthMode::Dev, ServiceName(\"x\"), timeout);"
         )
         self.assertEqual(
             check_layers.app_state_builders(sources),
-            ["functions/dev-server/tests/support/mod.rs builds an AppState (dev-server); "
+            ["functions/dev-server/tests/http/support/mod.rs builds an AppState (dev-server); "
              "only composition may (composition::app_state)"],
         )
 

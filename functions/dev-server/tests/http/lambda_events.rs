@@ -2,19 +2,15 @@
 //! `lambda_http` exactly as in AWS, through each function's own router with
 //! the Lambda's default `AUTH_MODE=jwt`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
-
-mod support;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::support::TestResponse;
 use axum::Router;
 use composition::{Config, Defaults};
 use domain::time::Timestamp;
 use http::StatusCode;
 use http_interface::{AppState, ServiceName, service_router};
-use support::TestResponse;
 use system_runtime::{ManualClock, SequentialIds};
 use tower::ServiceExt;
 

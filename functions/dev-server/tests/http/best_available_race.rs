@@ -17,14 +17,11 @@
 //! (the availability index lost) and a stopped one (I8) never give a seat
 //! twice; the index is rebuilt from the claims, or the claims answer alone.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
-
-mod support;
-
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::process::DevServer;
 use application::ports::{Clock, HoldStore};
 use domain::event::Seat;
 use domain::hold::SeatClaim;
@@ -32,7 +29,6 @@ use domain::ids::{EventId, HoldId, SeatId, TenantId};
 use dynamodb_store::DynamoStore;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use support::process::DevServer;
 use system_runtime::SystemClock;
 use tokio::sync::Semaphore;
 use venues::Dice;

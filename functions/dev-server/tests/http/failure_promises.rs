@@ -11,15 +11,11 @@
 //!    as our own (no self-inflicted `idempotency-in-progress`);
 //! 5. Redis refusing connections is degraded service, not an outage.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
-
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::process::DevServer;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use support::process::DevServer;
 use test_backends::{DynamoDbLocal, FaultProxy, RedisServer};
 
 /// Longer than the dev server's `REDIS_TIMEOUT_MS` below.

@@ -1,16 +1,12 @@
 //! Every route's success and error paths at the HTTP level: status, problem
 //! slug, `Location`, `X-Correlation-Id`, `Idempotent-Replayed`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
-
-mod support;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
+use crate::support::{TestApp, gig_body};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{TestApp, gig_body};
 
 // ---- cross-cutting -----------------------------------------------------------
 
@@ -657,7 +653,7 @@ async fn an_extension_is_refused_past_the_cap_after_the_hold_ended_and_with_a_ba
 
 // ---- orders -----------------------------------------------------------------
 
-async fn order(app: &TestApp, customer: &str, key: &str, body: &Value) -> support::TestResponse {
+async fn order(app: &TestApp, customer: &str, key: &str, body: &Value) -> crate::support::TestResponse {
     app.call(Method::POST, "/orders")
         .by("acme", customer)
         .header("idempotency-key", key)
@@ -975,7 +971,7 @@ async fn bought(app: &TestApp, seat: &str) -> String {
     created.json["orderId"].as_str().unwrap().to_owned()
 }
 
-async fn cancel(app: &TestApp, who: (&str, &str), key: Option<&str>, order_id: &str) -> support::TestResponse {
+async fn cancel(app: &TestApp, who: (&str, &str), key: Option<&str>, order_id: &str) -> crate::support::TestResponse {
     let mut call = app
         .call(Method::POST, &format!("/orders/{order_id}/cancel"))
         .by(who.0, who.1);

@@ -4,27 +4,18 @@
 //! never a lost one. The "crash" is the request future being dropped at the
 //! chosen point, exactly what a killed process does to in-flight work.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
-
-mod support;
-
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use application::ports::{
-    BackendError, CancelError, Clock, CommitError, OrderCancellation, OrderCommit, OrderStore, Ports,
-};
+use crate::support::{TestApp, TestResponse, aws_env};
+use application::ports::{CommitError, OrderCommit, OrderStore, Ports};
 use async_trait::async_trait;
-use composition::{Config, Defaults};
 use domain::hold::SeatClaim;
 use domain::ids::{EventId, OrderId, SeatId, TenantId};
-use domain::order::Order;
-use domain::time::Timestamp;
 use http::{Method, StatusCode};
-use http_interface::ServiceName;
 use serde_json::json;
-use support::{TestApp, TestResponse};
+use test_doubles::{ClockAhead, Delegating, OrderStoreDouble};
 
 /// Where the attempt dies.
 #[derive(Clone, Copy, Debug)]
@@ -44,7 +35,10 @@ struct Dies {
 }
 
 #[async_trait]
-impl OrderStore for Dies {
+impl OrderStoreDouble for Dies {
+    fn inner(&self) -> &dyn OrderStore {
+        &*self.inner
+    }
     async fn commit(&self, commit: OrderCommit<'_>) -> Result<(), CommitError> {
         if let CrashPoint::AfterCommit = self.at {
             self.inner.commit(commit).await?;
@@ -52,49 +46,32 @@ impl OrderStore for Dies {
         self.reached.notify_one();
         std::future::pending().await
     }
-    async fn get(&self, tenant: &TenantId, order: OrderId) -> Result<Option<Order>, BackendError> {
-        self.inner.get(tenant, order).await
-    }
-    async fn cancel(&self, cancellation: OrderCancellation<'_>) -> Result<(), CancelError> {
-        self.inner.cancel(cancellation).await
-    }
 }
 
 const LEASE: Duration = Duration::from_secs(5);
 
-/// The system clock, `ahead` in the future: an instance that asks once the
-/// lease has run out, without the test sleeping through it (the lease's
-/// expiry is decided by the caller's clock, not by DynamoDB's).
-struct ClockAhead {
-    ahead: Duration,
-}
-
-impl Clock for ClockAhead {
-    fn now(&self) -> Timestamp {
-        system_runtime::SystemClock.now().plus(self.ahead)
-    }
-}
-
-/// One "function instance" over the shared backends, its clock `ahead`;
-/// `crash` wraps its order store.
+/// One "function instance" over the shared backends, its clock `ahead`
+/// (an instance that asks once the lease has run out, without the test
+/// sleeping through it); `crash` wraps its order store. Also returns the
+/// ports without the crash, to read the store.
 async fn instance(
-    env: &HashMap<&str, String>,
+    env: &HashMap<&'static str, String>,
     crash: Option<(CrashPoint, Arc<tokio::sync::Notify>)>,
     ahead: Duration,
 ) -> (TestApp, Ports) {
-    let config = Config::from_lookup(Defaults::DEV_SERVER, |name| env.get(name).cloned()).unwrap();
-    let mut ports = composition::build_ports(&config).await.unwrap();
-    ports.clock = Arc::new(ClockAhead { ahead });
-    let clean = ports.clone();
-    if let Some((at, reached)) = crash {
-        ports.orders = Arc::new(Dies {
-            inner: ports.orders.clone(),
-            at,
-            reached,
-        });
-    }
-    let router = composition::app_with_ports(ServiceName("create-order"), functions::all_routes(), ports, &config);
-    (TestApp::from_router(router), clean)
+    let app = TestApp::aws(env, |ports| {
+        ports.clock = Arc::new(ClockAhead(ahead));
+        if let Some((at, reached)) = crash {
+            ports.orders = Arc::new(Delegating(Dies {
+                inner: ports.orders.clone(),
+                at,
+                reached,
+            }));
+        }
+    })
+    .await;
+    let clean = app.ports.clone();
+    (app, clean)
 }
 
 async fn order(app: &TestApp, tenant: &str, hold_id: &str) -> TestResponse {
@@ -110,13 +87,8 @@ async fn crash_then_retry(at: CrashPoint) {
     let (redis_url, _redis) = test_backends::redis();
     let (endpoint, _dynamodb) = test_backends::dynamodb();
     let table = test_backends::fresh_table(&test_backends::dynamodb_client(&endpoint).await).await;
-    let env: HashMap<&str, String> = HashMap::from([
-        ("BACKEND", "aws".to_owned()),
-        ("REDIS_URL", redis_url),
-        ("TABLE_NAME", table),
-        ("AWS_ENDPOINT_URL", endpoint),
-        ("IDEMPOTENCY_LEASE_SECONDS", LEASE.as_secs().to_string()),
-    ]);
+    let mut env = aws_env(&redis_url, &endpoint, &table);
+    env.insert("IDEMPOTENCY_LEASE_SECONDS", LEASE.as_secs().to_string());
     let tenant = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
     let reached = Arc::new(tokio::sync::Notify::new());
     let (dying, ports) = instance(&env, Some((at, reached.clone())), Duration::ZERO).await;

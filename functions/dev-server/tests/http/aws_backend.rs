@@ -3,53 +3,32 @@
 //! one hold. Real `redis-server` and DynamoDB Local; tests that kill a
 //! backend start their own so shared ones are never disturbed.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
-
-mod support;
-
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support::{TestApp, TestResponse, aws_env};
 use application::ports::{SeatLock, SeatLocks};
-use axum::Router;
-use composition::{Config, Defaults};
 use http::{Method, StatusCode};
-use http_interface::ServiceName;
 use serde_json::{Value, json};
-use support::{TestApp, TestResponse};
 use test_backends::{DynamoDbLocal, RedisServer, TestTls};
-
-/// The dev server's router over `BACKEND=aws`, on a fresh table.
-async fn aws_router(redis_url: &str, endpoint: &str) -> Router {
-    aws_router_with(redis_url, endpoint, &[]).await
-}
 
 /// The circuit breaker's open period in these tests (5 s by default).
 const BREAKER_OPEN: Duration = Duration::from_millis(150);
 
-/// [`aws_router`] with more variables set.
-async fn aws_router_with(redis_url: &str, endpoint: &str, more: &[(&'static str, String)]) -> Router {
-    // WARN and ERROR lines (a 503's cause) show with a failing test's output.
-    composition::telemetry::init_logs(ServiceName("dev-server"), "warn");
+/// The dev server's router over `BACKEND=aws`, on a fresh table.
+async fn aws_app(redis_url: &str, endpoint: &str) -> TestApp {
+    aws_app_with(redis_url, endpoint, &[]).await
+}
+
+/// [`aws_app`] with more variables set.
+async fn aws_app_with(redis_url: &str, endpoint: &str, more: &[(&'static str, String)]) -> TestApp {
     let table = test_backends::fresh_table(&test_backends::dynamodb_client(endpoint).await).await;
-    let env: HashMap<&str, String> = HashMap::from([
-        ("BACKEND", "aws".to_owned()),
-        ("REDIS_URL", redis_url.to_owned()),
-        ("TABLE_NAME", table),
-        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
-        (
-            "DYNAMODB_TIMEOUT_MS",
-            test_backends::EMULATOR_DYNAMODB_TIMEOUT_MS.to_owned(),
-        ),
-        // Short, so a test waits out the breaker in real time without sleeping seconds.
-        ("SEAT_LOCKS_BREAKER_OPEN_MS", BREAKER_OPEN.as_millis().to_string()),
-    ]);
-    let env: HashMap<&str, String> = env.into_iter().chain(more.iter().cloned()).collect();
-    let config = Config::from_lookup(Defaults::DEV_SERVER, |name| env.get(name).cloned()).unwrap();
-    composition::build_app(ServiceName("dev-server"), functions::all_routes(), &config)
-        .await
-        .unwrap()
+    let mut env = aws_env(redis_url, endpoint, &table);
+    // Short, so a test waits out the breaker in real time without sleeping seconds.
+    env.insert("SEAT_LOCKS_BREAKER_OPEN_MS", BREAKER_OPEN.as_millis().to_string());
+    env.extend(more.iter().cloned());
+    TestApp::aws(&env, |_| {}).await
 }
 
 /// A client of one tenant no other test uses.
@@ -59,9 +38,9 @@ struct Client {
 }
 
 impl Client {
-    fn new(router: Router) -> Self {
+    fn new(app: TestApp) -> Self {
         Self {
-            app: TestApp::from_router(router),
+            app,
             tenant: format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
         }
     }
@@ -144,7 +123,7 @@ fn names(ids: &[usize]) -> Vec<String> {
 async fn a_hundred_racing_buyers_never_oversell_and_every_key_makes_one_order() {
     let (redis_url, _redis) = test_backends::redis();
     let (endpoint, _dynamodb) = test_backends::dynamodb();
-    let client = Arc::new(Client::new(aws_router(&redis_url, &endpoint).await));
+    let client = Arc::new(Client::new(aws_app(&redis_url, &endpoint).await));
     client.event(60).await;
 
     let mut buyers = Vec::new();
@@ -218,7 +197,7 @@ async fn over_tls_redis_serves_the_roots_it_trusts_and_an_untrusted_certificate_
     // Trusting the authority that certified the server (REDIS_CA_FILE).
     // A generous Redis timeout: a handshake on a loaded machine is no failure here.
     let trusting = Client::new(
-        aws_router_with(
+        aws_app_with(
             &redis.url(),
             &endpoint,
             &[("REDIS_CA_FILE", ca_file), ("REDIS_TIMEOUT_MS", "2000".to_owned())],
@@ -234,7 +213,7 @@ async fn over_tls_redis_serves_the_roots_it_trusts_and_an_untrusted_certificate_
     // The default: only Amazon Trust Services' roots, which never certified
     // this server. The connection is refused, never used unverified; holds
     // go on from DynamoDB alone (I8) and /ready says so.
-    let default_trust = Client::new(aws_router(&redis.url(), &endpoint).await);
+    let default_trust = Client::new(aws_app(&redis.url(), &endpoint).await);
     default_trust.event(2).await;
     let held = default_trust.hold("alice", &names(&[0])).await;
     assert_eq!(held.status, StatusCode::CREATED, "I8: {}", held.text);
@@ -249,7 +228,7 @@ async fn over_tls_redis_serves_the_roots_it_trusts_and_an_untrusted_certificate_
 async fn when_redis_dies_every_route_answers_from_dynamodb_fast_and_redis_converges_when_back() {
     let mut redis = RedisServer::start();
     let (endpoint, _dynamodb) = test_backends::dynamodb();
-    let client = Client::new(aws_router(&redis.url(), &endpoint).await);
+    let client = Client::new(aws_app(&redis.url(), &endpoint).await);
     client.event(4).await;
     let held = client.hold("alice", &names(&[0, 1])).await;
     let hold_id = held.json["holdId"].as_str().unwrap().to_owned();
@@ -305,7 +284,7 @@ async fn when_redis_dies_every_route_answers_from_dynamodb_fast_and_redis_conver
 async fn when_redis_forgets_a_hold_it_stays_valid_is_refused_to_others_and_sells_once() {
     let mut redis = RedisServer::start();
     let (endpoint, _dynamodb) = test_backends::dynamodb();
-    let client = Client::new(aws_router(&redis.url(), &endpoint).await);
+    let client = Client::new(aws_app(&redis.url(), &endpoint).await);
     client.event(3).await;
     let first = client.hold("alice", &names(&[0, 1])).await.json["holdId"]
         .as_str()
@@ -332,7 +311,7 @@ async fn when_redis_forgets_a_hold_it_stays_valid_is_refused_to_others_and_sells
 async fn when_dynamodb_is_down_requests_answer_503_and_leave_no_seat_locked() {
     let (redis_url, _redis) = test_backends::redis();
     let mut dynamodb = DynamoDbLocal::start();
-    let client = Client::new(aws_router(&redis_url, &dynamodb.endpoint()).await);
+    let client = Client::new(aws_app(&redis_url, &dynamodb.endpoint()).await);
     client.event(3).await;
     let held = client.hold("alice", &names(&[0])).await.json["holdId"]
         .as_str()
@@ -378,7 +357,7 @@ async fn when_dynamodb_is_down_requests_answer_503_and_leave_no_seat_locked() {
 async fn two_checkouts_of_one_hold_with_different_keys_make_exactly_one_order() {
     let (redis_url, _redis) = test_backends::redis();
     let (endpoint, _dynamodb) = test_backends::dynamodb();
-    let client = Client::new(aws_router(&redis_url, &endpoint).await);
+    let client = Client::new(aws_app(&redis_url, &endpoint).await);
     client.event(2).await;
     let hold = client.hold("alice", &names(&[0, 1])).await.json["holdId"]
         .as_str()

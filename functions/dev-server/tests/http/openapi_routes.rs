@@ -1,16 +1,12 @@
 //! `docs/openapi.yaml` and the routes the dev server serves are the same set,
 //! and every documented route is really answered.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
-
-mod support;
-
 use std::collections::BTreeSet;
 
+use crate::support::TestApp;
 use http::Method;
-use support::TestApp;
 
-const SPEC: &str = include_str!("../../../docs/openapi.yaml");
+const SPEC: &str = include_str!("../../../../docs/openapi.yaml");
 const METHODS: [&str; 5] = ["get", "put", "post", "delete", "patch"];
 
 /// (METHOD, path) pairs under `paths:`. The spec keeps paths at two spaces of

@@ -3,13 +3,9 @@
 //! problem+json (never a 5xx, never a panic) and nothing changes.
 //! (Lambda-mode identity: lambda_events.rs; secrets in logs: observability.rs.)
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
-
-mod support;
-
+use crate::support::TestApp;
 use http::Method;
 use serde_json::json;
-use support::TestApp;
 
 /// acme/alice owns a hold and an order on acme's event `gig`; returns (hold, order path).
 async fn alices_things(app: &TestApp) -> (String, String, String) {

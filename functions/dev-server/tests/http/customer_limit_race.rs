@@ -7,17 +7,13 @@
 //! are exactly those of the 201 holds and orders, never more than the limit
 //! for the customer, and the customer's tally item agrees.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
-
-mod support;
-
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::process::DevServer;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
-use support::process::DevServer;
 
 const LIMIT: usize = 4;
 const VOLLEY: usize = 20;

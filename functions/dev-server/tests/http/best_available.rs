@@ -2,13 +2,9 @@
 //! map is saved and shown, the pick holds the best seats that fit, and a
 //! request nothing fits is a 409 that says how many seats match.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
-
-mod support;
-
+use crate::support::TestApp;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::TestApp;
 
 /// Two sections: "Stalls" rows A and B (8 seats each, category "standard",
 /// A3–A6 "premium"), then "Balcony" row A (4 seats, "standard").
@@ -40,7 +36,7 @@ async fn with_venue(app: &TestApp) {
     assert_eq!(response.status, StatusCode::CREATED, "{}", response.text);
 }
 
-async fn best(app: &TestApp, customer: &str, best: Value) -> support::TestResponse {
+async fn best(app: &TestApp, customer: &str, best: Value) -> crate::support::TestResponse {
     app.call(Method::POST, "/events/venue/holds")
         .by("acme", customer)
         .json(&json!({ "bestAvailable": best }))
@@ -73,7 +69,7 @@ async fn the_seat_map_is_saved_and_shown_with_availability() {
     let plain = app
         .call(Method::PUT, "/events/plain")
         .organizer()
-        .json(&support::gig_body())
+        .json(&crate::support::gig_body())
         .send()
         .await;
     assert_eq!(plain.json["seats"][0], json!({ "id": "A1", "priceCents": 1000 }));

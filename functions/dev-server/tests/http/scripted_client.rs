@@ -2,13 +2,9 @@
 //! free port and drives it over TCP with a client that follows
 //! docs/contract.md ("Requests and answers") to the letter.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
-
-mod support;
-
+use crate::support::process::DevServer;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
-use support::process::DevServer;
 
 struct Answer {
     status: StatusCode,

@@ -7,52 +7,22 @@
 //! Each race ends with a check of the durable state: a seat is never in two
 //! live holds or two CONFIRMED orders, and every 2xx kept its promise.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
-
-mod support;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use application::ports::Clock;
+use crate::support::{TestApp, TestResponse, aws_env};
 use aws_sdk_dynamodb::types::AttributeValue;
-use axum::Router;
-use composition::{Config, Defaults};
-use domain::time::Timestamp;
 use http::{Method, StatusCode};
-use http_interface::ServiceName;
 use serde_json::{Value, json};
-use support::{TestApp, TestResponse};
-
-/// The system clock, `ahead` in the future: another instance's clock.
-struct ClockAhead {
-    ahead: Duration,
-}
-
-impl Clock for ClockAhead {
-    fn now(&self) -> Timestamp {
-        system_runtime::SystemClock.now().plus(self.ahead)
-    }
-}
+use test_doubles::ClockAhead;
 
 /// The dev server's router over `BACKEND=aws` on `table`, its clock `ahead`.
-async fn instance(redis_url: &str, endpoint: &str, table: &str, ahead: Duration) -> Router {
-    composition::telemetry::init_logs(ServiceName("dev-server"), "warn");
-    let env: HashMap<&str, String> = HashMap::from([
-        ("BACKEND", "aws".to_owned()),
-        ("REDIS_URL", redis_url.to_owned()),
-        ("TABLE_NAME", table.to_owned()),
-        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
-        (
-            "DYNAMODB_TIMEOUT_MS",
-            test_backends::EMULATOR_DYNAMODB_TIMEOUT_MS.to_owned(),
-        ),
-    ]);
-    let config = Config::from_lookup(Defaults::DEV_SERVER, |name| env.get(name).cloned()).unwrap();
-    let mut ports = composition::build_ports(&config).await.unwrap();
-    ports.clock = Arc::new(ClockAhead { ahead });
-    composition::app_with_ports(ServiceName("dev-server"), functions::all_routes(), ports, &config)
+async fn instance(redis_url: &str, endpoint: &str, table: &str, ahead: Duration) -> TestApp {
+    TestApp::aws(&aws_env(redis_url, endpoint, table), |ports| {
+        ports.clock = Arc::new(ClockAhead(ahead));
+    })
+    .await
 }
 
 struct Instance {
@@ -248,11 +218,11 @@ async fn two_instances(
     let table = test_backends::fresh_table(&client).await;
     let tenant = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
     let first = Instance {
-        app: TestApp::from_router(instance(&redis_url, &endpoint, &table, Duration::ZERO).await),
+        app: instance(&redis_url, &endpoint, &table, Duration::ZERO).await,
         tenant: tenant.clone(),
     };
     let second = Instance {
-        app: TestApp::from_router(instance(&redis_url, &endpoint, &table, ahead).await),
+        app: instance(&redis_url, &endpoint, &table, ahead).await,
         tenant,
     };
     let seats: Vec<Value> = (0..seat_count)

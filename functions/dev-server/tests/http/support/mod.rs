@@ -1,23 +1,23 @@
-//! In-process harness: the dev server's full router over a fresh in-memory
-//! backend with a manual clock, driven through `tower::ServiceExt::oneshot`.
-//! Each test builds its own app, so tests never share state.
-
-#![allow(dead_code)] // Each test binary uses a different subset.
+//! In-process harness: the dev server's full router, over a fresh in-memory
+//! backend with a manual clock ([`TestApp::new`]) or over the real backends
+//! ([`TestApp::aws`]), driven through `tower::ServiceExt::oneshot`. Each
+//! test builds its own app, so tests never share state.
 
 pub mod process;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
 use composition::{Config, Defaults};
-use domain::time::Timestamp;
 use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use http_interface::ServiceName;
 use http_interface::identity::AuthMode;
 use serde_json::{Value, json};
-use system_runtime::{ManualClock, SequentialIds};
+use system_runtime::SequentialIds;
+use test_doubles::ManualClock;
 use tower::ServiceExt;
 
 pub struct TestApp {
@@ -33,7 +33,7 @@ impl TestApp {
     }
 
     pub fn with_auth(auth: AuthMode) -> Self {
-        let clock = ManualClock::starting_at(Timestamp::from_millis(1_800_000_000_000));
+        let clock = test_doubles::clock::manual_clock();
         let (ports, handles) =
             memory_backend::memory_ports_with_handles(Arc::new(clock.clone()), Arc::new(SequentialIds::default()));
         // The dev server's defaults (default settings, 500 ms readiness), with `auth`.
@@ -52,11 +52,21 @@ impl TestApp {
         }
     }
 
-    /// Any router (e.g. over the real backends) driven the same way.
-    /// `ports` and `seat_locks` are then placeholders nobody else reads.
-    pub fn from_router(router: Router) -> Self {
+    /// The dev server's router over the real backends `env` names (see
+    /// [`aws_env`]); `adjust` may replace ports first (another instance's
+    /// clock, a store that dies mid-commit). `ports` are the ones built,
+    /// before `adjust`; `clock` and `seat_locks` are then placeholders
+    /// nobody else reads.
+    pub async fn aws(env: &HashMap<&'static str, String>, adjust: impl FnOnce(&mut application::ports::Ports)) -> Self {
+        // WARN and ERROR lines (a 503's cause) show with a failing test's output.
+        composition::telemetry::init_logs(ServiceName("dev-server"), "warn");
+        let config = Config::from_lookup(Defaults::DEV_SERVER, |name| env.get(name).cloned()).unwrap();
+        let built = composition::build_ports(&config).await.unwrap();
+        let mut ports = built.clone();
+        adjust(&mut ports);
         let mut app = Self::new();
-        app.router = router;
+        app.router = composition::app_with_ports(ServiceName("dev-server"), functions::all_routes(), ports, &config);
+        app.ports = built;
         app
     }
 
@@ -104,6 +114,21 @@ impl TestApp {
             .map(|s| s["status"].as_str().unwrap().to_owned())
             .collect()
     }
+}
+
+/// `BACKEND=aws` on these backends and table, with the emulators' DynamoDB
+/// timeout; a test adds or replaces variables before [`TestApp::aws`].
+pub fn aws_env(redis_url: &str, endpoint: &str, table: &str) -> HashMap<&'static str, String> {
+    HashMap::from([
+        ("BACKEND", "aws".to_owned()),
+        ("REDIS_URL", redis_url.to_owned()),
+        ("TABLE_NAME", table.to_owned()),
+        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+        (
+            "DYNAMODB_TIMEOUT_MS",
+            test_backends::EMULATOR_DYNAMODB_TIMEOUT_MS.to_owned(),
+        ),
+    ])
 }
 
 pub fn gig_body() -> Value {

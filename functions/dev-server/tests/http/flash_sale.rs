@@ -27,17 +27,13 @@
 //! SOLD. Failure messages name the invariant. Throughput, the statuses and
 //! the 503 rate of order answers are printed (`--no-capture` to see them).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
-
-mod support;
-
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::support::process::DevServer;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use support::process::DevServer;
 use test_backends::{DelayProxy, DynamoDbLocal, FaultProxy, MotoServer, RedisServer};
 use tokio::sync::Semaphore;
 

@@ -1,17 +1,13 @@
 //! What an operator sees: the dev server's JSON log lines, `/metrics` and
 //! `/dashboard`, from the real binary.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
-
-mod support;
-
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::process::DevServer;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use support::process::DevServer;
 
 /// The log lines so far, each parsed; waits until `ready` holds for them.
 fn logs_when(server: &DevServer, ready: impl Fn(&[Value]) -> bool) -> Vec<Value> {
