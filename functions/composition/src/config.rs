@@ -4,16 +4,17 @@
 //! message like `HOLD_TTL_SECONDS: must be a whole number from 60 to 1800`
 //! instead of misbehaving later.
 
+#[cfg(feature = "aws")]
+use std::path::PathBuf;
 use std::time::Duration;
 
 use application::Settings;
 #[cfg(feature = "aws")]
 use application::degraded_seat_locks::DEFAULT_OPEN_FOR;
-use application::ports::MAX_SEATS_PER_HOLD_LIMIT;
 use domain::hold::{HoldPolicy, MAX_HOLD_LIFETIME, MAX_HOLD_TTL, MIN_HOLD_LIFETIME, MIN_HOLD_TTL};
 use http_interface::identity::AuthMode;
-#[cfg(feature = "aws")]
-use redis_seat_locks::{RedisSettings, usable_tls_roots};
+
+use crate::MAX_SEATS_PER_HOLD_LIMIT;
 
 /// A variable that is set but wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,7 +45,16 @@ pub enum Backend {
 #[cfg(feature = "aws")]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsBackend {
-    pub redis: RedisSettings,
+    /// `REDIS_URL`: `redis://host:port`, or `rediss://` for TLS.
+    pub redis_url: String,
+    /// `REDIS_CLUSTER`: speak the cluster protocol (ElastiCache Serverless).
+    pub redis_cluster: bool,
+    /// `REDIS_TIMEOUT_MS`: upper bound on one Redis call, connecting included.
+    pub redis_timeout: Duration,
+    /// `REDIS_CA_FILE`: the PEM roots a `rediss://` connection trusts
+    /// instead of Amazon's. The composition root reads it when it builds the
+    /// Redis client, and names the variable if it cannot.
+    pub redis_ca_file: Option<PathBuf>,
     pub table: String,
     /// An emulator endpoint (DynamoDB Local, LocalStack); `None` in AWS.
     pub endpoint: Option<String>,
@@ -250,28 +260,12 @@ fn aws_backend(get: &impl Fn(&str) -> Option<String>) -> Result<AwsBackend, Conf
         return Err(bad("AWS_ENDPOINT_URL", "must be an http:// or https:// URL"));
     }
     let emulator_defaults = dynamodb_store::client::wants_emulator_defaults(get);
-    let tls_roots_pem = match get("REDIS_CA_FILE") {
-        None => crate::trust_roots::AMAZON_TRUST_SERVICES_ROOTS.to_vec(),
-        Some(path) => {
-            let pem =
-                std::fs::read(&path).map_err(|error| bad("REDIS_CA_FILE", format!("cannot read {path:?}: {error}")))?;
-            if !usable_tls_roots(&pem) {
-                return Err(bad(
-                    "REDIS_CA_FILE",
-                    format!("{path:?} must hold PEM root certificates, and only those"),
-                ));
-            }
-            pem
-        }
-    };
     Ok(AwsBackend {
         emulator_defaults,
-        redis: RedisSettings {
-            url,
-            cluster,
-            timeout: Duration::from_millis(timeout_ms),
-            tls_roots_pem,
-        },
+        redis_url: url,
+        redis_cluster: cluster,
+        redis_timeout: Duration::from_millis(timeout_ms),
+        redis_ca_file: get("REDIS_CA_FILE").map(PathBuf::from),
         table,
         endpoint,
         dynamodb_timeout: Duration::from_millis(dynamodb_timeout_ms),
@@ -384,9 +378,9 @@ mod tests {
         let aws = aws_backend_of(&[base[0], base[1], base[2], ("REDIS_CLUSTER", "true")]);
         assert_eq!(
             (
-                aws.redis.cluster,
+                aws.redis_cluster,
                 aws.table.as_str(),
-                aws.redis.timeout,
+                aws.redis_timeout,
                 aws.dynamodb_timeout,
                 aws.seat_locks_breaker_open
             ),
@@ -419,54 +413,6 @@ mod tests {
         }
         let aws = aws_backend_of(&[base[0], base[1], base[2], ("DYNAMODB_TIMEOUT_MS", "15000")]);
         assert_eq!(aws.dynamodb_timeout, Duration::from_secs(15));
-    }
-
-    #[cfg(feature = "aws")]
-    #[test]
-    fn rediss_trusts_amazon_roots_unless_redis_ca_file_names_others_and_an_unreadable_file_is_named() {
-        let base = [
-            ("BACKEND", "aws"),
-            ("REDIS_URL", "rediss://cache:6379"),
-            ("TABLE_NAME", "tickets"),
-        ];
-        let roots = |vars: &[(&str, &str)]| match config(vars).unwrap().backend {
-            Backend::Aws(aws) => aws.redis.tls_roots_pem,
-            Backend::Memory => panic!("expected the aws backend"),
-        };
-        assert_eq!(roots(&base), crate::trust_roots::AMAZON_TRUST_SERVICES_ROOTS);
-        let file = std::env::temp_dir().join(format!("redis-ca-{}.pem", std::process::id()));
-        let path = file.to_string_lossy().into_owned();
-        let end = b"-----END CERTIFICATE-----";
-        let first_end = crate::trust_roots::AMAZON_TRUST_SERVICES_ROOTS
-            .windows(end.len())
-            .position(|window| window == end)
-            .unwrap();
-        let one_root = &crate::trust_roots::AMAZON_TRUST_SERVICES_ROOTS[..first_end + end.len()];
-        std::fs::write(&file, one_root).unwrap();
-        assert_eq!(roots(&[base[0], base[1], base[2], ("REDIS_CA_FILE", &path)]), one_root);
-        for (content, why) in [
-            (&b"not a certificate"[..], "no certificate"),
-            (
-                &b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"[..],
-                "a PEM block that is no certificate",
-            ),
-        ] {
-            std::fs::write(&file, content).unwrap();
-            assert_eq!(
-                config(&[base[0], base[1], base[2], ("REDIS_CA_FILE", &path)])
-                    .unwrap_err()
-                    .variable,
-                "REDIS_CA_FILE",
-                "{why}"
-            );
-        }
-        std::fs::remove_file(&file).unwrap();
-        assert_eq!(
-            config(&[base[0], base[1], base[2], ("REDIS_CA_FILE", &path)])
-                .unwrap_err()
-                .variable,
-            "REDIS_CA_FILE"
-        );
     }
 
     #[test]

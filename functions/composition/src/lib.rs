@@ -38,6 +38,14 @@ pub use config::AwsBackend;
 pub use config::{Backend, Config, ConfigError, Defaults};
 pub use telemetry::EmfSink;
 
+/// The largest hold the durable store can turn into an order in one atomic
+/// write. The adapter owns it; configuration refuses a larger
+/// `MAX_SEATS_PER_HOLD`.
+#[cfg(feature = "aws")]
+const MAX_SEATS_PER_HOLD_LIMIT: usize = dynamodb_store::limits::MAX_SEATS_PER_HOLD_LIMIT;
+#[cfg(not(feature = "aws"))]
+const MAX_SEATS_PER_HOLD_LIMIT: usize = memory_backend::MAX_SEATS_PER_HOLD_LIMIT;
+
 /// Builds the ports for the configured backend. Makes no network call:
 /// Redis and DynamoDB connections open on first use, so a Lambda's init
 /// stays fast and never fails on a backend blip.
@@ -97,4 +105,15 @@ pub async fn run_lambda(service: ServiceName, routes: Router<AppState>) -> Resul
 /// Logging for a long-running local process (the dev server).
 pub fn init_local_telemetry(service: ServiceName, config: &Config) {
     telemetry::init_logs(service, &config.log_level);
+}
+
+#[cfg(all(test, feature = "aws"))]
+mod tests {
+    #[test]
+    fn the_dev_server_refuses_the_holds_a_deployment_cannot_sell() {
+        assert_eq!(
+            memory_backend::MAX_SEATS_PER_HOLD_LIMIT,
+            dynamodb_store::limits::MAX_SEATS_PER_HOLD_LIMIT
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! Events: metadata plus seat chunks, written in one transaction with an
 //! optimistic version check.
 
-use application::ports::{BackendError, ChangeMarks, EventCatalog, MAX_ATOMIC_WRITE_ITEMS, PutEventError, StoredEvent};
+use application::ports::{BackendError, ChangeMarks, EventCatalog, PutEventError, StoredEvent};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -20,6 +20,7 @@ use crate::items::{
     number, string, to_item,
 };
 use crate::keys::{EVENT_SK, SEATS_SK_PREFIX, claim_key, event_pk, seats_sk};
+use crate::limits::MAX_ATOMIC_WRITE_ITEMS;
 use crate::{DynamoStore, backend_error, condition_failed, corrupt};
 
 /// Seats per chunk item: 2 000 seats with the longest ids and labels stay

@@ -29,6 +29,7 @@ mod holds;
 mod idempotency;
 mod items;
 pub mod keys;
+pub mod limits;
 mod orders;
 pub mod table;
 mod tallies;

@@ -27,8 +27,7 @@
 //! when they stop being written.
 
 use application::ports::{
-    BackendError, CancelError, CommitError, MAX_ATOMIC_WRITE_ITEMS, ORDER_CANCEL_FIXED_ITEMS, ORDER_COMMIT_FIXED_ITEMS,
-    ORDER_COMMIT_ITEMS_PER_SEAT, OrderCancellation, OrderCommit, OrderStore, RecordState, StoredResponse,
+    BackendError, CancelError, CommitError, OrderCancellation, OrderCommit, OrderStore, RecordState, StoredResponse,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
@@ -41,6 +40,9 @@ use domain::time::Timestamp;
 use crate::holds::{cancellation, cancellation as cancellation_reasons, conflicted, failed};
 use crate::items::{HELD_CLAIM, OrderItem, SOLD_CLAIM, from_item, number, string, to_item};
 use crate::keys::{HOLD_SK, ORDER_SK, claim_key, event_pk, hold_pk, order_pk, sold_sk};
+use crate::limits::{
+    MAX_ATOMIC_WRITE_ITEMS, ORDER_CANCEL_FIXED_ITEMS, ORDER_COMMIT_FIXED_ITEMS, ORDER_COMMIT_ITEMS_PER_SEAT,
+};
 use crate::{DynamoStore, backend_error};
 
 /// The TTL of a converted hold: 9999-12-31, which DynamoDB never reaches, so
@@ -457,7 +459,7 @@ mod tests {
                 .commit_items(&commit, Timestamp::from_millis(0))
                 .map(|writes| writes.len())
         };
-        let limit = application::ports::MAX_SEATS_PER_HOLD_LIMIT;
+        let limit = crate::limits::MAX_SEATS_PER_HOLD_LIMIT;
         assert_eq!(items(limit).unwrap(), 99, "order, hold, record and two items per seat");
         assert!(items(limit + 1).is_err(), "one seat more does not fit one transaction");
     }

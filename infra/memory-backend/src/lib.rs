@@ -25,6 +25,12 @@ use std::sync::Arc;
 
 use application::ports::{Clock, IdGenerator, Ports};
 
+/// The largest hold the embedded backend is configured for: DynamoDB's
+/// (`dynamodb_store::limits`), so a dev server refuses the
+/// `MAX_SEATS_PER_HOLD` a deployment would. The composition root's tests
+/// keep the two equal; this crate cannot name the SDK-bound adapter.
+pub const MAX_SEATS_PER_HOLD_LIMIT: usize = 48;
+
 /// Ports filled entirely in memory, sharing one clock.
 pub fn memory_ports(clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Ports {
     memory_ports_with_handles(clock, ids).0

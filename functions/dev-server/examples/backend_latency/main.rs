@@ -370,7 +370,7 @@ fn print_degraded(up: &[Samples; OPERATIONS], down: &[Samples; OPERATIONS]) {
 /// (ADR 12's capacity model; transactional writes cost 2 WCU per item < 1 KB,
 /// and condition checks are counted the same, the conservative assumption).
 fn print_write_model() {
-    use application::ports::{ORDER_COMMIT_FIXED_ITEMS, ORDER_COMMIT_ITEMS_PER_SEAT};
+    use dynamodb_store::limits::{ORDER_COMMIT_FIXED_ITEMS, ORDER_COMMIT_ITEMS_PER_SEAT};
     println!("\n### DynamoDB writes per request (from the transaction shapes)\n");
     println!("| request | seats | items written | WCU |");
     println!("|---|---:|---:|---:|");

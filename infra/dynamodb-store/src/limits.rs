@@ -1,3 +1,9 @@
+//! What one DynamoDB transaction can hold, and so the largest hold this
+//! store can sell: `TransactWriteItems` takes at most 100 items, and an
+//! order commit writes a fixed few plus some per seat. The composition root
+//! hands [`MAX_SEATS_PER_HOLD_LIMIT`] to the configuration, which refuses a
+//! larger `MAX_SEATS_PER_HOLD`.
+
 /// The most items one atomic write may touch (DynamoDB `TransactWriteItems`).
 pub const MAX_ATOMIC_WRITE_ITEMS: usize = 100;
 /// Items of an order commit that do not depend on the seat count: the order,
@@ -12,7 +18,6 @@ pub const ORDER_CANCEL_FIXED_ITEMS: usize = 3;
 /// of ADR 12, the sold record of the previous release.
 pub const ORDER_COMMIT_ITEMS_PER_SEAT: usize = 2;
 /// The largest hold whose order commit fits in one atomic write (48); the
-/// hold's own write (hold + one claim per seat) is smaller. Configuration
-/// refuses a larger `MAX_SEATS_PER_HOLD`.
+/// hold's own write (hold + one claim per seat) is smaller.
 pub const MAX_SEATS_PER_HOLD_LIMIT: usize =
     (MAX_ATOMIC_WRITE_ITEMS - ORDER_COMMIT_FIXED_ITEMS) / ORDER_COMMIT_ITEMS_PER_SEAT;
