@@ -11,13 +11,13 @@
 //! [`LAMBDAS`] is the one list of functions. The dev server serves
 //! [`all_routes`]; the cold-start bench starts every binary it names;
 //! `template.yaml`'s function blocks are generated from it (the test
-//! `template_yaml_follows_the_route_table` regenerates and diffs). The unit
-//! tests below hold it to the `[[bin]]` entries in this package's
-//! Cargo.toml and the files under `src/bin/`.
+//! `template_yaml_follows_the_route_table` regenerates and diffs). A unit
+//! test holds it to the files under `src/bin/`, which cargo finds by itself.
 //!
-//! The binaries need the feature `lambda` (on by default): it brings the
-//! composition root with the real backends. The dev server takes this
-//! library without it, so its run command does not compile the AWS SDK (ADR 17).
+//! A binary is one line, [`lambda_main!`]. It serves only with the feature
+//! `lambda` (on by default), which brings the composition root with the real
+//! backends. The dev server takes this library without it, so its run
+//! command does not compile the AWS SDK (ADR 17).
 
 use axum::Router;
 use http_interface::AppState;
@@ -107,6 +107,27 @@ pub async fn run(lambda: &Lambda) -> Result<(), lambda_http::Error> {
     composition::run_lambda(http_interface::ServiceName(lambda.name), lambda.router()).await
 }
 
+/// The whole of `src/bin/<name>.rs`: `functions::lambda_main!(<module>);`
+/// serves that module's `LAMBDA`. Built without the feature `lambda`, the
+/// binary only says how to build it properly, so cargo needs no
+/// `[[bin]]` entry (`required-features`) per Lambda.
+#[macro_export]
+macro_rules! lambda_main {
+    ($module:ident) => {
+        #[cfg(feature = "lambda")]
+        #[tokio::main]
+        async fn main() -> Result<(), lambda_http::Error> {
+            functions::run(&functions::$module::LAMBDA).await
+        }
+
+        #[cfg(not(feature = "lambda"))]
+        fn main() {
+            eprintln!("a Lambda binary needs the feature `lambda` (on by default): cargo lambda build --bin <name>");
+            std::process::exit(2);
+        }
+    };
+}
+
 #[cfg(test)]
 mod template;
 
@@ -148,35 +169,8 @@ mod tests {
         );
         for name in &files {
             let source = std::fs::read_to_string(package_file(&format!("src/bin/{name}.rs"))).unwrap();
-            let own = format!("functions::run(&functions::{}::LAMBDA)", name.replace('-', "_"));
+            let own = format!("functions::lambda_main!({});", name.replace('-', "_"));
             assert!(source.contains(&own), "src/bin/{name}.rs must call {own}");
         }
-    }
-
-    #[test]
-    fn every_binary_is_declared_in_the_manifest_with_the_lambda_feature() {
-        let manifest = std::fs::read_to_string(package_file("Cargo.toml")).unwrap();
-        let declared: BTreeSet<String> = manifest
-            .split("[[bin]]")
-            .skip(1)
-            .map(|block| {
-                let name = block
-                    .lines()
-                    .find_map(|line| line.strip_prefix("name = \""))
-                    .and_then(|rest| rest.strip_suffix('"'))
-                    .expect("a [[bin]] without a name");
-                assert!(
-                    block.contains(&format!("path = \"src/bin/{name}.rs\""))
-                        && block.contains("required-features = [\"lambda\"]"),
-                    "[[bin]] {name}: path src/bin/{name}.rs and required-features [\"lambda\"]"
-                );
-                name.to_owned()
-            })
-            .collect();
-        assert_eq!(
-            declared,
-            names(),
-            "Cargo.toml's [[bin]] entries must be exactly LAMBDAS"
-        );
     }
 }

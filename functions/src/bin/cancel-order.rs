@@ -1,6 +1,3 @@
 //! The `cancel-order` Lambda: [`functions::cancel_order`] on the real backends.
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    functions::run(&functions::cancel_order::LAMBDA).await
-}
+functions::lambda_main!(cancel_order);

@@ -1,6 +1,3 @@
 //! The `manage-event` Lambda: [`functions::manage_event`] on the real backends.
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    functions::run(&functions::manage_event::LAMBDA).await
-}
+functions::lambda_main!(manage_event);
