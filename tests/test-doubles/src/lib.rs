@@ -6,6 +6,8 @@
 //! - [`SeatLocksDown`]: seat locks whose server is down (I8).
 //! - [`clock`]: the one epoch every test clock starts at, the manual clock,
 //!   and another instance's clock running ahead.
+//! - [`test_binary`]: the check that a one-binary test folder's `main.rs`
+//!   declares every file in it.
 //!
 //! Process harnesses (redis-server, DynamoDB Local, the fault proxy) are
 //! `test-backends`; this crate does no I/O.
@@ -13,6 +15,7 @@
 pub mod clock;
 pub mod delegating;
 mod seat_locks_down;
+pub mod test_binary;
 
 pub use clock::{ClockAhead, EPOCH, ManualClock};
 pub use delegating::{

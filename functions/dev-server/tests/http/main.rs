@@ -25,3 +25,10 @@ mod observability;
 mod openapi_routes;
 mod scripted_client;
 mod security;
+
+#[test]
+fn every_file_of_this_test_binary_is_a_module_of_it() {
+    test_doubles::test_binary::assert_every_file_is_a_module(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/http"),
+    );
+}
