@@ -173,4 +173,36 @@ mod tests {
             assert!(source.contains(&own), "src/bin/{name}.rs must call {own}");
         }
     }
+
+    #[test]
+    fn the_contracts_route_table_names_every_route_and_its_function() {
+        let contract = std::fs::read_to_string(package_file("../docs/contract.md")).unwrap();
+        let documented: BTreeSet<(String, String, String)> = contract
+            .lines()
+            .filter_map(|line| {
+                let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                let method = *cells.get(1)?;
+                if !["GET", "PUT", "POST", "DELETE", "PATCH"].contains(&method) {
+                    return None;
+                }
+                let path = cells.get(2)?.split('`').nth(1)?;
+                let function = cells.get(3)?.trim_matches('`');
+                Some((method.to_owned(), path.to_owned(), function.to_owned()))
+            })
+            .filter(|(_, _, function)| *function != "every function")
+            .collect();
+        let routed: BTreeSet<(String, String, String)> = LAMBDAS
+            .iter()
+            .flat_map(|lambda| {
+                lambda
+                    .routes
+                    .iter()
+                    .map(|(method, path)| ((*method).to_owned(), (*path).to_owned(), lambda.name.to_owned()))
+            })
+            .collect();
+        assert_eq!(
+            documented, routed,
+            "docs/contract.md's route table must have a row (method, path, function) for each route in LAMBDAS"
+        );
+    }
 }
