@@ -71,6 +71,9 @@ INFRA_ALLOWED = {
     "ops": {"normal"},
     # Test tables from THE table definition, clients from dynamodb_store::client.
     "test-backends": {"normal"},
+    # The one clock double is system-runtime's ManualClock (re-exported), and
+    # ClockAhead runs its SystemClock ahead; only tests depend on this crate.
+    "test-doubles": {"normal"},
 }
 # Adapters' own tests share the conformance suite and the manual clock.
 INFRA_AMONG_THEMSELVES = {"dev"}
