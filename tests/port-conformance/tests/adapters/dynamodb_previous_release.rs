@@ -5,8 +5,6 @@
 //! idempotency record without an order seed keeps the order id that release
 //! derived.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // A failed unwrap is a failed test.
-
 use std::collections::HashMap;
 use std::time::Duration;
 

@@ -3,8 +3,6 @@
 //! speaks), each in plain text and over TLS (`rediss://`, a throwaway
 //! certificate authority), as ElastiCache Serverless requires.
 
-#![allow(clippy::unwrap_used)] // A failed unwrap is a failed test.
-
 use std::sync::Arc;
 use std::time::Duration;
 
