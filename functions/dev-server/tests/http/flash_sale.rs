@@ -78,6 +78,8 @@ struct Ledger {
     answer_counts: HashMap<(&'static str, u16), usize>,
     /// When the injected store fault was healed, if there was one.
     store_fault_healed: Option<Instant>,
+    /// When a slow Redis was made fast again, if it was slowed.
+    slow_redis_healed: Option<Instant>,
     /// hold id → (customer, seats asked, seats granted)
     holds: HashMap<String, (String, Vec<String>, Vec<String>)>,
     released: HashSet<String>,
@@ -481,6 +483,9 @@ async fn flash_sale(store: Store, buyers: usize, seats: usize, fault: Fault) {
             if fault.of_the_store() {
                 race.ledger.lock().unwrap().store_fault_healed = Some(Instant::now());
             }
+            if fault == Fault::SlowRedis {
+                race.ledger.lock().unwrap().slow_redis_healed = Some(Instant::now());
+            }
         }
         let permit = gate.clone().acquire_owned().await.unwrap();
         let race = race.clone();
@@ -693,7 +698,11 @@ async fn settle_owed_undos(race: &Race, backends: &Backends) -> TableState {
 /// yet released (or sold), or a placement in flight, or one that failed at
 /// most 5 s earlier (its undo, bounded by the placement lease), or, with the
 /// store failing, one that failed before the fault was healed plus 5 s (an
-/// undo the store refused is owed to the instance's next place-hold).
+/// undo the store refused is owed to the instance's next place-hold), or,
+/// with Redis slow, one that failed before Redis was fast again plus 5 s: a
+/// lock command the client gave up on reaches Redis later, after the
+/// request answered, and the circuit breaker its timeout opened skips the
+/// unlock; the lock then lives its placement lease from when it landed.
 fn check_refusals_name_owned_seats(ledger: &Ledger, fault: Fault) {
     const LEASE: Duration = Duration::from_secs(5);
     let owned_until = |other: &HoldRequest| -> Option<Instant> {
@@ -706,6 +715,11 @@ fn check_refusals_name_owned_seats(ledger: &Ledger, fault: Fault) {
         let mut until = other.answered + LEASE;
         if let Some(healed) = ledger.store_fault_healed
             && other.status == StatusCode::SERVICE_UNAVAILABLE
+            && other.answered < healed
+        {
+            until = until.max(healed + LEASE);
+        }
+        if let Some(healed) = ledger.slow_redis_healed
             && other.answered < healed
         {
             until = until.max(healed + LEASE);
