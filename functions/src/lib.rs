@@ -122,7 +122,10 @@ macro_rules! lambda_main {
 
         #[cfg(not(feature = "lambda"))]
         fn main() {
-            eprintln!("a Lambda binary needs the feature `lambda` (on by default): cargo lambda build --bin <name>");
+            eprintln!(
+                "a Lambda binary needs the feature `lambda` (on by default): cargo lambda build --bin {}",
+                env!("CARGO_BIN_NAME")
+            );
             std::process::exit(2);
         }
     };

@@ -3,7 +3,9 @@
 //! (`composition::run_lambda` wires the same recorder and flush layer), and
 //! its log lines are what Lambda's JSON log controls read.
 //!
-//! Its own test binary: the EMF recorder is process-wide.
+//! The EMF recorder is process-wide, so this test needs a process of its
+//! own: nextest gives every test one (`scripts/test`); under plain `cargo
+//! test`, run it alone (`cargo test -p dev-server --test http emf_metrics`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

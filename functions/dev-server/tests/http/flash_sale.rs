@@ -78,8 +78,8 @@ struct Ledger {
     answer_counts: HashMap<(&'static str, u16), usize>,
     /// When the injected store fault was healed, if there was one.
     store_fault_healed: Option<Instant>,
-    /// When a slow Redis was made fast again, if it was slowed.
-    slow_redis_healed: Option<Instant>,
+    /// When Redis was made slow and when fast again, if it was slowed.
+    slow_redis: Option<(Instant, Instant)>,
     /// hold id → (customer, seats asked, seats granted)
     holds: HashMap<String, (String, Vec<String>, Vec<String>)>,
     released: HashSet<String>,
@@ -419,6 +419,10 @@ async fn start(store: Store) -> (Backends, Vec<DevServer>, String, Client) {
     )
 }
 
+/// What [`Fault::SlowRedis`] adds to every Redis command: past the client's
+/// timeout.
+const SLOW_REDIS_DELAY: Duration = Duration::from_millis(400);
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Fault {
     None,
@@ -470,6 +474,7 @@ async fn flash_sale(store: Store, buyers: usize, seats: usize, fault: Fault) {
     assert_eq!(created.status(), 201);
 
     let gate = Arc::new(Semaphore::new(IN_FLIGHT));
+    let mut slowed = None;
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(buyers);
     for id in 0..buyers {
@@ -477,6 +482,7 @@ async fn flash_sale(store: Store, buyers: usize, seats: usize, fault: Fault) {
             // Let the first third land, then break something.
             tokio::time::sleep(Duration::from_millis(50)).await;
             backends.inject(fault);
+            slowed = Some(Instant::now());
         }
         if id == buyers / 2 {
             backends.heal(fault);
@@ -484,7 +490,7 @@ async fn flash_sale(store: Store, buyers: usize, seats: usize, fault: Fault) {
                 race.ledger.lock().unwrap().store_fault_healed = Some(Instant::now());
             }
             if fault == Fault::SlowRedis {
-                race.ledger.lock().unwrap().slow_redis_healed = Some(Instant::now());
+                race.ledger.lock().unwrap().slow_redis = slowed.map(|slowed| (slowed, Instant::now()));
             }
         }
         let permit = gate.clone().acquire_owned().await.unwrap();
@@ -545,7 +551,7 @@ impl Backends {
             Fault::RedisFlush => flush(&self.redis),
             Fault::RedisRestart => self.redis.stop(),
             Fault::DynamoDbRestart => self.dynamodb.local().stop(),
-            Fault::SlowRedis => self.redis_proxy.set_delay(Duration::from_millis(400)),
+            Fault::SlowRedis => self.redis_proxy.set_delay(SLOW_REDIS_DELAY),
             Fault::SlowDynamoDb => self.dynamodb_proxy.delay_replies(Duration::from_millis(1200)),
             Fault::ThrottledDynamoDb => self.dynamodb_proxy.throttle_every(Some(3)),
         }
@@ -699,10 +705,11 @@ async fn settle_owed_undos(race: &Race, backends: &Backends) -> TableState {
 /// most 5 s earlier (its undo, bounded by the placement lease), or, with the
 /// store failing, one that failed before the fault was healed plus 5 s (an
 /// undo the store refused is owed to the instance's next place-hold), or,
-/// with Redis slow, one that failed before Redis was fast again plus 5 s: a
-/// lock command the client gave up on reaches Redis later, after the
-/// request answered, and the circuit breaker its timeout opened skips the
-/// unlock; the lock then lives its placement lease from when it landed.
+/// with Redis slow, one in flight while it was slow, until Redis was fast
+/// again plus the proxy's delay plus 5 s: a lock command the client gave
+/// up on reaches Redis later, after the request answered, and the circuit
+/// breaker its timeout opened skips the unlock; the lock then lives its
+/// placement lease from when it landed (docs/contract.md, I5).
 fn check_refusals_name_owned_seats(ledger: &Ledger, fault: Fault) {
     const LEASE: Duration = Duration::from_secs(5);
     let owned_until = |other: &HoldRequest| -> Option<Instant> {
@@ -719,10 +726,11 @@ fn check_refusals_name_owned_seats(ledger: &Ledger, fault: Fault) {
         {
             until = until.max(healed + LEASE);
         }
-        if let Some(healed) = ledger.slow_redis_healed
-            && other.answered < healed
+        if let Some((slowed, healed)) = ledger.slow_redis
+            && other.answered > slowed
+            && other.sent < healed
         {
-            until = until.max(healed + LEASE);
+            until = until.max(healed + SLOW_REDIS_DELAY + LEASE);
         }
         Some(until)
     };

@@ -14,17 +14,18 @@ use std::time::Duration;
 
 use crate::support::*;
 use application::ports::{
-    BackendError, ChangeMarks, Clock, EventCatalog, HoldStore, PlaceHoldError, PutEventError, StoredEvent,
+    BackendError, ChangeMarks, Clock, EventCatalog, HoldStore, LockError, PlaceHoldError, PutEventError, SeatLock,
+    SeatLocks, StoredEvent,
 };
 use application::use_cases::{PutEventOutcome, StoredOutcome};
 use application::{Rejection, UseCaseError, UseCases};
 use async_trait::async_trait;
 use domain::event::{Event, EventConflict, SeatStatus};
 use domain::hold::Hold;
-use domain::ids::{EventId, SeatId, TenantId};
+use domain::ids::{EventId, HoldId, SeatId, TenantId};
 use domain::time::Timestamp;
 use system_runtime::ManualClock;
-use test_doubles::{Delegating, EventCatalogDouble, HoldStoreDouble};
+use test_doubles::{Delegating, EventCatalogDouble, HoldStoreDouble, SeatLocksDouble};
 
 type Pinned = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 /// A request of someone else, run at one point of the request under test.
@@ -44,6 +45,10 @@ struct Script {
     /// Placements are cancelled by other writes on their seats.
     place_contended: AtomicBool,
     places: AtomicU32,
+    /// Run once, just after a placement was applied (before its reply).
+    after_place: Mutex<Option<Rival>>,
+    /// How many of the next seat-lock calls fail (Redis blips).
+    lock_failures: AtomicU32,
     /// How many of the next undos fail.
     abandon_failures: AtomicU32,
     abandons: AtomicU32,
@@ -74,6 +79,7 @@ impl Script {
 
 struct Holds(Arc<dyn HoldStore>, Arc<Script>);
 struct Events(Arc<dyn EventCatalog>, Arc<Script>);
+struct Locks(Arc<dyn SeatLocks>, Arc<Script>);
 
 #[async_trait]
 impl HoldStoreDouble for Holds {
@@ -90,6 +96,7 @@ impl HoldStoreDouble for Holds {
             return Err(unreachable().into());
         }
         self.0.place(hold, now).await?;
+        script.run(&script.after_place).await;
         if script.place_applied_reply_lost.load(Ordering::SeqCst) {
             return Err(unreachable().into());
         }
@@ -144,6 +151,31 @@ impl EventCatalogDouble for Events {
     }
 }
 
+#[async_trait]
+impl SeatLocksDouble for Locks {
+    fn inner(&self) -> &dyn SeatLocks {
+        &*self.0
+    }
+    async fn lock(
+        &self,
+        tenant: &TenantId,
+        event: &EventId,
+        seats: &[SeatId],
+        hold: HoldId,
+        ttl: Duration,
+    ) -> Result<(), LockError> {
+        let failing = self
+            .1
+            .lock_failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
+            .is_ok();
+        if failing {
+            return Err(LockError::Backend(BackendError::new("redis", "timed out")));
+        }
+        self.0.lock(tenant, event, seats, hold, ttl).await
+    }
+}
+
 /// A world with the event A1–A4 (EUR) and the scripted store around it.
 async fn scripted() -> (World, Arc<Script>) {
     let script = Arc::new(Script::default());
@@ -151,6 +183,7 @@ async fn scripted() -> (World, Arc<Script>) {
     let w = world_with(move |ports, clock| {
         ports.holds = Arc::new(Delegating(Holds(ports.holds.clone(), wrapped.clone())));
         ports.events = Arc::new(Delegating(Events(ports.events.clone(), wrapped.clone())));
+        ports.seat_locks = Arc::new(Delegating(Locks(ports.seat_locks.clone(), wrapped.clone())));
         *wrapped.clock.lock().unwrap() = Some(clock.clone());
     });
     *script.use_cases.lock().unwrap() = Some(w.use_cases.clone());
@@ -188,6 +221,27 @@ async fn a_hold_whose_recheck_of_a_changed_event_fails_is_undone_not_left_claime
         statuses(&w).await
     );
     assert!(hold(&w, &bob(), &["A1"]).await.is_ok(), "the next buyer gets A1");
+}
+
+#[tokio::test]
+async fn an_undone_placement_that_took_no_locks_still_frees_the_locks_a_rival_mirrored_for_it() {
+    let (w, script) = scripted().await;
+    // alice's lock call fails (Redis blips), so her claims alone decide; her
+    // write is applied and its reply lost. In between, bob meets her claims
+    // and mirrors them into Redis as locks of her hold.
+    script.lock_failures.store(1, Ordering::SeqCst);
+    script.place_applied_reply_lost.store(true, Ordering::SeqCst);
+    *script.after_place.lock().unwrap() = Some(rival(|use_cases: UseCases, _| async move {
+        let refused = use_cases.place_hold(&bob(), &gig(), seats(&["A1"]), None).await;
+        assert!(
+            matches!(refused, Err(UseCaseError::Rejected(Rejection::SeatsUnavailable(_)))),
+            "{refused:?}"
+        );
+    }));
+    let first = hold(&w, &alice(), &["A1"]).await;
+    assert!(matches!(first, Err(UseCaseError::Unavailable(_))), "{first:?}");
+    let lock = w.locks.inspect(&alice().tenant, &gig(), &seats(&["A1"])).await.unwrap();
+    assert_eq!(lock, [SeatLock::Free], "I5: a 503 hold left A1 locked in Redis");
 }
 
 #[tokio::test]

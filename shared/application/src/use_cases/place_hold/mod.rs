@@ -184,7 +184,7 @@ impl UseCases {
                     tracing::info!(event = "hold.event_changed", hold_id = %placement.hold.id, attempt, "the event is being changed; the hold steps back");
                 }
                 Err(error) => {
-                    placement.withdraw().await;
+                    placement.undo().await;
                     return Err(error);
                 }
             }
@@ -192,7 +192,7 @@ impl UseCases {
             // replacement's check, and a freeze whose writer died is a 503.
             // An undo that failed ends the request: a new hold on the same
             // seats would meet this one's claims (409 on the buyer's own seats).
-            if !placement.withdraw().await {
+            if !placement.undo().await {
                 return Err(BackendError::new("dynamodb", "a hold that stepped back could not be undone").into());
             }
         }

@@ -18,19 +18,12 @@ use crate::use_cases::UseCases;
 const UNDO_ATTEMPTS: u32 = 3;
 
 impl Placement<'_> {
-    /// Abandons a hold whose durable write may have been applied, and
-    /// releases the locks this request took; whether the durable undo is done.
+    /// Abandons a hold whose durable write may have been applied, or that
+    /// was recorded but may not stand (I9), and releases every lock it owns;
+    /// whether the durable undo is done. Releases them whether or not this
+    /// request took any: its claims may have been written, and a request
+    /// that read them may have mirrored them into locks of this hold.
     pub(super) async fn undo(&self) -> bool {
-        let undone = self.abandon_or_owe().await;
-        self.unlock().await;
-        undone
-    }
-
-    /// Abandons a recorded hold that may not stand (I9), and releases every
-    /// lock it owns; whether the durable undo is done. Its claims were
-    /// written, so a request that read them may have mirrored them into
-    /// locks of this hold, whether or not this request took any.
-    pub(super) async fn withdraw(&self) -> bool {
         let undone = self.abandon_or_owe().await;
         self.release_locks().await;
         undone
