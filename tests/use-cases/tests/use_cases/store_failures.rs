@@ -35,6 +35,13 @@ fn unreachable() -> BackendError {
     BackendError::new("dynamodb", "timed out")
 }
 
+/// Whether the next call fails: counts down how many of the next calls
+/// still do.
+fn fails_next(left: &AtomicU32) -> bool {
+    left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
+        .is_ok()
+}
+
 /// What the store does wrong, switched on and off by the test.
 #[derive(Default)]
 struct Script {
@@ -105,11 +112,7 @@ impl HoldStoreDouble for Holds {
     async fn abandon_placement(&self, hold: &Hold, now: Timestamp) -> Result<(), BackendError> {
         let script = &self.1;
         script.abandons.fetch_add(1, Ordering::SeqCst);
-        let failing = script
-            .abandon_failures
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
-            .is_ok();
-        if failing {
+        if fails_next(&script.abandon_failures) {
             return Err(unreachable());
         }
         self.0.abandon_placement(hold, now).await
@@ -164,13 +167,8 @@ impl SeatLocksDouble for Locks {
         hold: HoldId,
         ttl: Duration,
     ) -> Result<(), LockError> {
-        let failing = self
-            .1
-            .lock_failures
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
-            .is_ok();
-        if failing {
-            return Err(LockError::Backend(BackendError::new("redis", "timed out")));
+        if fails_next(&self.1.lock_failures) {
+            return Err(LockError::Backend(test_doubles::unreachable("redis")));
         }
         self.0.lock(tenant, event, seats, hold, ttl).await
     }
